@@ -1,0 +1,42 @@
+"""`/healthz`: 200 when PostgreSQL and Redis both answer, 503 naming the one that does not."""
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _postgres_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _redis_ok() -> bool:
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"postgres": _postgres_ok(), "redis": _redis_ok()}
+    down = [name for name, ok in checks.items() if not ok]
+    body = {
+        "status": "ok" if not down else "down",
+        "checks": {k: "ok" if v else "down" for k, v in checks.items()},
+    }
+    if down:
+        body["down"] = down
+    return JsonResponse(body, status=503 if down else 200)

@@ -1,0 +1,142 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import (
+    Attachment,
+    InboundEmail,
+    Message,
+    Profile,
+    Queue,
+    Requester,
+    Team,
+    Ticket,
+    TicketEvent,
+)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    filter_horizontal = ["leads"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "languages", "timezone"]
+    list_select_related = ["user", "team"]
+    search_fields = ["user__username", "user__email"]
+
+
+@admin.register(Requester)
+class RequesterAdmin(admin.ModelAdmin):
+    list_display = ["email", "name", "language", "created_at"]
+    search_fields = ["email", "name"]
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "languages", "addresses", "is_default", "auto_acknowledge"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
+
+
+class MessageInline(admin.StackedInline):
+    model = Message
+    extra = 0
+    fields = ["direction", "from_address", "subject", "body_text", "delivery_status", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["number", "subject", "status", "priority", "language", "queue", "assignee", "created_at"]
+    list_filter = ["status", "priority", "language", "queue"]
+    search_fields = ["=number", "subject", "requester__email"]
+    raw_id_fields = ["requester", "assignee", "merged_into", "follow_up_of"]
+    readonly_fields = ["number"]
+    list_select_related = ["queue", "assignee"]
+    inlines = [MessageInline]
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    readonly_fields = [
+        "filename",
+        "content_type",
+        "size",
+        "content_id",
+        "is_inline",
+        "omitted_reason",
+        "file",
+    ]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["pk", "ticket", "direction", "from_address", "delivery_status", "created_at"]
+    list_filter = ["direction", "delivery_status"]
+    search_fields = ["message_id", "from_address", "subject"]
+    raw_id_fields = ["ticket", "author", "inbound_email"]
+    inlines = [AttachmentInline]
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "kind", "actor", "created_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["ticket", "actor", "message"]
+
+    # The event log is append-only, for admins too.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Failed, ignored and spam mail with the reason, the raw source and a re-process action."""
+
+    list_display = [
+        "received_at",
+        "esp",
+        "status",
+        "message_id",
+        "envelope_recipient",
+        "short_reason",
+        "attempts",
+    ]
+    list_filter = ["status", "esp"]
+    search_fields = ["message_id", "envelope_recipient", "envelope_sender", "reason"]
+    readonly_fields = [
+        "esp", "raw_source", "raw_sha256", "dedupe_key", "message_id", "envelope_recipient", "envelope_sender",
+        "spam_detected", "spam_score", "received_at", "status", "reason", "attempts", "processed_at", "ticket",
+    ]  # fmt: skip
+    exclude = ["raw"]
+    actions = ["reprocess"]
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, obj):
+        return obj.reason[:120]
+
+    @admin.display(description=_("raw source"))
+    def raw_source(self, obj):
+        from django.utils.html import format_html
+
+        return format_html(
+            "<pre style='white-space:pre-wrap;max-height:40em;overflow:auto'>{}</pre>",
+            bytes(obj.raw).decode("utf-8", "replace"),
+        )
+
+    @admin.action(description=_("Re-process the selected mail"))
+    def reprocess(self, request, queryset):
+        from tickets.email.inbound import reprocess
+
+        counts = reprocess(queryset.values_list("pk", flat=True))
+        self.message_user(request, _("Re-processed: %(summary)s") % {"summary": counts}, messages.INFO)
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,61 @@
+from rest_framework import serializers
+
+from tickets.models import Attachment, Message, Queue, Requester, Ticket
+
+
+class QueueSerializer(serializers.ModelSerializer):
+    open_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Queue
+        fields = ["id", "name", "slug", "kind", "languages", "addresses", "open_count"]
+
+
+class RequesterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Requester
+        fields = ["id", "email", "name", "language"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="attachment")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "is_inline", "omitted_reason", "url"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "ticket", "direction", "author", "from_address", "from_name", "subject", "body_text",
+            "body_html", "quoted_text", "message_id", "in_reply_to", "delivery_status", "language",
+            "created_at", "attachments",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    requester = RequesterSerializer(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number", "subject", "status", "priority", "language", "queue", "requester", "assignee", "tags",
+            "created_at", "updated_at", "last_message_at", "solved_at", "first_response_due_at",
+            "next_response_due_at", "resolution_due_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "messages"]
+        read_only_fields = fields

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketsConfig(AppConfig):
+    name = "tickets"
+    verbose_name = _("Tickets")
+
+    def ready(self) -> None:
+        # Anymail announces inbound mail by signal: the one place where we listen to one.
+        from anymail.signals import inbound
+
+        from tickets.email.webhooks import on_inbound
+
+        inbound.connect(on_inbound, dispatch_uid="acolhe_inbound")

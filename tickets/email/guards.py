@@ -1,0 +1,94 @@
+"""The loop and noise guard: auto-replies, bulk mail and bounces never become tickets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+
+from tickets.email.parsing import ParsedEmail, message_ids, parse_bytes
+
+OUT_OF_OFFICE_SUBJECT = re.compile(
+    r"^\s*(resposta autom[aá]tica|ausente|fora do escrit[oó]rio|aus[eê]ncia tempor[aá]ria|f[eé]rias"
+    r"|out of (the )?office|automatic reply|auto[- ]?reply|autoreply|away from (the )?office)\b",
+    re.IGNORECASE,
+)
+BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|bounces?)@", re.IGNORECASE)
+BOUNCE_SUBJECT = re.compile(
+    r"(undeliver|delivery status notification|returned mail|mail delivery (failed|failure)"
+    r"|n[aã]o (foi )?entregue|falha na entrega)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # "auto_reply", "bulk" or "bounce"
+    reason: str
+    bounced_message_ids: tuple[str, ...] = ()
+
+
+def _header(msg: Message, name: str) -> str:
+    try:
+        return str(msg.get(name, "") or "").strip()
+    except Exception:
+        return ""
+
+
+def suppresses_auto_responses(msg: Message) -> bool:
+    """True when the sender asked for no automatic answer, or is itself automatic."""
+    auto = _header(msg, "Auto-Submitted").lower()
+    suppress = _header(msg, "X-Auto-Response-Suppress").lower()
+    return (auto not in {"", "no"}) or (bool(suppress) and suppress != "none")
+
+
+def _bounced_ids(msg: Message) -> tuple[str, ...]:
+    """Message-IDs of the original mail inside a DSN or a plain bounce."""
+    found: list[str] = []
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype in {"message/rfc822", "message/rfc822-headers", "text/rfc822-headers"}:
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                found += message_ids(_header(inner[0], "Message-ID"))
+            else:
+                text = (
+                    inner
+                    if isinstance(inner, str)
+                    else (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+                )
+                found += message_ids(_header(parse_bytes(text.encode("utf-8", "replace")), "Message-ID"))
+        elif ctype == "text/plain" and not found:
+            body = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+            found += [
+                m for line in body.splitlines() if line.lower().startswith("message-id:") for m in message_ids(line)
+            ]
+    found += message_ids(_header(msg, "In-Reply-To"))
+    return tuple(dict.fromkeys(found))
+
+
+def classify(parsed: ParsedEmail) -> Verdict | None:
+    """None for mail a person wrote; otherwise why it must not open or reopen a ticket."""
+    msg = parsed.headers
+    if msg is None:
+        return None
+    ctype = msg.get_content_type()
+    report_type = (msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    if (ctype == "multipart/report" and report_type == "delivery-status") or (
+        BOUNCE_SENDERS.match(parsed.from_address) and (BOUNCE_SUBJECT.search(parsed.subject) or report_type)
+    ):
+        return Verdict("bounce", f"bounce from {parsed.from_address or 'unknown sender'}", _bounced_ids(msg))
+    if BOUNCE_SENDERS.match(parsed.from_address):
+        return Verdict("auto_reply", f"mail from the system address {parsed.from_address}")
+    auto = _header(msg, "Auto-Submitted").lower()
+    if auto and auto != "no":
+        return Verdict("auto_reply", f"Auto-Submitted: {auto}")
+    precedence = _header(msg, "Precedence").lower()
+    if precedence in {"bulk", "junk", "auto_reply", "auto-reply"}:
+        return Verdict("bulk", f"Precedence: {precedence}")
+    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
+        if _header(msg, name):
+            return Verdict("auto_reply", f"{name}: {_header(msg, name)}")
+    if OUT_OF_OFFICE_SUBJECT.match(parsed.subject):
+        return Verdict("auto_reply", f"out-of-office subject: {parsed.subject[:80]}")
+    return None

@@ -1,0 +1,140 @@
+"""Mail out: replies and acknowledgements leave as queued `Message` rows; a worker sends them through
+Anymail with the threading headers a real mail client needs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from tickets import services
+from tickets.email.parsing import format_address
+from tickets.models import Message, Requester, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+Kind = TicketEvent.Kind
+UI_LANGUAGE = {"pt": "pt-br", "en": "en"}
+
+
+def new_message_id() -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "acolhe.local"
+    return make_msgid(idstring="acolhe", domain=domain)
+
+
+def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for the next mail on this ticket: it answers the latest public message."""
+    ids = list(
+        ticket.messages.exclude(direction=Message.Direction.NOTE)
+        .exclude(message_id="")
+        .order_by("created_at", "id")
+        .values_list("message_id", flat=True)
+    )
+    return (ids[-1] if ids else ""), ids[-20:]
+
+
+def queue_outbound(
+    ticket: Ticket, *, body_text: str, author: AbstractBaseUser | None, subject: str | None = None
+) -> Message:
+    """Save an outbound reply as queued and send it once the transaction commits."""
+    in_reply_to, references = thread_headers(ticket)
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.OUT,
+        author=author,
+        from_address=ticket.queue.reply_address,
+        from_name=ticket.queue.name,
+        to_addresses=[ticket.requester.email],
+        subject=subject or reply_subject(ticket),
+        body_text=body_text,
+        message_id=new_message_id(),
+        in_reply_to=in_reply_to,
+        references=references,
+        delivery_status=Message.Delivery.QUEUED,
+        language=ticket.language,
+    )
+    from tickets.tasks import send_message
+
+    transaction.on_commit(lambda: send_message.delay(message.pk))
+    return message
+
+
+def reply_subject(ticket: Ticket) -> str:
+    subject = ticket.subject or ""
+    return subject if ticket.tag in subject else f"{ticket.tag} {subject}".strip()
+
+
+def queue_auto_acknowledgement(ticket: Ticket, requester: Requester) -> Message | None:
+    """Tell the requester we have their mail, in their language, at most once per hour per requester.
+    The caller holds a lock on the requester row, so two workers cannot both send one."""
+    since = timezone.now() - timedelta(seconds=settings.ACOLHE_AUTO_ACK_INTERVAL_SECONDS)
+    if TicketEvent.objects.filter(kind=Kind.AUTO_ACK_SENT, ticket__requester=requester, created_at__gte=since).exists():
+        return None
+    with translation.override(UI_LANGUAGE.get(ticket.language, "pt-br")):
+        body = render_to_string("tickets/email/auto_ack.txt", {"ticket": ticket, "requester": requester})
+    message = queue_outbound(ticket, body_text=body.strip(), author=None)
+    services.record_event(ticket, Kind.AUTO_ACK_SENT, message=message)
+    return message
+
+
+def build_email(message: Message) -> EmailMultiAlternatives:
+    ticket = message.ticket
+    headers = (
+        {"Message-ID": message.message_id, "Auto-Submitted": "auto-replied"}
+        if message.author_id is None
+        else {"Message-ID": message.message_id}
+    )
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = " ".join(message.references)
+    sender = format_address(message.from_name, message.from_address)
+    return EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=sender,
+        to=message.to_addresses,
+        cc=message.cc_addresses,
+        reply_to=[ticket.queue.reply_address],
+        headers=headers,
+    )
+
+
+def deliver(message_pk: int) -> Message | None:
+    """Send a queued message once. Re-running for a message already sent does nothing."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("ticket__queue", "ticket__requester")
+            .filter(pk=message_pk)
+            .first()
+        )
+        if message is None or message.delivery_status != Message.Delivery.QUEUED:
+            return message
+        message.send_attempts += 1
+        mail = build_email(message)
+        mail.send()
+        message.delivery_status = Message.Delivery.SENT
+        message.sent_at = timezone.now()
+        status = getattr(mail, "anymail_status", None)
+        if status is not None and status.message_id:
+            message.esp_message_id = str(status.message_id)[:255]
+        message.save(update_fields=["delivery_status", "sent_at", "esp_message_id", "send_attempts"])
+        return message
+
+
+def mark_failed(message_pk: int, error: str) -> None:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_pk).first()
+        if message is None or message.delivery_status != Message.Delivery.QUEUED:
+            return
+        message.delivery_status = Message.Delivery.FAILED
+        message.delivery_error = error[:2000]
+        message.save(update_fields=["delivery_status", "delivery_error"])
+        services.record_event(message.ticket, Kind.DELIVERY_CHANGED, old="queued", new="failed", message=message)

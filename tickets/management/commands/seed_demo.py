@@ -1,0 +1,196 @@
+"""Load the bilingual demo: queues, staff, and a few hundred tickets that came in through the real
+mail pipeline. Safe to run again: what exists is left as it is."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from tickets import services
+from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
+from tickets.email.inbound import process_inbound, store_inbound
+from tickets.models import InboundEmail, Message, Profile, Queue, Role, Team, Ticket, TicketEvent
+
+DEMO_PASSWORD = "acolhe-demo"
+QUEUES = [
+    # slug, name, kind, languages, addresses, default, auto-ack
+    ("suporte", "Suporte (pt-BR)", "front_line", ["pt"], ["suporte@acolhe.example"], True, True),
+    ("support", "Support (English)", "front_line", ["en"], ["support@acolhe.example"], False, True),
+    ("account-security", "Account Security", "cross_functional", ["pt", "en"],
+     ["seguranca@acolhe.example", "security@acolhe.example"], False, False),
+    ("trust-safety", "Trust & Safety", "cross_functional", ["pt", "en"], [], False, False),
+    ("engineering", "Engineering", "cross_functional", ["pt", "en"], [], False, False),
+    ("legal", "Legal", "cross_functional", ["pt", "en"], ["legal@acolhe.example"], False, False),
+]  # fmt: skip
+STAFF = [
+    # username, full name, role, languages, queues, team
+    ("admin", "Admin Acolhe", Role.ADMIN, ["pt", "en"], [], None),
+    ("lead.ana", "Ana Beatriz Lima", Role.TEAM_LEAD, ["pt", "en"], ["suporte"], "Time Brasil"),
+    ("lead.bruno", "Bruno Carvalho", Role.TEAM_LEAD, ["pt", "en"], ["support"], "Global English"),
+    ("ana.souza", "Ana Souza", Role.ASSOCIATE, ["pt"], ["suporte"], "Time Brasil"),
+    ("beatriz.lima", "Beatriz Lima", Role.ASSOCIATE, ["pt"], ["suporte"], "Time Brasil"),
+    ("carlos.pereira", "Carlos Pereira", Role.ASSOCIATE, ["pt", "en"], ["suporte", "support"], "Time Brasil"),
+    ("daniela.rocha", "Daniela Rocha", Role.ASSOCIATE, ["pt"], ["suporte"], "Time Brasil"),
+    ("eduardo.alves", "Eduardo Alves", Role.ASSOCIATE, ["pt"], ["suporte"], "Time Brasil"),
+    ("fernanda.costa", "Fernanda Costa", Role.ASSOCIATE, ["pt", "en"], ["suporte", "support"], "Time Brasil"),
+    ("gabriel.martins", "Gabriel Martins", Role.ASSOCIATE, ["pt"], ["suporte"], "Time Brasil"),
+    ("helena.ribeiro", "Helena Ribeiro", Role.ASSOCIATE, ["pt", "en"], ["suporte", "support"], "Time Brasil"),
+    ("john.smith", "John Smith", Role.ASSOCIATE, ["en"], ["support"], "Global English"),
+    ("emily.jones", "Emily Jones", Role.ASSOCIATE, ["en"], ["support"], "Global English"),
+    ("michael.brown", "Michael Brown", Role.ASSOCIATE, ["en", "pt"], ["support", "suporte"], "Global English"),
+    ("sarah.wilson", "Sarah Wilson", Role.ASSOCIATE, ["en"], ["support"], "Global English"),
+    ("tessa.trust", "Tessa Moreira", Role.SPECIALIST, ["pt", "en"], ["trust-safety"], None),
+    ("sergio.sec", "Sérgio Nunes", Role.SPECIALIST, ["pt", "en"], ["account-security"], None),
+    ("enzo.eng", "Enzo Tavares", Role.SPECIALIST, ["pt", "en"], ["engineering"], None),
+    ("laura.legal", "Laura Fontes", Role.SPECIALIST, ["pt", "en"], ["legal"], None),
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load bilingual demo data (queues, staff, tickets). Running it again changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=300, help="How many demo tickets to create.")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, tickets: int, seed: int, **options):
+        with transaction.atomic():
+            queues = self._queues()
+            staff = self._staff(queues)
+        if InboundEmail.objects.filter(esp="demo").exists():
+            self.stdout.write("Demo tickets already loaded; nothing to do.")
+            return
+        created = self._tickets(tickets, random.Random(seed), staff)
+        self.stdout.write(self.style.SUCCESS(f"Loaded {len(queues)} queues, {len(staff)} staff, {created} tickets."))
+
+    def _queues(self) -> dict[str, Queue]:
+        queues = {}
+        for slug, name, kind, languages, addresses, default, auto_ack in QUEUES:
+            queues[slug], _ = Queue.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "name": name, "kind": kind, "languages": languages, "addresses": addresses,
+                    "is_default": default, "auto_acknowledge": auto_ack,
+                },
+            )  # fmt: skip
+        return queues
+
+    def _staff(self, queues: dict[str, Queue]) -> dict[str, object]:
+        User = get_user_model()
+        staff = {}
+        for username, full_name, role, languages, queue_slugs, team_name in STAFF:
+            first, _, last = full_name.partition(" ")
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "email": f"{username}@acolhe.example"},
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.is_staff = role == Role.ADMIN
+                user.is_superuser = role == Role.ADMIN
+                user.save()
+                user.groups.add(Group.objects.get(name=role))
+                team = Team.objects.get_or_create(name=team_name)[0] if team_name else None
+                if team and role == Role.TEAM_LEAD:
+                    team.leads.add(user)
+                Profile.objects.update_or_create(
+                    user=user, defaults={"languages": languages, "team": team, "ui_language": ""}
+                )
+                for slug in queue_slugs:
+                    queues[slug].members.add(user)
+                    if team and queues[slug].team_id is None:
+                        queues[slug].team = team
+                        queues[slug].save(update_fields=["team"])
+            staff[username] = user
+        return staff
+
+    def _tickets(self, count: int, rng: random.Random, staff: dict) -> int:
+        import time_machine  # a dev dependency: the demo spreads its history over the last 30 days
+
+        now = timezone.now()
+        associates = {
+            "pt": [staff[u] for u in staff if u in {"ana.souza", "beatriz.lima", "carlos.pereira", "daniela.rocha",
+                                                     "eduardo.alves", "fernanda.costa", "gabriel.martins"}],
+            "en": [staff[u] for u in staff if u in {"john.smith", "emily.jones", "michael.brown", "sarah.wilson"}],
+        }  # fmt: skip
+        for _ in range(count):
+            language = "pt" if rng.random() < 0.6 else "en"
+            names, scenarios = (PT_NAMES, PT_SCENARIOS) if language == "pt" else (EN_NAMES, EN_SCENARIOS)
+            name = rng.choice(names)
+            tags, subject, body, follow_up, answer = rng.choice(scenarios)
+            first = name.split()[0]
+            handle = name.lower().replace(" ", "_").encode("ascii", "ignore").decode() + str(rng.randint(1, 999))
+            address = f"{handle}@example.com"
+            to = "suporte@acolhe.example" if language == "pt" else "support@acolhe.example"
+            opened = now - timedelta(days=rng.uniform(0, 30), minutes=rng.randint(0, 600))
+            with time_machine.travel(opened, tick=False):
+                first_mail = self._mail(name, address, to, subject, body.format(first=first, handle=handle))
+                inbound, _ = store_inbound(first_mail, esp="demo", envelope_recipient=to, enqueue=False)
+                process_inbound(inbound.pk)
+            ticket = Ticket.objects.get(pk=InboundEmail.objects.get(pk=inbound.pk).ticket_id)
+            services.update_ticket(ticket, actor=None, tags=tags)
+            fate = rng.random()
+            if fate < 0.25:
+                continue  # still new and unassigned
+            agent = rng.choice(associates[language])
+            answered = opened + timedelta(minutes=rng.randint(20, 600))
+            with time_machine.travel(answered, tick=False):
+                services.update_ticket(ticket, actor=agent, assignee=agent, status=Ticket.Status.OPEN)
+                self._reply(ticket, agent, answer.format(first=first, handle=handle))
+            if fate < 0.5 and follow_up:
+                with time_machine.travel(answered + timedelta(hours=rng.randint(1, 20)), tick=False):
+                    reply = self._mail(
+                        name,
+                        address,
+                        to,
+                        f"Re: {ticket.tag} {subject}",
+                        follow_up,
+                        in_reply_to=ticket.messages.filter(direction="out").last().message_id,
+                    )
+                    inbound, _ = store_inbound(reply, esp="demo", envelope_recipient=to, enqueue=False)
+                    process_inbound(inbound.pk)
+            elif fate < 0.65:
+                with time_machine.travel(answered + timedelta(minutes=1), tick=False):
+                    services.update_ticket(ticket, actor=agent, status=Ticket.Status.PENDING)
+            else:
+                with time_machine.travel(answered + timedelta(minutes=2), tick=False):
+                    services.update_ticket(ticket, actor=agent, status=Ticket.Status.SOLVED)
+        return count
+
+    def _mail(self, name, address, to, subject, body, in_reply_to="") -> bytes:
+        mail = EmailMessage()
+        mail["From"] = f"{name} <{address}>"
+        mail["To"] = to
+        mail["Subject"] = subject
+        mail["Date"] = format_datetime(timezone.now())
+        mail["Message-ID"] = make_msgid(domain="example.com")
+        if in_reply_to:
+            mail["In-Reply-To"] = in_reply_to
+            mail["References"] = in_reply_to
+        mail.set_content(body)
+        return mail.as_bytes()
+
+    def _reply(self, ticket: Ticket, agent, body: str) -> Message:
+        # Demo replies are stored as already sent: nothing leaves the machine.
+        from tickets.email.outbound import new_message_id, reply_subject, thread_headers
+
+        in_reply_to, references = thread_headers(ticket)
+        message = Message.objects.create(
+            ticket=ticket, direction=Message.Direction.OUT, author=agent, from_address=ticket.queue.reply_address,
+            from_name=ticket.queue.name, to_addresses=[ticket.requester.email], subject=reply_subject(ticket),
+            body_text=body, message_id=new_message_id(), in_reply_to=in_reply_to, references=references,
+            delivery_status=Message.Delivery.SENT, sent_at=timezone.now(), language=ticket.language,
+        )  # fmt: skip
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = timezone.now()
+            ticket.save(update_fields=["first_responded_at"])
+        services.record_event(ticket, TicketEvent.Kind.REPLY_SENT, actor=agent, message=message)
+        return message

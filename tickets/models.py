@@ -1,0 +1,408 @@
+"""The core of Acolhe: requesters, queues, tickets, messages, attachments, the event log, raw inbound mail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    PT = "pt", _("Portuguese")
+    EN = "en", _("English")
+
+
+class Role(models.TextChoices):
+    """The auth groups Acolhe creates; a user's queues come from queue membership."""
+
+    ASSOCIATE = "associate", _("Associate")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    SPECIALIST = "specialist", _("Specialist")
+    ADMIN = "admin", _("Admin")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="led_teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """What Acolhe knows about a staff user beyond Django auth."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    ui_language = models.CharField(_("interface language"), max_length=10, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="America/Sao_Paulo")
+    languages = ArrayField(
+        models.CharField(max_length=2, choices=Language.choices),
+        default=list,
+        blank=True,
+        help_text=_("Languages this associate answers in."),
+    )
+    skills = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class Requester(models.Model):
+    """A person who writes to support. Addresses are unique regardless of case."""
+
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("preferred language"), max_length=2, choices=Language.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="requester_email_ci_unique")]
+        verbose_name = _("requester")
+        verbose_name_plural = _("requesters")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
+class Queue(models.Model):
+    class Kind(models.TextChoices):
+        FRONT_LINE = "front_line", _("Front line")
+        CROSS_FUNCTIONAL = "cross_functional", _("Cross-functional")
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FRONT_LINE)
+    languages = ArrayField(
+        models.CharField(max_length=2, choices=Language.choices),
+        default=list,
+        blank=True,
+        help_text=_("Languages routed here; empty means any."),
+    )
+    addresses = ArrayField(
+        models.EmailField(),
+        default=list,
+        blank=True,
+        help_text=_("Support addresses whose mail lands in this queue (lower case)."),
+    )
+    is_default = models.BooleanField(_("default queue"), default=False)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="support_queues", blank=True)
+    auto_acknowledge = models.BooleanField(_("send an automatic acknowledgement"), default=False)
+    from_address = models.EmailField(_("reply from"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [GinIndex(fields=["addresses"], name="queue_addresses_gin")]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_queue")
+        ]
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def reply_address(self) -> str:
+        return self.from_address or (self.addresses[0] if self.addresses else settings.DEFAULT_FROM_EMAIL)
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        ON_HOLD = "on_hold", _("On hold")
+        SOLVED = "solved", _("Solved")
+        CLOSED = "closed", _("Closed")
+
+    class Priority(models.IntegerChoices):
+        # Integers so that "most urgent first" is an index-friendly ORDER BY.
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
+    ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+    number = models.BigIntegerField(
+        _("number"),
+        unique=True,
+        db_default=models.Func(models.Value("tickets_ticket_number_seq"), function="nextval"),
+        editable=False,
+    )
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.PT)
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets")
+    requester = models.ForeignKey(Requester, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged")
+    follow_up_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        help_text=_("The closed ticket a user replied to, which opened this one."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks: filled by the SLA engine.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # Content sensitivity, rolled up from messages by the wellbeing scanner.
+    sensitivity = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["queue", "status", "resolution_due_at"], name="ticket_queue_status_due"),
+            models.Index(fields=["status", "first_response_due_at"], name="ticket_status_frt_due"),
+            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester"),
+            models.Index(fields=["queue", "status", "-priority", "created_at"], name="ticket_queue_urgency"),
+            GinIndex(fields=["tags"], name="ticket_tags_gin"),
+        ]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def tag(self) -> str:
+        """The subject tag that threads a user's reply back onto this ticket."""
+        return f"[#{self.number}]"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class InboundEmail(models.Model):
+    """A raw inbound mail exactly as it arrived, stored before anything parses it."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        SPAM = "spam", _("Spam")
+        FAILED = "failed", _("Failed")
+
+    esp = models.CharField(_("source"), max_length=30)
+    raw = models.BinaryField(_("raw MIME"))
+    raw_sha256 = models.CharField(max_length=64)
+    dedupe_key = models.CharField(
+        max_length=1000,
+        unique=True,
+        help_text=_("The Message-ID, or a hash of the raw bytes when it has none."),
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    envelope_recipient = models.CharField(max_length=254, blank=True)
+    envelope_sender = models.CharField(max_length=254, blank=True)
+    spam_detected = models.BooleanField(null=True)
+    spam_score = models.FloatField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    reason = models.TextField(_("reason or error"), blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "-received_at"], name="inbound_status_received")]
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+
+    def __str__(self) -> str:
+        return f"{self.esp} {self.message_id or self.raw_sha256[:12]} ({self.status})"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("From the requester")
+        OUT = "out", _("Reply")
+        NOTE = "note", _("Internal note")
+
+    class Delivery(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
+        FAILED = "failed", _("Failed")
+        NOT_SENT = "not_sent", _("Not sent")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to_addresses = ArrayField(models.CharField(max_length=254), default=list, blank=True)
+    cc_addresses = ArrayField(models.CharField(max_length=254), default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text=_("Sanitised HTML, safe to render."))
+    quoted_text = models.TextField(blank=True, help_text=_("Quoted history and signature, shown collapsed."))
+    quoted_html = models.TextField(blank=True, help_text=_("Sanitised quoted history, shown collapsed."))
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = ArrayField(models.CharField(max_length=998), default=list, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=Delivery.choices, default=Delivery.RECEIVED)
+    delivery_error = models.TextField(blank=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    inbound_email = models.OneToOneField(
+        InboundEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="message"
+    )
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True)
+    sensitivity = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            models.Index(fields=["esp_message_id"], name="message_esp_id", condition=~Q(esp_message_id="")),
+            GinIndex(fields=["references"], name="message_references_gin"),
+            models.Index(
+                fields=["delivery_status", "created_at"],
+                name="message_outbox",
+                condition=Q(delivery_status="queued"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="message_id_unique")
+        ]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on #{self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.direction != self.Direction.NOTE
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The storage name is never the sender's: a random name per file, the original kept in `filename`.
+    return f"attachments/{timezone.now():%Y/%m}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300, blank=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    content_id = models.CharField(max_length=255, blank=True, help_text=_("For inline cid: images."))
+    is_inline = models.BooleanField(default=False)
+    omitted_reason = models.TextField(blank=True, help_text=_("Why the file was not kept (too large, ...)."))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class TicketEvent(models.Model):
+    """One typed change on a ticket. Append-only: the event log is what metrics are computed from."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Ticket created")
+        MESSAGE_RECEIVED = "message_received", _("Message received")
+        REPLY_SENT = "reply_sent", _("Reply sent")
+        NOTE_ADDED = "note_added", _("Internal note added")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        ASSIGNED = "assigned", _("Assignee changed")
+        QUEUE_CHANGED = "queue_changed", _("Queue changed")
+        TAGS_CHANGED = "tags_changed", _("Tags changed")
+        LANGUAGE_CHANGED = "language_changed", _("Language changed")
+        SUBJECT_CHANGED = "subject_changed", _("Subject changed")
+        REOPENED = "reopened", _("Reopened")
+        MERGED = "merged", _("Merged")
+        FOLLOW_UP_OPENED = "follow_up_opened", _("Follow-up opened")
+        DELIVERY_CHANGED = "delivery_changed", _("Delivery status changed")
+        AUTO_ACK_SENT = "auto_ack_sent", _("Acknowledgement sent")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ticket_events",
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_created"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_created"),
+            models.Index(fields=["actor", "created_at"], name="event_actor_created"),
+        ]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.ticket_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("ticket events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("ticket events are append-only")

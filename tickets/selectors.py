@@ -1,0 +1,72 @@
+"""Reads with access control. Pages and the API read tickets only through these."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+
+from tickets.models import Attachment, Message, Queue, Role, Ticket
+
+
+def has_role(user: AbstractBaseUser, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_acolhe_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._acolhe_roles = cached
+    return role in cached
+
+
+def is_admin(user: AbstractBaseUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.ADMIN))
+
+
+def queues_visible_to(user: AbstractBaseUser) -> QuerySet[Queue]:
+    """Admins see every queue; team leads the queues of the teams they lead; everyone their own queues."""
+    if not user.is_authenticated or not user.is_active:
+        return Queue.objects.none()
+    if is_admin(user):
+        return Queue.objects.all()
+    scope = Q(members=user)
+    if has_role(user, Role.TEAM_LEAD):
+        scope |= Q(team__leads=user)
+    return Queue.objects.filter(pk__in=Queue.objects.filter(scope).values("pk"))
+
+
+def queues_with_open_counts(user: AbstractBaseUser) -> QuerySet[Queue]:
+    return (
+        queues_visible_to(user)
+        .annotate(
+            open_count=Count("tickets", filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES)),
+            unassigned_count=Count(
+                "tickets",
+                filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES, tickets__assignee__isnull=True),
+            ),
+        )
+        .order_by("kind", "name")
+    )
+
+
+def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
+    if not user.is_authenticated or not user.is_active:
+        return Ticket.objects.none()
+    if is_admin(user):
+        return Ticket.objects.all()
+    return Ticket.objects.filter(queue__in=queues_visible_to(user))
+
+
+def ticket_for(user: AbstractBaseUser, number: int) -> Ticket | None:
+    return tickets_visible_to(user).select_related("queue", "requester", "assignee").filter(number=number).first()
+
+
+def thread(ticket: Ticket) -> QuerySet[Message]:
+    return ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+
+
+def attachment_for(user: AbstractBaseUser, attachment_id: int) -> Attachment | None:
+    return (
+        Attachment.objects.filter(pk=attachment_id, message__ticket__in=tickets_visible_to(user))
+        .select_related("message")
+        .first()
+    )

@@ -1,0 +1,143 @@
+"""Writes on tickets that carry business rules. Every change to a ticket writes a `TicketEvent`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.models import Message, Queue, Requester, Ticket, TicketEvent
+
+Kind = TicketEvent.Kind
+
+# Which event kind each editable field writes.
+FIELD_EVENTS = {
+    "status": Kind.STATUS_CHANGED,
+    "priority": Kind.PRIORITY_CHANGED,
+    "assignee": Kind.ASSIGNED,
+    "queue": Kind.QUEUE_CHANGED,
+    "tags": Kind.TAGS_CHANGED,
+    "language": Kind.LANGUAGE_CHANGED,
+    "subject": Kind.SUBJECT_CHANGED,
+}
+
+
+def record_event(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: AbstractBaseUser | None = None,
+    old: Any = None,
+    new: Any = None,
+    message: Message | None = None,
+) -> TicketEvent:
+    """Append one event to the ticket's log."""
+    return TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new, message=message
+    )
+
+
+def _event_value(field: str, value: Any) -> Any:
+    # Foreign keys are logged by id (and a label for the timeline); the rest as JSON values.
+    if field == "assignee":
+        return None if value is None else {"id": value.pk, "name": value.get_full_name() or value.get_username()}
+    if field == "queue":
+        return None if value is None else {"id": value.pk, "name": value.name}
+    return value
+
+
+def _apply_status_timestamps(ticket: Ticket, new_status: str) -> None:
+    now = timezone.now()
+    if new_status == Ticket.Status.SOLVED:
+        ticket.solved_at = now
+    elif new_status == Ticket.Status.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+    elif new_status in Ticket.ACTIVE_STATUSES:
+        ticket.solved_at = None
+        ticket.closed_at = None
+
+
+@transaction.atomic
+def update_ticket(ticket: Ticket, *, actor: AbstractBaseUser | None, **changes: Any) -> list[TicketEvent]:
+    """Change any of status, priority, assignee, queue, tags, language, subject; one event per real change."""
+    unknown = set(changes) - set(FIELD_EVENTS)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    events = []
+    changed_fields = []
+    for field, new in changes.items():
+        if field == "tags":
+            new = normalise_tags(new)
+        old = getattr(ticket, field)
+        if old == new:
+            continue
+        setattr(ticket, field, new)
+        changed_fields.append(field)
+        if field == "status":
+            _apply_status_timestamps(ticket, new)
+            changed_fields += ["solved_at", "closed_at"]
+        events.append((FIELD_EVENTS[field], _event_value(field, old), _event_value(field, new)))
+    if not changed_fields:
+        return []
+    ticket.save(update_fields=[*dict.fromkeys(changed_fields), "updated_at"])
+    return [record_event(ticket, kind, actor=actor, old=old, new=new) for kind, old, new in events]
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    """Tags are lower case, without spaces, unique, sorted."""
+    return sorted({t.strip().lower().replace(" ", "-") for t in tags if t and t.strip()})
+
+
+def upsert_requester(email: str, name: str = "", language: str = "") -> Requester:
+    """Find the requester by address (any case) or create one; fill in a missing name or language."""
+    email = email.strip()
+    requester = Requester.objects.filter(email__iexact=email).first()
+    if requester is None:
+        requester, _ = Requester.objects.get_or_create(
+            email=email.lower(), defaults={"name": name[:200], "language": language}
+        )
+        return requester
+    update = []
+    if name and not requester.name:
+        requester.name = name[:200]
+        update.append("name")
+    if language and requester.language != language:
+        requester.language = language
+        update.append("language")
+    if update:
+        requester.save(update_fields=update)
+    return requester
+
+
+def open_ticket(
+    *,
+    requester: Requester,
+    queue: Queue,
+    subject: str,
+    language: str,
+    actor: AbstractBaseUser | None = None,
+    follow_up_of: Ticket | None = None,
+    priority: int = Ticket.Priority.NORMAL,
+) -> Ticket:
+    """Create a ticket and its `created` event."""
+    ticket = Ticket.objects.create(
+        requester=requester,
+        queue=queue,
+        subject=subject[:500],
+        language=language,
+        follow_up_of=follow_up_of,
+        priority=priority,
+    )
+    record_event(
+        ticket,
+        Kind.CREATED,
+        actor=actor,
+        new={"queue": queue.slug, "language": language, "follow_up_of": follow_up_of and follow_up_of.number},
+    )
+    if follow_up_of is not None:
+        record_event(follow_up_of, Kind.FOLLOW_UP_OPENED, actor=actor, new={"ticket": ticket.number})
+    return ticket

@@ -1,0 +1,123 @@
+"""Workspace pages. Thin: parse input, call a selector or service, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import selectors
+from tickets.middleware import SESSION_TIMEZONE_KEY
+from tickets.models import Message, Profile, Ticket
+
+# Served inline only when they cannot carry script; everything else downloads.
+INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        profile, _ = Profile.objects.get_or_create(user=form.get_user())
+        self.request.session[SESSION_TIMEZONE_KEY] = profile.timezone
+        if profile.ui_language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, profile.ui_language, max_age=settings.LANGUAGE_COOKIE_AGE
+            )
+        return response
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; remembered in a cookie and, when signed in, on the profile."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language and check_for_language(language) and language in dict(settings.LANGUAGES):
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE)
+        if request.user.is_authenticated:
+            Profile.objects.update_or_create(user=request.user, defaults={"ui_language": language})
+    return response
+
+
+@login_required
+@require_GET
+def home(request):
+    queues = selectors.queues_with_open_counts(request.user)
+    return render(request, "tickets/home.html", {"queues": queues})
+
+
+@login_required
+@require_GET
+def queue_tickets(request, slug: str):
+    queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
+    tickets = (
+        selectors.tickets_visible_to(request.user)
+        .filter(queue=queue, status__in=Ticket.ACTIVE_STATUSES)
+        .select_related("requester", "assignee")
+        .order_by("-priority", "created_at")[:100]
+    )
+    return render(request, "tickets/queue.html", {"queue": queue, "tickets": tickets})
+
+
+@login_required
+@require_GET
+def ticket_detail(request, number: int):
+    ticket = selectors.ticket_for(request.user, number)
+    if ticket is None:
+        raise Http404
+    return render(
+        request,
+        "tickets/ticket.html",
+        {
+            "ticket": ticket,
+            "thread": selectors.thread(ticket),
+            "can_see_source": selectors.is_admin(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def message_source(request, pk: int):
+    """The raw mail as it arrived, for admins only, as plain text."""
+    if not selectors.is_admin(request.user):
+        raise Http404
+    ticket_ids = selectors.tickets_visible_to(request.user).values("pk")
+
+    message = get_object_or_404(
+        Message.objects.select_related("inbound_email"),
+        pk=pk,
+        ticket__in=ticket_ids,
+        inbound_email__isnull=False,
+    )
+    response = HttpResponse(bytes(message.inbound_email.raw), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="message-{message.pk}.eml"'
+    return response
+
+
+@login_required
+@require_GET
+def attachment(request, pk: int):
+    found = selectors.attachment_for(request.user, pk)
+    if found is None or not found.file:
+        raise Http404
+    inline = found.content_type in INLINE_SAFE_TYPES
+    response = FileResponse(
+        found.file.open("rb"),
+        as_attachment=not inline,
+        filename=found.filename,
+        content_type=found.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
