@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from helpdesk.celery import app as celery_app
@@ -15,11 +16,11 @@ def _test_settings(settings, tmp_path):
 
 @pytest.fixture(autouse=True, scope="session")
 def _celery_eager():
-    """Tasks run in-process unless a test starts a real worker (see `celery_worker_app`)."""
+    """Tasks run in-process unless a test starts a real worker (see tests/helpdesk/test_celery.py)."""
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
-    # Keep test tasks away from any development worker on the same Redis.
-    celery_app.conf.task_default_queue = "acolhe-tests"
+    # Keep test tasks away from any development worker, or another test run, on the same Redis.
+    celery_app.conf.task_default_queue = f"acolhe-tests-{settings.DATABASES['default']['NAME']}"
     yield
 
 

@@ -1,0 +1,43 @@
+"""A task executed by a real Celery worker, consuming from the real Redis broker."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import transaction
+
+from helpdesk.celery import app
+from tickets.email.inbound import store_inbound
+from tickets.models import InboundEmail, Ticket
+
+RAW = (
+    b"From: Renata Alves <renata@example.com>\r\nTo: suporte@acolhe.example\r\n"
+    b"Subject: =?utf-8?q?N=C3=A3o_consigo_entrar?=\r\nMessage-ID: <worker-test-1@example.com>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    b"Ol\xc3\xa1, desde ontem n\xc3\xa3o consigo entrar na minha conta. O aplicativo diz que a senha est\xc3\xa1"
+    b" errada, mas tenho certeza de que est\xc3\xa1 certa.\r\n"
+)
+
+
+@pytest.fixture
+def real_worker(transactional_db):
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+    app.conf.task_always_eager = True
+
+
+def test_inbound_mail_is_processed_by_a_real_worker(real_worker):
+    with transaction.atomic():
+        inbound, created = store_inbound(RAW, esp="test")
+    assert created
+    # The worker picks the task from Redis (there is no result backend): poll the row, up to 10 s.
+    for _ in range(200):
+        inbound.refresh_from_db()
+        if inbound.status != InboundEmail.Status.RECEIVED:
+            break
+        time.sleep(0.05)
+    assert inbound.status == InboundEmail.Status.PROCESSED
+    ticket = Ticket.objects.get(pk=inbound.ticket_id)
+    assert ticket.subject == "Não consigo entrar"
+    assert ticket.language == "pt"
