@@ -3,7 +3,6 @@
 from functools import wraps
 
 from anymail.utils import get_anymail_setting
-from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView, AmazonSESTrackingWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView, SendGridTrackingWebhookView
@@ -12,11 +11,13 @@ from django.http import HttpResponseForbidden
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
+from tickets.email.sns import VerifiedAmazonSESInboundWebhookView, VerifiedAmazonSESTrackingWebhookView
+
 ESPS = {
     "mailgun": (MailgunInboundWebhookView, MailgunTrackingWebhookView),
     "postmark": (PostmarkInboundWebhookView, PostmarkTrackingWebhookView),
     "sendgrid": (SendGridInboundWebhookView, SendGridTrackingWebhookView),
-    "amazon_ses": (AmazonSESInboundWebhookView, AmazonSESTrackingWebhookView),
+    "amazon_ses": (VerifiedAmazonSESInboundWebhookView, VerifiedAmazonSESTrackingWebhookView),
 }
 
 
