@@ -1,0 +1,24 @@
+import pytest
+
+from tests.e2e.conftest import login
+from tests.factories import QueueFactory, TicketFactory, associate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_log_in_see_my_queues_and_switch_language(live_server, page):
+    suporte = QueueFactory(slug="suporte", name="Suporte (pt-BR)", languages=["pt"])
+    TicketFactory.create_batch(2, queue=suporte)
+    associate([suporte], username="ana")
+
+    login(page, live_server, "ana")
+    row = page.locator("table.queues tbody tr", has_text="Suporte (pt-BR)")
+    assert row.locator("[data-testid=open-count]").inner_text() == "2"
+    assert page.locator("h1").inner_text() == "Your queues"
+
+    page.select_option("#language-select", "pt-br")  # submits itself (static/js/acolhe.js)
+    page.wait_for_function("document.documentElement.lang === 'pt-br'")
+    assert page.locator("h1").inner_text() == "Suas filas"
+    # The choice persists across pages.
+    page.click("a.brand")
+    assert page.locator("h1").inner_text() == "Suas filas"
