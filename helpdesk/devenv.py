@@ -39,8 +39,8 @@ def ensure_postgres() -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}';")
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {dbname};")
-    socket_dir = str(DATA / "pg").replace("/", "%2F")
-    return f"postgres://postgres@{socket_dir}/{dbname}"
+    # libpq's form for a Unix socket: the directory goes in the `host` parameter.
+    return f"postgres://postgres@/{dbname}?host={DATA / 'pg'}"
 
 
 def ensure_redis() -> str:
