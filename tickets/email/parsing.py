@@ -38,11 +38,17 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # Where quoted history starts in plain text, in Portuguese and English clients.
 QUOTE_HEADERS = [
     re.compile(r"^\s*(On|Em)\s.{5,200}?(wrote|escreveu)\s*:\s*$", re.IGNORECASE | re.DOTALL),
-    re.compile(r"^-{2,}\s*(Original Message|Mensagem original|Forwarded message|Mensagem encaminhada)\s*-{2,}", re.I),
+    re.compile(r"^-{2,}\s*(Original Message|Mensagem original)\s*-{2,}", re.I),
     re.compile(r"^_{10,}\s*$"),
     re.compile(r"^\s*\*?(From|De)\s*:\*?\s.+$", re.IGNORECASE),
     re.compile(r"^>"),
 ]
+# A forward's quoted mail is the point of the message: it stays visible.
+FORWARD_MARKER = re.compile(
+    r"^\s*(-{2,}\s*(Forwarded message|Mensagem encaminhada)\s*-{2,}|Begin forwarded message:"
+    r"|In[ií]cio da mensagem (re)?encaminhada:)",
+    re.IGNORECASE,
+)
 # Signatures: the standard delimiter and phone clients' footers.
 SIGNATURE_LINES = [
     re.compile(r"^-- ?$"),
@@ -147,6 +153,8 @@ def split_quoted_text(text: str) -> tuple[str, str]:
     """Split plain text into (new text, quoted history + signature)."""
     lines = text.replace("\r\n", "\n").split("\n")
     for index, line in enumerate(lines):
+        if FORWARD_MARKER.match(line):
+            return text.strip(), ""
         # "On <date> <name> wrote:" can wrap over two lines in Gmail.
         joined = line if index + 1 >= len(lines) else line + " " + lines[index + 1]
         if any(p.match(line) for p in SIGNATURE_LINES) or any(p.match(line) for p in QUOTE_HEADERS):
@@ -213,22 +221,18 @@ def _collect_parts(msg: Message) -> tuple[list[Message], list[Message], list[Mes
     def visit(part: Message) -> None:
         ctype = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
-        if part.is_multipart():
+        if ctype == "message/rfc822" or disposition == "attachment" or _part_filename(part):
+            files.append(part)  # a forwarded mail stays whole, as an attachment
+        elif part.is_multipart():
             for child in part.get_payload() or []:
                 if isinstance(child, Message):
                     visit(child)
-            return
-        if ctype == "message/rfc822" or disposition == "attachment" or _part_filename(part):
-            files.append(part)
-        elif ctype == "text/plain":
-            texts.append(part)
         elif ctype == "text/html":
             htmls.append(part)
-        elif (
-            (ctype.startswith("text/") and ctype not in {"text/plain", "text/html"})
-            or part.get("Content-ID")
-            or not ctype.startswith(("multipart/",))
-        ):
+        elif ctype == "text/plain" or ctype.startswith("multipart/"):
+            # A multipart without its boundary parses as one opaque body: read it as text.
+            texts.append(part)
+        else:
             files.append(part)
 
     visit(msg)
@@ -265,11 +269,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     texts, htmls, files = _collect_parts(msg)
     text = "\n\n".join(decode_part(p) for p in texts).strip()
     html = "\n".join(decode_part(p) for p in htmls).strip()
-    if text:
-        new_text, quoted_text = split_quoted_text(text)
-    else:
-        new_text, quoted_text = split_quoted_text(html_to_text(html)) if html else ("", "")
-    new_html, quoted_html = split_quoted_html(html) if html else ("", "")
+    new_text, quoted_text = split_quoted_text(text or html_to_text(html))
+    # The plain text decides whether there is quoted history at all (forwards keep theirs visible).
+    new_html, quoted_html = split_quoted_html(html) if quoted_text else (html, "")
 
     from_pairs = _addresses(msg, "From") or _addresses(msg, "Sender", "Reply-To")
     from_name, from_address = from_pairs[0] if from_pairs else ("", "")
