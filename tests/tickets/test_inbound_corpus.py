@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.factories import QueueFactory, RequesterFactory
 from tickets.email.inbound import process_inbound, store_inbound
@@ -48,6 +49,10 @@ def queues():
 @pytest.fixture
 def seeded(queues):
     """The tickets of SEEDED, each open with our outbound mail on it; by Message-ID."""
+    with connection.cursor() as cursor:  # new tickets must not be numbered into the seeded range
+        cursor.execute(
+            "SELECT setval('tickets_ticket_number_seq', GREATEST(nextval('tickets_ticket_number_seq'), 5000))"
+        )
     tickets = {}
     for message_id, number, subject, queue, requester in SEEDED:
         ticket = Ticket.objects.create(

@@ -179,3 +179,25 @@ def test_an_esp_that_is_not_switched_on_is_refused(client, settings):
     settings.ACOLHE_INBOUND_ESPS = ["postmark"]
     assert _sendgrid(client, RAW.format(esp="sendgrid")).status_code == 403
     assert not InboundEmail.objects.exists()
+
+
+@pytest.mark.parametrize("esp", POSTERS)
+def test_the_stored_mail_is_exactly_the_bytes_the_esp_posted(client, esp, sns_signing):
+    raw = RAW.format(esp=esp)
+    assert POSTERS[esp](client, raw, sns_signing).status_code == 200
+    assert bytes(InboundEmail.objects.get().raw) == raw.encode()
+
+
+def test_postmark_post_without_raw_email_is_rebuilt_by_anymail_and_stored(client, django_capture_on_commit_callbacks):
+    payload = {"FromFull": {"Email": "carla@example.com", "Name": "Carla Dias"}, "To": "suporte@acolhe.example",
+               "ToFull": [{"Email": "suporte@acolhe.example", "Name": ""}], "Subject": "Conta bloqueada",
+               "MessageID": "pm-2", "TextBody": "Olá, minha conta foi bloqueada e preciso muito de ajuda hoje.",
+               "Headers": [{"Name": "Message-ID", "Value": "<parsed@example.com>"}], "Attachments": []}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/anymail/postmark/inbound/", json.dumps(payload), content_type="application/json", HTTP_AUTHORIZATION=BASIC
+        )
+    assert response.status_code == 200
+    inbound = InboundEmail.objects.get()
+    assert inbound.status == InboundEmail.Status.PROCESSED
+    assert Ticket.objects.get().subject == "Conta bloqueada"

@@ -9,8 +9,9 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from email.header import decode_header
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 from html import unescape
 
@@ -91,8 +92,28 @@ class ParsedEmail:
     defects: list[str] = field(default_factory=list)
 
 
-def parse_bytes(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)
+def parse_bytes(raw: bytes) -> Message:
+    # compat32 parses headers lazily and cheaply; we decode the few headers we read ourselves.
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded-words (`=?utf-8?q?...?=`), tolerating unknown charsets and bad encodings."""
+    if "=?" not in value:
+        return value
+    try:
+        parts = decode_header(value)
+    except Exception:
+        return value
+    decoded = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            try:
+                chunk = chunk.decode(charset or "ascii")
+            except (LookupError, UnicodeDecodeError):
+                chunk = chunk.decode("windows-1252" if charset else "utf-8", errors="replace")
+        decoded.append(chunk)
+    return "".join(decoded)
 
 
 def _header(msg: Message, name: str) -> str:
@@ -100,7 +121,9 @@ def _header(msg: Message, name: str) -> str:
         value = msg.get(name)
     except Exception:  # a header the parser cannot make sense of is as good as missing
         return ""
-    return str(value).strip() if value is not None else ""
+    if value is None:
+        return ""
+    return decode_words(str(value)).strip()
 
 
 def _addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
@@ -113,7 +136,7 @@ def _addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
     pairs = []
     for display, addr in getaddresses(raw_values):
         if addr and "@" in addr:
-            pairs.append((display.strip(), addr.strip()))
+            pairs.append((" ".join(decode_words(display).split()), addr.strip()))
     return pairs
 
 
@@ -209,7 +232,7 @@ def safe_filename(name: str, fallback: str = "attachment") -> str:
 
 def _part_filename(part: Message) -> str:
     try:
-        return part.get_filename() or ""
+        return decode_words(part.get_filename() or "")
     except Exception:
         return ""
 

@@ -3,21 +3,27 @@
 from functools import wraps
 
 from anymail.utils import get_anymail_setting
-from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
-from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
-from anymail.webhooks.sendgrid import SendGridInboundWebhookView, SendGridTrackingWebhookView
+from anymail.webhooks.mailgun import MailgunTrackingWebhookView
+from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from tickets.email.sns import VerifiedAmazonSESInboundWebhookView, VerifiedAmazonSESTrackingWebhookView
+from tickets.email.sns import VerifiedAmazonSESTrackingWebhookView
+from tickets.email.webhooks import (
+    AmazonSESRawInboundView,
+    MailgunRawInboundView,
+    PostmarkRawInboundView,
+    SendGridRawInboundView,
+)
 
 ESPS = {
-    "mailgun": (MailgunInboundWebhookView, MailgunTrackingWebhookView),
-    "postmark": (PostmarkInboundWebhookView, PostmarkTrackingWebhookView),
-    "sendgrid": (SendGridInboundWebhookView, SendGridTrackingWebhookView),
-    "amazon_ses": (VerifiedAmazonSESInboundWebhookView, VerifiedAmazonSESTrackingWebhookView),
+    "mailgun": (MailgunRawInboundView, MailgunTrackingWebhookView),
+    "postmark": (PostmarkRawInboundView, PostmarkTrackingWebhookView),
+    "sendgrid": (SendGridRawInboundView, SendGridTrackingWebhookView),
+    "amazon_ses": (AmazonSESRawInboundView, VerifiedAmazonSESTrackingWebhookView),
 }
 
 
