@@ -1,0 +1,86 @@
+"""Demo metrics for `seed_demo`: a scorecard, a few QA reviews and CSAT answers on the demo tickets, and a
+rollup of the last 30 days. Safe to run again: what exists is left as it is."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from metrics import services
+from metrics.models import Criterion, CsatSurvey, Review, Scorecard
+from metrics.services.rollup import local_today
+from tickets.models import Team, Ticket
+
+SCORECARD = "Atendimento front line / Front line"
+CRITERIA = [
+    # name, weight, what good looks like
+    ("Resolução correta / Correct resolution", 3, "The answer solves the user's problem for good."),
+    ("SOP seguido / SOP followed", 2, "The procedure for the category was followed, checklist included."),
+    ("Tom acolhedor / Warm and on-brand tone", 1, "Warm, respectful, clear; no blame, no jargon."),
+    ("Gramática no idioma do usuário / Grammar in the user's language", 1, "Correct spelling and grammar."),
+]
+COMMENTS = {
+    "pt": ["Muito rápido, obrigado!", "Resolveu meu problema.", "Demorou um pouco, mas deu certo.", ""],
+    "en": ["Quick and friendly, thanks!", "Solved my issue.", "Took a while but worked.", ""],
+}
+
+
+def demo_scorecard() -> Scorecard:
+    scorecard, created = Scorecard.objects.get_or_create(name=SCORECARD)
+    if created:
+        for position, (name, weight, description) in enumerate(CRITERIA, start=1):
+            Criterion.objects.create(
+                scorecard=scorecard, position=position, name=name, weight=weight, description=description
+            )
+    return scorecard
+
+
+def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str, int]:
+    """Create the demo scorecard, reviews by each team's lead, CSAT answers on solved tickets, then roll up
+    the last 30 days."""
+    rng = random.Random(seed)
+    scorecard = demo_scorecard()
+    reviews = answers = 0
+    with transaction.atomic():
+        solved = list(
+            Ticket.objects.filter(status=Ticket.Status.SOLVED, assignee__isnull=False)
+            .select_related("assignee__profile")
+            .order_by("pk")
+        )
+        leads = {team.pk: team.leads.order_by("pk").first() for team in Team.objects.prefetch_related("leads")}
+        per_associate: dict[int, int] = {}
+        for ticket in solved:
+            associate = ticket.assignee
+            team_id = getattr(getattr(associate, "profile", None), "team_id", None)
+            reviewer = leads.get(team_id) or get_user_model().objects.filter(is_superuser=True).first()
+            if reviewer is None or per_associate.get(associate.pk, 0) >= reviews_per_associate:
+                continue
+            per_associate[associate.pk] = per_associate.get(associate.pk, 0) + 1
+            if Review.objects.filter(ticket=ticket, associate=associate, calibration__isnull=True).exists():
+                continue
+            ratings = {c.pk: (rng.choice([3, 4, 4, 5, 5]), "") for c in scorecard.criteria.all()}
+            review = services.submit_review(
+                reviewer, ticket=ticket, associate=associate, scorecard=scorecard, ratings=ratings
+            )
+            when = (ticket.solved_at or timezone.now()) + timedelta(hours=rng.randint(1, 30))
+            Review.objects.filter(pk=review.pk).update(created_at=min(when, timezone.now()))
+            reviews += 1
+        for ticket in solved:
+            survey, _ = CsatSurvey.objects.get_or_create(
+                ticket=ticket, defaults={"associate": ticket.assignee, "language": ticket.language}
+            )
+            if survey.answered_at is not None or rng.random() < 0.4:
+                continue
+            answered = min((ticket.solved_at or timezone.now()) + timedelta(hours=rng.randint(1, 48)), timezone.now())
+            survey.rating = rng.choice([2, 3, 4, 4, 5, 5, 5])
+            survey.comment = rng.choice(COMMENTS.get(ticket.language, COMMENTS["pt"]))
+            survey.answered_at = answered
+            survey.save(update_fields=["rating", "comment", "answered_at"])
+            answers += 1
+    today = local_today()
+    result = services.rollup_days(today - timedelta(days=30), today)
+    return {"reviews": reviews, "csat": answers, "rows": result.rows}

@@ -1,0 +1,118 @@
+"""Forms for the metric pages: dashboard filters, QA reviews, calibrations, the public CSAT answer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
+
+from metrics import selectors
+from metrics.models import Scorecard
+from tickets import selectors as ticket_selectors
+from tickets.models import Language
+
+MAX_RANGE_DAYS = 366
+
+
+class FilterForm(forms.Form):
+    first = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=None, required=False, empty_label=_("All queues"))
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label=_("All teams"))
+
+    def __init__(self, *args, user: AbstractBaseUser, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["queue"].queryset = ticket_selectors.queues_visible_to(user).order_by("name")
+        self.fields["team"].queryset = selectors.teams_visible_to(user)
+        self.fields["language"].choices = [("", _("All languages")), *Language.choices]
+
+    def clean(self):
+        data = super().clean()
+        last = data.get("last") or self.today
+        first = data.get("first") or last - timedelta(days=29)
+        if first > last:
+            first, last = last, first
+        if (last - first).days >= MAX_RANGE_DAYS:
+            first = last - timedelta(days=MAX_RANGE_DAYS - 1)
+        data["first"], data["last"] = first, last
+        return data
+
+    def filters(self) -> selectors.Filters:
+        if not self.is_valid():
+            return selectors.Filters.last_days(self.today)
+        data = self.cleaned_data
+        return selectors.Filters(
+            first=data["first"],
+            last=data["last"],
+            queue_id=data["queue"].pk if data.get("queue") else None,
+            language=data.get("language") or "",
+            team_id=data["team"].pk if data.get("team") else None,
+        )
+
+
+class ReviewForm(forms.Form):
+    """One rating (1-5) and comment per criterion, built from the scorecard."""
+
+    RATINGS = [(n, str(n)) for n in range(1, 6)]
+    comment = forms.CharField(label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, scorecard: Scorecard, initial_answers: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(scorecard.criteria.all())
+        initial_answers = initial_answers or {}
+        for criterion in self.criteria:
+            rating, note = initial_answers.get(criterion.pk, (None, ""))
+            self.fields[f"rating_{criterion.pk}"] = forms.TypedChoiceField(
+                label=criterion.name,
+                choices=self.RATINGS,
+                coerce=int,
+                widget=forms.RadioSelect,
+                help_text=criterion.description,
+                initial=rating,
+            )
+            self.fields[f"comment_{criterion.pk}"] = forms.CharField(
+                label=_("Comment on %(criterion)s") % {"criterion": criterion.name},
+                required=False,
+                initial=note,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def rows(self):
+        return [(c, self[f"rating_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]
+
+    def ratings(self) -> dict[int, tuple[int, str]]:
+        return {
+            c.pk: (self.cleaned_data[f"rating_{c.pk}"], self.cleaned_data.get(f"comment_{c.pk}", ""))
+            for c in self.criteria
+        }
+
+
+class CalibrationForm(forms.Form):
+    reviewers = forms.ModelMultipleChoiceField(label=_("Reviewers"), queryset=None)
+
+    def __init__(self, *args, associate_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewers"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name__in=["team_lead", "admin"])
+            .exclude(pk=associate_id)
+            .distinct()
+            .order_by("username")
+        )
+
+
+class CsatForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Your rating"), choices=[(n, str(n)) for n in range(1, 6)], coerce=int, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -1,0 +1,23 @@
+"""Writes with business rules for metrics: rollups, heartbeats, QA reviews and sampling, CSAT surveys."""
+
+from metrics.services.csat import CsatClosed, answer_survey, on_ticket_solved, survey_for_token, survey_link
+from metrics.services.heartbeats import record_heartbeat
+from metrics.services.qa import can_review, sample_week, start_calibration, submit_review
+from metrics.services.rollup import RollupResult, rollup_days, rollup_recent, touched_days
+
+__all__ = [
+    "CsatClosed",
+    "RollupResult",
+    "answer_survey",
+    "can_review",
+    "on_ticket_solved",
+    "record_heartbeat",
+    "rollup_days",
+    "rollup_recent",
+    "sample_week",
+    "start_calibration",
+    "submit_review",
+    "survey_for_token",
+    "survey_link",
+    "touched_days",
+]
