@@ -1,0 +1,354 @@
+"""Escalations to cross-functional queues, by hand or by rule, and the in-app and email notices they send.
+
+An escalation keeps the ticket in its queue with its associate and opens it to the specialist team (see
+`selectors.tickets_visible_to`); the specialists hand it back with a resolution note, which lands on the
+ticket as an internal note and returns the ticket to the associate who asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from tickets import selectors, services, sla
+from tickets.models import (
+    Escalation,
+    EscalationRule,
+    EscalationRuleFiring,
+    Message,
+    Notification,
+    Profile,
+    Queue,
+    Role,
+    SlaAlert,
+    SlaClock,
+    Ticket,
+    TicketEvent,
+)
+
+logger = logging.getLogger(__name__)
+Kind = TicketEvent.Kind
+
+
+# Notifications ---------------------------------------------------------------------------------------
+
+
+def team_leads(queue: Queue) -> list[AbstractBaseUser]:
+    """The leads of the queue's team, else the team leads among its members."""
+    users = get_user_model().objects.filter(is_active=True)
+    if queue.team_id is not None:
+        leads = list(users.filter(led_teams=queue.team_id))
+        if leads:
+            return leads
+    return list(users.filter(support_queues=queue, groups__name=Role.TEAM_LEAD).distinct())
+
+
+def notify(users: Iterable[AbstractBaseUser | None], *, ticket: Ticket, kind: str, text: Callable[[], str]) -> int:
+    """One in-app notification per user, written in their interface language, and the same by email once
+    the transaction commits. `text` is called under each user's language."""
+    url = reverse("ticket", args=[ticket.number])
+    recipients = {user.pk: user for user in users if user is not None and user.is_active}
+    languages = dict(Profile.objects.filter(user__in=recipients).values_list("user_id", "ui_language"))
+    mails = []
+    for user in recipients.values():
+        with translation.override(languages.get(user.pk) or settings.LANGUAGE_CODE):
+            body = text()[:500]
+        Notification.objects.create(user=user, ticket=ticket, kind=kind, text=body, url=url)
+        if user.email:
+            mails.append((body, f"{body}\n\n{settings.SITE_URL.rstrip('/')}{url}\n", user.email))
+
+    def send() -> None:
+        for subject, body, address in mails:
+            try:
+                send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, [address])
+            except Exception:
+                logger.exception("could not email a notification to %s", address)
+
+    if mails:
+        transaction.on_commit(send)
+    return len(recipients)
+
+
+# Escalate and hand back ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def escalate(
+    ticket: Ticket,
+    *,
+    target_queue: Queue,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+    rule: EscalationRule | None = None,
+    now: datetime | None = None,
+) -> Escalation:
+    """Send the ticket to a cross-functional queue with a reason and a target time of its own; the target
+    queue's team lead is told. `actor` None means a rule did it."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the ticket needs the specialists."))
+    if target_queue.kind != Queue.Kind.CROSS_FUNCTIONAL:
+        raise ValidationError(_("Tickets can only be escalated to a cross-functional queue."))
+    if actor is not None and not selectors.tickets_visible_to(actor).filter(pk=ticket.pk).exists():
+        raise PermissionDenied(_("You cannot see this ticket."))
+    already = _("This ticket is already escalated to %(queue)s.") % {"queue": target_queue.name}
+    if ticket.escalations.filter(status=Escalation.Status.OPEN, target_queue=target_queue).exists():
+        raise ValidationError(already)
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                ticket=ticket,
+                from_queue=ticket.queue,
+                target_queue=target_queue,
+                reason=reason,
+                requested_by=actor,
+                rule=rule,
+                return_to=actor if actor is not None else ticket.assignee,
+                due_at=sla.escalation_due_at(ticket, target_queue, now),
+                created_at=now,
+            )
+    except IntegrityError as exc:  # the same escalation was made a moment ago
+        raise ValidationError(already) from exc
+    services.record_event(
+        ticket,
+        Kind.ESCALATED,
+        actor=actor,
+        new={
+            "escalation": escalation.pk,
+            "queue": {"id": target_queue.pk, "name": target_queue.name},
+            "reason": reason,
+        },
+    )
+    notify(
+        team_leads(target_queue),
+        ticket=ticket,
+        kind=Notification.Kind.ESCALATED,
+        text=lambda: _("Ticket #%(number)s was escalated to %(queue)s: %(reason)s")
+        % {"number": ticket.number, "queue": target_queue.name, "reason": reason},
+    )
+    return escalation
+
+
+def can_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
+    if not user.is_authenticated or not escalation.is_open:
+        return False
+    return selectors.is_admin(user) or escalation.target_queue.members.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Escalation:
+    """The specialist team answers: the note goes on the ticket as an internal note, the ticket returns to
+    the associate who escalated it, and they are told."""
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("ticket__queue", "target_queue", "return_to")
+        .filter(pk=escalation_pk)
+        .first()
+    )
+    if escalation is None or not (
+        selectors.is_admin(actor) or escalation.target_queue.members.filter(pk=actor.pk).exists()
+    ):
+        raise PermissionDenied(_("Only the specialist team can hand this ticket back."))
+    if not escalation.is_open:
+        raise ValidationError(_("This escalation was already handed back."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Write a resolution note for the associate."))
+    ticket = escalation.ticket
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.NOTE,
+        author=actor,
+        body_text=note,
+        delivery_status=Message.Delivery.NOT_SENT,
+        language=ticket.language,
+    )
+    services.record_event(ticket, Kind.NOTE_ADDED, actor=actor, message=message)
+    escalation.status = Escalation.Status.HANDED_BACK
+    escalation.handed_back_by = actor
+    escalation.handed_back_at = timezone.now()
+    escalation.resolution_note = note
+    escalation.save(update_fields=["status", "handed_back_by", "handed_back_at", "resolution_note"])
+    services.record_event(
+        ticket,
+        Kind.HANDED_BACK,
+        actor=actor,
+        message=message,
+        new={
+            "escalation": escalation.pk,
+            "queue": {"id": escalation.target_queue_id, "name": escalation.target_queue.name},
+        },
+    )
+    returning_to = escalation.return_to
+    if returning_to is not None and returning_to.is_active and ticket.assignee_id != returning_to.pk:
+        services.update_ticket(ticket, actor=actor, assignee=returning_to)
+    notify(
+        [returning_to] if returning_to is not None else team_leads(escalation.from_queue),
+        ticket=ticket,
+        kind=Notification.Kind.HANDED_BACK,
+        text=lambda: _("%(queue)s handed ticket #%(number)s back: %(note)s")
+        % {"queue": escalation.target_queue.name, "number": ticket.number, "note": note},
+    )
+    return escalation
+
+
+# Rules -----------------------------------------------------------------------------------------------
+
+
+def active_rules() -> list[EscalationRule]:
+    return list(
+        EscalationRule.objects.filter(is_active=True)
+        .select_related("assign_to", "move_to_queue", "escalate_to_queue")
+        .prefetch_related("queues")
+        .order_by("position", "id")
+    )
+
+
+def on_sla_alert(alert: SlaAlert, rules: list[EscalationRule] | None = None) -> list[EscalationRuleFiring]:
+    """Run the rules for a warning or breach the sweep just recorded."""
+    trigger = (
+        EscalationRule.Trigger.SLA_WARNING if alert.kind == SlaAlert.Kind.WARNING else EscalationRule.Trigger.SLA_BREACH
+    )
+    notice = None
+    if alert.kind == SlaAlert.Kind.BREACH:
+        notice = _sla_notice(alert)
+    return run_rules(
+        alert.ticket,
+        trigger,
+        clock=alert.clock,
+        key=f"{trigger}:{alert.clock}:{alert.cycle}",
+        rules=rules,
+        notice=notice,
+    )
+
+
+def _sla_notice(alert: SlaAlert) -> Callable[[], str]:
+    clock = SlaClock(alert.clock)
+    number = alert.ticket.number
+    kind = alert.kind
+
+    def text() -> str:
+        message = (
+            _("SLA breached: %(clock)s on ticket #%(number)s")
+            if kind == SlaAlert.Kind.BREACH
+            else _("SLA warning: %(clock)s on ticket #%(number)s is close to its target")
+        )
+        return message % {"clock": str(clock.label), "number": number}
+
+    return text
+
+
+def run_rules(
+    ticket: Ticket,
+    trigger: str,
+    *,
+    clock: str = "",
+    key: str = "",
+    rules: list[EscalationRule] | None = None,
+    notice: Callable[[], str] | None = None,
+) -> list[EscalationRuleFiring]:
+    """Apply, in order, every active rule for this trigger whose conditions hold; a rule fires at most
+    once per ticket and `key` (the trigger and its clock cycle)."""
+    rules = active_rules() if rules is None else rules
+    key = key or trigger
+    fired = []
+    for rule in rules:
+        if rule.trigger != trigger or (rule.clock and rule.clock != clock) or not matches(rule, ticket):
+            continue
+        firing, created = EscalationRuleFiring.objects.get_or_create(rule=rule, ticket=ticket, trigger=key)
+        if not created:
+            continue
+        _apply_actions(rule, ticket, trigger=trigger, clock=clock, notice=notice)
+        fired.append(firing)
+        if rule.stop_processing:
+            break
+    return fired
+
+
+def matches(rule: EscalationRule, ticket: Ticket, now: datetime | None = None) -> bool:
+    queue_ids = {queue.pk for queue in rule.queues.all()}
+    if queue_ids and ticket.queue_id not in queue_ids:
+        return False
+    if rule.priorities and ticket.priority not in rule.priorities:
+        return False
+    if rule.tags and not set(rule.tags) & set(ticket.tags):
+        return False
+    if rule.sensitivity and not set(rule.sensitivity) & set(ticket.sensitivity):
+        return False
+    if rule.languages and ticket.language not in rule.languages:
+        return False
+    if rule.no_reply_hours is not None:
+        now = now or timezone.now()
+        last_reply = (
+            ticket.messages.filter(direction=Message.Direction.OUT, author__isnull=False)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if (last_reply or ticket.created_at) > now - timedelta(hours=rule.no_reply_hours):
+            return False
+    return True
+
+
+def _apply_actions(
+    rule: EscalationRule, ticket: Ticket, *, trigger: str, clock: str, notice: Callable[[], str] | None
+) -> None:
+    changes: dict = {}
+    if rule.raise_priority_to and rule.raise_priority_to > ticket.priority:
+        changes["priority"] = rule.raise_priority_to
+    if rule.assign_to_id and rule.assign_to.is_active:
+        changes["assignee"] = rule.assign_to
+    if rule.move_to_queue_id:
+        changes["queue"] = rule.move_to_queue
+    if rule.add_tags:
+        changes["tags"] = [*ticket.tags, *rule.add_tags]
+    services.record_event(
+        ticket, Kind.RULE_FIRED, new={"rule": rule.pk, "name": rule.name, "trigger": trigger, "clock": clock}
+    )
+    if changes:
+        services.update_ticket(ticket, actor=None, **changes)
+    if (
+        rule.escalate_to_queue_id
+        and not ticket.escalations.filter(
+            status=Escalation.Status.OPEN, target_queue=rule.escalate_to_queue_id
+        ).exists()
+    ):
+        escalate(ticket, target_queue=rule.escalate_to_queue, reason=rule.name, rule=rule)
+    if rule.notify_team_lead:
+        rule_name = rule.name
+        text = notice or (
+            lambda: _("Rule “%(rule)s” applied to ticket #%(number)s") % {"rule": rule_name, "number": ticket.number}
+        )
+        notify(team_leads(ticket.queue), ticket=ticket, kind=Notification.Kind.SLA, text=text)
+
+
+# Reads -----------------------------------------------------------------------------------------------
+
+
+def escalations_visible_to(user: AbstractBaseUser):
+    return Escalation.objects.filter(ticket__in=selectors.tickets_visible_to(user))
+
+
+def open_escalations_for_specialist(user: AbstractBaseUser):
+    """Open escalations to the cross-functional queues the user belongs to (all of them for admins)."""
+    scope = Q(status=Escalation.Status.OPEN)
+    if not selectors.is_admin(user):
+        scope &= Q(target_queue__members=user)
+    return (
+        Escalation.objects.filter(scope)
+        .select_related("ticket", "target_queue", "from_queue", "requested_by")
+        .order_by("due_at", "created_at")
+    )

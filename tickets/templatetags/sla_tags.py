@@ -1,0 +1,51 @@
+"""Template helpers for the SLA clock, escalation and SLA-health partials."""
+
+from datetime import timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+
+from tickets import escalations, selectors, sla
+from tickets.models import Escalation, Notification, Queue, Role
+
+register = template.Library()
+
+
+@register.simple_tag
+def sla_clocks(ticket):
+    return sla.clock_views(ticket)
+
+
+@register.filter
+def duration(seconds):
+    """A number of seconds as words in the current language ("3 hours, 5 minutes")."""
+    now = timezone.now()
+    return timeuntil(now + timedelta(seconds=int(seconds or 0)), now)
+
+
+@register.simple_tag(takes_context=True)
+def escalation_panel(context, ticket):
+    user = context["request"].user
+    history = list(
+        ticket.escalations.select_related("target_queue", "requested_by", "handed_back_by", "rule").order_by(
+            "-created_at", "-id"
+        )
+    )
+    open_targets = {e.target_queue_id for e in history if e.is_open}
+    return {
+        "history": [(e, escalations.can_hand_back(user, e)) for e in history],
+        "targets": [q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
+    }
+
+
+@register.simple_tag(takes_context=True)
+def sla_nav(context):
+    user = context["request"].user
+    if not user.is_authenticated:
+        return {}
+    return {
+        "health": selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD),
+        "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
+        "unread": Notification.objects.filter(user=user, read_at=None).count(),
+    }

@@ -1,0 +1,87 @@
+"""Escalation, notification and SLA-health pages. Thin: parse input, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import escalations, selectors
+from tickets.models import Notification, Queue, Role
+from tickets.sla import health
+
+
+@login_required
+@require_POST
+def escalate(request, number: int):
+    ticket = selectors.ticket_for(request.user, number)
+    if ticket is None:
+        raise Http404
+    target = Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL, slug=request.POST.get("target_queue", "")).first()
+    if target is None:
+        messages.error(request, _("Choose a cross-functional queue."))
+        return redirect("ticket", number)
+    try:
+        escalations.escalate(ticket, target_queue=target, reason=request.POST.get("reason", ""), actor=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("Escalated to %(queue)s.") % {"queue": target.name})
+    return redirect("ticket", number)
+
+
+@login_required
+@require_POST
+def hand_back(request, pk: int):
+    escalation = get_object_or_404(escalations.escalations_visible_to(request.user).select_related("ticket"), pk=pk)
+    number = escalation.ticket.number
+    try:
+        escalations.hand_back(escalation.pk, actor=request.user, note=request.POST.get("note", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("ticket", number)
+    messages.success(request, _("Ticket #%(number)s handed back.") % {"number": number})
+    # The specialists no longer see the ticket once it is handed back, unless it is in one of their queues.
+    if selectors.ticket_for(request.user, number) is not None:
+        return redirect("ticket", number)
+    return redirect("escalation_list")
+
+
+@login_required
+@require_GET
+def escalation_list(request):
+    """Open escalations to the specialist's cross-functional queues, most urgent target first."""
+    rows = escalations.open_escalations_for_specialist(request.user)[:200]
+    return render(request, "tickets/escalations.html", {"escalations": rows, "now": timezone.now()})
+
+
+@login_required
+def notification_list(request):
+    """The user's notices, newest first; showing them marks them read."""
+    notices = list(Notification.objects.filter(user=request.user).select_related("ticket")[:100])
+    unread = [n.pk for n in notices if n.read_at is None]
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return render(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})
+
+
+@login_required
+@require_GET
+def sla_health(request):
+    if not (selectors.is_admin(request.user) or selectors.has_role(request.user, Role.TEAM_LEAD)):
+        raise Http404
+    now = timezone.now()
+    return render(
+        request,
+        "tickets/sla_health.html",
+        {
+            "queues": health.per_queue(request.user, now),
+            "attention": health.tickets_needing_attention(request.user, now),
+            "days": health.daily_compliance(request.user, 14, now),
+        },
+    )
