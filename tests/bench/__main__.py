@@ -7,7 +7,6 @@ import json
 import platform
 import sys
 import time
-from pathlib import Path
 
 from tests.bench import mail, workspace
 from tests.bench.harness import ROOT

@@ -1,0 +1,116 @@
+// Keyboard shortcuts for the associate workspace, and the "typing" flag the collision poll sends.
+// htmx cannot express these; there is no inline script anywhere (the CSP forbids it).
+(() => {
+  const typingIdleMs = 8000;
+  let typingTimer = null;
+
+  const isEditable = (el) =>
+    el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+
+  const rows = () => Array.from(document.querySelectorAll("[data-row]"));
+  let current = -1;
+
+  const select = (index) => {
+    const all = rows();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((row, i) => row.classList.toggle("selected", i === current));
+    all[current].scrollIntoView({ block: "nearest" });
+    const link = all[current].querySelector("[data-row-link]");
+    if (link) link.focus({ preventScroll: true });
+  };
+
+  const composer = () => document.querySelector("[data-composer]");
+
+  const startWriting = (mode) => {
+    const box = composer();
+    if (!box) return false;
+    const radio = document.querySelector(`#reply-form input[name="mode"][value="${mode}"]`);
+    if (radio) radio.checked = true;
+    box.focus();
+    return true;
+  };
+
+  const setTyping = (typing) => {
+    const flag = document.getElementById("typing-flag");
+    const presence = document.getElementById("presence");
+    if (!flag || !presence) return;
+    const value = typing ? "1" : "0";
+    if (flag.value !== value) {
+      flag.value = value;
+      if (window.htmx) window.htmx.trigger(presence, "acolhe:typing");
+    }
+  };
+
+  document.addEventListener("input", (event) => {
+    if (!event.target.matches("[data-composer]")) return;
+    setTyping(event.target.value.trim().length > 0);
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => setTyping(false), typingIdleMs);
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const help = document.getElementById("shortcuts-help");
+    if (isEditable(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    if (help && help.open) return;
+    switch (event.key) {
+      case "j":
+        select(current + 1);
+        break;
+      case "k":
+        select(current - 1);
+        break;
+      case "Enter": {
+        const row = rows()[current];
+        if (!row || document.activeElement !== row.querySelector("[data-row-link]")) {
+          if (row) window.location.href = row.dataset.href;
+          else return;
+        } else {
+          return; // the focused link opens itself
+        }
+        break;
+      }
+      case "r":
+        if (!startWriting("reply")) return;
+        break;
+      case "n":
+        if (!startWriting("note")) return;
+        break;
+      case "s": {
+        const box = composer();
+        if (box && box.value.trim()) {
+          document.querySelector("[data-send-solve]").click();
+        } else {
+          const form = document.getElementById("solve-form");
+          if (!form) return;
+          form.requestSubmit();
+        }
+        break;
+      }
+      case "a": {
+        const button = document.querySelector("[data-next-ticket]");
+        if (!button) return;
+        button.click();
+        break;
+      }
+      case "/": {
+        const search = document.querySelector("[data-search]");
+        if (!search) return;
+        search.focus();
+        search.select();
+        break;
+      }
+      case "?":
+        if (!help) return;
+        help.showModal();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+})();

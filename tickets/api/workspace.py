@@ -1,0 +1,153 @@
+"""Workspace actions on the tickets API: search, reply, note, change fields, next ticket, merge.
+
+They call the same services as the pages, so the same permission rules apply: a ticket outside the
+caller's queues answers 404 on reads and 403 on writes, exactly as the pages do.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from tickets.api.serializers import MessageSerializer, TicketSerializer
+from tickets.models import Language, Queue, Ticket
+from tickets.workspace import routing, search, services
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=100_000)
+    set_status = serializers.ChoiceField(choices=[s.value for s in services.REPLY_STATUSES], required=False)
+    seen_message = serializers.IntegerField(
+        required=False, help_text="Id of the newest message the writer has seen; newer replies by others conflict."
+    )
+    confirmed = serializers.BooleanField(default=False, help_text="Send even if someone else replied meanwhile.")
+
+
+class FieldsInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    queue = serializers.SlugRelatedField(slug_field="slug", queryset=Queue.objects.all(), required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    subject = serializers.CharField(max_length=500, required=False)
+
+
+class MergeInputSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1, help_text="Number of the ticket that stays.")
+
+
+class SearchHitSerializer(serializers.Serializer):
+    ticket = TicketSerializer()
+    rank = serializers.FloatField()
+    snippet = serializers.CharField(help_text="HTML: escaped text with <mark> around the matches.")
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    messages = MessageSerializer(many=True)
+
+
+def _validation(exc: DjangoValidationError) -> ValidationError:
+    return ValidationError({"detail": exc.messages})
+
+
+class TicketWorkspaceActions:
+    """Mixed into `TicketViewSet`."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="Words, a phrase in quotes, or an address."),
+            OpenApiParameter("offset", int),
+        ],
+        responses=SearchHitSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def search(self, request):
+        """Full-text search over subjects, message bodies and requester addresses (Portuguese and English)."""
+        try:
+            offset = max(0, int(request.query_params.get("offset", 0)))
+        except ValueError:
+            offset = 0
+        hits, has_more = search.search_tickets(request.user, request.query_params.get("q", ""), offset=offset)
+        data = SearchHitSerializer(
+            [{"ticket": h.ticket, "rank": h.rank, "snippet": str(h.snippet)} for h in hits], many=True
+        ).data
+        return Response(data, headers={"X-Has-More": "true" if has_more else "false"})
+
+    def _reply(self, request, number, internal: bool):
+        serializer = ReplyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            result = services.reply(
+                request.user,
+                int(number),
+                data["body"],
+                internal=internal,
+                set_status=data.get("set_status"),
+                seen_message_id=data.get("seen_message"),
+                confirmed=data["confirmed"],
+            )
+        except services.ReplyConflict as conflict:
+            body = {
+                "detail": "Someone else wrote on this ticket since seen_message; resend with confirmed=true.",
+                "messages": MessageSerializer(conflict.messages, many=True, context={"request": request}).data,
+            }
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as exc:
+            raise _validation(exc) from exc
+        return Response(
+            MessageSerializer(result.message, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=ReplyInputSerializer, responses={201: MessageSerializer, 409: ConflictSerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request, number=None):
+        """Email the requester (queued, sent by a worker) and optionally set the status in the same step."""
+        return self._reply(request, number, internal=False)
+
+    @extend_schema(request=ReplyInputSerializer, responses={201: MessageSerializer, 409: ConflictSerializer})
+    @action(detail=True, methods=["post"])
+    def note(self, request, number=None):
+        """Add an internal note, never sent to the requester."""
+        return self._reply(request, number, internal=True)
+
+    @extend_schema(request=FieldsInputSerializer, responses=TicketSerializer)
+    def partial_update(self, request, number=None):
+        """Change status, priority, language, queue, assignee, tags or subject; each change is logged."""
+        serializer = FieldsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            ticket, _events = services.update_fields(request.user, int(number), **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _validation(exc) from exc
+        return Response(TicketSerializer(ticket, context={"request": request}).data)
+
+    @extend_schema(request=None, responses={200: TicketSerializer, 204: None})
+    @action(detail=False, methods=["post"], url_path="next")
+    def next_ticket(self, request):
+        """Assign the caller the most urgent eligible ticket; 204 when none is waiting."""
+        ticket = routing.assign_next(request.user)
+        if ticket is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(TicketSerializer(ticket, context={"request": request}).data)
+
+    @extend_schema(request=MergeInputSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, number=None):
+        """Merge this ticket into `into`: messages move, this one closes, its requester is told."""
+        serializer = MergeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            target = services.merge(request.user, int(number), serializer.validated_data["into"])
+        except DjangoValidationError as exc:
+            raise _validation(exc) from exc
+        return Response(TicketSerializer(target, context={"request": request}).data)

@@ -1,0 +1,114 @@
+"""Full-text search over ticket subjects, message bodies and requester addresses.
+
+Both Portuguese and English configurations (each behind `unaccent`) are queried at once: a thread mixes
+languages, and the associate should not have to say which one they typed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.postgres.search import SearchConfig, SearchHeadline, SearchQuery, SearchRank
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from tickets import selectors
+from tickets.models import SEARCH_CONFIGS, Message, Ticket
+
+# Ranking looks at this many recent matches per source; deeper pages of a vague query are not useful.
+MAX_RESULTS = 200
+START, STOP = "[[[", "]]]"
+HEADLINE_OPTIONS = {"max_words": 30, "min_words": 12, "max_fragments": 2, "start_sel": START, "stop_sel": STOP}
+
+
+def headline_config(language_field: str) -> SearchConfig:
+    return SearchConfig(
+        Case(When(**{language_field: "en"}, then=Value(SEARCH_CONFIGS[1])), default=Value(SEARCH_CONFIGS[0]))
+    )
+
+
+def snippet_html(snippet: str) -> str:
+    """The headline escaped, with only the match markers turned into <mark>."""
+    return mark_safe(escape(snippet or "").replace(START, "<mark>").replace(STOP, "</mark>"))
+
+
+@dataclass
+class SearchHit:
+    ticket: Ticket
+    rank: float
+    snippet: str
+
+
+def build_query(text: str) -> SearchQuery | None:
+    text = " ".join((text or "").split())[:200]
+    if not text:
+        return None
+    first, second = (SearchQuery(text, config=config, search_type="websearch") for config in SEARCH_CONFIGS)
+    return first | second
+
+
+def search_tickets(
+    user: AbstractBaseUser, text: str, *, offset: int = 0, limit: int = 25
+) -> tuple[list[SearchHit], bool]:
+    """Tickets the user can see that match `text`, best first, with a highlighted snippet. Returns the page
+    of hits and whether more follow."""
+    query = build_query(text)
+    if query is None:
+        return [], False
+    visible = selectors.tickets_visible_to(user)
+    ranks: dict[int, float] = {}
+    # Candidates are the most recent matches of each source (subjects, message bodies), found through
+    # their GIN index or by walking the primary key backwards, whichever PostgreSQL judges cheaper; only
+    # those are ranked. A word found in a large share of all mail thus costs no more than a rare one.
+    subject_rows = (
+        visible.filter(search_document=query)
+        .order_by("-pk")
+        .annotate(rank=SearchRank(F("search_document"), query))
+        .values_list("pk", "rank")[:MAX_RESULTS]
+    )
+    for pk, rank in subject_rows:
+        ranks[pk] = max(ranks.get(pk, 0.0), rank * 2)  # a subject match counts double
+    message_rows = (
+        Message.objects.filter(search_document=query)
+        .filter(Exists(visible.filter(pk=OuterRef("ticket_id"))))
+        .order_by("-pk")
+        .annotate(rank=SearchRank(F("search_document"), query))
+        .values_list("ticket_id", "rank")[: MAX_RESULTS * 2]
+    )
+    for pk, rank in message_rows:
+        ranks[pk] = max(ranks.get(pk, 0.0), rank)
+    if "@" in text and " " not in text.strip():
+        for pk in visible.filter(requester__email__iexact=text.strip()).values_list("pk", flat=True)[:MAX_RESULTS]:
+            ranks[pk] = max(ranks.get(pk, 0.0), 10.0)
+    ordered = sorted(ranks.items(), key=lambda item: (-item[1], -item[0]))
+    page = ordered[offset : offset + limit]
+    has_more = len(ordered) > offset + limit
+    if not page:
+        return [], has_more
+    ids = [pk for pk, _ in page]
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.filter(pk__in=ids)
+        .select_related("queue", "requester", "assignee")
+        .annotate(snippet=SearchHeadline("subject", query, config=headline_config("language"), **HEADLINE_OPTIONS))
+    }
+    # The best-matching message of each ticket on the page gives the body snippet.
+    best: dict[int, str] = {}
+    for ticket_id, snippet in (
+        Message.objects.filter(ticket_id__in=ids, search_document=query)
+        .annotate(rank=SearchRank(F("search_document"), query))
+        .order_by("ticket_id", "-rank")
+        .distinct("ticket_id")
+        .annotate(
+            snippet=SearchHeadline("body_text", query, config=headline_config("ticket__language"), **HEADLINE_OPTIONS)
+        )
+        .values_list("ticket_id", "snippet")
+    ):
+        best[ticket_id] = snippet
+    hits = []
+    for pk, rank in page:
+        ticket = tickets[pk]
+        hits.append(SearchHit(ticket, rank, snippet_html(best.get(pk) or ticket.snippet)))
+    return hits, has_more

@@ -1,0 +1,314 @@
+"""Reads for the workspace: list views with filters and keyset pagination, sidebar counts, the ticket page.
+
+Everything starts from `tickets.selectors.tickets_visible_to`, so a list never shows a ticket its reader
+could not open.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from tickets import selectors
+from tickets.models import Message, SavedView, Ticket, TicketEvent
+
+ACTIVE = Ticket.ACTIVE_STATUSES
+# How far ahead "breaching soon" looks.
+BREACHING_WINDOW = timedelta(hours=4)
+RECENTLY_SOLVED_WINDOW = timedelta(days=7)
+PAGE_SIZE = 50
+
+VIEWS = {
+    "mine": _("My tickets"),
+    "unassigned": _("Unassigned"),
+    "pending": _("Pending"),
+    "breaching": _("Breaching soon"),
+    "solved": _("Recently solved"),
+    "all": _("All open"),
+}
+
+# Sort keys a list accepts: the column and whether its natural order is descending.
+SORTS = {
+    "updated": ("updated_at", True),
+    # Numbers come from a sequence at creation: sorting by number is sorting by age.
+    "number": ("number", True),
+    "priority": ("priority", True),
+    "due": ("resolution_due_at", False),
+}
+DEFAULT_SORT = {"breaching": "due", "solved": "updated"}
+
+
+def breaching_q(now: datetime) -> Q:
+    soon = now + BREACHING_WINDOW
+    return (
+        Q(status__in=ACTIVE)
+        & ~Q(status=Ticket.Status.PENDING)
+        & (
+            Q(first_response_due_at__lte=soon, first_responded_at__isnull=True)
+            | Q(next_response_due_at__lte=soon)
+            | Q(resolution_due_at__lte=soon)
+        )
+    )
+
+
+def view_queryset(user: AbstractBaseUser, view: str, now: datetime | None = None) -> QuerySet[Ticket]:
+    now = now or timezone.now()
+    tickets = selectors.tickets_visible_to(user)
+    if view == "mine":
+        return tickets.filter(assignee=user, status__in=ACTIVE)
+    if view == "unassigned":
+        return tickets.filter(assignee__isnull=True, status__in=ACTIVE)
+    if view == "pending":
+        return tickets.filter(status=Ticket.Status.PENDING)
+    if view == "breaching":
+        return tickets.filter(breaching_q(now))
+    if view == "solved":
+        return tickets.filter(
+            status__in=[Ticket.Status.SOLVED, Ticket.Status.CLOSED], solved_at__gte=now - RECENTLY_SOLVED_WINDOW
+        )
+    return tickets.filter(status__in=ACTIVE)
+
+
+@dataclass
+class Filters:
+    status: list[str] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)
+    language: list[str] = field(default_factory=list)
+    tag: str = ""
+    queue: str = ""
+    assignee: str = ""  # a user id, or "none"
+
+    @classmethod
+    def from_query(cls, query) -> Filters:
+        def many(name, cast=str, allowed=None):
+            values = []
+            for raw in query.getlist(name):
+                for part in str(raw).split(","):
+                    part = part.strip()
+                    if not part:
+                        continue
+                    try:
+                        value = cast(part)
+                    except (TypeError, ValueError):
+                        continue
+                    if allowed is None or value in allowed:
+                        values.append(value)
+            return values
+
+        return cls(
+            status=many("status", allowed=set(Ticket.Status.values)),
+            priority=many("priority", int, set(Ticket.Priority.values)),
+            language=many("language", allowed={"pt", "en"}),
+            tag=(query.get("tag") or "").strip().lower()[:50],
+            queue=(query.get("queue") or "").strip()[:50],
+            assignee=(query.get("assignee") or "").strip()[:20],
+        )
+
+    def apply(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.status:
+            tickets = tickets.filter(status__in=self.status)
+        if self.priority:
+            tickets = tickets.filter(priority__in=self.priority)
+        if self.language:
+            tickets = tickets.filter(language__in=self.language)
+        if self.tag:
+            tickets = tickets.filter(tags__contains=[self.tag])
+        if self.queue:
+            tickets = tickets.filter(queue__slug=self.queue)
+        if self.assignee == "none":
+            tickets = tickets.filter(assignee__isnull=True)
+        elif self.assignee.isdigit():
+            tickets = tickets.filter(assignee_id=int(self.assignee))
+        return tickets
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    return values if isinstance(values, list) and len(values) == 2 else None
+
+
+@dataclass
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    sort: str
+    descending: bool
+
+
+def parse_sort(raw: str, view: str) -> tuple[str, bool]:
+    raw = (raw or DEFAULT_SORT.get(view, "updated")).strip()
+    key = raw.lstrip("-")
+    if key not in SORTS:
+        key = DEFAULT_SORT.get(view, "updated")
+        raw = key
+    natural_desc = SORTS[key][1]
+    descending = natural_desc != raw.startswith("-")
+    return key, descending
+
+
+def paginate(tickets: QuerySet[Ticket], sort: str, descending: bool, cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    """Keyset pagination on (sort column, id): each page costs the same however deep it is, and the
+    partial indexes on the ticket table serve the common sorts in order. Tickets with no due time come
+    last when sorting by it."""
+    column = SORTS[sort][0]
+    nullable = column == "resolution_due_at"
+    if nullable:
+        order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    else:
+        # Plain order (no NULLS clause) so that the indexes match.
+        order = F(column).desc() if descending else F(column).asc()
+    # The number is unique: it needs no tie-breaker.
+    tiebreak = [] if column == "number" else ["-id" if descending else "id"]
+    tickets = tickets.order_by(order, *tiebreak)
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None:
+        value, last_id = after
+        if column.endswith("_at") and value is not None:
+            value = parse_datetime(value)
+        op = "lt" if descending else "gt"
+        if value is None:
+            tickets = tickets.filter(**{f"{column}__isnull": True, f"id__{op}": last_id})
+        elif column == "number":
+            tickets = tickets.filter(**{f"number__{op}": value})
+        else:
+            beyond = Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": last_id})
+            if nullable:
+                beyond |= Q(**{f"{column}__isnull": True})
+            tickets = tickets.filter(beyond)
+    rows = list(tickets.select_related("queue", "requester", "assignee")[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, column), last.pk])
+    return Page(rows, next_cursor, sort, descending)
+
+
+# Sidebar counts stop counting here: "1000+" is as useful as an exact figure, and each count stays an
+# index walk of at most this many rows however large the queues grow.
+COUNT_CAP = 1000
+
+
+def capped_counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
+    """Several counts in one query, each capped at COUNT_CAP + 1 rows."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for name, queryset in querysets.items():
+        sql, sql_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS capped) AS {connection.ops.quote_name(name)}")
+        params += sql_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
+
+
+@dataclass
+class QueueCount:
+    pk: int
+    slug: str
+    name: str
+    open_count: int
+
+
+def sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
+    """(count per view, open tickets per visible queue) for the sidebar, in one query, kept
+    `ACOLHE_SIDEBAR_COUNTS_SECONDS` in Redis. A count above COUNT_CAP reads COUNT_CAP + 1."""
+    ttl = getattr(settings, "ACOLHE_SIDEBAR_COUNTS_SECONDS", 15)
+    key = f"workspace:sidebar-counts:{user.pk}"
+    cached = cache.get(key) if ttl else None
+    if cached is not None:
+        return cached
+    now = timezone.now()
+    queues = list(selectors.queues_visible_to(user).order_by("kind", "name").values_list("pk", "slug", "name"))
+    querysets = {view: view_queryset(user, view, now) for view in ("mine", "unassigned", "pending", "breaching", "all")}
+    querysets.update(
+        {f"queue_{pk}": Ticket.objects.filter(queue_id=pk, status__in=ACTIVE) for pk, _slug, _name in queues}
+    )
+    counts = capped_counts(querysets)
+    result = (
+        {view: counts[view] for view in ("mine", "unassigned", "pending", "breaching", "all")},
+        [QueueCount(pk, slug, name, counts[f"queue_{pk}"]) for pk, slug, name in queues],
+    )
+    if ttl:
+        cache.set(key, result, ttl)
+    return result
+
+
+def queue_counts(user: AbstractBaseUser) -> list[QueueCount]:
+    return sidebar_counts(user)[1]
+
+
+def saved_views(user: AbstractBaseUser) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(user=user)
+
+
+def requester_other_tickets(user: AbstractBaseUser, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    return list(
+        selectors.tickets_visible_to(user)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")
+        .only("number", "subject", "status", "created_at")[:limit]
+    )
+
+
+def timeline(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor").order_by("-created_at", "-id")
+
+
+# How many of the latest messages the ticket page renders at once.
+RECENT_MESSAGES = 30
+
+
+def recent_thread(ticket: Ticket, *, all_messages: bool = False) -> tuple[list[Message], int, int | None]:
+    """(the latest messages, oldest first; how many earlier ones were left out; the newest message id).
+    Messages are ordered by creation; the newest id is what the composer saw, for collision checks."""
+    thread = selectors.thread(ticket)
+    if all_messages:
+        messages = list(thread)
+        earlier = 0
+    else:
+        newest_first = list(thread.order_by("-created_at", "-id")[: RECENT_MESSAGES + 1])
+        earlier = 0
+        if len(newest_first) > RECENT_MESSAGES:
+            newest_first = newest_first[:RECENT_MESSAGES]
+            earlier = ticket.messages.count() - RECENT_MESSAGES
+        messages = newest_first[::-1]
+    last_id = max((m.pk for m in messages), default=None)
+    return messages, earlier, last_id
+
+
+def earlier_thread(ticket: Ticket, before_pk: int) -> QuerySet[Message]:
+    """The messages that come before `before_pk` in the thread's order."""
+    first = ticket.messages.filter(pk=before_pk).values("created_at", "pk").first()
+    if first is None:
+        return Message.objects.none()
+    return selectors.thread(ticket).filter(
+        Q(created_at__lt=first["created_at"]) | Q(created_at=first["created_at"], pk__lt=first["pk"])
+    )
+
+
+def assignable_users(ticket: Ticket):
+    return ticket.queue.members.filter(is_active=True).order_by("first_name", "username")

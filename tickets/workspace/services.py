@@ -1,0 +1,277 @@
+"""Writes from the associate workspace: field changes, replies and notes, merges and bulk actions.
+
+Each service takes the acting user and checks access through the selectors, so pages and the API apply
+the same rules; a ticket the actor cannot see raises `PermissionDenied`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from tickets import selectors, services
+from tickets.email import outbound
+from tickets.email.parsing import raw_sha256
+from tickets.models import Attachment, Message, Queue, Ticket, TicketEvent
+
+Kind = TicketEvent.Kind
+# Statuses an associate may finish a reply with ("send and set status").
+REPLY_STATUSES = (Ticket.Status.OPEN, Ticket.Status.PENDING, Ticket.Status.ON_HOLD, Ticket.Status.SOLVED)
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ReplyConflict(Exception):
+    """Someone else answered the requester after the actor loaded the ticket."""
+
+    def __init__(self, messages: Sequence[Message]):
+        super().__init__(f"{len(messages)} newer message(s)")
+        self.messages = list(messages)
+
+
+def lock_visible_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
+    """The ticket, row-locked for the rest of the transaction, if the actor may work on it."""
+    ticket = (
+        selectors.tickets_visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("queue", "requester", "assignee")
+        .filter(number=number)
+        .first()
+    )
+    if ticket is None:
+        raise PermissionDenied(_("You cannot work on this ticket."))
+    return ticket
+
+
+def _check_assignee(ticket_queue: Queue, assignee: AbstractBaseUser | None) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_active or not selectors.queues_visible_to(assignee).filter(pk=ticket_queue.pk).exists():
+        raise ValidationError(
+            _("%(user)s is not a member of the queue %(queue)s.")
+            % {
+                "user": assignee.get_username(),
+                "queue": ticket_queue.name,
+            }
+        )
+
+
+def _check_queue(actor: AbstractBaseUser, queue: Queue) -> None:
+    if not selectors.queues_visible_to(actor).filter(pk=queue.pk).exists():
+        raise PermissionDenied(_("You cannot move tickets to the queue %(queue)s.") % {"queue": queue.name})
+
+
+def change_fields(actor: AbstractBaseUser, ticket: Ticket, **changes: Any) -> list[TicketEvent]:
+    """Edit status, priority, queue, assignee, tags, language or subject of a ticket the actor can see
+    (the ticket must be locked by the caller). A moved ticket keeps its assignee only if they can see the
+    new queue."""
+    if "queue" in changes and changes["queue"] is not None and changes["queue"] != ticket.queue:
+        _check_queue(actor, changes["queue"])
+        if "assignee" not in changes and ticket.assignee is not None:
+            try:
+                _check_assignee(changes["queue"], ticket.assignee)
+            except ValidationError:
+                changes["assignee"] = None
+    if "assignee" in changes:
+        _check_assignee(changes.get("queue") or ticket.queue, changes["assignee"])
+    if "status" in changes and changes["status"] not in Ticket.Status.values:
+        raise ValidationError(_("Unknown status."))
+    return services.update_ticket(ticket, actor=actor, **changes)
+
+
+@transaction.atomic
+def update_fields(actor: AbstractBaseUser, number: int, **changes: Any) -> tuple[Ticket, list[TicketEvent]]:
+    ticket = lock_visible_ticket(actor, number)
+    return ticket, change_fields(actor, ticket, **changes)
+
+
+def signature_for(queue: Queue, language: str) -> str:
+    signatures = queue.signatures or {}
+    return (signatures.get(language) or "").strip()
+
+
+def _store_uploads(message: Message, uploads: Iterable[UploadedFile]) -> None:
+    for upload in uploads:
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("%(name)s is larger than 20 MB.") % {"name": upload.name})
+        content = upload.read()
+        attachment = Attachment(
+            message=message,
+            filename=(upload.name or "attachment")[:255],
+            content_type=(upload.content_type or "application/octet-stream")[:255],
+            size=len(content),
+            sha256=raw_sha256(content),
+        )
+
+        attachment.file.save(attachment.sha256, ContentFile(content), save=True)
+
+
+@dataclass
+class ReplyResult:
+    ticket: Ticket
+    message: Message
+    events: list[TicketEvent]
+
+
+def newer_replies(ticket: Ticket, actor: AbstractBaseUser, seen_message_id: int | None) -> list[Message]:
+    """Replies and notes written by others after the message the actor last saw."""
+    if seen_message_id is None:
+        return []
+    return list(
+        ticket.messages.filter(pk__gt=seen_message_id, direction__in=[Message.Direction.OUT, Message.Direction.NOTE])
+        .exclude(author=actor)
+        .exclude(author__isnull=True)
+        .select_related("author")
+    )
+
+
+@transaction.atomic
+def reply(
+    actor: AbstractBaseUser,
+    number: int,
+    body: str,
+    *,
+    internal: bool = False,
+    set_status: str | None = None,
+    uploads: Sequence[UploadedFile] = (),
+    seen_message_id: int | None = None,
+    confirmed: bool = False,
+) -> ReplyResult:
+    """Answer the requester by email (queued, sent on commit) or add an internal note, then optionally set
+    the status in the same step. Raises `ReplyConflict` when someone else wrote since `seen_message_id`
+    and the actor has not confirmed."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("Write something first."))
+    if set_status and set_status not in REPLY_STATUSES:
+        raise ValidationError(_("Unknown status."))
+    ticket = lock_visible_ticket(actor, number)
+    if not confirmed:
+        conflicts = newer_replies(ticket, actor, seen_message_id)
+        if conflicts:
+            raise ReplyConflict(conflicts)
+    events: list[TicketEvent] = []
+    now = timezone.now()
+    if internal:
+        message = Message.objects.create(
+            ticket=ticket,
+            direction=Message.Direction.NOTE,
+            author=actor,
+            body_text=body,
+            delivery_status=Message.Delivery.NOT_SENT,
+            language=ticket.language,
+        )
+        _store_uploads(message, uploads)
+        events.append(services.record_event(ticket, Kind.NOTE_ADDED, actor=actor, message=message))
+    else:
+        signature = signature_for(ticket.queue, ticket.language)
+        text = f"{body}\n\n-- \n{signature}" if signature else body
+        message = outbound.queue_outbound(ticket, body_text=text, author=actor)
+        _store_uploads(message, uploads)
+        events.append(services.record_event(ticket, Kind.REPLY_SENT, actor=actor, message=message))
+        # The SLA clocks (first response included) stop inside `queue_outbound`.
+        ticket.last_message_at = now
+        ticket.save(update_fields=["last_message_at", "updated_at"])
+    changes: dict[str, Any] = {}
+    if ticket.assignee_id is None and not selectors.is_admin(actor):
+        changes["assignee"] = actor
+    if set_status:
+        changes["status"] = set_status
+    elif not internal and ticket.status == Ticket.Status.NEW:
+        changes["status"] = Ticket.Status.OPEN
+    if changes:
+        events += change_fields(actor, ticket, **changes)
+    return ReplyResult(ticket, message, events)
+
+
+@transaction.atomic
+def resend(actor: AbstractBaseUser, message_pk: int) -> Message:
+    """Queue a failed or bounced reply for sending again."""
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .filter(pk=message_pk, direction=Message.Direction.OUT, ticket__in=selectors.tickets_visible_to(actor))
+        .select_related("ticket")
+        .first()
+    )
+    if message is None:
+        raise PermissionDenied(_("You cannot resend this message."))
+    if message.delivery_status not in (Message.Delivery.FAILED, Message.Delivery.BOUNCED):
+        raise ValidationError(_("Only failed or bounced messages can be sent again."))
+    old = message.delivery_status
+    message.delivery_status = Message.Delivery.QUEUED
+    message.delivery_error = ""
+    message.save(update_fields=["delivery_status", "delivery_error"])
+    services.record_event(message.ticket, Kind.DELIVERY_CHANGED, actor=actor, old=old, new="queued", message=message)
+    from tickets.tasks import send_message
+
+    transaction.on_commit(lambda: send_message.delay(message.pk))
+    return message
+
+
+@transaction.atomic
+def merge(actor: AbstractBaseUser, source_number: int, target_number: int) -> Ticket:
+    """Merge a duplicate into another ticket: its messages move, it closes pointing at the target, and its
+    requester is told by email where the conversation continues."""
+    if source_number == target_number:
+        raise ValidationError(_("A ticket cannot be merged into itself."))
+    # Lock in a fixed order so two opposite merges cannot deadlock.
+    first, second = sorted([source_number, target_number])
+    locked = {n: lock_visible_ticket(actor, n) for n in (first, second)}
+    source, target = locked[source_number], locked[target_number]
+    if source.merged_into_id or target.merged_into_id:
+        raise ValidationError(_("That ticket was already merged."))
+    moved = source.messages.update(ticket=target)
+    source.merged_into = target
+    source.save(update_fields=["merged_into", "updated_at"])
+    services.update_ticket(source, actor=actor, status=Ticket.Status.CLOSED)
+    services.record_event(source, Kind.MERGED, actor=actor, new={"into": target.number, "messages": moved})
+    services.record_event(target, Kind.MERGED, actor=actor, new={"from": source.number, "messages": moved})
+    with translation.override(outbound.UI_LANGUAGE.get(source.language, "pt-br")):
+        body = render_to_string("tickets/email/merged.txt", {"source": source, "target": target}).strip()
+    notice = outbound.queue_outbound(target, body_text=body, author=actor)
+    if source.requester_id != target.requester_id:
+        notice.to_addresses = [source.requester.email]
+        notice.save(update_fields=["to_addresses"])
+    services.record_event(target, Kind.REPLY_SENT, actor=actor, message=notice)
+    target.last_message_at = timezone.now()
+    target.save(update_fields=["last_message_at", "updated_at"])
+    return target
+
+
+BULK_FIELDS = ("assignee", "status", "queue", "add_tag", "remove_tag", "priority")
+
+
+@transaction.atomic
+def bulk_update(actor: AbstractBaseUser, numbers: Sequence[int], **changes: Any) -> int:
+    """Apply one change to many tickets: assign, set status or priority, move, add or remove a tag.
+    All or nothing: one ticket the actor cannot touch refuses the whole batch."""
+    unknown = set(changes) - set(BULK_FIELDS)
+    if unknown or not changes:
+        raise ValidationError(_("Choose an action."))
+    numbers = sorted(set(numbers))
+    tickets = list(
+        selectors.tickets_visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("queue", "assignee")
+        .filter(number__in=numbers)
+        .order_by("number")
+    )
+    if len(tickets) != len(numbers):
+        raise PermissionDenied(_("You cannot work on some of these tickets."))
+    for ticket in tickets:
+        fields = {k: v for k, v in changes.items() if k not in ("add_tag", "remove_tag")}
+        if "add_tag" in changes:
+            fields["tags"] = [*ticket.tags, changes["add_tag"]]
+        if "remove_tag" in changes:
+            fields["tags"] = [t for t in fields.get("tags", ticket.tags) if t != changes["remove_tag"]]
+        change_fields(actor, ticket, **fields)
+    return len(tickets)

@@ -1,0 +1,316 @@
+"""The associate workspace pages. Thin: parse input, call one selector or service, render."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from sop.services import apply_macro_on_send
+from tickets import selectors
+from tickets.models import SavedView, Ticket
+from tickets.workspace import presence, routing, search, services
+from tickets.workspace import selectors as workspace
+from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
+
+
+def _back(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or fallback
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return fallback
+    return target
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def sidebar_context(request) -> dict:
+    counts, queues = workspace.sidebar_counts(request.user)
+    return {
+        "counts": counts,
+        "sidebar_queues": queues,
+        "count_cap": workspace.COUNT_CAP,
+        "saved_views": workspace.saved_views(request.user),
+        "view_links": [(key, label, counts.get(key)) for key, label in workspace.VIEWS.items()],
+    }
+
+
+@login_required
+@require_GET
+def ticket_list(request, view: str = "mine", slug: str | None = None):
+    if view not in workspace.VIEWS:
+        raise Http404
+    queue = None
+    tickets = workspace.view_queryset(request.user, view)
+    if slug is not None:
+        queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
+        tickets = tickets.filter(queue=queue)
+    filters = workspace.Filters.from_query(request.GET)
+    sort, descending = workspace.parse_sort(request.GET.get("sort", ""), view)
+    page = workspace.paginate(filters.apply(tickets), sort, descending, request.GET.get("after"))
+    params = request.GET.copy()
+    params.pop("after", None)
+    current = params.get("sort", "")
+    sort_links = {}
+    for key in workspace.SORTS:
+        flipped = params.copy()
+        flipped["sort"] = f"-{key}" if sort == key and not current.startswith("-") else key
+        sort_links[key] = flipped.urlencode()
+    context = {
+        "view": view,
+        "queue": queue,
+        "page": page,
+        "filters": filters,
+        "query_string": params.urlencode(),
+        "next_query": urlencode({**params.dict(), "after": page.next_cursor}) if page.next_cursor else "",
+        "sort": sort,
+        "descending": descending,
+        "sort_links": sort_links,
+        "statuses": Ticket.Status.choices,
+        "priorities": Ticket.Priority.choices,
+        "bulk_statuses": Ticket.Status.choices,
+        "title": queue.name if queue else workspace.VIEWS[view],
+    }
+    if request.htmx and request.GET.get("after"):
+        return render(request, "tickets/workspace/_ticket_rows.html", context)
+    return render(request, "tickets/workspace/list.html", {**context, **sidebar_context(request)})
+
+
+@login_required
+@require_GET
+def search_page(request):
+    text = request.GET.get("q", "").strip()
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+    except ValueError:
+        offset = 0
+    hits, has_more = search.search_tickets(request.user, text, offset=offset) if text else ([], False)
+    return render(
+        request,
+        "tickets/workspace/search.html",
+        {"q": text, "hits": hits, "has_more": has_more, "next_offset": offset + len(hits), **sidebar_context(request)},
+    )
+
+
+def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None) -> dict:
+    """What the ticket page needs beyond the thread: editable fields, composer, requester panel.
+    After a reply conflict the composer comes back filled in, asking for confirmation."""
+    recent, earlier_count, last_id = workspace.recent_thread(ticket, all_messages=request.GET.get("thread") == "all")
+    initial = {"seen_message": last_id}
+    queues = workspace.queue_counts(request.user)
+    if reply_conflict:
+        initial.update(
+            mode=reply_data["mode"], body=reply_data["body"], set_status=reply_data["set_status"], confirmed=True
+        )
+    return {
+        # The page shows the latest messages; earlier ones load on demand (a long thread stays fast).
+        "thread": recent,
+        "earlier_count": earlier_count,
+        "reply_form": ReplyForm(initial=initial),
+        "reply_conflict": reply_conflict,
+        "merge_form": MergeForm(),
+        "statuses": Ticket.Status.choices,
+        "priorities": Ticket.Priority.choices,
+        "movable_queues": queues,
+        "movable_queue_slugs": {q.slug for q in queues},
+        "assignable_users": workspace.assignable_users(ticket),
+        "other_tickets": workspace.requester_other_tickets(request.user, ticket),
+    }
+
+
+@login_required
+@require_GET
+def timeline(request, number: int):
+    """The ticket's event log, newest first (loaded by the ticket page after it renders)."""
+    ticket = selectors.ticket_for(request.user, number)
+    if ticket is None:
+        raise Http404
+    return render(
+        request,
+        "tickets/workspace/_timeline_items.html",
+        {"ticket": ticket, "timeline": workspace.timeline(ticket)[:100]},
+    )
+
+
+@login_required
+@require_GET
+def earlier_messages(request, number: int):
+    """The part of a long thread the ticket page left out, for htmx to put in place."""
+    ticket = selectors.ticket_for(request.user, number)
+    if ticket is None:
+        raise Http404
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        raise Http404 from None
+    return render(
+        request,
+        "tickets/_thread.html",
+        {
+            "ticket": ticket,
+            "thread": workspace.earlier_thread(ticket, before),
+            "can_see_source": selectors.is_admin(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def next_ticket(request):
+    ticket = routing.assign_next(request.user)
+    if ticket is None:
+        messages.info(request, _("No ticket is waiting for you right now."))
+        return redirect(_back(request, reverse("workspace", args=["mine"])))
+    return redirect("ticket", ticket.number)
+
+
+@login_required
+@require_POST
+def update_fields(request, number: int):
+    form = FieldsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_fields(request.user, number, **form.changes(request.POST))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("Saved."))
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Refresh"] = "true"
+                return response
+    else:
+        messages.error(request, _("Check the fields: %(errors)s") % {"errors": form.errors.as_text()})
+    return redirect("ticket", number)
+
+
+@login_required
+@require_POST
+def reply(request, number: int):
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Write something first."))
+        return redirect("ticket", number)
+    data = form.cleaned_data
+    try:
+        result = services.reply(
+            request.user,
+            number,
+            data["body"],
+            internal=data["mode"] == "note",
+            set_status=data["set_status"] or None,
+            uploads=data["attachments"],
+            seen_message_id=data["seen_message"],
+            confirmed=data["confirmed"],
+        )
+    except services.ReplyConflict as conflict:
+        from tickets.views import ticket_detail
+
+        request.method = "GET"
+        response = ticket_detail(request, number, reply_conflict=conflict.messages, reply_data=data)
+        response.status_code = 409
+        return response
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("ticket", number)
+    apply_macro_on_send(result.ticket, request.POST.get("macro_id"), request.user)
+    presence.leave(result.ticket.pk, request.user)
+    if result.message.direction == "note":
+        messages.success(request, _("Note added."))
+    else:
+        messages.success(request, _("Reply queued for sending."))
+    return redirect("ticket", number)
+
+
+@login_required
+@require_POST
+def resend(request, pk: int):
+    try:
+        message = services.resend(request.user, pk)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect(_back(request, reverse("workspace", args=["mine"])))
+    messages.success(request, _("Queued for sending again."))
+    return redirect("ticket", message.ticket.number)
+
+
+@login_required
+@require_POST
+def merge(request, number: int):
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the number of the ticket to merge into."))
+        return redirect("ticket", number)
+    try:
+        target = services.merge(request.user, number, form.cleaned_data["target"])
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("ticket", number)
+    messages.success(request, _("Ticket #%(source)s was merged into this one.") % {"source": number})
+    return redirect("ticket", target.number)
+
+
+@login_required
+@require_POST
+def bulk(request):
+    form = BulkForm(request.POST)
+    back = _back(request, reverse("workspace", args=["mine"]))
+    if not form.is_valid():
+        messages.error(request, _("Select tickets and an action."))
+        return redirect(back)
+    try:
+        changes = form.changes(request.user)
+        count = services.bulk_update(request.user, form.cleaned_data["tickets"], **changes)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, _("%(count)s tickets updated.") % {"count": count})
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def presence_report(request, number: int):
+    ticket = selectors.tickets_visible_to(request.user).filter(number=number).only("pk").first()
+    if ticket is None:
+        raise Http404
+    state = presence.TYPING if request.POST.get("typing") in ("1", "true", "on") else presence.VIEWING
+    presence.report(ticket.pk, request.user, state)
+    return render(request, "tickets/workspace/_presence.html", {"others": presence.others(ticket.pk, request.user)})
+
+
+@login_required
+@require_POST
+def save_view(request):
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        query = form.cleaned_data["query"].lstrip("?")
+        path = request.POST.get("path", "")
+        if not path.startswith("/work/"):
+            path = reverse("workspace", args=["all"])
+        try:
+            SavedView.objects.update_or_create(
+                user=request.user, name=form.cleaned_data["name"], defaults={"query": f"{path}?{query}"}
+            )
+        except IntegrityError:
+            messages.error(request, _("Could not save the view."))
+        else:
+            messages.success(request, _("View saved."))
+    return HttpResponseRedirect(_back(request, reverse("workspace", args=["mine"])))
+
+
+@login_required
+@require_POST
+def delete_view(request, pk: int):
+    SavedView.objects.filter(user=request.user, pk=pk).delete()
+    return HttpResponseRedirect(_back(request, reverse("workspace", args=["mine"])))
