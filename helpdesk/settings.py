@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,18 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Records SLA warnings and breaches; a run that waited past the next one is dropped (the next catches up).
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    # Metric rollups: today (and the days its reopens changed) every 5 minutes; yesterday whole just after
+    # midnight in São Paulo (03:15 UTC); the QA sample on Monday mornings.
+    "metrics-rollup-today": {"task": "metrics.tasks.rollup_today", "schedule": 300.0, "options": {"expires": 290}},
+    "metrics-rollup-yesterday": {
+        "task": "metrics.tasks.rollup_yesterday",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 3600},
+    },
+    "metrics-qa-sample": {
+        "task": "metrics.tasks.sample_weekly_qa",
+        "schedule": crontab(hour=6, minute=0, day_of_week=1),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -193,6 +206,8 @@ ANYMAIL = {
 ACOLHE_INBOUND_ESPS = env.list("ACOLHE_INBOUND_ESPS", default=[])
 # Inbound attachments larger than this are replaced by a note (the mail itself is kept whole).
 ACOLHE_MAX_ATTACHMENT_BYTES = env.int("ACOLHE_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
+# Ask requesters to rate solved tickets (a signed link in the solved-ticket email).
+ACOLHE_CSAT_ENABLED = env.bool("ACOLHE_CSAT_ENABLED", default=True)
 ACOLHE_AUTO_ACK_INTERVAL_SECONDS = env.int("ACOLHE_AUTO_ACK_INTERVAL_SECONDS", default=3600)
 # Raw inbound mail bigger than this is refused by the webhook with 413 (the ESP keeps it and retries).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=60 * 1024 * 1024)

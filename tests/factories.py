@@ -92,3 +92,49 @@ def associate(queues=(), username=None, **kwargs):
     if username:
         params["username"] = username
     return UserFactory(**params)
+
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.SlaPolicy"
+
+    name = factory.Sequence(lambda n: f"SLA {n}")
+    first_response_minutes = 60
+    next_response_minutes = 120
+    resolution_minutes = 24 * 60
+    warning_percent = 75
+
+
+class EscalationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.EscalationRule"
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    trigger = "sla_breach"
+
+
+class SOPFactory(factory.django.DjangoModelFactory):
+    """An SOP without versions: add them with `sop.services.create_version`, as the pages do."""
+
+    class Meta:
+        model = "sop.SOP"
+        django_get_or_create = ["slug"]
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Procedure {n}")
+    slug = factory.Sequence(lambda n: f"procedure-{n}")
+    category = "account"
+
+    @factory.post_generation
+    def queues(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.queues.add(*extracted)
+
+
+class MacroFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sop.Macro"
+
+    name = factory.Sequence(lambda n: f"Macro {n}")
+    body_pt = "Oi, {{ requester.first_name }}! Aqui é {{ agent.first_name }}, sobre o chamado #{{ ticket.number }}."
+    body_en = "Hi {{ requester.first_name }}! This is {{ agent.first_name }} about ticket #{{ ticket.number }}."

@@ -140,3 +140,94 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# SLA and escalations ---------------------------------------------------------------------------------
+from tickets.models import (  # noqa: E402
+    Escalation,
+    EscalationRule,
+    EscalationRuleFiring,
+    Notification,
+    SlaAlert,
+    SlaPolicy,
+)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "queue",
+        "priority",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "warning_percent",
+        "time_zone",
+        "is_active",
+    ]
+    list_filter = ["is_active", "queue", "priority"]
+    search_fields = ["name"]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "clock", "kind", "cycle", "due_at", "recorded_at", "queue"]
+    list_filter = ["kind", "clock", "queue"]
+    raw_id_fields = ["ticket"]
+
+    # Alerts are facts the sweep recorded; they are not edited by hand.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "trigger", "clock", "is_active", "escalate_to_queue", "raise_priority_to"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "trigger"]
+    filter_horizontal = ["queues"]
+    raw_id_fields = ["assign_to"]
+    fieldsets = [
+        (None, {"fields": ["name", "position", "is_active", "trigger", "stop_processing"]}),
+        (
+            _("Conditions"),
+            {"fields": ["clock", "queues", "priorities", "tags", "sensitivity", "languages", "no_reply_hours"]},
+        ),
+        (
+            _("Actions"),
+            {
+                "fields": [
+                    "raise_priority_to",
+                    "notify_team_lead",
+                    "assign_to",
+                    "move_to_queue",
+                    "escalate_to_queue",
+                    "add_tags",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(EscalationRuleFiring)
+class EscalationRuleFiringAdmin(admin.ModelAdmin):
+    list_display = ["rule", "ticket", "trigger", "fired_at"]
+    raw_id_fields = ["ticket"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "target_queue", "status", "requested_by", "due_at", "created_at", "handed_back_at"]
+    list_filter = ["status", "target_queue"]
+    raw_id_fields = ["ticket", "requested_by", "return_to", "handed_back_by", "rule"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "text", "created_at", "read_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["user", "ticket"]

@@ -13,3 +13,9 @@ class TicketsConfig(AppConfig):
         from tickets.email.webhooks import on_inbound
 
         inbound.connect(on_inbound, dispatch_uid="acolhe_inbound")
+
+        from anymail.signals import tracking
+
+        from tickets.email.tracking import on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="acolhe_tracking")

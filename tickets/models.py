@@ -5,11 +5,24 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q
+from django.db.models.functions import Least, Left, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# Text search configurations created by migration 0003: the language's stemmer behind `unaccent`, so
+# "ação" finds "acao" and the reverse. Search documents hold both, since a thread mixes languages.
+SEARCH_CONFIGS = ("acolhe_pt", "acolhe_en")
+# to_tsvector refuses documents over 1 MB; the head of a very long mail is enough to find it.
+SEARCH_MAX_CHARS = 100_000
+
+
+def search_document(field: str) -> SearchVector:
+    return SearchVector(Left(field, SEARCH_MAX_CHARS), config=SEARCH_CONFIGS[0]) + SearchVector(
+        Left(field, SEARCH_MAX_CHARS), config=SEARCH_CONFIGS[1]
+    )
 
 
 class Language(models.TextChoices):
@@ -108,6 +121,12 @@ class Queue(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="support_queues", blank=True)
     auto_acknowledge = models.BooleanField(_("send an automatic acknowledgement"), default=False)
     from_address = models.EmailField(_("reply from"), blank=True)
+    signatures = models.JSONField(
+        _("signatures"),
+        default=dict,
+        blank=True,
+        help_text=_('Signature appended to replies, per language: {"pt": "...", "en": "..."}.'),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -184,17 +203,84 @@ class Ticket(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # When each clock warns (a share of its target), the resolution clock's pause, and when the SLA sweep
+    # must look at the ticket next: the earliest warning or due time not yet behind it.
+    sla_policy = models.ForeignKey(
+        "SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("SLA policy")
+    )
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    next_response_warn_at = models.DateTimeField(null=True, blank=True)
+    next_response_cycle = models.PositiveIntegerField(default=0, editable=False)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_paused_at = models.DateTimeField(null=True, blank=True)
+    resolution_remaining_seconds = models.BigIntegerField(null=True, blank=True)
+    resolution_warning_remaining_seconds = models.BigIntegerField(null=True, blank=True)
+    sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Content sensitivity, rolled up from messages by the wellbeing scanner.
     sensitivity = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    search_document = models.GeneratedField(
+        expression=search_document("subject"), output_field=SearchVectorField(), db_persist=True, editable=False
+    )
 
     class Meta:
         indexes = [
+            GinIndex(fields=["search_document"], name="ticket_search_gin"),
+            # "Next ticket": unassigned workable tickets, most urgent SLA first (LEAST skips missing clocks).
+            models.Index(
+                Least("first_response_due_at", "next_response_due_at", "resolution_due_at").asc(nulls_last=True),
+                models.F("priority").desc(),
+                "created_at",
+                name="ticket_next_eligible",
+                condition=Q(assignee__isnull=True, status__in=["new", "open"]),
+            ),
+            # Workspace lists walk these in sort order and stop after one page (keyset pagination).
+            models.Index(
+                F("updated_at").desc(),
+                F("id").desc(),
+                name="ticket_active_updated",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
+            models.Index(
+                F("updated_at").desc(),
+                F("id").desc(),
+                name="ticket_unassigned_updated",
+                condition=Q(assignee__isnull=True, status__in=["new", "open", "pending", "on_hold"]),
+            ),
+            models.Index(
+                "resolution_due_at",
+                "id",
+                name="ticket_active_due",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
+            models.Index(
+                F("resolution_due_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="ticket_active_due_desc",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
+            models.Index(
+                "priority",
+                "id",
+                name="ticket_active_priority",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
+            models.Index(F("updated_at").desc(), F("id").desc(), name="ticket_updated"),
             models.Index(fields=["queue", "status", "resolution_due_at"], name="ticket_queue_status_due"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_status_frt_due"),
             models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester"),
             models.Index(fields=["queue", "status", "-priority", "created_at"], name="ticket_queue_urgency"),
             GinIndex(fields=["tags"], name="ticket_tags_gin"),
+            models.Index(
+                fields=["sla_next_check_at"],
+                name="ticket_sla_next_check",
+                condition=Q(sla_next_check_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolution_paused_at"],
+                name="ticket_sla_paused",
+                condition=Q(resolution_paused_at__isnull=False),
+            ),
         ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -296,10 +382,14 @@ class Message(models.Model):
     sensitivity = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    search_document = models.GeneratedField(
+        expression=search_document("body_text"), output_field=SearchVectorField(), db_persist=True, editable=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            GinIndex(fields=["search_document"], name="message_search_gin"),
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
             models.Index(fields=["esp_message_id"], name="message_esp_id", condition=~Q(esp_message_id="")),
             GinIndex(fields=["references"], name="message_references_gin"),
@@ -371,6 +461,14 @@ class TicketEvent(models.Model):
         FOLLOW_UP_OPENED = "follow_up_opened", _("Follow-up opened")
         DELIVERY_CHANGED = "delivery_changed", _("Delivery status changed")
         AUTO_ACK_SENT = "auto_ack_sent", _("Acknowledgement sent")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACH = "sla_breach", _("SLA breached")
+        ESCALATED = "escalated", _("Escalated")
+        HANDED_BACK = "handed_back", _("Handed back")
+        RULE_FIRED = "rule_fired", _("Escalation rule applied")
+        SOP_STEP_CHECKED = "sop_step_checked", _("SOP step ticked")
+        SOP_STEP_UNCHECKED = "sop_step_unchecked", _("SOP step unticked")
+        MACRO_APPLIED = "macro_applied", _("Macro applied")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -406,3 +504,294 @@ class TicketEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("ticket events are append-only")
+
+
+class SavedView(models.Model):
+    """A list view an associate keeps: its filters and sort as a query string, shown in their sidebar."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_user_name_unique")]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaClock(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_RESPONSE = "next_response", _("Next response")
+    RESOLUTION = "resolution", _("Resolution")
+    ESCALATION = "escalation", _("Escalation")
+
+
+class SlaPolicy(models.Model):
+    """Targets for one queue and priority (either may be empty: any). The most specific active policy
+    applies when a clock starts; editing a policy changes new clocks only."""
+
+    name = models.CharField(_("name"), max_length=120)
+    queue = models.ForeignKey(
+        Queue,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sla_policies",
+        help_text=_("Empty: any queue."),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Ticket.Priority.choices, null=True, blank=True, help_text=_("Empty: any priority.")
+    )
+    first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"), null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(_("next response target (minutes)"), null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(_("resolution target (minutes)"), null=True, blank=True)
+    warning_percent = models.PositiveSmallIntegerField(
+        _("warn at (% of the target)"), default=75, help_text=_("Between 1 and 99.")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="America/Sao_Paulo")
+    business_hours = models.JSONField(
+        _("business hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Empty: 24x7. Otherwise open hours per weekday, e.g. {"mon": [["09:00", "18:00"]], ...}.'),
+    )
+    holidays = ArrayField(models.DateField(), default=list, blank=True, verbose_name=_("holidays"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["queue__name", "priority", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue", "priority"],
+                condition=Q(is_active=True),
+                nulls_distinct=False,
+                name="sla_policy_one_active_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(warning_percent__gte=1, warning_percent__lte=99), name="sla_policy_warning_percent"
+            ),
+        ]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from tickets.sla.calendar import Calendar
+
+        try:
+            Calendar.parse(self.time_zone, self.business_hours, self.holidays)
+        except ValueError as exc:
+            raise ValidationError({"business_hours": str(exc)}) from exc
+
+
+class SlaAlert(models.Model):
+    """A warning or a breach of one clock cycle, recorded exactly once."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        BREACH = "breach", _("Breach")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts")
+    clock = models.CharField(_("clock"), max_length=20, choices=SlaClock.choices)
+    # 0 for first response and resolution; the requester message count for next response; the escalation id.
+    cycle = models.PositiveIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    due_at = models.DateTimeField(_("due"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "clock", "cycle", "kind"], name="sla_alert_once_per_cycle")
+        ]
+        indexes = [models.Index(fields=["queue", "kind", "recorded_at"], name="sla_alert_queue_kind")]
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.clock} on #{self.ticket_id}"
+
+
+class EscalationRule(models.Model):
+    """When a trigger fires and every condition holds, the actions run. Rules run by `position`; each
+    fires at most once per ticket and trigger."""
+
+    class Trigger(models.TextChoices):
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACH = "sla_breach", _("SLA breach")
+        SENSITIVE_CONTENT = "sensitive_content", _("Sensitive content found")
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices)
+    # Conditions: empty means any.
+    clock = models.CharField(_("clock"), max_length=20, choices=SlaClock.choices, blank=True)
+    queues = models.ManyToManyField(Queue, blank=True, related_name="+", verbose_name=_("queues"))
+    priorities = ArrayField(models.PositiveSmallIntegerField(choices=Ticket.Priority.choices), default=list, blank=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, help_text=_("Any of these."))
+    sensitivity = ArrayField(
+        models.CharField(max_length=30), default=list, blank=True, help_text=_("Any of these categories.")
+    )
+    languages = ArrayField(models.CharField(max_length=2, choices=Language.choices), default=list, blank=True)
+    no_reply_hours = models.PositiveIntegerField(
+        _("no reply for (hours)"), null=True, blank=True, help_text=_("No public reply for at least this long.")
+    )
+    # Actions.
+    raise_priority_to = models.PositiveSmallIntegerField(
+        _("raise priority to"), choices=Ticket.Priority.choices, null=True, blank=True
+    )
+    notify_team_lead = models.BooleanField(_("notify the team lead"), default=False)
+    assign_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reassign to"),
+    )
+    move_to_queue = models.ForeignKey(
+        Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("move to queue")
+    )
+    escalate_to_queue = models.ForeignKey(
+        Queue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Queue.Kind.CROSS_FUNCTIONAL},
+        verbose_name=_("escalate to"),
+    )
+    add_tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    stop_processing = models.BooleanField(_("stop here when applied"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationRuleFiring(models.Model):
+    rule = models.ForeignKey(EscalationRule, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=80, help_text=_("The trigger and its clock cycle."))
+    fired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "ticket", "trigger"], name="escalation_rule_fires_once")]
+        verbose_name = _("escalation rule firing")
+        verbose_name_plural = _("escalation rule firings")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on #{self.ticket_id} ({self.trigger})"
+
+
+class Escalation(models.Model):
+    """A ticket sent to a cross-functional queue: the specialists see it while it is open and hand it
+    back with a resolution note. The ticket stays in its queue with its associate."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        HANDED_BACK = "handed_back", _("Handed back")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    from_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="+", verbose_name=_("from queue"))
+    target_queue = models.ForeignKey(
+        Queue,
+        on_delete=models.PROTECT,
+        related_name="escalations_in",
+        limit_choices_to={"kind": Queue.Kind.CROSS_FUNCTIONAL},
+        verbose_name=_("escalated to"),
+    )
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rule = models.ForeignKey(EscalationRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    return_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The associate the ticket returns to."),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    handed_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handed_back_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "target_queue"], condition=Q(status="open"), name="escalation_one_open_per_queue"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["target_queue", "status", "due_at"], name="escalation_queue_status_due"),
+            models.Index(
+                fields=["due_at"], name="escalation_open_unbreached", condition=Q(status="open", breached_at=None)
+            ),
+            models.Index(fields=["ticket", "-created_at"], name="escalation_ticket"),
+        ]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} → {self.target_queue_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class Notification(models.Model):
+    """An in-app notice for one staff user, written in their language when it was created."""
+
+    class Kind(models.TextChoices):
+        SLA = "sla", _("SLA")
+        ESCALATED = "escalated", _("Escalated")
+        HANDED_BACK = "handed_back", _("Handed back")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_created"),
+            models.Index(fields=["user"], name="notification_unread", condition=Q(read_at=None)),
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from tickets.models import Attachment, Message, Queue, Role, Ticket
+from tickets.models import Attachment, Escalation, Message, Queue, Role, Ticket
 
 
 def has_role(user: AbstractBaseUser, role: str) -> bool:
@@ -53,7 +53,9 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
         return Ticket.objects.none()
     if is_admin(user):
         return Ticket.objects.all()
-    return Ticket.objects.filter(queue__in=queues_visible_to(user))
+    # Specialists also see the tickets escalated to their cross-functional queues while the escalation is open.
+    escalated = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user)
+    return Ticket.objects.filter(Q(queue__in=queues_visible_to(user)) | Q(pk__in=escalated.values("ticket_id")))
 
 
 def ticket_for(user: AbstractBaseUser, number: int) -> Ticket | None:

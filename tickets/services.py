@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from tickets import sla
 from tickets.models import Message, Queue, Requester, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -69,6 +70,7 @@ def update_ticket(ticket: Ticket, *, actor: AbstractBaseUser | None, **changes: 
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     events = []
     changed_fields = []
+    old_status = ticket.status
     for field, new in changes.items():
         if field == "tags":
             new = normalise_tags(new)
@@ -84,7 +86,14 @@ def update_ticket(ticket: Ticket, *, actor: AbstractBaseUser | None, **changes: 
     if not changed_fields:
         return []
     ticket.save(update_fields=[*dict.fromkeys(changed_fields), "updated_at"])
-    return [record_event(ticket, kind, actor=actor, old=old, new=new) for kind, old, new in events]
+    if "status" in changed_fields:
+        sla.on_status_change(ticket, old_status, ticket.status)
+    recorded = [record_event(ticket, kind, actor=actor, old=old, new=new) for kind, old, new in events]
+    if ticket.status == Ticket.Status.SOLVED and old_status != Ticket.Status.SOLVED:
+        from metrics.services import on_ticket_solved  # metrics builds on tickets, not the reverse
+
+        on_ticket_solved(ticket)
+    return recorded
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
@@ -140,4 +149,5 @@ def open_ticket(
     )
     if follow_up_of is not None:
         record_event(follow_up_of, Kind.FOLLOW_UP_OPENED, actor=actor, new={"ticket": ticket.number})
+    sla.start_clocks(ticket)
     return ticket

@@ -25,3 +25,12 @@ def send_message(self, message_id: int) -> str:
             return "failed"
         raise self.retry(exc=exc, countdown=min(900, 10 * 2**self.request.retries)) from exc
     return message.delivery_status if message else "missing"
+
+
+@shared_task(acks_late=True)
+def sla_sweep() -> dict[str, int]:
+    """Run by beat every minute; overlapping or repeated runs record each warning and breach once."""
+    from tickets import sla
+
+    result = sla.sweep()
+    return {"tickets": result.tickets, "warnings": result.warnings, "breaches": result.breaches}

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from tickets import views
+from tickets import views, views_escalation
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +12,10 @@ urlpatterns = [
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("messages/<int:pk>/source/", views.message_source, name="message_source"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("", include("tickets.workspace.urls")),
+    path("tickets/<int:number>/escalate/", views_escalation.escalate, name="ticket_escalate"),
+    path("escalations/", views_escalation.escalation_list, name="escalation_list"),
+    path("escalations/<int:pk>/hand-back/", views_escalation.hand_back, name="escalation_hand_back"),
+    path("notifications/", views_escalation.notification_list, name="notifications"),
+    path("sla/", views_escalation.sla_health, name="sla_health"),
 ]

@@ -71,10 +71,13 @@ def queue_tickets(request, slug: str):
 
 @login_required
 @require_GET
-def ticket_detail(request, number: int):
+def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
     ticket = selectors.ticket_for(request.user, number)
     if ticket is None:
         raise Http404
+    from sop.selectors import ticket_sop_panel
+    from tickets.workspace.views import ticket_context
+
     return render(
         request,
         "tickets/ticket.html",
@@ -82,6 +85,8 @@ def ticket_detail(request, number: int):
             "ticket": ticket,
             "thread": selectors.thread(ticket),
             "can_see_source": selectors.is_admin(request.user),
+            **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
+            "sop_panel": ticket_sop_panel(ticket, request.user),
         },
     )
 

@@ -48,5 +48,5 @@ def test_celery_broker_follows_redis_url(redis_url, broker_url):
 
 def test_settings_come_from_the_environment():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.REDIS_URL == os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0") == settings.REDIS_URL
     assert settings.CELERY_TASK_ACKS_LATE is True

@@ -10,6 +10,7 @@ from tickets.api.serializers import (
     TicketDetailSerializer,
     TicketSerializer,
 )
+from tickets.api.workspace import TicketWorkspaceActions
 from tickets.models import Message
 
 
@@ -22,7 +23,7 @@ class QueueViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.queues_with_open_counts(self.request.user)
 
 
-class TicketViewSet(viewsets.ReadOnlyModelViewSet):
+class TicketViewSet(TicketWorkspaceActions, viewsets.ReadOnlyModelViewSet):
     lookup_field = "number"
     filterset_fields = ["status", "priority", "language", "queue__slug", "assignee"]
     ordering = "-created_at"

@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets import services
+from tickets import services, sla
 from tickets.email import guards
 from tickets.email.parsing import (
     ParsedEmail,
@@ -58,23 +58,33 @@ def store_inbound(
         header_ids = []
     message_id = header_ids[0][:998] if header_ids else ""
     dedupe_key = message_id or f"sha256:{digest}"
-    try:
-        with transaction.atomic():
-            inbound, created = InboundEmail.objects.get_or_create(
-                dedupe_key=dedupe_key,
-                defaults={
-                    "esp": esp[:30],
-                    "raw": raw,
-                    "raw_sha256": digest,
-                    "message_id": message_id,
-                    "envelope_recipient": (envelope_recipient or "")[:254],
-                    "envelope_sender": (envelope_sender or "")[:254],
-                    "spam_detected": spam_detected,
-                    "spam_score": spam_score,
-                },
-            )
-    except IntegrityError:  # two deliveries of one mail racing: the other one won
+    inbound = InboundEmail(
+        esp=esp[:30],
+        raw=raw,
+        raw_sha256=digest,
+        dedupe_key=dedupe_key,
+        message_id=message_id,
+        envelope_recipient=(envelope_recipient or "")[:254],
+        envelope_sender=(envelope_sender or "")[:254],
+        spam_detected=spam_detected,
+        spam_score=spam_score,
+        received_at=timezone.now(),
+    )
+    # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
+    fields = [f for f in InboundEmail._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {InboundEmail._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            [f.get_db_prep_save(f.pre_save(inbound, add=True), connection) for f in fields],
+        )
+        row = cursor.fetchone()
+    created = row is not None
+    if not created:
         return InboundEmail.objects.get(dedupe_key=dedupe_key), False
+    inbound.pk = row[0]
+    inbound._state.adding = False
     if created and enqueue:
         from tickets.tasks import process_inbound_email
 
@@ -283,6 +293,7 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Ticket, Message]
         elif ticket.status == Ticket.Status.PENDING:
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
     ticket.save(update_fields=update)
+    sla.on_requester_message(ticket)
     services.record_event(ticket, Kind.MESSAGE_RECEIVED, message=message, new={"from": parsed.from_address})
     if new_ticket and ticket.queue.auto_acknowledge and not guards.suppresses_auto_responses(parsed.headers):
         from tickets.email.outbound import queue_auto_acknowledgement

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from tickets import services
+from tickets import services, sla
 from tickets.email.parsing import format_address
 from tickets.models import Message, Requester, Ticket, TicketEvent
 
@@ -59,6 +59,8 @@ def queue_outbound(
         delivery_status=Message.Delivery.QUEUED,
         language=ticket.language,
     )
+    if author is not None:
+        sla.on_public_reply(ticket)
     from tickets.tasks import send_message
 
     transaction.on_commit(lambda: send_message.delay(message.pk))
@@ -95,7 +97,7 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     if message.references:
         headers["References"] = " ".join(message.references)
     sender = format_address(message.from_name, message.from_address)
-    return EmailMultiAlternatives(
+    mail = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
         from_email=sender,
@@ -104,6 +106,11 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         reply_to=[ticket.queue.reply_address],
         headers=headers,
     )
+    for attachment in message.attachments.all():
+        if attachment.file:
+            with attachment.file.open("rb") as handle:
+                mail.attach(attachment.filename, handle.read(), attachment.content_type)
+    return mail
 
 
 def deliver(message_pk: int) -> Message | None:

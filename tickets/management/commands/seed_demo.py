@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from tickets import services
@@ -66,10 +67,20 @@ class Command(BaseCommand):
             queues = self._queues()
             staff = self._staff(queues)
         if InboundEmail.objects.filter(esp="demo").exists():
-            self.stdout.write("Demo tickets already loaded; nothing to do.")
-            return
-        created = self._tickets(tickets, random.Random(seed), staff)
-        self.stdout.write(self.style.SUCCESS(f"Loaded {len(queues)} queues, {len(staff)} staff, {created} tickets."))
+            self.stdout.write("Demo tickets already loaded.")
+        else:
+            # Demo requesters are not real people: no satisfaction survey goes to them while seeding.
+            with override_settings(ACOLHE_CSAT_ENABLED=False):
+                created = self._tickets(tickets, random.Random(seed), staff)
+            self.stdout.write(f"Loaded {len(queues)} queues, {len(staff)} staff, {created} tickets.")
+            from metrics.demo import load_demo_metrics
+
+            load_demo_metrics()  # QA reviews, answered surveys and the first rollup
+        # Procedures and macros after the staff exist, so must-read versions ask real associates.
+        from sop.demo import load_demo_sops
+
+        load_demo_sops()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _queues(self) -> dict[str, Queue]:
         queues = {}
