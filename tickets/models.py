@@ -7,22 +7,29 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Least, Left, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Text search configurations created by migration 0003: the language's stemmer behind `unaccent`, so
-# "ação" finds "acao" and the reverse. Search documents hold both, since a thread mixes languages.
+# Text search configurations created by migration 0003 (the languages' stemmers). Documents and queries
+# first fold accents with the SQL function acolhe_unaccent (same migration), so "ação" finds "acao" and the
+# reverse. Search documents hold both configurations, since a thread mixes languages.
 SEARCH_CONFIGS = ("acolhe_pt", "acolhe_en")
+UNACCENT_FROM = "áàâãäåéèêëíìîïóòôõöúùûüýÿçñÁÀÂÃÄÅÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÝÇÑ"
+UNACCENT_TO = "aaaaaaeeeeiiiiooooouuuuyycnAAAAAAEEEEIIIIOOOOOUUUUYCN"
+UNACCENT_TABLE = str.maketrans(UNACCENT_FROM, UNACCENT_TO)
 # to_tsvector refuses documents over 1 MB; the head of a very long mail is enough to find it.
 SEARCH_MAX_CHARS = 100_000
 
 
+def unaccent(expression) -> Func:
+    return Func(expression, function="acolhe_unaccent")
+
+
 def search_document(field: str) -> SearchVector:
-    return SearchVector(Left(field, SEARCH_MAX_CHARS), config=SEARCH_CONFIGS[0]) + SearchVector(
-        Left(field, SEARCH_MAX_CHARS), config=SEARCH_CONFIGS[1]
-    )
+    document = unaccent(Left(field, SEARCH_MAX_CHARS))
+    return SearchVector(document, config=SEARCH_CONFIGS[0]) + SearchVector(document, config=SEARCH_CONFIGS[1])
 
 
 class Language(models.TextChoices):

@@ -1,19 +1,21 @@
-from django.contrib.postgres.operations import UnaccentExtension
 from django.db import migrations
 
-CONFIGS = {"acolhe_pt": ("portuguese", "portuguese_stem"), "acolhe_en": ("english", "english_stem")}
+from tickets.migrations._unaccent import CREATE_FUNCTION
 
-CREATE = "\n".join(
-    f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = {parent});\n"
-    f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {stem};"
-    for name, (parent, stem) in CONFIGS.items()
-)
+# Accents are folded by a plain SQL function rather than the `unaccent` extension, which not every
+# PostgreSQL ships (embedded and managed servers often lack contrib). Search documents and queries both
+# go through it, so "ação" finds "acao" and the reverse.
+CONFIGS = {"acolhe_pt": "portuguese", "acolhe_en": "english"}
+CREATE = "\n".join(f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = {parent});" for name, parent in CONFIGS.items())
 DROP = "\n".join(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {name};" for name in CONFIGS)
 
 
 class Migration(migrations.Migration):
-    """Full-text search configurations that ignore accents: Portuguese and English stemming after unaccent."""
+    """Full-text search in Portuguese and English that ignores accents."""
 
     dependencies = [("tickets", "0002_roles")]
 
-    operations = [UnaccentExtension(), migrations.RunSQL(CREATE, DROP)]
+    operations = [
+        migrations.RunSQL(CREATE_FUNCTION, "DROP FUNCTION IF EXISTS acolhe_unaccent(text);"),
+        migrations.RunSQL(CREATE, DROP),
+    ]

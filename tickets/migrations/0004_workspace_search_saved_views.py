@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='search_document',
-            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector(django.db.models.functions.text.Left('body_text', 100000), config='acolhe_pt'), '||', django.contrib.postgres.search.SearchVector(django.db.models.functions.text.Left('body_text', 100000), config='acolhe_en'), django.contrib.postgres.search.SearchConfig('acolhe_pt')), output_field=django.contrib.postgres.search.SearchVectorField()),
+            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector(django.db.models.expressions.Func(django.db.models.functions.text.Left('body_text', 100000), function='acolhe_unaccent'), config='acolhe_pt'), '||', django.contrib.postgres.search.SearchVector(django.db.models.expressions.Func(django.db.models.functions.text.Left('body_text', 100000), function='acolhe_unaccent'), config='acolhe_en'), django.contrib.postgres.search.SearchConfig('acolhe_pt')), output_field=django.contrib.postgres.search.SearchVectorField()),
         ),
         migrations.AddField(
             model_name='queue',
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ticket',
             name='search_document',
-            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector(django.db.models.functions.text.Left('subject', 100000), config='acolhe_pt'), '||', django.contrib.postgres.search.SearchVector(django.db.models.functions.text.Left('subject', 100000), config='acolhe_en'), django.contrib.postgres.search.SearchConfig('acolhe_pt')), output_field=django.contrib.postgres.search.SearchVectorField()),
+            field=models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector(django.db.models.expressions.Func(django.db.models.functions.text.Left('subject', 100000), function='acolhe_unaccent'), config='acolhe_pt'), '||', django.contrib.postgres.search.SearchVector(django.db.models.expressions.Func(django.db.models.functions.text.Left('subject', 100000), function='acolhe_unaccent'), config='acolhe_en'), django.contrib.postgres.search.SearchConfig('acolhe_pt')), output_field=django.contrib.postgres.search.SearchVectorField()),
         ),
         migrations.AddIndex(
             model_name='message',

@@ -1,6 +1,6 @@
 """Full-text search over ticket subjects, message bodies and requester addresses.
 
-Both Portuguese and English configurations (each behind `unaccent`) are queried at once: a thread mixes
+Both Portuguese and English configurations (after folding accents) are queried at once: a thread mixes
 languages, and the associate should not have to say which one they typed in.
 """
 
@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from tickets import selectors
-from tickets.models import SEARCH_CONFIGS, Message, Ticket
+from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket
 
 # Ranking looks at this many recent matches per source; deeper pages of a vague query are not useful.
 MAX_RESULTS = 200
@@ -42,7 +42,8 @@ class SearchHit:
 
 
 def build_query(text: str) -> SearchQuery | None:
-    text = " ".join((text or "").split())[:200]
+    # Fold accents as the search documents do (tickets.models.search_document).
+    text = " ".join((text or "").split())[:200].translate(UNACCENT_TABLE)
     if not text:
         return None
     first, second = (SearchQuery(text, config=config, search_type="websearch") for config in SEARCH_CONFIGS)
