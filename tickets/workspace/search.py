@@ -6,6 +6,7 @@ languages, and the associate should not have to say which one they typed in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,12 +16,16 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from tickets import selectors
-from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket
+from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket, unaccent
 
 # Ranking looks at this many recent matches per source; deeper pages of a vague query are not useful.
 MAX_RESULTS = 200
-START, STOP = "[[[", "]]]"
-HEADLINE_OPTIONS = {"max_words": 30, "min_words": 12, "max_fragments": 2, "start_sel": START, "stop_sel": STOP}
+START, STOP, FRAGMENT_DELIMITER = "[[[", "]]]", " ... "
+HEADLINE_OPTIONS = {
+    "max_words": 30, "min_words": 12, "max_fragments": 2, "start_sel": START, "stop_sel": STOP,
+    "fragment_delimiter": FRAGMENT_DELIMITER,
+}  # fmt: skip
+MARKERS = re.compile(f"({re.escape(START)}|{re.escape(STOP)}|{re.escape(FRAGMENT_DELIMITER)})")
 
 
 def headline_config(language_field: str) -> SearchConfig:
@@ -32,6 +37,21 @@ def headline_config(language_field: str) -> SearchConfig:
 def snippet_html(snippet: str) -> str:
     """The headline escaped, with only the match markers turned into <mark>."""
     return mark_safe(escape(snippet or "").replace(START, "<mark>").replace(STOP, "</mark>"))
+
+
+def restore_accents(headline: str, original: str) -> str:
+    """Headlines are cut from the accent-folded text (so folded query words match); folding maps one
+    character to one, so each piece of the headline stands at the same place in the original: copy it back."""
+    folded = original.translate(UNACCENT_TABLE)
+    pieces, cursor = [], 0
+    for piece in MARKERS.split(headline or ""):
+        at = -1 if piece in {START, STOP, FRAGMENT_DELIMITER} or not piece else folded.find(piece, cursor)
+        if at < 0:
+            pieces.append(piece)
+            continue
+        pieces.append(original[at : at + len(piece)])
+        cursor = at + len(piece)
+    return "".join(pieces)
 
 
 @dataclass
@@ -93,23 +113,30 @@ def search_tickets(
         t.pk: t
         for t in Ticket.objects.filter(pk__in=ids)
         .select_related("queue", "requester", "assignee")
-        .annotate(snippet=SearchHeadline("subject", query, config=headline_config("language"), **HEADLINE_OPTIONS))
+        .annotate(
+            snippet=SearchHeadline(
+                unaccent(F("subject")), query, config=headline_config("language"), **HEADLINE_OPTIONS
+            )
+        )
     }
     # The best-matching message of each ticket on the page gives the body snippet.
     best: dict[int, str] = {}
-    for ticket_id, snippet in (
+    for ticket_id, snippet, body in (
         Message.objects.filter(ticket_id__in=ids, search_document=query)
         .annotate(rank=SearchRank(F("search_document"), query))
         .order_by("ticket_id", "-rank")
         .distinct("ticket_id")
         .annotate(
-            snippet=SearchHeadline("body_text", query, config=headline_config("ticket__language"), **HEADLINE_OPTIONS)
+            snippet=SearchHeadline(
+                unaccent(F("body_text")), query, config=headline_config("ticket__language"), **HEADLINE_OPTIONS
+            )
         )
-        .values_list("ticket_id", "snippet")
+        .values_list("ticket_id", "snippet", "body_text")
     ):
-        best[ticket_id] = snippet
+        best[ticket_id] = restore_accents(snippet, body)
     hits = []
     for pk, rank in page:
         ticket = tickets[pk]
-        hits.append(SearchHit(ticket, rank, snippet_html(best.get(pk) or ticket.snippet)))
+        snippet = best.get(pk) or restore_accents(ticket.snippet, ticket.subject)
+        hits.append(SearchHit(ticket, rank, snippet_html(snippet)))
     return hits, has_more
