@@ -293,3 +293,28 @@ def test_sidebar_counts_stop_at_the_cap(client_for, agent, queue, settings, monk
     content = response.content.decode()
     assert 'data-testid="count-unassigned">2+<' in content
     assert 'data-testid="count-pending">1<' in content
+
+
+def test_list_shows_each_tickets_most_urgent_clock_in_colour_without_a_query_per_row(client_for, agent, queue):
+    now = timezone.now()
+    breached = TicketFactory(queue=queue, first_response_due_at=now - timedelta(minutes=5))
+    warning = TicketFactory(
+        queue=queue, resolution_warn_at=now - timedelta(minutes=1), resolution_due_at=now + timedelta(minutes=30)
+    )
+    calm = TicketFactory(queue=queue, resolution_due_at=now + timedelta(days=2))
+    client = client_for(agent)
+    client.get(reverse("workspace", args=["all"]))
+    with CaptureQueriesContext(connection) as few:
+        html = client.get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    TicketFactory.create_batch(20, queue=queue, resolution_due_at=now + timedelta(hours=5))
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("workspace", args=["all"]))
+    assert len(many) == len(few)
+
+    def cell(ticket):
+        row = html[html.index(f'href="/tickets/{ticket.number}/"') :]
+        return row[: row.index("</tr>")]
+
+    assert 'data-state="breached"' in cell(breached) and "overdue by" in cell(breached)
+    assert 'data-state="warning"' in cell(warning) and "left" in cell(warning)
+    assert 'data-state="ok"' in cell(calm)
