@@ -1,0 +1,375 @@
+"""Faults, each a real scenario: the ESP failing on send, a send task lost or a sender killed mid-send, the same
+webhook five times at once, the PostgreSQL connection broken under the web app, Redis stopped while webhooks
+arrive, a worker killed mid-task. Nothing is lost and nothing is done twice."""
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import time_machine
+from anymail.backends.test import EmailBackend as AnymailTestBackend
+from anymail.exceptions import AnymailAPIError
+from django.core import mail
+from django.db import connection, connections
+from django.utils import timezone
+
+from helpdesk.celery import app as celery_app
+from tests.factories import QueueFactory, TicketFactory, associate
+from tickets.email import outbound
+from tickets.models import InboundEmail, Message, Ticket
+from tickets.tasks import requeue_stale_inbound, requeue_stale_outbound
+from tickets.workspace import services
+
+ROOT = Path(__file__).resolve().parents[2]
+BASIC = "Basic " + base64.b64encode(b"hook-user:hook-password").decode()
+
+
+def raw_mail(n: int = 1) -> str:
+    return (
+        f"From: Carla Dias <carla{n}@example.com>\r\nTo: suporte@acolhe.example\r\nSubject: Conta bloqueada {n}\r\n"
+        f"Message-ID: <fault-{n}@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Olá, minha conta foi bloqueada depois que troquei de celular. Podem desbloquear?\r\n"
+    )
+
+
+class FlakyESP(AnymailTestBackend):
+    """The ESP, down for the next `failures` calls (the outside world; our code is not touched)."""
+
+    failures = 0
+
+    def post_to_esp(self, payload, message):
+        if FlakyESP.failures:
+            FlakyESP.failures -= 1
+            raise AnymailAPIError("ESP unavailable: 503 Service Unavailable")
+        return super().post_to_esp(payload, message)
+
+
+@pytest.fixture
+def suporte(db):
+    return QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+
+
+@pytest.fixture
+def agent(suporte):
+    return associate([suporte], username="ana")
+
+
+# The ESP and the outbox (in-process; Celery eager)
+
+
+def test_the_esp_failing_retries_then_shows_failed_and_a_resend_goes_out_once(
+    agent, suporte, settings, monkeypatch, django_capture_on_commit_callbacks, client
+):
+    monkeypatch.setattr(celery_app.conf, "task_eager_propagates", False)
+    settings.EMAIL_BACKEND = "tests.trust.test_faults.FlakyESP"
+    FlakyESP.failures = 100
+    ticket = TicketFactory(queue=suporte)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.reply(agent, ticket.number, "Olá, já desbloqueamos.")
+    message = Message.objects.get(pk=result.message.pk)
+    assert message.delivery_status == Message.Delivery.FAILED
+    assert message.send_attempts == 7  # the first try and six retries
+    assert "ESP unavailable" in message.delivery_error
+    assert mail.outbox == []
+    client.force_login(agent)
+    assert "ESP unavailable" in client.get(f"/tickets/{ticket.number}/").content.decode()  # visibly failed
+
+    FlakyESP.failures = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resend(agent, message.pk)
+    message.refresh_from_db()
+    assert message.delivery_status == Message.Delivery.SENT
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == message.message_id
+
+
+def test_a_send_task_lost_after_the_reply_was_saved_is_sent_once_by_the_outbox_sweep(agent, suporte):
+    ticket = TicketFactory(queue=suporte)
+    # The transaction commits but its on-commit publish never happens (a crash, a broker outage).
+    result = services.reply(agent, ticket.number, "Olá!")
+    assert Message.objects.get(pk=result.message.pk).delivery_status == Message.Delivery.QUEUED
+    assert requeue_stale_outbound() == 0  # too fresh: its task may still be on the way
+    with time_machine.travel(timezone.now() + timedelta(minutes=25)):
+        assert requeue_stale_outbound() == 1
+        assert requeue_stale_outbound() == 0
+    assert Message.objects.get(pk=result.message.pk).delivery_status == Message.Delivery.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_sender_that_died_mid_send_is_retried_after_its_claim_goes_stale_and_never_doubled(agent, suporte):
+    ticket = TicketFactory(queue=suporte)
+    message = services.reply(agent, ticket.number, "Olá!").message
+    assert outbound._claim(message.pk)  # a worker claimed it... and was killed before the ESP answered
+    assert not outbound._claim(message.pk)  # nobody else can claim it meanwhile
+    outbound.deliver(message.pk)
+    assert mail.outbox == []
+    assert requeue_stale_outbound() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert requeue_stale_outbound() == 1
+    message.refresh_from_db()
+    assert (message.delivery_status, message.send_attempts, len(mail.outbox)) == ("sent", 2, 1)
+
+
+# Webhooks and the web app (live server)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_webhook_five_times_at_once_makes_one_message(live_server, settings):
+    QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+    settings.ACOLHE_INBOUND_ESPS = ["sendgrid"]
+    data = {"email": raw_mail(5), "to": "suporte@acolhe.example", "from": "carla5@example.com"}
+    barrier = threading.Barrier(5)
+    statuses = []
+
+    def post():
+        barrier.wait()
+        response = requests.post(
+            f"{live_server.url}/anymail/sendgrid/inbound/", data=data, headers={"Authorization": BASIC}, timeout=30
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 5
+    assert InboundEmail.objects.count() == 1
+    assert Message.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_reports_a_broken_database_connection_then_recovers_without_a_restart(client):
+    assert client.get("/healthz").status_code == 200
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    with connections["default"].cursor():
+        pass
+    # Another session kills ours, as a PostgreSQL restart or failover would.
+    killer = connection.copy()
+    with killer.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    killer.close()
+    broken = client.get("/healthz")
+    assert broken.status_code == 503 and broken.json()["down"] == ["postgres"]
+    assert client.get("/healthz").status_code == 200  # the next request reconnects by itself
+
+
+# Redis and workers (a throwaway Redis and real worker processes)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ThrowawayRedis:
+    def __init__(self):
+        self.port = _free_port()
+        self.directory = tempfile.mkdtemp(prefix="acolhe-redis-")
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                self.directory,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_server():
+    if not shutil.which("redis-server"):
+        pytest.skip("no redis-server")
+    server = ThrowawayRedis()
+    server.start()
+    yield server
+    server.close()
+
+
+@contextmanager
+def celery_pointing_at(url: str):
+    """The in-process app publishes to the throwaway broker (not eagerly) for the duration."""
+    old_url = celery_app.conf.broker_url
+    celery_app.conf.update(CELERY_BROKER_URL=url, broker_url=url, task_always_eager=False)
+    celery_app.conf.update(broker_connection_retry=False, task_publish_retry=False)
+    _forget_connections()
+    try:
+        yield
+    finally:
+        celery_app.conf.update(CELERY_BROKER_URL=old_url, broker_url=old_url, task_always_eager=True)
+        _forget_connections()
+
+
+def _forget_connections():
+    # Publishing reuses pooled connections to the broker the app first talked to.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def start_worker(broker_url: str) -> subprocess.Popen:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker_url,
+        "REDIS_URL": broker_url,
+        "ACOLHE_CELERY_QUEUE": celery_app.conf.task_default_queue,
+        "ACOLHE_DEVELOPMENT": "1",
+        # A task whose worker died goes back to the queue after this long (an hour in production).
+        "ACOLHE_BROKER_VISIBILITY_TIMEOUT": "3",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            celery_app.conf.task_default_queue,
+            "-l",
+            os.environ.get("ACOLHE_WORKER_LOG_LEVEL", "WARNING"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("ACOLHE_WORKER_LOG", os.devnull), "ab"),
+    )
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhooks_arriving_while_redis_is_down_are_stored_and_processed_when_it_returns(client, settings, redis_server):
+    QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+    settings.ACOLHE_INBOUND_ESPS = ["sendgrid"]
+    with celery_pointing_at(redis_server.url):
+        redis_server.stop()
+        for n in (1, 2, 3):
+            data = {"email": raw_mail(n), "to": "suporte@acolhe.example", "from": f"carla{n}@example.com"}
+            response = client.post("/anymail/sendgrid/inbound/", data, HTTP_AUTHORIZATION=BASIC)
+            assert response.status_code == 200  # stored and acknowledged: the ESP does not need to retry
+        assert InboundEmail.objects.filter(status="received").count() == 3
+        assert client.get("/healthz").json()["checks"]["postgres"] == "ok"
+
+        redis_server.start()
+        worker = start_worker(redis_server.url)
+        try:
+            with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=True):
+                assert requeue_stale_inbound() == 3  # beat's sweep, once Redis is back
+            assert wait_for(lambda: not InboundEmail.objects.exclude(status="processed").exists())
+        finally:
+            worker.kill()
+            worker.wait()
+    assert Ticket.objects.count() == 3 and Message.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_task_leaves_it_to_the_next_worker_which_processes_it_exactly_once(redis_server):
+    QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+    from tickets.email.inbound import store_inbound
+    from tickets.tasks import process_inbound_email
+
+    inbound, _ = store_inbound(raw_mail(7).encode(), esp="test", enqueue=False)
+    # Hold the row lock the task needs, so the first worker is caught in the middle of the task.
+    holder = connection.copy()
+    holder.set_autocommit(False)
+    workers = []
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM tickets_inboundemail WHERE id = %s FOR UPDATE", [inbound.pk])
+            with celery_pointing_at(redis_server.url):
+                process_inbound_email.delay(inbound.pk)
+            workers.append(start_worker(redis_server.url))
+
+            def waiting_on_the_lock() -> bool:
+                # Activity statistics are a snapshot per transaction: refresh it on each look.
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database() AND query LIKE '%%tickets_inboundemail%%'"
+                )
+                return cursor.fetchone()[0] > 0
+
+            assert wait_for(waiting_on_the_lock), "the worker never started the task"
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait()
+        holder.rollback()
+        assert InboundEmail.objects.get(pk=inbound.pk).status == "received"
+
+        workers.append(start_worker(redis_server.url))
+        assert wait_for(lambda: InboundEmail.objects.get(pk=inbound.pk).status == "processed")
+        time.sleep(1)  # a second delivery, if there were one, would land now
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        holder.rollback()
+        holder.close()
+    assert Message.objects.filter(inbound_email=inbound).count() == 1
+    assert Ticket.objects.count() == 1

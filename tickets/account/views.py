@@ -1,0 +1,72 @@
+"""Account security pages: API tokens, and two-factor enrolment and verification. Thin: parse, call a
+service, render."""
+
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
+
+from tickets.account import services
+from tickets.account.forms import CodeForm
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            if services.revoke_token(request.user, request=request):
+                messages.success(request, _("Your API token was revoked."))
+            return redirect("account_tokens")
+        new_key = services.create_token(request.user, request=request)
+    token = Token.objects.filter(user=request.user).first()
+    context = {"token": token, "new_key": new_key, "can_use_two_factor": services.may_use_two_factor(request.user)}
+    return render(request, "account/tokens.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request):
+    if not services.may_use_two_factor(request.user):
+        raise PermissionDenied
+    enrolled = services.has_two_factor(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        services.disable_two_factor(request, request.user)
+        messages.success(request, _("Two-factor sign-in is off."))
+        return redirect("two_factor")
+    if request.method == "POST" and form.is_valid():
+        if services.confirm_device(request, request.user, form.cleaned_data["code"]):
+            messages.success(request, _("Two-factor sign-in is on. You will be asked for a code when you sign in."))
+            return redirect("two_factor")
+        form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
+    context = {"enrolled": enrolled, "form": form}
+    if not enrolled:
+        device = services.pending_device(request.user)
+        context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+        context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
+    return render(request, "account/two_factor.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    if not request.session.get(services.SESSION_OTP_PENDING):
+        return redirect(next_url)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.verify_code(request, request.user, form.cleaned_data["code"]):
+            return redirect(next_url)
+        form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
+    return render(request, "account/two_factor_verify.html", {"form": form, "next": next_url})

@@ -1,0 +1,222 @@
+"""Privacy (LGPD / GDPR): export everything held about a requester, erase it, and enforce retention per queue.
+
+Erasure and retention scrub personal data in place: requester identity, subjects, message bodies, raw mail,
+attachment files, CSAT comments. Tickets, messages and events stay as rows, so every count the metrics read
+(tickets, replies, response times, SLA) is unchanged. A ticket on legal hold is never scrubbed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from tickets import audit
+from tickets.models import Attachment, AuditLog, InboundEmail, Message, Queue, Requester, Ticket, TicketEvent
+
+ERASED = "[erased]"
+
+
+def on_legal_hold(ticket: Ticket) -> bool:
+    """Legal hold (set for child-safety evidence) blocks erasure and retention."""
+    return bool(getattr(ticket, "legal_hold", False))
+
+
+def _without_legal_hold(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    if any(field.name == "legal_hold" for field in Ticket._meta.get_fields()):
+        return tickets.exclude(legal_hold=True)
+    return tickets
+
+
+def find_requester(email_or_id: str) -> Requester | None:
+    if email_or_id.isdigit():
+        return Requester.objects.filter(pk=int(email_or_id)).first()
+    return Requester.objects.filter(email__iexact=email_or_id.strip()).first()
+
+
+# Export
+
+
+def _message_record(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "created_at": message.created_at,
+        "from": message.from_address,
+        "from_name": message.from_name,
+        "to": message.to_addresses,
+        "cc": message.cc_addresses,
+        "subject": message.subject,
+        "body_text": message.body_text,
+        "quoted_text": message.quoted_text,
+        "message_id": message.message_id,
+        "delivery_status": message.delivery_status,
+        "attachments": [
+            {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments.all()
+        ],
+    }
+
+
+def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
+    try:
+        name = get_valid_filename(attachment.filename)
+    except Exception:
+        name = "attachment"
+    return f"attachments/{ticket.number}/{attachment.pk}-{name}"
+
+
+def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> bytes:
+    """A zip with `requester.json` (who they are, their tickets and every public message on them, their
+    survey answers) and their attachments under `attachments/<ticket>/`. Internal notes are staff records
+    about the case and are not included."""
+    tickets = list(
+        requester.tickets.order_by("created_at").select_related("csat").prefetch_related("messages__attachments")
+    )
+    document = {
+        "exported_at": timezone.now(),
+        "requester": {
+            "id": requester.pk,
+            "email": requester.email,
+            "name": requester.name,
+            "language": requester.language,
+            "created_at": requester.created_at,
+        },
+        "tickets": [],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for ticket in tickets:
+            messages = [m for m in ticket.messages.all() if m.direction != Message.Direction.NOTE]
+            record = {
+                "number": ticket.number,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "language": ticket.language,
+                "created_at": ticket.created_at,
+                "solved_at": ticket.solved_at,
+                "messages": [_message_record(m) for m in messages],
+            }
+            survey = getattr(ticket, "csat", None)
+            if survey is not None and survey.answered_at:
+                record["satisfaction"] = {"rating": survey.rating, "comment": survey.comment}
+            document["tickets"].append(record)
+            for message in messages:
+                for attachment in message.attachments.all():
+                    if attachment.file:
+                        with attachment.file.open("rb") as handle:
+                            archive.writestr(_attachment_name(ticket, attachment), handle.read())
+        archive.writestr(
+            "requester.json", json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
+        )
+    audit.record(
+        actor,
+        AuditLog.Action.REQUESTER_EXPORTED,
+        target=f"requester:{requester.pk}",
+        request=request,
+        tickets=len(tickets),
+    )
+    return buffer.getvalue()
+
+
+# Erasure and retention
+
+
+def _delete_files(attachments: QuerySet[Attachment]) -> int:
+    deleted = 0
+    for attachment in attachments.exclude(file=""):
+        attachment.file.delete(save=False)
+        deleted += 1
+    attachments.update(file="", filename=ERASED, content_id="", omitted_reason=ERASED)
+    return deleted
+
+
+def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
+    """Remove the personal content of these tickets, keeping rows, statuses, timestamps and events.
+    Call inside a transaction, with held tickets already excluded."""
+    ids = list(tickets.values_list("pk", flat=True))
+    messages = Message.objects.filter(ticket_id__in=ids)
+    files = _delete_files(Attachment.objects.filter(message__ticket_id__in=ids))
+    message_count = messages.update(
+        subject=ERASED,
+        body_text=ERASED,
+        body_html="",
+        quoted_text="",
+        quoted_html="",
+        from_name="",
+        delivery_error="",
+    )
+    messages.exclude(direction=Message.Direction.OUT).update(from_address=ERASED, cc_addresses=[])
+    messages.filter(direction=Message.Direction.OUT).update(to_addresses=[ERASED], cc_addresses=[])
+    inbound = InboundEmail.objects.filter(Q(ticket_id__in=ids) | Q(message__ticket_id__in=ids))
+    inbound.update(raw=b"", envelope_sender="", reason="")
+    # Subject changes carry the old and new subject text. The event log refuses updates, and no metric
+    # reads these events, so they go; every other event (what the metrics count) stays.
+    TicketEvent.objects.filter(ticket_id__in=ids, kind=TicketEvent.Kind.SUBJECT_CHANGED).delete()
+    from metrics.models import CsatSurvey
+
+    CsatSurvey.objects.filter(ticket_id__in=ids).exclude(comment="").update(comment="")
+    Ticket.objects.filter(pk__in=ids).update(subject=ERASED, personal_data_erased_at=timezone.now())
+    return {"tickets": len(ids), "messages": message_count, "files": files}
+
+
+@transaction.atomic
+def erase_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> dict[str, int]:
+    """Anonymise a requester and everything they wrote; refuse while any of their tickets is on legal hold."""
+    requester = Requester.objects.select_for_update().get(pk=requester.pk)
+    held = [t.number for t in requester.tickets.all() if on_legal_hold(t)]
+    if held:
+        raise ValidationError(
+            _("Tickets %(numbers)s are on legal hold; the requester cannot be erased now.")
+            % {"numbers": ", ".join(f"#{n}" for n in held)}
+        )
+    counts = scrub_tickets(requester.tickets.all())
+    requester.email = f"erased-{requester.pk}@erased.invalid"
+    requester.name = ""
+    requester.save(update_fields=["email", "name"])
+    audit.record(actor, AuditLog.Action.REQUESTER_ERASED, target=f"requester:{requester.pk}", request=request, **counts)
+    return counts
+
+
+def expired_tickets(now=None) -> QuerySet[Ticket]:
+    """Closed tickets older than their queue's retention period, not yet scrubbed, not on legal hold."""
+    now = now or timezone.now()
+    scope = Q()
+    for queue in Queue.objects.filter(retention_days__isnull=False).only("pk", "retention_days"):
+        scope |= Q(queue_id=queue.pk, closed_at__lt=now - timedelta(days=queue.retention_days))
+    if not scope:
+        return Ticket.objects.none()
+    expired = Ticket.objects.filter(scope, status=Ticket.Status.CLOSED, personal_data_erased_at__isnull=True)
+    return _without_legal_hold(expired)
+
+
+def purge_expired_tickets(batch_size: int = 500) -> int:
+    """Scrub expired tickets in batches; requesters left with nothing unscrubbed are anonymised too."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                expired_tickets().select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size]
+            )
+            if not batch:
+                break
+            requester_ids = set(Ticket.objects.filter(pk__in=batch).values_list("requester_id", flat=True))
+            counts = scrub_tickets(Ticket.objects.filter(pk__in=batch))
+            done = Requester.objects.filter(pk__in=requester_ids).exclude(tickets__personal_data_erased_at__isnull=True)
+            for requester in done:
+                requester.email = f"erased-{requester.pk}@erased.invalid"
+                requester.name = ""
+                requester.save(update_fields=["email", "name"])
+            audit.record(None, AuditLog.Action.RETENTION_PURGED, target="tickets", **counts)
+            total += counts["tickets"]
+    return total
