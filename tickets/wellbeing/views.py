@@ -1,0 +1,92 @@
+"""Wellbeing pages and actions. Thin: parse input, call one service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets.wellbeing import selectors, services
+
+
+def _back(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or fallback
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return fallback
+    return target
+
+
+@login_required
+@require_GET
+def my_wellbeing(request):
+    return render(
+        request,
+        "tickets/wellbeing/mine.html",
+        {"exposure": selectors.exposure(request.user), "text_only": selectors.text_only(request.session)},
+    )
+
+
+@login_required
+@require_POST
+def intake(request):
+    paused = request.POST.get("paused") == "1"
+    services.set_intake_paused(request.user, paused)
+    if paused:
+        messages.success(request, _("Intake paused: Next ticket gives you nothing until you resume."))
+    else:
+        messages.success(request, _("Intake resumed."))
+    return redirect(_back(request, reverse("wellbeing")))
+
+
+@login_required
+@require_POST
+def text_only(request):
+    request.session[selectors.TEXT_ONLY_SESSION_KEY] = request.POST.get("text_only") == "1"
+    return redirect(_back(request, reverse("wellbeing")))
+
+
+@login_required
+@require_GET
+def team(request):
+    if not selectors.can_see_team_exposure(request.user):
+        raise Http404
+    context = {
+        "team": selectors.team_exposure(request.user),
+        "precision": selectors.precision_by_category(request.user),
+    }
+    template = "tickets/wellbeing/_team.html" if request.htmx else "tickets/wellbeing/team.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def reveal(request, number: int):
+    try:
+        attachment_id = int(request.POST["attachment"]) if request.POST.get("attachment") else None
+    except ValueError:
+        attachment_id = None
+    try:
+        services.log_reveal(request.user, number, attachment_id=attachment_id, source=request.POST.get("src", ""))
+    except PermissionDenied:
+        raise Http404 from None
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def clear_flag(request, number: int):
+    try:
+        services.clear_flag(request.user, number, request.POST.get("category", ""), request.POST.get("note", ""))
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Flag cleared. Thank you: this helps tune the scanner."))
+    return redirect("ticket", number)
