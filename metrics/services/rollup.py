@@ -75,6 +75,9 @@ def _add_log_contributions(
     # Every ticket with an event in the range, read whole: a definition may need events before or after it.
     ticket_ids = sorted(
         TicketEvent.objects.filter(kind__in=definitions.KINDS, created_at__gte=start, created_at__lt=end)
+        # Without clearing the model's ordering, DISTINCT would run over (ticket, created_at, id): one id per
+        # event, and a ticket split across two chunks would be counted twice.
+        .order_by()
         .values_list("ticket_id", flat=True)
         .distinct()
     )

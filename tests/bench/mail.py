@@ -100,14 +100,20 @@ def run(quick: bool) -> dict:
     statuses = _statuses(env, "Postmark")
     processed = sum(statuses.values()) - statuses.get("received", 0)
     return {
-        "webhook_accept_p50_ms": {"value": accept.get("p50_ms"), "unit": "ms"},
-        "webhook_accept_p95_ms": {"value": accept.get("p95_ms"), "unit": "ms"},
-        "webhook_accept_p99_ms": {"value": accept.get("p99_ms"), "unit": "ms"},
+        "webhook_accept_p95_ms": {
+            "value": accept.get("p95_ms"),
+            "unit": "ms",
+            "goal": "< 30",
+            "p50_ms": accept.get("p50_ms"),
+            "p99_ms": accept.get("p99_ms"),
+            "note": "gunicorn 4 workers, 16 concurrent posters",
+        },
         "webhook_accept_throughput": {"value": accept.get("throughput_per_s"), "unit": "requests/s"},
         "webhook_accept_errors": {"value": accept.get("errors"), "unit": "requests"},
         "inbound_emails_per_s": {
             "value": round(processed / elapsed, 1),
             "unit": "emails/s",
+            "goal": ">= 150",
             "note": f"{processed} mails from {len(MIX)} corpus files, one worker process (solo pool), "
             f"includes worker start-up; outcomes {statuses}; {queued} tasks were queued",
         },
