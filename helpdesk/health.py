@@ -14,6 +14,11 @@ def _postgres_ok() -> bool:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
     except Exception:
+        # Drop the broken connection so the next request opens a fresh one: recovery needs no restart.
+        try:
+            connection.close()
+        except Exception:
+            connection.connection = None
         return False
 
 

@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "anymail",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tickets",
     "sop",
     "metrics",
@@ -47,16 +51,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tickets.account.middleware.TwoFactorMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -110,7 +119,13 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task whose worker died (acks_late) is delivered again after the visibility timeout; a short one needs
+# frequent sweeps of the unacknowledged set.
+_VISIBILITY_TIMEOUT = env.int("ACOLHE_BROKER_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    **({"unacked_restore_interval": 1, "unacked_restore_throttle": 1} if _VISIBILITY_TIMEOUT < 60 else {}),
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Records SLA warnings and breaches; a run that waited past the next one is dropped (the next catches up).
@@ -123,6 +138,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 3600},
     },
+    # Outbox: re-send what a lost task or a worker killed mid-send left behind.
+    "outbox-requeue-stale": {
+        "task": "tickets.tasks.requeue_stale_outbound",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Mail in: stored mail whose processing task was lost while the broker was down.
+    "inbound-requeue-stale": {
+        "task": "tickets.tasks.requeue_stale_inbound",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
+    # Privacy: closed tickets past their queue's retention period, at 04:30 UTC.
+    "privacy-retention": {"task": "tickets.tasks.enforce_retention", "schedule": crontab(hour=4, minute=30)},
     "metrics-qa-sample": {
         "task": "metrics.tasks.sample_weekly_qa",
         "schedule": crontab(hour=6, minute=0, day_of_week=1),
@@ -135,6 +164,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username/address pair before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+OTP_TOTP_ISSUER = "Acolhe"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -173,6 +211,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("ACOLHE_API_ANON_RATE", default="60/minute"),
+        "user": env.str("ACOLHE_API_USER_RATE", default="1200/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Acolhe API",
@@ -209,6 +255,18 @@ ACOLHE_MAX_ATTACHMENT_BYTES = env.int("ACOLHE_MAX_ATTACHMENT_BYTES", default=25 
 # Ask requesters to rate solved tickets (a signed link in the solved-ticket email).
 ACOLHE_CSAT_ENABLED = env.bool("ACOLHE_CSAT_ENABLED", default=True)
 ACOLHE_AUTO_ACK_INTERVAL_SECONDS = env.int("ACOLHE_AUTO_ACK_INTERVAL_SECONDS", default=3600)
+# Associate wellbeing (tickets/wellbeing): the classifier that scans inbound mail, the per-shift exposure
+# budget of sensitive tickets, the streak after which the workspace suggests a break, and the queue that
+# child-safety tickets are escalated to.
+ACOLHE_SENSITIVITY_CLASSIFIER = env.str(
+    "ACOLHE_SENSITIVITY_CLASSIFIER", default="tickets.wellbeing.detection.TermListClassifier"
+)
+ACOLHE_EXPOSURE_BUDGET = env.int("ACOLHE_EXPOSURE_BUDGET", default=8)
+ACOLHE_SHIFT_HOURS = env.int("ACOLHE_SHIFT_HOURS", default=8)
+ACOLHE_BREAK_AFTER = env.int("ACOLHE_BREAK_AFTER", default=3)
+ACOLHE_TRUST_SAFETY_QUEUE = env.str("ACOLHE_TRUST_SAFETY_QUEUE", default="trust-safety")
+# `make bench` only: serve the baseline view (helpdesk/baseline.py) the page throughputs are compared to.
+ACOLHE_BENCH_BASELINE = env.bool("ACOLHE_BENCH_BASELINE", default=False)
 # Raw inbound mail bigger than this is refused by the webhook with 413 (the ESP keeps it and retries).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=60 * 1024 * 1024)
 
@@ -219,6 +277,25 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEVELOPMENT else 31536000)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or style anywhere: every page loads its JS and CSS from our own static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The public CSAT page: requests per client address per minute.
+ACOLHE_CSAT_RATE_PER_MINUTE = env.int("ACOLHE_CSAT_RATE_PER_MINUTE", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,8 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from helpdesk.health import healthz
 
@@ -11,12 +12,24 @@ urlpatterns = [
     path("anymail/", include("tickets.email.webhook_urls")),
     path("api/v1/", include("helpdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Swagger UI's start-up script is served as a file (no inline script); ReDoc styles itself inline.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema")
+        ),
+        name="api-redoc",
+    ),
     path("", include("tickets.urls")),
     path("sop/", include("sop.urls")),
     path("metrics/", include("metrics.urls")),
 ]
+
+if settings.ACOLHE_BENCH_BASELINE:
+    from helpdesk.baseline import baseline
+
+    urlpatterns.append(path("bench/baseline/", baseline, name="bench_baseline"))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

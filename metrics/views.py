@@ -290,6 +290,14 @@ def calibration_detail(request, pk: int):
 def csat(request, token: str):
     """The requester's page: no login, the signed link is the key. Shown in the ticket's language unless
     they pick the other one."""
+    from django.conf import settings
+
+    from helpdesk import ratelimit
+
+    if not ratelimit.allow("csat", ratelimit.client_address(request), settings.ACOLHE_CSAT_RATE_PER_MINUTE):
+        return HttpResponse(
+            _("Too many requests. Please try again in a minute."), status=429, content_type="text/plain"
+        )
     try:
         survey = services.survey_for_token(token)
     except signing.SignatureExpired:

@@ -1,8 +1,16 @@
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
 
 from helpdesk.celery import app as celery_app
+
+# CI replays the same examples every run (no flaky reds); locally every run explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
@@ -11,6 +19,8 @@ def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook-user:hook-password"}
     settings.CACHES["default"]["KEY_PREFIX"] = "acolhe-test"
+    # Every test client comes from 127.0.0.1: the public pages' rate limit would count the whole suite.
+    settings.ACOLHE_CSAT_RATE_PER_MINUTE = 1_000_000
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
     Attachment,
+    AuditLog,
     InboundEmail,
     Message,
     Profile,
@@ -30,6 +31,23 @@ class ProfileAdmin(admin.ModelAdmin):
 class RequesterAdmin(admin.ModelAdmin):
     list_display = ["email", "name", "language", "created_at"]
     search_fields = ["email", "name"]
+    actions = ["export_personal_data"]
+
+    @admin.action(description=_("Export personal data (zip)"))
+    def export_personal_data(self, request, queryset):
+        from django.http import HttpResponse
+
+        from tickets import privacy
+
+        if queryset.count() != 1:
+            self.message_user(request, _("Export one requester at a time."), messages.WARNING)
+            return None
+        requester = queryset.get()
+        response = HttpResponse(
+            privacy.export_requester(requester, request.user, request=request), content_type="application/zip"
+        )
+        response["Content-Disposition"] = f'attachment; filename="requester-{requester.pk}.zip"'
+        return response
 
 
 @admin.register(Queue)
@@ -57,6 +75,10 @@ class TicketAdmin(admin.ModelAdmin):
     readonly_fields = ["number"]
     list_select_related = ["queue", "assignee"]
     inlines = [MessageInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # A ticket under legal hold cannot be deleted (the database refuses too); lift the hold first.
+        return not (obj is not None and obj.legal_hold) and super().has_delete_permission(request, obj)
 
 
 class AttachmentInline(admin.TabularInline):
@@ -231,3 +253,70 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["user", "kind", "text", "created_at", "read_at"]
     list_filter = ["kind"]
     raw_id_fields = ["user", "ticket"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only, and only for admins: the log of exports, erasures, purges and sensitive reads."""
+
+    list_display = ["created_at", "actor_label", "action", "target", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["=target", "actor_label"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "actor", "actor_label", "action", "target", "detail", "ip_address"]
+
+    def _is_admin(self, request) -> bool:
+        from tickets.selectors import is_admin
+
+        return is_admin(request.user)
+
+    def has_module_permission(self, request):
+        return self._is_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_admin(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Associate wellbeing ----------------------------------------------------------------------------------------
+
+from tickets.models import ExposureBudget, FlagClearance, SensitiveAccessLog  # noqa: E402
+
+
+@admin.register(ExposureBudget)
+class ExposureBudgetAdmin(admin.ModelAdmin):
+    list_display = ["user", "per_shift", "break_after", "intake_paused_at"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(SensitiveAccessLog)
+class SensitiveAccessLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "ticket", "kind", "attachment"]
+    list_filter = ["kind"]
+    search_fields = ["=ticket__number", "user__username"]
+    raw_id_fields = ["user", "ticket", "attachment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FlagClearance)
+class FlagClearanceAdmin(admin.ModelAdmin):
+    list_display = ["cleared_at", "ticket", "category", "cleared_by", "note"]
+    list_filter = ["category"]
+    raw_id_fields = ["ticket", "cleared_by"]

@@ -128,6 +128,12 @@ class Queue(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="support_queues", blank=True)
     auto_acknowledge = models.BooleanField(_("send an automatic acknowledgement"), default=False)
     from_address = models.EmailField(_("reply from"), blank=True)
+    retention_days = models.PositiveIntegerField(
+        _("keep closed tickets for (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Closed tickets older than this are deleted each night, unless on legal hold. Empty: forever."),
+    )
     signatures = models.JSONField(
         _("signatures"),
         default=dict,
@@ -223,8 +229,13 @@ class Ticket(models.Model):
     resolution_remaining_seconds = models.BigIntegerField(null=True, blank=True)
     resolution_warning_remaining_seconds = models.BigIntegerField(null=True, blank=True)
     sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when erasure or the retention period scrubbed the personal data; the row stays for the counts.
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Content sensitivity, rolled up from messages by the wellbeing scanner.
     sensitivity = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    # Set with child-safety content: no retention job or erasure may delete the ticket (a database trigger
+    # refuses), until an admin lifts it.
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
     search_document = models.GeneratedField(
         expression=search_document("subject"), output_field=SearchVectorField(), db_persist=True, editable=False
     )
@@ -354,6 +365,7 @@ class Message(models.Model):
     class Delivery(models.TextChoices):
         RECEIVED = "received", _("Received")
         QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         DELIVERED = "delivered", _("Delivered")
         BOUNCED = "bounced", _("Bounced")
@@ -382,6 +394,9 @@ class Message(models.Model):
     delivery_error = models.TextField(blank=True)
     esp_message_id = models.CharField(max_length=255, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker last claimed this message for sending (or last gave up on an attempt): the outbox sweep
+    # re-queues messages whose claim or retry went stale.
+    send_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     inbound_email = models.OneToOneField(
         InboundEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="message"
     )
@@ -405,6 +420,7 @@ class Message(models.Model):
                 name="message_outbox",
                 condition=Q(delivery_status="queued"),
             ),
+            models.Index(fields=["send_claimed_at"], name="message_sending", condition=Q(delivery_status="sending")),
         ]
         constraints = [
             models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="message_id_unique")
@@ -802,3 +818,140 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class AuditLog(models.Model):
+    """Who did what to whose personal data, and when: exports, erasures, retention purges, sensitive reads
+    and account security changes. Append-only; admins read it in the admin site."""
+
+    class Action(models.TextChoices):
+        REQUESTER_EXPORTED = "requester_exported", _("Requester data exported")
+        REQUESTER_ERASED = "requester_erased", _("Requester erased")
+        RETENTION_PURGED = "retention_purged", _("Tickets purged by retention")
+        SOURCE_VIEWED = "source_viewed", _("Raw message viewed")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        TWO_FACTOR_ENABLED = "two_factor_enabled", _("Two-factor enabled")
+        TWO_FACTOR_DISABLED = "two_factor_disabled", _("Two-factor disabled")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too, so the log still names the actor after their account is gone.
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    target = models.CharField(_("target"), max_length=200, blank=True, help_text=_('e.g. "requester:42".'))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target", "-created_at"], name="audit_target_created")]
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("the audit log is append-only")
+
+
+# Associate wellbeing (tickets/wellbeing) -----------------------------------------------------------------
+
+
+class SensitiveAccessLog(models.Model):
+    """Who saw what of a sensitive ticket: every reveal of blurred media, and every access to child-safety
+    content (page views, attachment downloads)."""
+
+    class Kind(models.TextChoices):
+        VIEW = "view", _("Viewed the ticket")
+        REVEAL = "reveal", _("Revealed media")
+        ATTACHMENT = "attachment", _("Opened an attachment")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="access_logs")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    attachment = models.ForeignKey("Attachment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at"], name="access_log_ticket"),
+            models.Index(fields=["user", "-created_at"], name="access_log_user"),
+        ]
+        verbose_name = _("sensitive access")
+        verbose_name_plural = _("sensitive access log")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.ticket_id} by {self.user_id}"
+
+
+class ExposureBudget(models.Model):
+    """An associate's wellbeing settings: their per-shift budget of sensitive tickets (empty: the team
+    default) and whether they paused intake from next-ticket routing. Routing locks this row, so one
+    associate's concurrent presses of Next ticket are counted one after the other."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exposure_budget")
+    per_shift = models.PositiveSmallIntegerField(
+        _("sensitive tickets per shift"), null=True, blank=True, help_text=_("Empty: the team default.")
+    )
+    break_after = models.PositiveSmallIntegerField(
+        _("suggest a break after (in a row)"), null=True, blank=True, help_text=_("Empty: the team default.")
+    )
+    intake_paused_at = models.DateTimeField(_("intake paused since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exposure budget")
+        verbose_name_plural = _("exposure budgets")
+
+    def __str__(self) -> str:
+        return f"exposure budget of {self.user_id}"
+
+
+class ExposureEntry(models.Model):
+    """One ticket an associate took with Next ticket, sensitive or not: the shift's exposure and the
+    streak of sensitive tickets in a row are counted from these."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    sensitive = models.BooleanField(default=False)
+    categories = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "ticket"], name="exposure_once_per_ticket")]
+        indexes = [models.Index(fields=["user", "-taken_at"], name="exposure_user_taken")]
+        verbose_name = _("exposure entry")
+        verbose_name_plural = _("exposure entries")
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} to {self.user_id}"
+
+
+class FlagClearance(models.Model):
+    """A sensitivity category an associate judged a false flag on a ticket; leads read precision from these."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="flag_clearances")
+    category = models.CharField(_("category"), max_length=30)
+    cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    cleared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-cleared_at", "-id"]
+        indexes = [models.Index(fields=["category", "cleared_at"], name="flag_clearance_category")]
+        verbose_name = _("cleared flag")
+        verbose_name_plural = _("cleared flags")
+
+    def __str__(self) -> str:
+        return f"{self.category} cleared on #{self.ticket_id}"

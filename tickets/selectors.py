@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
@@ -55,7 +56,12 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
         return Ticket.objects.all()
     # Specialists also see the tickets escalated to their cross-functional queues while the escalation is open.
     escalated = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user)
-    return Ticket.objects.filter(Q(queue__in=queues_visible_to(user)) | Q(pk__in=escalated.values("ticket_id")))
+    scope = Q(queue__in=queues_visible_to(user)) | Q(pk__in=escalated.values("ticket_id"))
+    if not has_role(user, Role.SPECIALIST):
+        # Child-safety content: the specialist group only, or members of the Trust & Safety queue it went to.
+        to_trust_and_safety = escalated.filter(target_queue__slug=settings.ACOLHE_TRUST_SAFETY_QUEUE)
+        scope &= ~Q(sensitivity__contains=["child_safety"]) | Q(pk__in=to_trust_and_safety.values("ticket_id"))
+    return Ticket.objects.filter(scope)
 
 
 def ticket_for(user: AbstractBaseUser, number: int) -> Ticket | None:

@@ -13,6 +13,8 @@ urlpatterns = [
     path("messages/<int:pk>/source/", views.message_source, name="message_source"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("", include("tickets.workspace.urls")),
+    path("", include("tickets.wellbeing.urls")),
+    path("", include("tickets.account.urls")),
     path("tickets/<int:number>/escalate/", views_escalation.escalate, name="ticket_escalate"),
     path("escalations/", views_escalation.escalation_list, name="escalation_list"),
     path("escalations/<int:pk>/hand-back/", views_escalation.hand_back, name="escalation_hand_back"),

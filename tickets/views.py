@@ -27,6 +27,9 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         profile, _ = Profile.objects.get_or_create(user=form.get_user())
         self.request.session[SESSION_TIMEZONE_KEY] = profile.timezone
+        from tickets.account.services import after_password_login
+
+        after_password_login(self.request, form.get_user())
         if profile.ui_language:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME, profile.ui_language, max_age=settings.LANGUAGE_COOKIE_AGE
@@ -76,8 +79,11 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
     if ticket is None:
         raise Http404
     from sop.selectors import ticket_sop_panel
+    from tickets.wellbeing import selectors as wellbeing
+    from tickets.wellbeing.services import log_child_safety_access
     from tickets.workspace.views import ticket_context
 
+    log_child_safety_access(request.user, ticket)
     return render(
         request,
         "tickets/ticket.html",
@@ -86,7 +92,8 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
             "thread": selectors.thread(ticket),
             "can_see_source": selectors.is_admin(request.user),
             **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
-            "sop_panel": ticket_sop_panel(ticket, request.user),
+            "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user), ticket),
+            "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
         },
     )
 
@@ -105,6 +112,10 @@ def message_source(request, pk: int):
         ticket__in=ticket_ids,
         inbound_email__isnull=False,
     )
+    from tickets import audit
+    from tickets.models import AuditLog
+
+    audit.record(request.user, AuditLog.Action.SOURCE_VIEWED, target=f"message:{message.pk}", request=request)
     response = HttpResponse(bytes(message.inbound_email.raw), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="message-{message.pk}.eml"'
     return response
@@ -116,11 +127,15 @@ def attachment(request, pk: int):
     found = selectors.attachment_for(request.user, pk)
     if found is None or not found.file:
         raise Http404
+    from tickets.wellbeing.services import log_child_safety_access
+
+    log_child_safety_access(request.user, found.message.ticket, attachment=found)
     inline = found.content_type in INLINE_SAFE_TYPES
     response = FileResponse(
         found.file.open("rb"),
         as_attachment=not inline,
-        filename=found.filename,
+        # Control characters would break the header; the sender chose this name.
+        filename="".join(ch for ch in found.filename if ch.isprintable()) or "attachment",
         content_type=found.content_type if inline else "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -294,3 +294,17 @@ def test_bounce_without_a_matching_outbound_message_is_ignored_quietly(suporte):
     assert inbound.status == "ignored"
     assert "bounce" in inbound.reason
     assert not Ticket.objects.exists()
+
+
+def test_nul_bytes_in_headers_and_body_are_dropped_not_fatal(suporte):
+    raw = (
+        b"From: Nul\x00 Person <nul@example.com>\r\nTo: suporte@acolhe.example\r\nSubject: Conta\x00 travada\r\n"
+        b"Message-ID: <nul\x00@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Minha conta\x00 travou depois da atualiza\xc3\xa7\xc3\xa3o e n\xc3\xa3o consigo mais entrar nela.\r\n"
+    )
+    inbound = deliver(raw)
+    assert inbound.status == "processed"
+    message = Message.objects.get(inbound_email=inbound)
+    assert message.subject == "Conta travada"
+    assert message.body_text.startswith("Minha conta travou")
+    assert bytes(InboundEmail.objects.get(pk=inbound.pk).raw) == raw

@@ -31,6 +31,14 @@ class TicketViewSet(TicketWorkspaceActions, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer
 
+    def get_object(self):
+        ticket = super().get_object()
+        if self.action == "retrieve":
+            from tickets.wellbeing.services import log_child_safety_access
+
+            log_child_safety_access(self.request.user, ticket)
+        return ticket
+
     def get_queryset(self):
         queryset = selectors.tickets_visible_to(self.request.user).select_related("queue", "requester")
         if self.action == "retrieve":

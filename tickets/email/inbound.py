@@ -30,6 +30,7 @@ from tickets.email.parsing import (
 )
 from tickets.language import detect_language
 from tickets.models import Attachment, InboundEmail, Language, Message, Queue, Ticket, TicketEvent
+from tickets.wellbeing.services import scan_message
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
@@ -88,7 +89,8 @@ def store_inbound(
     if created and enqueue:
         from tickets.tasks import process_inbound_email
 
-        transaction.on_commit(lambda: process_inbound_email.delay(inbound.pk))
+        # Robust: with the broker down the mail is still stored and acknowledged; the inbound sweep queues it.
+        transaction.on_commit(lambda: process_inbound_email.delay(inbound.pk), robust=True)
     return inbound, created
 
 
@@ -103,7 +105,7 @@ def process_inbound(inbound_id: int, *, not_spam: bool = False) -> InboundEmail:
     except Exception as exc:
         InboundEmail.objects.filter(pk=inbound_id).exclude(
             status__in=[InboundEmail.Status.PROCESSED, InboundEmail.Status.IGNORED, InboundEmail.Status.SPAM]
-        ).update(status=InboundEmail.Status.FAILED, reason=f"{type(exc).__name__}: {exc}"[:5000])
+        ).update(status=InboundEmail.Status.FAILED, reason=f"{type(exc).__name__}: {exc}".replace("\x00", "")[:5000])
         raise
 
 
@@ -283,6 +285,8 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Ticket, Message]
         language=language,
     )
     _store_attachments(message, parsed)
+    # Sensitive content: lists compiled once per process; a clean mail costs no query.
+    scan_message(message, parsed.attachments)
     now = timezone.now()
     ticket.last_message_at = now
     update = ["last_message_at", "updated_at"]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -113,35 +114,75 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     return mail
 
 
-def deliver(message_pk: int) -> Message | None:
-    """Send a queued message once. Re-running for a message already sent does nothing."""
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("ticket__queue", "ticket__requester")
-            .filter(pk=message_pk)
-            .first()
+# A claim older than this belongs to a worker that died mid-send; a queued message this old lost its task.
+STALE_SENDING = timedelta(minutes=10)
+STALE_QUEUED = timedelta(minutes=20)
+
+
+def _claim(message_pk: int) -> bool:
+    """Move a queued message (or one whose sender died) to `sending`. One worker wins; the others see 0 rows."""
+    now = timezone.now()
+    claimable = Q(delivery_status=Message.Delivery.QUEUED) | Q(
+        delivery_status=Message.Delivery.SENDING, send_claimed_at__lt=now - STALE_SENDING
+    )
+    return bool(
+        Message.objects.filter(claimable, pk=message_pk).update(
+            delivery_status=Message.Delivery.SENDING, send_claimed_at=now, send_attempts=F("send_attempts") + 1
         )
-        if message is None or message.delivery_status != Message.Delivery.QUEUED:
-            return message
-        message.send_attempts += 1
+    )
+
+
+def deliver(message_pk: int) -> Message | None:
+    """Send a queued message once. The row is claimed as `sending` in its own short transaction, the ESP is
+    called with no lock or transaction held, and the result is saved after. Re-running for a message already
+    sent, or being sent by another worker, does nothing. A failed attempt puts it back to `queued` and
+    raises, so the task retries."""
+    if not _claim(message_pk):
+        return Message.objects.filter(pk=message_pk).first()
+    message = Message.objects.select_related("ticket__queue", "ticket__requester").get(pk=message_pk)
+    try:
         mail = build_email(message)
         mail.send()
-        message.delivery_status = Message.Delivery.SENT
-        message.sent_at = timezone.now()
-        status = getattr(mail, "anymail_status", None)
-        if status is not None and status.message_id:
-            message.esp_message_id = str(status.message_id)[:255]
-        message.save(update_fields=["delivery_status", "sent_at", "esp_message_id", "send_attempts"])
-        return message
+    except Exception as exc:
+        Message.objects.filter(pk=message_pk, delivery_status=Message.Delivery.SENDING).update(
+            delivery_status=Message.Delivery.QUEUED,
+            send_claimed_at=timezone.now(),
+            delivery_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    status = getattr(mail, "anymail_status", None)
+    esp_message_id = str(status.message_id)[:255] if status is not None and status.message_id else ""
+    message.delivery_status = Message.Delivery.SENT
+    message.sent_at = timezone.now()
+    message.esp_message_id = esp_message_id
+    message.delivery_error = ""
+    # Only from `sending`: a tracking webhook may already have moved it on (delivered, bounced).
+    Message.objects.filter(pk=message_pk, delivery_status=Message.Delivery.SENDING).update(
+        delivery_status=Message.Delivery.SENT, sent_at=message.sent_at, esp_message_id=esp_message_id, delivery_error=""
+    )
+    return message
 
 
 def mark_failed(message_pk: int, error: str) -> None:
+    """Give up on a message after its last retry: it shows as failed on the ticket, ready to resend."""
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_pk).first()
-        if message is None or message.delivery_status != Message.Delivery.QUEUED:
+        if message is None or message.delivery_status not in (Message.Delivery.QUEUED, Message.Delivery.SENDING):
             return
+        old = message.delivery_status
         message.delivery_status = Message.Delivery.FAILED
         message.delivery_error = error[:2000]
         message.save(update_fields=["delivery_status", "delivery_error"])
-        services.record_event(message.ticket, Kind.DELIVERY_CHANGED, old="queued", new="failed", message=message)
+        services.record_event(message.ticket, Kind.DELIVERY_CHANGED, old=old, new="failed", message=message)
+
+
+def stale_outbox() -> list[int]:
+    """Outbound messages whose task was lost (queued too long) or whose worker died mid-send (sending too
+    long). Re-sending one that the ESP had in fact accepted repeats its Message-ID, which mail clients
+    treat as the same mail."""
+    now = timezone.now()
+    queued = Message.objects.filter(delivery_status=Message.Delivery.QUEUED).filter(
+        Q(send_claimed_at__lt=now - STALE_QUEUED) | Q(send_claimed_at=None, created_at__lt=now - STALE_QUEUED)
+    )
+    sending = Message.objects.filter(delivery_status=Message.Delivery.SENDING, send_claimed_at__lt=now - STALE_SENDING)
+    return list(queued.values_list("pk", flat=True)[:500]) + list(sending.values_list("pk", flat=True)[:500])

@@ -34,7 +34,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 REPLY_PREFIX = re.compile(r"^\s*((re|res|resp|fw|fwd|enc|tr|aw|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,18})\]")
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]+>")
 
 # Where quoted history starts in plain text, in Portuguese and English clients.
 QUOTE_HEADERS = [
@@ -123,7 +123,7 @@ def _header(msg: Message, name: str) -> str:
         return ""
     if value is None:
         return ""
-    return decode_words(str(value)).strip()
+    return without_nul(decode_words(str(value))).strip()
 
 
 def _addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
@@ -136,7 +136,7 @@ def _addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
     pairs = []
     for display, addr in getaddresses(raw_values):
         if addr and "@" in addr:
-            pairs.append((" ".join(decode_words(display).split()), addr.strip()))
+            pairs.append((without_nul(" ".join(decode_words(display).split())), without_nul(addr.strip())))
     return pairs
 
 
@@ -155,8 +155,17 @@ def subject_ticket_number(subject: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def without_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; no mail means one.
+    return text.replace("\x00", "")
+
+
 def decode_part(part: Message) -> str:
     """Text of a MIME part in any charset real mail uses, never raising."""
+    return without_nul(_decode_part(part))
+
+
+def _decode_part(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
     charset = (part.get_content_charset() or "").lower()
     if charset in {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", ""} and re.search(rb"[\x80-\x9f]", payload):
@@ -232,7 +241,7 @@ def safe_filename(name: str, fallback: str = "attachment") -> str:
 
 def _part_filename(part: Message) -> str:
     try:
-        return decode_words(part.get_filename() or "")
+        return without_nul(decode_words(part.get_filename() or ""))
     except Exception:
         return ""
 

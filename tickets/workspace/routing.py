@@ -9,6 +9,8 @@ from django.db.models.functions import Least
 
 from tickets import services
 from tickets.models import Profile, Ticket
+from tickets.wellbeing import selectors as wellbeing
+from tickets.wellbeing.services import budget_for, record_intake
 
 # Tickets tagged `skill:<name>` go only to associates who list <name> among their skills.
 SKILL_TAG_PREFIX = "skill:"
@@ -20,9 +22,10 @@ URGENCY = (
 )
 
 
-def next_eligible(user: AbstractBaseUser) -> QuerySet[Ticket]:
+def next_eligible(user: AbstractBaseUser, exposure: wellbeing.Exposure | None = None) -> QuerySet[Ticket]:
     """Unassigned new or open tickets in the user's own queues, in a language they answer and needing no
-    skill they lack, most urgent first: the earliest SLA due time, then priority, then age."""
+    skill they lack, within their wellbeing budget (see `wellbeing.routable`), most urgent first: the
+    earliest SLA due time, then priority, then age."""
     if not user.is_authenticated or not user.is_active:
         return Ticket.objects.none()
     profile = Profile.objects.filter(user=user).first()
@@ -39,7 +42,8 @@ def next_eligible(user: AbstractBaseUser) -> QuerySet[Ticket]:
         ],
         params=[SKILL_TAG_PREFIX + "%", held],
     )
-    return queryset.order_by(*URGENCY, "id")
+    queryset = wellbeing.routable(queryset, user, exposure or wellbeing.exposure(user))
+    return wellbeing.rest_first(queryset, (*URGENCY, "id"))
 
 
 def assign_next(user: AbstractBaseUser) -> Ticket | None:
@@ -47,8 +51,12 @@ def assign_next(user: AbstractBaseUser) -> Ticket | None:
     associate is claiming at this moment are skipped, never waited for: two associates never get the same
     ticket."""
     with transaction.atomic():
+        # The budget row is locked first: one associate's concurrent presses count their exposure in turn.
+        exposure = wellbeing.exposure(user, budget_for(user, lock=True))
+        if exposure.paused:
+            return None
         ticket = (
-            next_eligible(user)
+            next_eligible(user, exposure)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("queue", "requester")
             .first()
@@ -58,4 +66,5 @@ def assign_next(user: AbstractBaseUser) -> Ticket | None:
         services.update_ticket(ticket, actor=user, assignee=user)
         if ticket.status == Ticket.Status.NEW:
             services.update_ticket(ticket, actor=user, status=Ticket.Status.OPEN)
+        record_intake(user, ticket)
         return ticket

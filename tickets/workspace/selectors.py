@@ -270,7 +270,7 @@ def requester_other_tickets(user: AbstractBaseUser, ticket: Ticket, limit: int =
         .filter(requester_id=ticket.requester_id)
         .exclude(pk=ticket.pk)
         .order_by("-created_at")
-        .only("number", "subject", "status", "created_at")[:limit]
+        .only("number", "subject", "status", "created_at", "sensitivity")[:limit]
     )
 
 

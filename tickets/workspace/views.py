@@ -153,6 +153,9 @@ def earlier_messages(request, number: int):
         before = int(request.GET.get("before", ""))
     except ValueError:
         raise Http404 from None
+    from tickets.wellbeing.services import log_child_safety_access
+
+    log_child_safety_access(request.user, ticket)
     return render(
         request,
         "tickets/_thread.html",
@@ -167,10 +170,25 @@ def earlier_messages(request, number: int):
 @login_required
 @require_POST
 def next_ticket(request):
+    from tickets.wellbeing import selectors as wellbeing
+
     ticket = routing.assign_next(request.user)
+    exposure = wellbeing.exposure(request.user)
     if ticket is None:
-        messages.info(request, _("No ticket is waiting for you right now."))
+        if exposure.paused:
+            messages.info(request, _("Your intake is paused. Resume it on the Wellbeing page when you are ready."))
+        else:
+            messages.info(request, _("No ticket is waiting for you right now."))
         return redirect(_back(request, reverse("workspace", args=["mine"])))
+    if exposure.suggest_break:
+        messages.warning(
+            request,
+            _(
+                "That makes %(count)s sensitive tickets in a row. Consider a short break: you can pause intake "
+                "on the Wellbeing page."
+            )
+            % {"count": exposure.streak},
+        )
     return redirect("ticket", ticket.number)
 
 
