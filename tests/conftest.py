@@ -36,6 +36,14 @@ def _celery_eager():
 
 @pytest.fixture
 def clear_cache():
-    cache.clear()
+    """Forget the cache keys this project wrote. Not `cache.clear()`: that FLUSHDB would also empty the
+    Celery queues of a development instance sharing the same Redis."""
+
+    def forget() -> None:
+        client = cache._cache.get_client(write=True)
+        for key in client.scan_iter(match=f"{cache.key_prefix}:*", count=1000):
+            client.delete(key)
+
+    forget()
     yield
-    cache.clear()
+    forget()

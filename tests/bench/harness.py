@@ -74,19 +74,23 @@ def gunicorn(env: dict[str, str], workers: int = 4) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-def run_load(request: Callable[[int], None], *, total: int, concurrency: int) -> dict[str, float]:
-    """Call `request(i)` `total` times from `concurrency` threads; latency percentiles in ms."""
+def run_load(
+    request: Callable[[int], None], *, total: int, concurrency: int, seconds: float | None = None
+) -> dict[str, float]:
+    """Call `request(i)` `total` times from `concurrency` threads, or (with `seconds`) as often as they can
+    until that time is up; latency percentiles in ms."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     counter = iter(range(total))
+    deadline = time.monotonic() + seconds if seconds else None
 
     def worker() -> None:
         nonlocal errors
         while True:
             with lock:
                 index = next(counter, None)
-            if index is None:
+            if index is None or (deadline is not None and time.monotonic() >= deadline):
                 return
             started = time.perf_counter()
             try:

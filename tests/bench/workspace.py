@@ -8,6 +8,7 @@ measuring runs in a child process so that Django is set up against that database
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -19,6 +20,8 @@ import time
 import urllib.request
 from datetime import timedelta
 from urllib.parse import urlencode
+
+import redis
 
 from tests.bench.harness import ROOT, bench_env, ensure_database, gunicorn, run_load
 
@@ -93,6 +96,34 @@ def _load(base: str, cookie: str, urls: list[str], total: int) -> dict:
     for i in range(WORKERS * 2):  # every worker imports, connects and fills its caches first
         get(i)
     return run_load(get, total=total, concurrency=CONCURRENCY)
+
+
+MIXED_LOAD_QUEUE = "acolhe-bench-mixed"
+
+
+def _mixed_load(base: str, cookie: str, pages: dict[str, list[str]], seconds: float) -> dict:
+    """Webhook posts, queue lists and ticket pages interleaved for a fixed time: errors and latency."""
+    from tests.bench.mail import SECRET, corpus_mail
+
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    run_id = str(int(time.time()))
+    urls = pages["queue_list"] + pages["ticket_page"]
+
+    def request(i: int) -> None:
+        if i % 3 == 0:
+            body = json.dumps({"RawEmail": corpus_mail(i, f"mixed-{run_id}"), "Headers": [], "Attachments": []})
+            req = urllib.request.Request(
+                f"{base}/anymail/postmark/inbound/", data=body.encode(), method="POST",
+                headers={"Content-Type": "application/json", "Authorization": auth},
+            )  # fmt: skip
+        else:
+            req = urllib.request.Request(base + urls[i % len(urls)], headers={"Cookie": cookie})
+        with urllib.request.urlopen(req, timeout=60) as response:
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(response.status)
+
+    return run_load(request, total=10**9, concurrency=CONCURRENCY * 2, seconds=seconds)
 
 
 def _next_ticket(seconds: float) -> tuple[float, int]:
@@ -244,6 +275,10 @@ def measure(quick: bool) -> dict:
 
     env = os.environ.copy()
     env.update(ACOLHE_BENCH_BASELINE="1", DEBUG="0", PYTHONWARNINGS="ignore::UserWarning")
+    from tests.bench.mail import SECRET
+
+    # The mixed load posts mail too; its processing tasks wait in a queue of their own, which is dropped.
+    env.update(ANYMAIL_WEBHOOK_SECRET=SECRET, ACOLHE_INBOUND_ESPS="postmark", ACOLHE_CELERY_QUEUE=MIXED_LOAD_QUEUE)
     loads = {}
     viewer_cookie = f"sessionid={client.cookies['sessionid'].value}"
     lead_cookie = f"sessionid={lead_client.cookies['sessionid'].value}"
@@ -255,6 +290,13 @@ def measure(quick: bool) -> dict:
         log(f"dashboard {loads['dashboard']}")
         loads["baseline"] = _load(base, viewer_cookie, baseline, samples)
         log(f"baseline {loads['baseline']}")
+        mixed = _mixed_load(base, viewer_cookie, pages, 20.0 if quick else 60.0)
+        log(f"mixed load {mixed}")
+    # The mail the mixed load posted is not part of the data set: remove it (it was never processed).
+    from tickets.models import InboundEmail
+
+    InboundEmail.objects.filter(message_id__startswith="<bench-mixed-").delete()
+    redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).delete(MIXED_LOAD_QUEUE)
 
     rate, duplicates = _next_ticket(3.0 if quick else 5.0)
     log(f"next_ticket {rate:.0f}/s, {duplicates} duplicates")
@@ -303,6 +345,16 @@ def measure(quick: bool) -> dict:
             "note": f"{NEXT_TICKET_ASSOCIATES} associates pressing at once, in-process threads",
         },
         "next_ticket_duplicates": {"value": duplicates, "unit": "tickets", "goal": "0"},
+        "mixed_load_p95_ms": {
+            "value": mixed.get("p95_ms"),
+            "unit": "ms",
+            "p50_ms": mixed.get("p50_ms"),
+            "p99_ms": mixed.get("p99_ms"),
+            "throughput_per_s": mixed.get("throughput_per_s"),
+            "note": f"{mixed.get('requests')} requests in {20 if quick else 60} s from {CONCURRENCY * 2} clients: "
+            "1 webhook post to 2 page views (queue lists, the long ticket)",
+        },
+        "mixed_load_errors": {"value": mixed.get("errors"), "unit": "requests", "goal": "0"},
         "sla_sweep_s": {
             "value": round(sweep_s, 3),
             "unit": "s",
