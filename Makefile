@@ -38,8 +38,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	cd tickets && ../$(PY) ../manage.py makemessages -l pt_BR --ignore '.venv/*'
-	$(PY) manage.py makemessages -l pt_BR --ignore '.venv/*' --ignore '.data/*'
+	$(PY) manage.py makemessages -l pt_BR --ignore '.venv/*' --ignore '.data/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
 
 clean-data:
