@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
-from tickets.email.parsing import ParsedEmail, message_ids, parse_bytes
+from tickets.email.parsing import ParsedEmail, header_text, message_ids, parse_bytes
 
 OUT_OF_OFFICE_SUBJECT = re.compile(
     r"^\s*(resposta autom[aá]tica|ausente|fora do escrit[oó]rio|aus[eê]ncia tempor[aá]ria|f[eé]rias"
@@ -28,17 +28,10 @@ class Verdict:
     bounced_message_ids: tuple[str, ...] = ()
 
 
-def _header(msg: Message, name: str) -> str:
-    try:
-        return str(msg.get(name, "") or "").strip()
-    except Exception:
-        return ""
-
-
 def suppresses_auto_responses(msg: Message) -> bool:
     """True when the sender asked for no automatic answer, or is itself automatic."""
-    auto = _header(msg, "Auto-Submitted").lower()
-    suppress = _header(msg, "X-Auto-Response-Suppress").lower()
+    auto = header_text(msg, "Auto-Submitted").lower()
+    suppress = header_text(msg, "X-Auto-Response-Suppress").lower()
     return (auto not in {"", "no"}) or (bool(suppress) and suppress != "none")
 
 
@@ -50,20 +43,20 @@ def _bounced_ids(msg: Message) -> tuple[str, ...]:
         if ctype in {"message/rfc822", "message/rfc822-headers", "text/rfc822-headers"}:
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                found += message_ids(_header(inner[0], "Message-ID"))
+                found += message_ids(header_text(inner[0], "Message-ID"))
             else:
                 text = (
                     inner
                     if isinstance(inner, str)
                     else (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
                 )
-                found += message_ids(_header(parse_bytes(text.encode("utf-8", "replace")), "Message-ID"))
+                found += message_ids(header_text(parse_bytes(text.encode("utf-8", "replace")), "Message-ID"))
         elif ctype == "text/plain" and not found:
             body = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
             found += [
                 m for line in body.splitlines() if line.lower().startswith("message-id:") for m in message_ids(line)
             ]
-    found += message_ids(_header(msg, "In-Reply-To"))
+    found += message_ids(header_text(msg, "In-Reply-To"))
     return tuple(dict.fromkeys(found))
 
 
@@ -80,15 +73,15 @@ def classify(parsed: ParsedEmail) -> Verdict | None:
         return Verdict("bounce", f"bounce from {parsed.from_address or 'unknown sender'}", _bounced_ids(msg))
     if BOUNCE_SENDERS.match(parsed.from_address):
         return Verdict("auto_reply", f"mail from the system address {parsed.from_address}")
-    auto = _header(msg, "Auto-Submitted").lower()
+    auto = header_text(msg, "Auto-Submitted").lower()
     if auto and auto != "no":
         return Verdict("auto_reply", f"Auto-Submitted: {auto}")
-    precedence = _header(msg, "Precedence").lower()
+    precedence = header_text(msg, "Precedence").lower()
     if precedence in {"bulk", "junk", "auto_reply", "auto-reply"}:
         return Verdict("bulk", f"Precedence: {precedence}")
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
-        if _header(msg, name):
-            return Verdict("auto_reply", f"{name}: {_header(msg, name)}")
+        if header_text(msg, name):
+            return Verdict("auto_reply", f"{name}: {header_text(msg, name)}")
     if OUT_OF_OFFICE_SUBJECT.match(parsed.subject):
         return Verdict("auto_reply", f"out-of-office subject: {parsed.subject[:80]}")
     return None

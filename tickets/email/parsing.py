@@ -116,7 +116,8 @@ def decode_words(value: str) -> str:
     return "".join(decoded)
 
 
-def _header(msg: Message, name: str) -> str:
+def header_text(msg: Message, name: str) -> str:
+    """A header's decoded text ('' when missing or unreadable)."""
     try:
         value = msg.get(name)
     except Exception:  # a header the parser cannot make sense of is as good as missing
@@ -284,7 +285,7 @@ def _attachment(part: Message, index: int) -> ParsedAttachment:
         except Exception:
             content = b""
         fallback = f"attachment-{index}"
-    content_id = (_header(part, "Content-ID") or "").strip("<> ")
+    content_id = (header_text(part, "Content-ID") or "").strip("<> ")
     is_inline = bool(content_id) and (part.get_content_disposition() or "inline") == "inline"
     return ParsedAttachment(
         filename=safe_filename(_part_filename(part), fallback=fallback),
@@ -308,16 +309,16 @@ def parse_email(raw: bytes) -> ParsedEmail:
     from_pairs = _addresses(msg, "From") or _addresses(msg, "Sender", "Reply-To")
     from_name, from_address = from_pairs[0] if from_pairs else ("", "")
     if not from_address:
-        from_name, from_address = parseaddr(_header(msg, "Return-Path"))
+        from_name, from_address = parseaddr(header_text(msg, "Return-Path"))
 
     defects = [type(d).__name__ for d in msg.defects]
     for part in msg.walk():
         defects += [type(d).__name__ for d in getattr(part, "defects", [])]
     return ParsedEmail(
-        message_id=(message_ids(_header(msg, "Message-ID")) or [""])[0][:998],
-        in_reply_to=(message_ids(_header(msg, "In-Reply-To")) or [""])[0][:998],
-        references=message_ids(_header(msg, "References"))[-50:],
-        subject=" ".join(_header(msg, "Subject").split())[:998],
+        message_id=(message_ids(header_text(msg, "Message-ID")) or [""])[0][:998],
+        in_reply_to=(message_ids(header_text(msg, "In-Reply-To")) or [""])[0][:998],
+        references=message_ids(header_text(msg, "References"))[-50:],
+        subject=" ".join(header_text(msg, "Subject").split())[:998],
         from_address=from_address.strip().lower(),
         from_name=from_name.strip(),
         to=[a.lower() for _, a in _addresses(msg, "To")],
