@@ -157,9 +157,7 @@ def qa_home(request):
 
 
 def _review_target(request, number: int):
-    ticket = ticket_selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = ticket_selectors.ticket_or_404(request.user, number)
     associate_id = request.GET.get("associate") or request.POST.get("associate") or ticket.assignee_id
     associate = get_user_model().objects.filter(pk=associate_id).first() if associate_id else None
     if associate is None:

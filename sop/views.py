@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.redirects import next_url
 from sop import selectors, services
 from sop.forms import MacroForm, SOPForm, VersionForm
 from sop.models import SOP, SOPVersion
@@ -28,13 +28,6 @@ def ui_language() -> str:
 def _manager_only(request) -> None:
     if not selectors.can_manage_sops(request.user):
         raise PermissionDenied
-
-
-def _safe_next(request, fallback: str) -> str:
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        return next_url
-    return fallback
 
 
 def _sop(request, slug: str) -> SOP:
@@ -247,7 +240,7 @@ def acknowledge(request, pk: int):
     version = get_object_or_404(selectors.versions_visible_to(request.user).select_related("sop"), pk=pk)
     services.acknowledge(version, request.user)
     messages.success(request, _("Thank you: you have confirmed reading “%(title)s”.") % {"title": version.title})
-    return HttpResponseRedirect(_safe_next(request, reverse("sop:version", args=[version.sop.slug, version.pk])))
+    return HttpResponseRedirect(next_url(request, reverse("sop:version", args=[version.sop.slug, version.pk])))
 
 
 @login_required
@@ -278,9 +271,7 @@ def remind(request, slug: str, pk: int):
 @require_POST
 def ticket_step(request, number: int, step_id: int):
     """Tick or untick a checklist step on a ticket (htmx); answers with the refreshed panel."""
-    ticket = ticket_selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = ticket_selectors.ticket_or_404(request.user, number)
     step = selectors.step_for_ticket(ticket, step_id)
     if step is None:
         raise Http404
@@ -293,9 +284,7 @@ def ticket_step(request, number: int, step_id: int):
 @login_required
 @require_GET
 def ticket_panel(request, number: int):
-    ticket = ticket_selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = ticket_selectors.ticket_or_404(request.user, number)
     return render(request, "sop/_ticket_panel.html", {"sop_panel": selectors.ticket_sop_panel(ticket, request.user)})
 
 
@@ -307,9 +296,7 @@ def macro_search(request):
         number = int(request.GET.get("ticket", ""))
     except ValueError as exc:
         raise Http404 from exc
-    ticket = ticket_selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = ticket_selectors.ticket_or_404(request.user, number)
     query = request.GET.get("macro_q", "")[:100]
     choices = selectors.search_macros(request.user, ticket, query)
     return render(request, "sop/_macro_results.html", {"choices": choices, "ticket": ticket, "query": query})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from tickets.models import Attachment, Escalation, Message, Queue, Role, Ticket
 
@@ -66,6 +67,14 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
 
 def ticket_for(user: AbstractBaseUser, number: int) -> Ticket | None:
     return tickets_visible_to(user).select_related("queue", "requester", "assignee").filter(number=number).first()
+
+
+def ticket_or_404(user: AbstractBaseUser, number: int) -> Ticket:
+    """`ticket_for` for views: a ticket the user may not see is as missing as one that does not exist."""
+    ticket = ticket_for(user, number)
+    if ticket is None:
+        raise Http404
+    return ticket
 
 
 def thread(ticket: Ticket) -> QuerySet[Message]:

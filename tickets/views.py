@@ -7,10 +7,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.redirects import safe_url
 from tickets import selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
 from tickets.models import Message, Profile, Ticket
@@ -41,10 +41,7 @@ class LoginView(auth_views.LoginView):
 def set_language(request):
     """Switch the interface language; remembered in a cookie and, when signed in, on the profile."""
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(safe_url(request, request.POST.get("next"), "/"))
     if language and check_for_language(language) and language in dict(settings.LANGUAGES):
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE)
         if request.user.is_authenticated:
@@ -75,9 +72,7 @@ def queue_tickets(request, slug: str):
 @login_required
 @require_GET
 def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
-    ticket = selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = selectors.ticket_or_404(request.user, number)
     from sop.selectors import ticket_sop_panel
     from tickets.wellbeing import selectors as wellbeing
     from tickets.wellbeing.services import log_child_safety_access

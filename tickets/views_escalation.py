@@ -19,9 +19,7 @@ from tickets.sla import health
 @login_required
 @require_POST
 def escalate(request, number: int):
-    ticket = selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = selectors.ticket_or_404(request.user, number)
     target = Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL, slug=request.POST.get("target_queue", "")).first()
     if target is None:
         messages.error(request, _("Choose a cross-functional queue."))

@@ -8,11 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
+from helpdesk import redirects
 from tickets.account import services
 from tickets.account.forms import CodeForm
 
@@ -59,9 +59,7 @@ def two_factor(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
+    next_url = redirects.next_url(request, "/")
     if not request.session.get(services.SESSION_OTP_PENDING):
         return redirect(next_url)
     form = CodeForm(request.POST or None)

@@ -8,18 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.redirects import back_url
 from tickets.wellbeing import selectors, services
-
-
-def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or fallback
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return fallback
-    return target
 
 
 @login_required
@@ -41,14 +34,14 @@ def intake(request):
         messages.success(request, _("Intake paused: Next ticket gives you nothing until you resume."))
     else:
         messages.success(request, _("Intake resumed."))
-    return redirect(_back(request, reverse("wellbeing")))
+    return redirect(back_url(request, reverse("wellbeing")))
 
 
 @login_required
 @require_POST
 def text_only(request):
     request.session[selectors.TEXT_ONLY_SESSION_KEY] = request.POST.get("text_only") == "1"
-    return redirect(_back(request, reverse("wellbeing")))
+    return redirect(back_url(request, reverse("wellbeing")))
 
 
 @login_required

@@ -11,23 +11,16 @@ from django.db import IntegrityError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.redirects import back_url
 from sop.services import apply_macro_on_send
 from tickets import selectors
 from tickets.models import SavedView, Ticket
 from tickets.workspace import presence, routing, search, services
 from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
-
-
-def _back(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or fallback
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return fallback
-    return target
 
 
 def _errors(exc: ValidationError) -> str:
@@ -132,9 +125,7 @@ def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None
 @require_GET
 def timeline(request, number: int):
     """The ticket's event log, newest first (loaded by the ticket page after it renders)."""
-    ticket = selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = selectors.ticket_or_404(request.user, number)
     return render(
         request,
         "tickets/workspace/_timeline_items.html",
@@ -146,9 +137,7 @@ def timeline(request, number: int):
 @require_GET
 def earlier_messages(request, number: int):
     """The part of a long thread the ticket page left out, for htmx to put in place."""
-    ticket = selectors.ticket_for(request.user, number)
-    if ticket is None:
-        raise Http404
+    ticket = selectors.ticket_or_404(request.user, number)
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
@@ -179,7 +168,7 @@ def next_ticket(request):
             messages.info(request, _("Your intake is paused. Resume it on the Wellbeing page when you are ready."))
         else:
             messages.info(request, _("No ticket is waiting for you right now."))
-        return redirect(_back(request, reverse("workspace", args=["mine"])))
+        return redirect(back_url(request, reverse("workspace", args=["mine"])))
     if exposure.suggest_break:
         messages.warning(
             request,
@@ -257,7 +246,7 @@ def resend(request, pk: int):
         message = services.resend(request.user, pk)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
-        return redirect(_back(request, reverse("workspace", args=["mine"])))
+        return redirect(back_url(request, reverse("workspace", args=["mine"])))
     messages.success(request, _("Queued for sending again."))
     return redirect("ticket", message.ticket.number)
 
@@ -282,7 +271,7 @@ def merge(request, number: int):
 @require_POST
 def bulk(request):
     form = BulkForm(request.POST)
-    back = _back(request, reverse("workspace", args=["mine"]))
+    back = back_url(request, reverse("workspace", args=["mine"]))
     if not form.is_valid():
         messages.error(request, _("Select tickets and an action."))
         return redirect(back)
@@ -324,11 +313,11 @@ def save_view(request):
             messages.error(request, _("Could not save the view."))
         else:
             messages.success(request, _("View saved."))
-    return HttpResponseRedirect(_back(request, reverse("workspace", args=["mine"])))
+    return HttpResponseRedirect(back_url(request, reverse("workspace", args=["mine"])))
 
 
 @login_required
 @require_POST
 def delete_view(request, pk: int):
     SavedView.objects.filter(user=request.user, pk=pk).delete()
-    return HttpResponseRedirect(_back(request, reverse("workspace", args=["mine"])))
+    return HttpResponseRedirect(back_url(request, reverse("workspace", args=["mine"])))
