@@ -168,15 +168,7 @@ def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Esca
     if not note:
         raise ValidationError(_("Write a resolution note for the associate."))
     ticket = escalation.ticket
-    message = Message.objects.create(
-        ticket=ticket,
-        direction=Message.Direction.NOTE,
-        author=actor,
-        body_text=note,
-        delivery_status=Message.Delivery.NOT_SENT,
-        language=ticket.language,
-    )
-    services.record_event(ticket, Kind.NOTE_ADDED, actor=actor, message=message)
+    message, _event = services.add_note(ticket, actor=actor, body=note)
     escalation.status = Escalation.Status.HANDED_BACK
     escalation.handed_back_by = actor
     escalation.handed_back_at = timezone.now()

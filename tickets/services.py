@@ -151,3 +151,16 @@ def open_ticket(
         record_event(follow_up_of, Kind.FOLLOW_UP_OPENED, actor=actor, new={"ticket": ticket.number})
     sla.start_clocks(ticket)
     return ticket
+
+
+def add_note(ticket: Ticket, *, actor: AbstractBaseUser | None, body: str) -> tuple[Message, TicketEvent]:
+    """An internal note on the ticket (never mailed) and its `note_added` event."""
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.NOTE,
+        author=actor,
+        body_text=body,
+        delivery_status=Message.Delivery.NOT_SENT,
+        language=ticket.language,
+    )
+    return message, record_event(ticket, Kind.NOTE_ADDED, actor=actor, message=message)

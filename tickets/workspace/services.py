@@ -162,16 +162,9 @@ def reply(
     events: list[TicketEvent] = []
     now = timezone.now()
     if internal:
-        message = Message.objects.create(
-            ticket=ticket,
-            direction=Message.Direction.NOTE,
-            author=actor,
-            body_text=body,
-            delivery_status=Message.Delivery.NOT_SENT,
-            language=ticket.language,
-        )
+        message, note_event = services.add_note(ticket, actor=actor, body=body)
         _store_uploads(message, uploads)
-        events.append(services.record_event(ticket, Kind.NOTE_ADDED, actor=actor, message=message))
+        events.append(note_event)
     else:
         signature = signature_for(ticket.queue, ticket.language)
         text = f"{body}\n\n-- \n{signature}" if signature else body
