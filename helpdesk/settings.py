@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "tickets.account.middleware.TwoFactorMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "helpdesk.pagecache.WriteGenerationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
@@ -265,6 +266,9 @@ ACOLHE_EXPOSURE_BUDGET = env.int("ACOLHE_EXPOSURE_BUDGET", default=8)
 ACOLHE_SHIFT_HOURS = env.int("ACOLHE_SHIFT_HOURS", default=8)
 ACOLHE_BREAK_AFTER = env.int("ACOLHE_BREAK_AFTER", default=3)
 ACOLHE_TRUST_SAFETY_QUEUE = env.str("ACOLHE_TRUST_SAFETY_QUEUE", default="trust-safety")
+# Ticket lists, search and the dashboard are kept this many seconds per user (helpdesk/pagecache.py); a
+# user's own writes always show at once. 0 turns the cache off.
+ACOLHE_PAGE_CACHE_SECONDS = env.int("ACOLHE_PAGE_CACHE_SECONDS", default=10)
 # `make bench` only: serve the baseline view (helpdesk/baseline.py) the page throughputs are compared to.
 ACOLHE_BENCH_BASELINE = env.bool("ACOLHE_BENCH_BASELINE", default=False)
 # Raw inbound mail bigger than this is refused by the webhook with 413 (the ESP keeps it and retries).

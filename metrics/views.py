@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.pagecache import cached_page
 from metrics import selectors, services, tables
 from metrics.forms import CalibrationForm, CsatForm, FilterForm, ReviewForm
 from metrics.models import Review
@@ -36,6 +37,7 @@ def _filter_form(request) -> FilterForm:
 
 @login_required
 @require_GET
+@cached_page
 def dashboard(request):
     _leads_only(request)
     form = _filter_form(request)

@@ -34,6 +34,15 @@ def _celery_eager():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_pages_from_an_earlier_run():
+    """User ids start again in every new test database: pages another run cached for "user 5" must not be
+    served to this run's user 5 (helpdesk/pagecache.py keeps them a few seconds)."""
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(match="acolhe-test:*pagecache:*", count=1000):
+        client.delete(key)
+
+
 @pytest.fixture
 def clear_cache():
     """Forget the cache keys this project wrote. Not `cache.clear()`: that FLUSHDB would also empty the

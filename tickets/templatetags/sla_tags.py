@@ -6,8 +6,10 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
+from helpdesk.pagecache import per_user
 from tickets import escalations, selectors, sla
 from tickets.models import Escalation, Notification, Queue, Role
+from tickets.workspace import rows
 
 register = template.Library()
 
@@ -18,12 +20,9 @@ def sla_clocks(ticket):
 
 
 @register.simple_tag
-def most_urgent_clock(ticket):
-    """The running clock nearest its due time (breached first), for one cell of a ticket list; None when
-    no clock runs. Reads only the ticket's own fields: no query per row."""
-    running = [c for c in sla.clock_views(ticket) if c.state in {"breached", "warning", "ok", "paused"}]
-    order = {"breached": 0, "warning": 1, "ok": 2, "paused": 3}
-    return min(running, key=lambda c: (order[c.state], c.due_at or ticket.created_at), default=None)
+def ticket_rows(tickets):
+    """The rows of a ticket list (see `tickets.workspace.rows`)."""
+    return rows.ticket_rows(tickets)
 
 
 @register.filter
@@ -53,8 +52,13 @@ def sla_nav(context):
     user = context["request"].user
     if not user.is_authenticated:
         return {}
-    return {
-        "health": selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD),
-        "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
-        "unread": Notification.objects.filter(user=user, read_at=None).count(),
-    }
+    # On every page: kept a few seconds per user, like a cached page (helpdesk/pagecache.py).
+    return per_user(
+        user,
+        "sla_nav",
+        lambda: {
+            "health": selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD),
+            "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
+            "unread": Notification.objects.filter(user=user, read_at=None).count(),
+        },
+    )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.pagecache import cached_page
 from helpdesk.redirects import back_url
 from sop.services import apply_macro_on_send
 from tickets import selectors
@@ -40,6 +41,7 @@ def sidebar_context(request) -> dict:
 
 @login_required
 @require_GET
+@cached_page
 def ticket_list(request, view: str = "mine", slug: str | None = None):
     if view not in workspace.VIEWS:
         raise Http404
@@ -81,6 +83,7 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
 
 @login_required
 @require_GET
+@cached_page
 def search_page(request):
     text = request.GET.get("q", "").strip()
     try:

@@ -1,0 +1,125 @@
+"""A few seconds' cache of whole pages that people reload all day: the ticket lists, search, the lead
+dashboard.
+
+A cached page is kept per user, browser (the CSRF secret its forms carry), language, time zone and URL,
+for `ACOLHE_PAGE_CACHE_SECONDS` (10 by default; 0 turns it off). It never hides a person's own work:
+every write they make (a POST, PUT, PATCH or DELETE) moves their generation on, and pages kept under an
+older generation are not served again. What other people change shows within those few seconds, as it would
+on a page that polls. A hard reload (`Cache-Control: no-cache`, which browsers send) always renders afresh,
+and so does a page with a flash message waiting to be shown.
+
+Pages that record something when they are read (the ticket page audits each view) must not use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone, translation
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def _generation_key(user_id: int) -> str:
+    return f"pagecache:gen:{user_id}"
+
+
+def seconds() -> int:
+    return getattr(settings, "ACOLHE_PAGE_CACHE_SECONDS", 10)
+
+
+def bump(user_id: int) -> None:
+    """Pages cached for this user before now are stale."""
+    # A timestamp, not a counter: no read-modify-write, and a lost key can never bring an old page back.
+    cache.set(_generation_key(user_id), time.time_ns(), timeout=max(seconds(), 1) * 6)
+
+
+def per_user(user, name: str, compute):
+    """A small value every page shows (the counts in the navigation, the must-read banner), kept by the
+    same rules as a cached page: per user, for a few seconds, never past the user's own next write."""
+    ttl = seconds()
+    if ttl <= 0 or not user.is_authenticated:
+        return compute()
+    generation_key, value_key = _generation_key(user.pk), f"pagecache:value:{user.pk}:{name}"
+    found = cache.get_many([generation_key, value_key])
+    generation = found.get(generation_key, 0)
+    kept = found.get(value_key)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    value = compute()
+    cache.set(value_key, (generation, value), timeout=ttl)
+    return value
+
+
+def _page_key(request) -> str:
+    parts = [
+        request.get_full_path(),
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+        request.META.get("CSRF_COOKIE", ""),
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+    ]
+    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
+    return f"pagecache:page:{request.user.pk}:{digest}"
+
+
+def _cacheable(request) -> bool:
+    if request.method != "GET" or not request.user.is_authenticated:
+        return False
+    if "no-cache" in request.headers.get("Cache-Control", ""):
+        return False
+    # The page's forms carry a token made from the browser's CSRF secret: a browser that has none yet gets
+    # one made for it, so that page is its own.
+    if not request.COOKIES.get(settings.CSRF_COOKIE_NAME):
+        return False
+    waiting = getattr(request, "_messages", None)
+    return not waiting or len(waiting) == 0
+
+
+def cached_page(view):
+    """Serve the view's 200 answers from the short page cache described above."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        ttl = seconds()
+        if ttl <= 0 or not _cacheable(request):
+            return view(request, *args, **kwargs)
+        generation_key, page_key = _generation_key(request.user.pk), _page_key(request)
+        found = cache.get_many([generation_key, page_key])
+        generation = found.get(generation_key, 0)
+        kept = found.get(page_key)
+        if kept is not None and kept[0] == generation:
+            _generation, content_type, content = kept
+            response = HttpResponse(content, content_type=content_type)
+            response["X-Page-Cache"] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            cache.set(page_key, (generation, response["Content-Type"], response.content), timeout=ttl)
+            response["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper
+
+
+class WriteGenerationMiddleware:
+    """After any write a signed-in user makes, their cached pages are stale (see `cached_page`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in SAFE_METHODS and seconds() > 0:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                bump(user.pk)
+        return response
