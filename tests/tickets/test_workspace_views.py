@@ -295,7 +295,10 @@ def test_sidebar_counts_stop_at_the_cap(client_for, agent, queue, settings, monk
     assert 'data-testid="count-pending">1<' in content
 
 
-def test_list_shows_each_tickets_most_urgent_clock_in_colour_without_a_query_per_row(client_for, agent, queue):
+def test_list_shows_each_tickets_most_urgent_clock_in_colour_without_a_query_per_row(
+    client_for, agent, queue, settings
+):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0  # every request below is rendered
     now = timezone.now()
     breached = TicketFactory(queue=queue, first_response_due_at=now - timedelta(minutes=5))
     warning = TicketFactory(
@@ -318,3 +321,30 @@ def test_list_shows_each_tickets_most_urgent_clock_in_colour_without_a_query_per
     assert 'data-state="breached"' in cell(breached) and "overdue by" in cell(breached)
     assert 'data-state="warning"' in cell(warning) and "left" in cell(warning)
     assert 'data-state="ok"' in cell(calm)
+
+
+def test_list_rows_escape_what_people_wrote_mask_sensitive_subjects_and_speak_portuguese(client_for, agent, queue):
+    now = timezone.now()
+    plain = TicketFactory(
+        queue=queue,
+        subject="<script>alert(1)</script> & senha",
+        tags=["vip", "<b>x</b>"],
+        priority=Ticket.Priority.URGENT,
+        first_response_due_at=now + timedelta(hours=3),
+    )
+    flagged = TicketFactory(queue=queue, subject="Ameaça no comentário", sensitivity=["hate_speech"])
+    untitled = TicketFactory(queue=queue, subject="")
+    html = client_for(agent).get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+
+    def row(ticket):
+        start = html.index(f'data-href="/tickets/{ticket.number}/"')
+        return html[start : html.index("</tr>", start)]
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; senha" in row(plain)
+    assert '<span class="tag">vip</span> <span class="tag">&lt;b&gt;x&lt;/b&gt;</span>' in row(plain)
+    assert f'aria-label="Selecionar o chamado #{plain.number}"' in row(plain)
+    assert "Urgente" in row(plain) and 'class="priority-4"' in row(plain)
+    assert "faltam 2\xa0horas" in row(plain) or "faltam 3\xa0horas" in row(plain)
+    assert "Ameaça" not in row(flagged)
+    assert 'data-testid="masked-subject"' in row(flagged) and "Conteúdo sensível" in row(flagged)
+    assert "(sem assunto)" in row(untitled)
