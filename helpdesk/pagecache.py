@@ -110,6 +110,18 @@ def cached_page(view):
     return wrapper
 
 
+def leaves_pages_alone(view):
+    """For posts that change nothing a cached page shows (presence pings every few seconds, activity
+    heartbeats): they must not throw away the user's cached pages."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.leaves_pages_alone = True
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 class WriteGenerationMiddleware:
     """After any write a signed-in user makes, their cached pages are stale (see `cached_page`)."""
 
@@ -118,7 +130,7 @@ class WriteGenerationMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.method not in SAFE_METHODS and seconds() > 0:
+        if request.method not in SAFE_METHODS and seconds() > 0 and not getattr(request, "leaves_pages_alone", False):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
                 bump(user.pk)

@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from helpdesk.pagecache import cached_page
+from helpdesk.pagecache import cached_page, leaves_pages_alone
 from metrics import selectors, services, tables
 from metrics.forms import CalibrationForm, CsatForm, FilterForm, ReviewForm
 from metrics.models import Review
@@ -123,6 +123,7 @@ def associate_scores(request, pk: int):
 
 @login_required
 @require_POST
+@leaves_pages_alone
 def heartbeat(request):
     """The ticket page reports that it is visible and focused (static/js/heartbeat.js)."""
     try:

@@ -108,3 +108,14 @@ def test_turned_off_with_zero_seconds(client, queue, ana, settings):
     client.force_login(ana)
     _list(client)
     assert "X-Page-Cache" not in _list(client)
+
+
+def test_presence_pings_keep_the_cached_pages_but_real_changes_do_not(client, queue, ana):
+    ticket = TicketFactory(queue=queue, subject="Live travando")
+    client.force_login(ana)
+    _list(client)
+    assert _list(client)["X-Page-Cache"] == "hit"
+    assert client.post(reverse("ticket_presence", args=[ticket.number])).status_code == 200
+    assert _list(client)["X-Page-Cache"] == "hit"
+    client.post(reverse("ticket_fields", args=[ticket.number]), {"priority": Ticket.Priority.HIGH})
+    assert _list(client).get("X-Page-Cache") != "hit"

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.pagecache import cached_page
+from helpdesk.pagecache import cached_page, leaves_pages_alone
 from helpdesk.redirects import back_url
 from sop.services import apply_macro_on_send
 from tickets import selectors
@@ -290,6 +290,7 @@ def bulk(request):
 
 @login_required
 @require_POST
+@leaves_pages_alone
 def presence_report(request, number: int):
     ticket = selectors.tickets_visible_to(request.user).filter(number=number).only("pk").first()
     if ticket is None:
