@@ -211,11 +211,12 @@ def _ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:
     return chosen
 
 
-def ticket_sop_panel(ticket: Ticket, user: AbstractBaseUser) -> dict:
+def ticket_sop_panel(ticket: Ticket, user: AbstractBaseUser, *, visible: bool = False) -> dict:
     """The SOPs that apply to the ticket, each in the ticket's language (else the other one), with its
-    checklist and which steps are ticked on this ticket."""
+    checklist and which steps are ticked on this ticket. `visible`: the caller read the ticket through the
+    user's access rules already (`ticket_or_404`), so they need not be checked again."""
     empty = {"ticket": ticket, "sops": [], "unticked_required": []}
-    if not tickets_visible_to(user).filter(pk=ticket.pk).exists():
+    if not visible and not tickets_visible_to(user).filter(pk=ticket.pk).exists():
         return empty
     chosen = _ticket_sops(ticket)
     ticks = {

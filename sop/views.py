@@ -278,14 +278,16 @@ def ticket_step(request, number: int, step_id: int):
     services.set_step_checked(ticket, step, checked=request.POST.get("checked") == "1", actor=request.user)
     if not request.htmx:
         return redirect("ticket", number=ticket.number)
-    return render(request, "sop/_ticket_panel.html", {"sop_panel": selectors.ticket_sop_panel(ticket, request.user)})
+    panel = selectors.ticket_sop_panel(ticket, request.user, visible=True)
+    return render(request, "sop/_ticket_panel.html", {"sop_panel": panel})
 
 
 @login_required
 @require_GET
 def ticket_panel(request, number: int):
     ticket = ticket_selectors.ticket_or_404(request.user, number)
-    return render(request, "sop/_ticket_panel.html", {"sop_panel": selectors.ticket_sop_panel(ticket, request.user)})
+    panel = selectors.ticket_sop_panel(ticket, request.user, visible=True)
+    return render(request, "sop/_ticket_panel.html", {"sop_panel": panel})
 
 
 @login_required

@@ -87,7 +87,7 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
             "thread": selectors.thread(ticket),
             "can_see_source": selectors.is_admin(request.user),
             **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
-            "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user), ticket),
+            "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
             "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
         },
     )

@@ -38,7 +38,7 @@ def client_for(client):
 
 
 def test_my_tickets_lists_only_mine_and_counts_show_in_the_sidebar(client_for, agent, queue, settings):
-    settings.ACOLHE_SIDEBAR_COUNTS_SECONDS = 0
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
     mine = TicketFactory(queue=queue, assignee=agent, subject="Minha senha")
     TicketFactory(queue=queue, subject="De outra pessoa")
     response = client_for(agent).get(reverse("workspace", args=["mine"]))
@@ -285,7 +285,7 @@ def test_long_thread_shows_the_latest_messages_and_loads_earlier_ones_on_demand(
 
 
 def test_sidebar_counts_stop_at_the_cap(client_for, agent, queue, settings, monkeypatch):
-    settings.ACOLHE_SIDEBAR_COUNTS_SECONDS = 0
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
     monkeypatch.setattr(workspace_selectors, "COUNT_CAP", 2)
     TicketFactory.create_batch(3, queue=queue)
     TicketFactory(queue=queue, status="pending")

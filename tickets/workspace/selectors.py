@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.pagecache import per_user
 from tickets import selectors
 from tickets.models import Message, SavedView, Ticket, TicketEvent
 
@@ -233,13 +232,12 @@ class QueueCount:
 
 
 def sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
-    """(count per view, open tickets per visible queue) for the sidebar, in one query, kept
-    `ACOLHE_SIDEBAR_COUNTS_SECONDS` in Redis. A count above COUNT_CAP reads COUNT_CAP + 1."""
-    ttl = getattr(settings, "ACOLHE_SIDEBAR_COUNTS_SECONDS", 15)
-    key = f"workspace:sidebar-counts:{user.pk}"
-    cached = cache.get(key) if ttl else None
-    if cached is not None:
-        return cached
+    """(count per view, open tickets per visible queue) for the sidebar, in one query, kept a few seconds
+    per user like a cached page (helpdesk/pagecache.py). A count above COUNT_CAP reads COUNT_CAP + 1."""
+    return per_user(user, "sidebar_counts", lambda: _sidebar_counts(user))
+
+
+def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
     now = timezone.now()
     queues = list(selectors.queues_visible_to(user).order_by("kind", "name").values_list("pk", "slug", "name"))
     querysets = {view: view_queryset(user, view, now) for view in ("mine", "unassigned", "pending", "breaching", "all")}
@@ -247,13 +245,10 @@ def sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCo
         {f"queue_{pk}": Ticket.objects.filter(queue_id=pk, status__in=ACTIVE) for pk, _slug, _name in queues}
     )
     counts = capped_counts(querysets)
-    result = (
+    return (
         {view: counts[view] for view in ("mine", "unassigned", "pending", "breaching", "all")},
         [QueueCount(pk, slug, name, counts[f"queue_{pk}"]) for pk, slug, name in queues],
     )
-    if ttl:
-        cache.set(key, result, ttl)
-    return result
 
 
 def queue_counts(user: AbstractBaseUser) -> list[QueueCount]:
