@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -62,16 +63,12 @@ def exposure(user: AbstractBaseUser, budget: ExposureBudget | None = None, now: 
         budget = ExposureBudget.objects.filter(user=user).first() or ExposureBudget(user=user)
     per_shift = budget.per_shift if budget.per_shift is not None else settings.ACOLHE_EXPOSURE_BUDGET
     break_after = budget.break_after if budget.break_after is not None else settings.ACOLHE_BREAK_AFTER
-    taken = ExposureEntry.objects.filter(user=user, sensitive=True, taken_at__gte=shift_start(now)).count()
+    taken, latest = _shift_entries(user.pk, shift_start(now), break_after)
     streak = 0
-    if break_after:
-        latest = ExposureEntry.objects.filter(user=user, taken_at__gte=shift_start(now)).values_list(
-            "sensitive", flat=True
-        )[:break_after]
-        for sensitive in latest:
-            if not sensitive:
-                break
-            streak += 1
+    for sensitive in latest:
+        if not sensitive:
+            break
+        streak += 1
     return Exposure(
         taken=taken,
         budget=per_shift,
@@ -81,15 +78,40 @@ def exposure(user: AbstractBaseUser, budget: ExposureBudget | None = None, now: 
     )
 
 
+def _shift_entries(user_id: int, since: datetime, latest: int) -> tuple[int, list[bool]]:
+    """The sensitive count of the shift and whether each of the `latest` entries was sensitive, newest
+    first, in one round trip: routing reads these on every press of Next ticket, with the budget row
+    locked, so the read must be short."""
+    table = ExposureEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE sensitive), "
+            f"ARRAY(SELECT e.sensitive FROM {table} e WHERE e.user_id = %s AND e.taken_at >= %s "
+            f"ORDER BY e.taken_at DESC, e.id DESC LIMIT %s) "
+            f"FROM {table} WHERE user_id = %s AND taken_at >= %s",
+            [user_id, since, latest, user_id, since],
+        )
+        taken, sensitive = cursor.fetchone()
+    return taken, sensitive
+
+
 def routable(queryset: QuerySet[Ticket], user: AbstractBaseUser, status: Exposure) -> QuerySet[Ticket]:
     """Narrow and order next-ticket candidates for the associate's wellbeing: child safety only for
     specialists; no sensitive ticket once the shift's budget is spent; and right after a sensitive ticket,
     a plain one first (urgent tickets keep their place), so sensitive work spreads across the team."""
-    if not is_specialist(user):
+    return routable_by(
+        queryset, specialist=is_specialist(user), over_budget=status.over_budget, rest=bool(status.streak)
+    )
+
+
+def routable_by(queryset: QuerySet[Ticket], *, specialist: bool, over_budget: bool, rest: bool) -> QuerySet[Ticket]:
+    """`routable` from plain facts about the associate (no query), so that routing can build the same
+    query once for each combination of them."""
+    if not specialist:
         queryset = queryset.exclude(child_safety_q())
-    if status.over_budget:
+    if over_budget:
         return queryset.filter(sensitivity=[])
-    if status.streak:
+    if rest:
         return queryset.annotate(
             _wellbeing_rest=Case(
                 When(Q(sensitivity=[]) | Q(priority=Ticket.Priority.URGENT), then=Value(0)),

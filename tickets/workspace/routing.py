@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import F, QuerySet
-from django.db.models.functions import Least
+from functools import lru_cache
 
-from tickets import services
-from tickets.models import Profile, Ticket
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import F, Model, QuerySet
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from tickets import services, sla
+from tickets.models import Profile, Queue, Requester, Ticket
 from tickets.wellbeing import selectors as wellbeing
 from tickets.wellbeing.services import budget_for, record_intake
 
@@ -29,42 +32,154 @@ def next_eligible(user: AbstractBaseUser, exposure: wellbeing.Exposure | None = 
     if not user.is_authenticated or not user.is_active:
         return Ticket.objects.none()
     profile = Profile.objects.filter(user=user).first()
-    queryset = Ticket.objects.filter(
-        queue__in=user.support_queues.values("pk"), assignee__isnull=True, status__in=WORKABLE_STATUSES
+    exposure = exposure or wellbeing.exposure(user)
+    return _eligible(
+        user.pk,
+        tuple(profile.languages) if profile is not None else (),
+        _held_skills(profile.skills if profile is not None else ()),
+        wellbeing.is_specialist(user),
+        exposure.over_budget,
+        bool(exposure.streak),
     )
-    if profile is not None and profile.languages:
-        queryset = queryset.filter(language__in=profile.languages)
-    held = [f"{SKILL_TAG_PREFIX}{skill.lower()}" for skill in (profile.skills if profile else [])]
+
+
+def _held_skills(skills) -> tuple[str, ...]:
+    return tuple(f"{SKILL_TAG_PREFIX}{skill.lower()}" for skill in skills)
+
+
+def _eligible(
+    user_id: int, languages: tuple[str, ...], held: tuple[str, ...], specialist: bool, over_budget: bool, rest: bool
+) -> QuerySet[Ticket]:
+    # Everything the rules depend on is an argument, so one compiled query serves every press alike.
+    queryset = Ticket.objects.filter(
+        queue__in=Queue.members.through.objects.filter(user_id=user_id).values("queue_id"),
+        assignee__isnull=True,
+        status__in=WORKABLE_STATUSES,
+    )
+    if languages:
+        queryset = queryset.filter(language__in=languages)
     queryset = queryset.extra(
         where=[
             "NOT EXISTS (SELECT 1 FROM unnest(tickets_ticket.tags) AS t(tag) "
             "WHERE t.tag LIKE %s AND NOT (t.tag = ANY(%s::varchar[])))"
         ],
-        params=[SKILL_TAG_PREFIX + "%", held],
+        params=[SKILL_TAG_PREFIX + "%", list(held)],
     )
-    queryset = wellbeing.routable(queryset, user, exposure or wellbeing.exposure(user))
+    queryset = wellbeing.routable_by(queryset, specialist=specialist, over_budget=over_budget, rest=rest)
     return wellbeing.rest_first(queryset, (*URGENCY, "id"))
+
+
+def _columns(model: type[Model], alias: str) -> list[str]:
+    return [f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields]
+
+
+# Claim, assign and open the ticket in one statement: the row is locked by the eligible query (rows other
+# associates are claiming are skipped, never waited for), updated as `update_ticket` would (a new ticket
+# opens and loses any solved/closed time) and returned with its queue and requester, with its old status.
+CLAIM_SQL = """
+WITH picked AS ({eligible}),
+claimed AS (
+    UPDATE tickets_ticket AS t
+    SET assignee_id = %s, status = %s, updated_at = %s,
+        solved_at = CASE WHEN picked.status = %s THEN t.solved_at ELSE NULL END,
+        closed_at = CASE WHEN picked.status = %s THEN t.closed_at ELSE NULL END
+    FROM picked
+    WHERE t.id = picked.id
+    RETURNING picked.status AS picked_status, {ticket_columns}
+)
+SELECT claimed.picked_status, {claimed_columns}, {queue_columns}, {requester_columns}
+FROM claimed
+JOIN tickets_queue AS q ON q.id = claimed.queue_id
+JOIN tickets_requester AS r ON r.id = claimed.requester_id
+"""
+
+
+@lru_cache(maxsize=1024)
+def _claim_sql(
+    user_id: int, languages: tuple[str, ...], held: tuple[str, ...], specialist: bool, over_budget: bool, rest: bool
+) -> tuple[str, tuple]:
+    """The claim statement for one combination of facts about the associate. Building and compiling the
+    eligible query costs more than running it, so it is done once per combination and process."""
+    eligible = (
+        _eligible(user_id, languages, held, specialist, over_budget, rest)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("id", "status")[:1]
+    )
+    eligible_sql, eligible_params = eligible.query.sql_with_params()
+    sql = CLAIM_SQL.format(
+        eligible=eligible_sql,
+        ticket_columns=", ".join(_columns(Ticket, "t")),
+        claimed_columns=", ".join(_columns(Ticket, "claimed")),
+        queue_columns=", ".join(_columns(Queue, "q")),
+        requester_columns=", ".join(_columns(Requester, "r")),
+    )
+    return sql, tuple(eligible_params)
+
+
+def _instance(model: type[Model], values) -> Model:
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, None, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _profile_facts(user_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The languages the associate answers in and the skill tags they hold (none without a profile)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT languages, skills FROM {Profile._meta.db_table} WHERE user_id = %s ORDER BY id LIMIT 1",
+            [user_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return (), ()
+    return tuple(row[0] or ()), _held_skills(row[1] or ())
 
 
 def assign_next(user: AbstractBaseUser) -> Ticket | None:
     """Claim the most urgent eligible ticket for the user, or None when there is none. Rows another
     associate is claiming at this moment are skipped, never waited for: two associates never get the same
     ticket."""
+    if not user.is_authenticated or not user.is_active:
+        return None
     with transaction.atomic():
         # The budget row is locked first: one associate's concurrent presses count their exposure in turn.
-        exposure = wellbeing.exposure(user, budget_for(user, lock=True))
-        if exposure.paused:
+        budget = budget_for(user, lock=True)
+        if budget.intake_paused_at is not None:
             return None
-        ticket = (
-            next_eligible(user, exposure)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("queue", "requester")
-            .first()
+        exposure = wellbeing.exposure(user, budget)
+        languages, held = _profile_facts(user.pk)
+        sql, params = _claim_sql(
+            user.pk, languages, held, wellbeing.is_specialist(user), exposure.over_budget, bool(exposure.streak)
         )
-        if ticket is None:
+        now = timezone.now()
+        kept = Ticket.Status.OPEN  # solved/closed times stay only on a ticket that was open already
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, user.pk, Ticket.Status.OPEN, now, kept, kept])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        services.update_ticket(ticket, actor=user, assignee=user)
-        if ticket.status == Ticket.Status.NEW:
-            services.update_ticket(ticket, actor=user, status=Ticket.Status.OPEN)
+        old_status = row[0]
+        ticket_end = 1 + len(Ticket._meta.concrete_fields)
+        queue_end = ticket_end + len(Queue._meta.concrete_fields)
+        ticket = _instance(Ticket, row[1:ticket_end])
+        ticket.queue = _instance(Queue, row[ticket_end:queue_end])
+        ticket.requester = _instance(Requester, row[queue_end:])
+        ticket.assignee = user
+        changes = [("assignee", None, user)]
+        if old_status != ticket.status:
+            changes.append(("status", old_status, ticket.status))
+            _on_opened(ticket, old_status)
+        services.record_changes(ticket, changes, actor=user)
         record_intake(user, ticket)
         return ticket
+
+
+def _on_opened(ticket: Ticket, old_status: str) -> None:
+    # New and open both run every SLA clock, so opening changes nothing unless the resolution clock was
+    # paused or the stored next check is not the one the clocks give; only then is there anything to write.
+    if ticket.resolution_paused_at is not None or sla.next_check_at(ticket) != ticket.sla_next_check_at:
+        sla.on_status_change(ticket, old_status, ticket.status)
