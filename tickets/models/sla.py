@@ -90,14 +90,17 @@ class SlaAlert(models.Model):
         WARNING = "warning", _("Warning")
         BREACH = "breach", _("Breach")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts")
+    # Indexed by the unique constraint (ticket first).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts", db_index=False)
     clock = models.CharField(_("clock"), max_length=20, choices=SlaClock.choices)
     # 0 for first response and resolution; the requester message count for next response; the escalation id.
     cycle = models.PositiveIntegerField(default=0)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     due_at = models.DateTimeField(_("due"))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    queue = models.ForeignKey(Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    queue = models.ForeignKey(
+        Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )  # indexed by sla_alert_queue_kind
     policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
