@@ -2,17 +2,21 @@
 
 `store_inbound` runs on the webhook's request path and does no parsing. `process_inbound` runs in a
 worker; it is idempotent (a processed row is left alone) and safe to run twice or out of order.
+`process_inbound_batch` is the worker's entry point: it applies the mail it was asked for together with
+other mail still waiting, several per transaction, and a mail that raises never undoes the others.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,13 +33,45 @@ from tickets.email.parsing import (
     subject_ticket_number,
 )
 from tickets.language import detect_language
-from tickets.models import Attachment, InboundEmail, Language, Message, Queue, Ticket, TicketEvent
+from tickets.models import Attachment, InboundEmail, Language, Message, Queue, Requester, Ticket, TicketEvent
 from tickets.wellbeing.services import scan_message
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
 # How far back a reply without headers or tag may match an open ticket by its subject.
 SUBJECT_MATCH_WINDOW = timedelta(days=30)
+# A stored mail in one of these states is final: processing it again is a no-op.
+DONE_STATUSES = (InboundEmail.Status.PROCESSED, InboundEmail.Status.IGNORED, InboundEmail.Status.SPAM)
+# Mail applied per transaction by a worker: one commit (and its flush to disk) covers them all, while the
+# locks taken on tickets and requesters are held for a fraction of a second.
+BATCH_SIZE = 25
+# Raw bytes loaded into one batch, so a run of large mails is not held in memory all at once.
+BATCH_BYTES = 16 * 1024 * 1024
+# How long one task keeps taking further batches of waiting mail before it leaves the rest to the tasks
+# queued behind it. Tasks queued after a backlog wait for it either way; the bound keeps one task well
+# inside the broker's visibility timeout.
+DRAIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _ThreadHints:
+    """What the database knows about a mail's thread before it is applied, read in one round trip."""
+
+    duplicate_of: int | None = None  # ticket id of a stored message with this Message-ID
+    parents_pending: bool = False  # a mail it answers is stored but not applied yet
+    parent_ticket_id: int | None = None  # ticket of the latest stored message it references
+    tagged_ticket_id: int | None = None  # ticket named by the subject tag, and its requester
+    tagged_requester_id: int | None = None
+    child_ticket_id: int | None = None  # ticket of a stored reply to this mail (it arrived first)
+
+
+@dataclass
+class _Batch:
+    """What stays the same across the mails of one worker batch, and which rows it applied early."""
+
+    queues: dict[tuple, Queue] = field(default_factory=dict)
+    # Rows applied out of turn (a parent ahead of its reply): their in-memory copy is stale.
+    touched: set[int] = field(default_factory=set)
 
 
 def store_inbound(
@@ -100,29 +136,132 @@ def process_inbound(inbound_id: int, *, not_spam: bool = False) -> InboundEmail:
     try:
         with transaction.atomic():
             inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
-            _process_locked(inbound, depth=0, not_spam=not_spam)
+            _process_locked(inbound, depth=0, not_spam=not_spam, batch=_Batch())
             return inbound
     except Exception as exc:
-        InboundEmail.objects.filter(pk=inbound_id).exclude(
-            status__in=[InboundEmail.Status.PROCESSED, InboundEmail.Status.IGNORED, InboundEmail.Status.SPAM]
-        ).update(status=InboundEmail.Status.FAILED, reason=f"{type(exc).__name__}: {exc}".replace("\x00", "")[:5000])
+        _mark_failed(inbound_id, exc)
         raise
 
 
-def _finish(inbound: InboundEmail, status: str, reason: str = "", ticket: Ticket | None = None) -> None:
+def process_inbound_batch(inbound_id: int, *, limit: int = BATCH_SIZE, drain_seconds: float = DRAIN_SECONDS) -> str:
+    """Apply one stored mail, and with it other mail still waiting (up to `limit` per transaction, more
+    transactions while `drain_seconds` last); returns the given mail's status. A mail that fails is marked
+    failed with its reason and the others are kept. When the given mail fails, that is re-raised after the
+    batch commits (its task retries it); another mail that fails is retried by its own task, still queued."""
+    status = InboundEmail.objects.filter(pk=inbound_id).values_list("status", flat=True).first()
+    if status in DONE_STATUSES:
+        return status  # applied already, in another task's batch: nothing to lock
+    started = time.monotonic()
+    own, own_error, full = _batch_transaction(inbound_id, limit)
+    while full and time.monotonic() - started < drain_seconds:
+        _, _, full = _batch_transaction(None, limit)
+    if own_error is not None:
+        raise own_error
+    return own.status
+
+
+class _MailFailed(Exception):
+    """A mail raised in a batch run without savepoints: the whole batch runs again, isolating each mail."""
+
+
+_BatchResult = tuple[InboundEmail | None, Exception | None, bool]
+
+
+def _batch_transaction(own_id: int | None, limit: int) -> _BatchResult:
+    """One transaction over a batch: (the row `own_id`, its error if it failed, whether the batch was full).
+    Mail rarely raises, so the batch first runs without a savepoint per mail (two statements fewer each);
+    if one does raise, that run is rolled back whole and repeated with a savepoint around each mail."""
+    try:
+        return _locked_batch(own_id, limit, isolate=False)
+    except _MailFailed:
+        return _locked_batch(own_id, limit, isolate=True)
+
+
+def _locked_batch(own_id: int | None, limit: int, *, isolate: bool) -> _BatchResult:
+    with transaction.atomic():
+        own = None
+        if own_id is not None:
+            # Wait for the row as a single-mail task would; the others are only taken when nobody holds them.
+            own = InboundEmail.objects.select_for_update().get(pk=own_id)
+            if own.status in DONE_STATUSES:
+                return own, None, False
+        others = _claim_waiting(
+            limit - 1 if own else limit, exclude=own_id, budget=BATCH_BYTES - (len(own.raw) if own else 0)
+        )
+        rows = sorted([own, *others] if own else others, key=lambda row: (row.received_at, row.pk))
+        own_error = _apply_batch(rows, own_id, isolate=isolate)
+        return own, own_error, len(rows) >= limit
+
+
+def _claim_waiting(limit: int, *, exclude: int | None, budget: int) -> list[InboundEmail]:
+    """Lock up to `limit` received mails nobody else holds, oldest first, within `budget` raw bytes (the
+    first one is taken whatever its size when there is no `exclude` row to go first)."""
+    if limit <= 0:
+        return []
+    waiting = InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED)
+    if exclude is not None:
+        waiting = waiting.exclude(pk=exclude)
+    candidates = waiting.order_by("received_at", "pk").annotate(size=Length("raw")).values_list("pk", "size")
+    picked = []
+    for pk, size in candidates[:limit]:
+        budget -= size or 0
+        if budget < 0 and (picked or exclude is not None):
+            break
+        picked.append(pk)
+    if not picked:
+        return []
+    # Rows another worker took meanwhile are skipped, and a row applied meanwhile no longer matches.
+    claimed = InboundEmail.objects.select_for_update(skip_locked=True).filter(
+        pk__in=picked, status=InboundEmail.Status.RECEIVED
+    )
+    return list(claimed)
+
+
+def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool) -> Exception | None:
+    """Apply each locked row; returns the error of row `own_pk`, if it failed. Without `isolate` the first
+    error raises `_MailFailed` (the caller rolls back); with it each row runs in a savepoint and a failed
+    row is marked failed."""
+    batch = _Batch()
+    own_error = None
+    for inbound in rows:
+        if inbound.pk in batch.touched:
+            inbound.refresh_from_db(fields=["status", "reason", "ticket", "processed_at", "attempts"])
+        if not isolate:
+            try:
+                _process_locked(inbound, depth=0, batch=batch)
+            except Exception as exc:
+                raise _MailFailed from exc
+            continue
+        try:
+            with transaction.atomic():
+                _process_locked(inbound, depth=0, batch=batch)
+        except Exception as exc:
+            _mark_failed(inbound.pk, exc)
+            if inbound.pk == own_pk:
+                own_error = exc
+            else:
+                logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
+    return own_error
+
+
+def _mark_failed(inbound_id: int, exc: Exception) -> None:
+    InboundEmail.objects.filter(pk=inbound_id).exclude(status__in=DONE_STATUSES).update(
+        status=InboundEmail.Status.FAILED, reason=f"{type(exc).__name__}: {exc}".replace("\x00", "")[:5000]
+    )
+
+
+def _finish(
+    inbound: InboundEmail, status: str, reason: str = "", ticket: Ticket | None = None, ticket_id: int | None = None
+) -> None:
     inbound.status = status
     inbound.reason = reason
-    inbound.ticket = ticket
+    inbound.ticket_id = ticket.pk if ticket is not None else ticket_id
     inbound.processed_at = timezone.now()
     inbound.save(update_fields=["status", "reason", "ticket", "processed_at", "attempts"])
 
 
-def _process_locked(inbound: InboundEmail, depth: int, not_spam: bool = False) -> None:
-    if inbound.status in {
-        InboundEmail.Status.PROCESSED,
-        InboundEmail.Status.IGNORED,
-        InboundEmail.Status.SPAM,
-    }:
+def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spam: bool = False) -> None:
+    if inbound.status in DONE_STATUSES:
         return
     inbound.attempts += 1
     parsed = parse_email(bytes(inbound.raw))
@@ -141,13 +280,14 @@ def _process_locked(inbound: InboundEmail, depth: int, not_spam: bool = False) -
     if not parsed.from_address:
         _finish(inbound, InboundEmail.Status.FAILED, "no sender address in From, Sender or Return-Path")
         return
-    if parsed.message_id and Message.objects.filter(message_id=parsed.message_id).exists():
-        existing = Message.objects.filter(message_id=parsed.message_id).select_related("ticket").first()
-        _finish(inbound, InboundEmail.Status.PROCESSED, "duplicate of a stored message", existing.ticket)
+    hints = _thread_hints(parsed)
+    if hints.duplicate_of is not None:
+        _finish(inbound, InboundEmail.Status.PROCESSED, "duplicate of a stored message", ticket_id=hints.duplicate_of)
         return
-    if depth == 0:
-        _process_parents_first(parsed)
-    ticket, _message = _apply(inbound, parsed)
+    if depth == 0 and hints.parents_pending:
+        _process_parents_first(parsed, batch)
+        hints = _thread_hints(parsed)  # the parents' messages exist now
+    ticket, _message = _apply(inbound, parsed, batch, hints)
     _finish(inbound, InboundEmail.Status.PROCESSED, ticket=ticket)
 
 
@@ -156,22 +296,59 @@ def _spam_header(parsed: ParsedEmail) -> bool:
     return flag == "yes"
 
 
-def _process_parents_first(parsed: ParsedEmail) -> None:
-    """A reply processed before its parent (out-of-order delivery) waits for the parent to be applied."""
+def _parent_ids(parsed: ParsedEmail) -> list[str]:
     referenced = [parsed.in_reply_to, *parsed.references] if parsed.in_reply_to else parsed.references
-    referenced = [mid for mid in dict.fromkeys(referenced) if mid and mid != parsed.message_id]
+    return [mid for mid in dict.fromkeys(referenced) if mid and mid != parsed.message_id]
+
+
+def _thread_hints(parsed: ParsedEmail) -> _ThreadHints:
+    """The duplicate check and every thread lookup that does not depend on the requester, as one statement
+    of independent sub-selects (each uses its own index). `_find_thread` applies them in order."""
+    parents = _parent_ids(parsed)
+    referenced = [m for m in [parsed.in_reply_to, *reversed(parsed.references)] if m]
+    number = subject_ticket_number(parsed.subject)
+    if not parsed.message_id and not parents and not referenced and number is None:
+        return _ThreadHints()
+    message, inbound, ticket = Message._meta.db_table, InboundEmail._meta.db_table, Ticket._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT ticket_id FROM {message} WHERE message_id <> '' AND message_id = %(mid)s LIMIT 1), "
+            f"EXISTS (SELECT 1 FROM {inbound} WHERE dedupe_key = ANY(%(parents)s::varchar(1000)[]) "
+            "AND status NOT IN %(done)s), "
+            f"(SELECT ticket_id FROM {message} WHERE message_id <> '' "
+            "AND message_id = ANY(%(referenced)s::varchar(998)[]) ORDER BY created_at DESC LIMIT 1), "
+            f"(SELECT id FROM {ticket} WHERE number = %(number)s), "
+            f"(SELECT requester_id FROM {ticket} WHERE number = %(number)s), "
+            f"(SELECT ticket_id FROM {message} WHERE %(mid)s <> '' AND (in_reply_to = %(mid)s "
+            """OR "references" @> ARRAY[%(mid)s]::varchar(998)[]) ORDER BY created_at, id LIMIT 1)""",
+            {
+                "mid": parsed.message_id,
+                "parents": parents,
+                "done": tuple(DONE_STATUSES),
+                "referenced": referenced,
+                "number": number,
+            },
+        )
+        row = cursor.fetchone()
+    return _ThreadHints(*row)
+
+
+def _process_parents_first(parsed: ParsedEmail, batch: _Batch) -> None:
+    """A reply processed before its parent (out-of-order delivery) waits for the parent to be applied."""
+    referenced = _parent_ids(parsed)
     if not referenced:
         return
     pending = (
         InboundEmail.objects.select_for_update()
         .filter(dedupe_key__in=referenced)
-        .exclude(status__in=[InboundEmail.Status.PROCESSED, InboundEmail.Status.IGNORED, InboundEmail.Status.SPAM])
+        .exclude(status__in=DONE_STATUSES)
         .order_by("received_at")
     )
     for parent in pending:
+        batch.touched.add(parent.pk)
         try:
             with transaction.atomic():
-                _process_locked(parent, depth=1)
+                _process_locked(parent, depth=1, batch=batch)
         except Exception:
             logger.exception("parent mail %s failed while threading a reply", parent.pk)
 
@@ -188,36 +365,21 @@ def _mark_bounced(bounced_ids: tuple[str, ...], reason: str) -> int:
     return count
 
 
-def _find_thread(parsed: ParsedEmail, requester_email: str) -> Ticket | None:
+def _find_thread(parsed: ParsedEmail, requester: Requester, hints: _ThreadHints) -> Ticket | None:
     """The ticket this mail continues: by Message-ID headers, then the subject tag, then a prior reply
     that references this mail, then the same subject from the same requester."""
-    referenced = [m for m in [parsed.in_reply_to, *reversed(parsed.references)] if m]
-    if referenced:
-        parent = (
-            Message.objects.filter(message_id__in=referenced).select_related("ticket").order_by("-created_at").first()
-        )
-        if parent is not None:
-            return parent.ticket
-    number = subject_ticket_number(parsed.subject)
-    if number is not None:
-        ticket = Ticket.objects.filter(number=number).first()
-        # The tag alone is trusted only when the sender is that ticket's requester: tags are guessable.
-        if ticket is not None and ticket.requester.email.lower() == requester_email:
-            return ticket
-    if parsed.message_id:
-        child = (
-            Message.objects.filter(Q(in_reply_to=parsed.message_id) | Q(references__contains=[parsed.message_id]))
-            .select_related("ticket")
-            .first()
-        )
-        if child is not None:
-            return child.ticket
+    # The tag alone is trusted only when the sender is that ticket's requester: tags are guessable.
+    # Requesters are unique by address regardless of case, so comparing ids compares addresses.
+    tagged = hints.tagged_ticket_id if hints.tagged_requester_id == requester.pk else None
+    for ticket_id in (hints.parent_ticket_id, tagged, hints.child_ticket_id):
+        if ticket_id is not None:
+            return Ticket.objects.get(pk=ticket_id)
     if normalise_subject(parsed.subject) != " ".join(parsed.subject.split()).casefold():
         # Only a subject that carried a reply prefix is matched by subject.
         wanted = normalise_subject(parsed.subject)
         if wanted:
             recent = Ticket.objects.filter(
-                requester__email__iexact=requester_email,
+                requester=requester,
                 status__in=Ticket.ACTIVE_STATUSES,
                 created_at__gte=timezone.now() - SUBJECT_MATCH_WINDOW,
             ).order_by("-created_at")[:20]
@@ -235,6 +397,14 @@ def _follow_merges(ticket: Ticket) -> Ticket:
     return ticket
 
 
+def _choose_queue_cached(addresses: list[str], language: str | None, batch: _Batch) -> Queue:
+    # Queues change rarely and a batch lasts well under a second: one lookup per distinct address set.
+    key = (tuple(addresses), language)
+    if key not in batch.queues:
+        batch.queues[key] = choose_queue(addresses, language)
+    return batch.queues[key]
+
+
 def choose_queue(addresses: list[str], language: str | None) -> Queue:
     """The queue for the support address the mail was sent to, then for its language, else the default."""
     candidates = list(Queue.objects.filter(addresses__overlap=addresses)) if addresses else []
@@ -249,25 +419,50 @@ def choose_queue(addresses: list[str], language: str | None) -> Queue:
     return default
 
 
-def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Ticket, Message]:
+def _upsert_requester_locked(email: str, name: str, language: str) -> Requester:
+    """`services.upsert_requester` in one statement that also locks the requester's row until commit.
+    Serialising mail from one requester matters: routing and the auto-acknowledgement limit depend on it."""
+    email = email.strip()
+    table = Requester._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "
+            # Matches the case-insensitive unique index: an existing address gains a missing name and the
+            # language just detected, and keeps its spelling.
+            f"ON CONFLICT ((lower(email::text))) DO UPDATE SET "
+            f"name = CASE WHEN {table}.name = '' THEN EXCLUDED.name ELSE {table}.name END, "
+            f"language = CASE WHEN EXCLUDED.language <> '' THEN EXCLUDED.language ELSE {table}.language END "
+            "RETURNING id, email, name, language, created_at",
+            [email.lower(), name[:200], language, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row)
+
+
+def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints) -> tuple[Ticket, Message]:
     visible_text = parsed.text or ""
     language = detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
-    requester = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
-    # Serialise mail from one requester: routing and the auto-acknowledgement limit depend on it.
-    type(requester).objects.select_for_update().filter(pk=requester.pk).first()
+    requester = _upsert_requester_locked(parsed.from_address, parsed.from_name, language or "")
     language = language or requester.language or Language.PT
 
-    ticket = _find_thread(parsed, requester.email.lower())
+    ticket = _find_thread(parsed, requester, hints)
     new_ticket = False
     if ticket is not None:
         ticket = _follow_merges(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            ticket = _open(parsed, inbound, requester, language, follow_up_of=ticket)
+            ticket = _open(parsed, inbound, requester, language, batch, follow_up_of=ticket)
             new_ticket = True
     else:
-        ticket = _open(parsed, inbound, requester, language)
+        ticket = _open(parsed, inbound, requester, language, batch)
         new_ticket = True
 
+    # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
+    html_ready = not any(part.content_id for part in parsed.attachments)
+    html_fields = (
+        {"body_html": sanitise_html(parsed.html_unsafe), "quoted_html": sanitise_html(parsed.quoted_html_unsafe)}
+        if html_ready and (parsed.html_unsafe or parsed.quoted_html_unsafe)
+        else {}
+    )
     message = Message.objects.create(
         ticket=ticket,
         direction=Message.Direction.IN,
@@ -283,8 +478,9 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Ticket, Message]
         references=parsed.references,
         inbound_email=inbound,
         language=language,
+        **html_fields,
     )
-    _store_attachments(message, parsed)
+    _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
     scan_message(message, parsed.attachments)
     now = timezone.now()
@@ -306,16 +502,16 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail) -> tuple[Ticket, Message]
     return ticket, message
 
 
-def _open(parsed, inbound, requester, language, follow_up_of=None) -> Ticket:
+def _open(parsed, inbound, requester, language, batch: _Batch, follow_up_of=None) -> Ticket:
     addresses = [inbound.envelope_recipient.lower(), *parsed.delivered_to, *parsed.to, *parsed.cc]
-    queue = choose_queue([a for a in dict.fromkeys(addresses) if a], language)
+    queue = _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
     return services.open_ticket(
         requester=requester, queue=queue, subject=subject, language=language, follow_up_of=follow_up_of
     )
 
 
-def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
+def _store_attachments(message: Message, parsed: ParsedEmail, *, html_ready: bool = False) -> None:
     limit = settings.ACOLHE_MAX_ATTACHMENT_BYTES
     cid_urls = {}
     for part in parsed.attachments:
@@ -338,6 +534,8 @@ def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
             attachment.file.save(attachment.sha256, ContentFile(part.content), save=True)
         if attachment.content_id:
             cid_urls[attachment.content_id] = attachment
+    if html_ready:
+        return
     html = parsed.html_unsafe
     for cid, attachment in cid_urls.items():
         html = html.replace(f"cid:{cid}", reverse("attachment", args=[attachment.pk]))
