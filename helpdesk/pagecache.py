@@ -1,5 +1,5 @@
 """A few seconds' cache of whole pages that people reload all day: the ticket lists, search, the lead
-dashboard.
+dashboard, the ticket page.
 
 A cached page is kept per user, browser (the CSRF secret its forms carry), language, time zone and URL,
 for `ACOLHE_PAGE_CACHE_SECONDS` (10 by default; 0 turns it off). It never hides a person's own work:
@@ -8,7 +8,8 @@ older generation are not served again. What other people change shows within tho
 on a page that polls. A hard reload (`Cache-Control: no-cache`, which browsers send) always renders afresh,
 and so does a page with a flash message waiting to be shown.
 
-Pages that record something when they are read (the ticket page audits each view) must not use it.
+Whatever a page records when it is read (the ticket page's access checks and audit) must happen before the
+cache is asked: see `cached_response`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -56,9 +58,10 @@ def per_user(user, name: str, compute):
     return value
 
 
-def _page_key(request) -> str:
+def _page_key(request, version: str) -> str:
     parts = [
         request.get_full_path(),
+        version,
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
         request.META.get("CSRF_COOKIE", ""),
@@ -82,30 +85,36 @@ def _cacheable(request) -> bool:
     return not waiting or len(waiting) == 0
 
 
+def cached_response(request, render: Callable[[], HttpResponse], version: str = "") -> HttpResponse:
+    """`render()`'s 200 answer, kept by the rules above. `version` names the state of what the page shows
+    (say, a ticket's last change): a page kept for another version is not served."""
+    ttl = seconds()
+    if ttl <= 0 or not _cacheable(request):
+        return render()
+    generation_key, page_key = _generation_key(request.user.pk), _page_key(request, version)
+    found = cache.get_many([generation_key, page_key])
+    generation = found.get(generation_key, 0)
+    kept = found.get(page_key)
+    if kept is not None and kept[0] == generation:
+        _generation, content_type, content = kept
+        response = HttpResponse(content, content_type=content_type)
+        response["X-Page-Cache"] = "hit"
+        return response
+    response = render()
+    if response.status_code == 200 and not response.streaming and not response.cookies:
+        if hasattr(response, "render") and callable(response.render):
+            response.render()
+        cache.set(page_key, (generation, response["Content-Type"], response.content), timeout=ttl)
+        response["X-Page-Cache"] = "miss"
+    return response
+
+
 def cached_page(view):
     """Serve the view's 200 answers from the short page cache described above."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        ttl = seconds()
-        if ttl <= 0 or not _cacheable(request):
-            return view(request, *args, **kwargs)
-        generation_key, page_key = _generation_key(request.user.pk), _page_key(request)
-        found = cache.get_many([generation_key, page_key])
-        generation = found.get(generation_key, 0)
-        kept = found.get(page_key)
-        if kept is not None and kept[0] == generation:
-            _generation, content_type, content = kept
-            response = HttpResponse(content, content_type=content_type)
-            response["X-Page-Cache"] = "hit"
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            if hasattr(response, "render") and callable(response.render):
-                response.render()
-            cache.set(page_key, (generation, response["Content-Type"], response.content), timeout=ttl)
-            response["X-Page-Cache"] = "miss"
-        return response
+        return cached_response(request, lambda: view(request, *args, **kwargs))
 
     return wrapper
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.pagecache import cached_response
 from helpdesk.redirects import safe_url
 from tickets import selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
@@ -79,18 +80,24 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
     from tickets.workspace.views import ticket_context
 
     log_child_safety_access(request.user, ticket)
-    return render(
-        request,
-        "tickets/ticket.html",
-        {
-            "ticket": ticket,
-            "thread": selectors.thread(ticket),
-            "can_see_source": selectors.is_admin(request.user),
-            **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
-            "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
-            "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
-        },
-    )
+
+    def render_page():
+        return render(
+            request,
+            "tickets/ticket.html",
+            {
+                "ticket": ticket,
+                "thread": selectors.thread(ticket),
+                "can_see_source": selectors.is_admin(request.user),
+                **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
+                "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
+                "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
+            },
+        )
+
+    # The access check and the audit above run on every view; the page itself is kept a few seconds, and
+    # never past the ticket's own last change (a new message, a field edited by anyone).
+    return cached_response(request, render_page, version=ticket.updated_at.isoformat())
 
 
 @login_required

@@ -3,8 +3,9 @@ never hiding the user's own writes, bypassed by a hard reload and by waiting fla
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.factories import QueueFactory, TicketFactory, associate
+from tests.factories import MessageFactory, QueueFactory, TicketFactory, associate
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +120,29 @@ def test_presence_pings_keep_the_cached_pages_but_real_changes_do_not(client, qu
     assert _list(client)["X-Page-Cache"] == "hit"
     client.post(reverse("ticket_fields", args=[ticket.number]), {"priority": Ticket.Priority.HIGH})
     assert _list(client).get("X-Page-Cache") != "hit"
+
+
+def test_the_ticket_page_is_kept_until_the_ticket_changes(client, queue, ana):
+    ticket = TicketFactory(queue=queue, subject="Conta invadida")
+    MessageFactory(ticket=ticket, body_text="Alguém entrou na minha conta.")
+    client.force_login(ana)
+    url = reverse("ticket", args=[ticket.number])
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    # The requester writes again, as mail in records it (not a write of this user's): the ticket's last
+    # change moves on, and the page with it.
+    MessageFactory(ticket=ticket, body_text="Mudaram meu e-mail também.")
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    fresh = client.get(url)
+    assert fresh["X-Page-Cache"] == "miss"
+    assert "Mudaram meu e-mail também." in fresh.content.decode()
+
+
+def test_the_ticket_page_checks_access_on_every_view(client, queue, ana):
+    ticket = TicketFactory(queue=queue)
+    client.force_login(ana)
+    url = reverse("ticket", args=[ticket.number])
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    queue.members.remove(ana)
+    assert client.get(url).status_code == 404

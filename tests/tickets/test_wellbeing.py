@@ -330,3 +330,13 @@ def test_reading_a_child_safety_ticket_through_the_api_is_logged_and_hidden_from
     api.force_authenticate(specialist)
     assert api.get(f"/api/v1/tickets/{ticket.number}/").status_code == 200
     assert list(SensitiveAccessLog.objects.values_list("user", "kind")) == [(specialist.pk, "view")]
+
+
+def test_a_child_safety_view_served_from_the_page_cache_is_logged_too(suporte, trust_and_safety, specialist, client):
+    ticket = flagged_ticket(suporte, ["child_safety"])
+    client.get(reverse("login"))  # the browser has its CSRF cookie: its pages may be kept
+    client.force_login(specialist)
+    first = client.get(reverse("ticket", args=[ticket.number]))
+    second = client.get(reverse("ticket", args=[ticket.number]))
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+    assert SensitiveAccessLog.objects.filter(ticket=ticket, user=specialist, kind="view").count() == 2
