@@ -183,9 +183,20 @@ def _tickets_sql(tickets: int, first_requester: int, requesters: int, queue_ids:
         "resolution_due_at": f"CASE WHEN {active} THEN now() + make_interval(hours => mod(g * 17, 96) - 12) END",
         "solved_at": f"CASE WHEN NOT ({active}) THEN {created} + interval '1 day' END",
         "closed_at": f"CASE WHEN mod(g, 20) >= 15 THEN {created} + interval '2 days' END",
-        # Every running clock is checked by the sweep some day; none of them before the bench moves 10,000 due.
-        "sla_next_check_at": f"CASE WHEN {active} THEN now() + interval '3650 days' + make_interval(secs => g) END",
     }
+
+
+def _seed_sla_checks(first_ticket: int) -> None:
+    """Every running clock is checked by the sweep some day; none of them before the bench moves 10,000 due."""
+    from tickets.models.core import SlaCheck
+
+    later = f"now() + interval '3650 days' + make_interval(secs => id - {first_ticket})"
+    insert_select(
+        SlaCheck,
+        {"ticket_id": "id", "next_check_at": later},
+        f"tickets_ticket WHERE id > {first_ticket} AND subject LIKE 'bench %%' "
+        "AND status IN ('new', 'open', 'pending')",
+    )
 
 
 def _seed_tickets_and_messages(tickets: int, queues: list, users: list) -> None:
@@ -212,6 +223,7 @@ def _seed_tickets_and_messages(tickets: int, queues: list, users: list) -> None:
     first_ticket = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     columns = _tickets_sql(tickets, first_requester, requesters, queue_ids, user_ids)
     insert_select(Ticket, {"id": f"{first_ticket} + g", **columns}, f"generate_series(1, {tickets}) g")
+    _seed_sla_checks(first_ticket)
     for table in ("tickets_requester", "tickets_ticket"):
         _sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     log(f"  tickets in {time.monotonic() - started:.0f} s")
@@ -260,11 +272,13 @@ def _spread_over_people_and_queues(tickets: int, queues: list, users: list) -> N
         f"UPDATE tickets_ticket SET queue_id = ({queue_ids})[1 + mod(id, {QUEUES})], "
         f"assignee_id = CASE WHEN mod(id, 20) < 2 THEN NULL ELSE ({user_ids})[1 + mod(id * 7, {ASSOCIATES})] END, "
         f"first_responded_at = CASE WHEN mod(id, 20) >= 2 THEN {created} + interval '30 minutes' END, "
-        f"closed_at = CASE WHEN status = 'closed' THEN {created} + interval '2 days' END, "
-        "sla_next_check_at = CASE WHEN status IN ('new', 'open', 'pending') "
-        "THEN now() + interval '3650 days' + make_interval(secs => id) END "
+        f"closed_at = CASE WHEN status = 'closed' THEN {created} + interval '2 days' END "
         "WHERE subject LIKE 'bench %%'"
     )
+    _sql(
+        "DELETE FROM tickets_slacheck WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE subject LIKE 'bench %%')"
+    )
+    _seed_sla_checks(0)
 
 
 def _seed_events() -> None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tests.factories import ProfileFactory, QueueFactory, TicketFactory, associate
 from tickets import services, sla
 from tickets.api.serializers import TicketSerializer
-from tickets.models import ExposureBudget, ExposureEntry, Ticket
+from tickets.models import ExposureBudget, ExposureEntry, SlaCheck, Ticket
 from tickets.wellbeing.services import record_intake
 from tickets.workspace.routing import assign_next
 
@@ -55,8 +55,7 @@ def test_next_ticket_writes_what_update_ticket_writes(clocks):
         fields.update(
             first_response_warn_at=now + timedelta(minutes=30), first_response_due_at=now + timedelta(hours=1)
         )
-    if clocks.get("sla_next_check_at"):
-        fields["sla_next_check_at"] = now + timedelta(days=3)
+    stale_check = now + timedelta(days=3) if clocks.get("sla_next_check_at") else None
     if clocks.get("resolution_due_at"):
         fields.update(resolution_warn_at=now - timedelta(hours=2), resolution_due_at=now - timedelta(hours=1))
     if clocks.get("resolution_paused"):
@@ -66,6 +65,8 @@ def test_next_ticket_writes_what_update_ticket_writes(clocks):
             resolution_warning_remaining_seconds=3600,
         )
     taken, twin = _twins(queue, elsewhere, status=Ticket.Status.NEW, **fields)
+    if stale_check is not None:
+        SlaCheck.objects.bulk_create([SlaCheck(ticket=t, next_check_at=stale_check) for t in (taken, twin)])
 
     assert assign_next(agent) == taken
     services.update_ticket(twin, actor=agent, assignee=agent)

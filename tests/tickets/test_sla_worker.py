@@ -13,7 +13,7 @@ from django.utils import timezone
 from helpdesk.celery import app
 from tests.factories import QueueFactory, RequesterFactory, SlaPolicyFactory
 from tickets import services
-from tickets.models import SlaAlert, Ticket, TicketEvent
+from tickets.models import SlaAlert, SlaCheck, Ticket, TicketEvent
 
 
 @pytest.fixture
@@ -54,8 +54,9 @@ def test_beat_and_a_real_worker_record_a_breach_due_seconds_from_now(beat):
     ticket = services.open_ticket(requester=RequesterFactory(), queue=queue, subject="Urgente", language="pt")
     due = timezone.now() + timedelta(seconds=3)
     Ticket.objects.filter(pk=ticket.pk).update(
-        first_response_warn_at=due - timedelta(seconds=1), first_response_due_at=due, sla_next_check_at=due
+        first_response_warn_at=due - timedelta(seconds=1), first_response_due_at=due
     )
+    SlaCheck.objects.update_or_create(ticket=ticket, defaults={"next_check_at": due})
     assert not SlaAlert.objects.filter(ticket=ticket).exists()
     # No result backend: poll the database, up to 12 s.
     for _ in range(240):

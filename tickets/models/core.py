@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -222,8 +224,8 @@ class Ticket(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
-    # When each clock warns (a share of its target), the resolution clock's pause, and when the SLA sweep
-    # must look at the ticket next: the earliest warning or due time not yet behind it.
+    # When each clock warns (a share of its target) and the resolution clock's pause. When the SLA sweep
+    # must look at the ticket next lives in `SlaCheck`.
     sla_policy = models.ForeignKey(
         "SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("SLA policy")
     )
@@ -234,7 +236,6 @@ class Ticket(models.Model):
     resolution_paused_at = models.DateTimeField(null=True, blank=True)
     resolution_remaining_seconds = models.BigIntegerField(null=True, blank=True)
     resolution_warning_remaining_seconds = models.BigIntegerField(null=True, blank=True)
-    sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when erasure or the retention period scrubbed the personal data; the row stays for the counts.
     personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Content sensitivity, rolled up from messages by the wellbeing scanner.
@@ -299,11 +300,6 @@ class Ticket(models.Model):
             models.Index(fields=["follow_up_of"], name="ticket_follow_up_of", condition=Q(follow_up_of__isnull=False)),
             GinIndex(fields=["tags"], name="ticket_tags_gin"),
             models.Index(
-                fields=["sla_next_check_at"],
-                name="ticket_sla_next_check",
-                condition=Q(sla_next_check_at__isnull=False),
-            ),
-            models.Index(
                 fields=["resolution_paused_at"],
                 name="ticket_sla_paused",
                 condition=Q(resolution_paused_at__isnull=False),
@@ -323,6 +319,34 @@ class Ticket(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def sla_next_check_at(self) -> datetime | None:
+        """When the SLA sweep must look at the ticket next; None when no clock is left to watch."""
+        try:
+            return self.sla_check.next_check_at
+        except SlaCheck.DoesNotExist:
+            return None
+
+
+class SlaCheck(models.Model):
+    """When the SLA sweep must look at a ticket next: the earliest warning or due time not yet behind it.
+    Only tickets with such a time have a row.
+
+    It has a narrow table of its own because the sweep moves it every time it looks: on the wide ticket row,
+    whose many indexes each take a new entry on every update of an indexed column, that move cost more
+    than everything else the sweep does."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="sla_check")
+    next_check_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["next_check_at"], name="sla_check_next")]
+        verbose_name = _("SLA check")
+        verbose_name_plural = _("SLA checks")
+
+    def __str__(self) -> str:
+        return f"ticket {self.ticket_id} at {self.next_check_at:%Y-%m-%d %H:%M}"
 
 
 class InboundEmail(models.Model):

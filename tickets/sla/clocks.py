@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tickets.models import Queue, SlaClock, SlaPolicy, Ticket
+from tickets.models import Queue, SlaCheck, SlaClock, SlaPolicy, Ticket
 from tickets.sla.calendar import Calendar
 
 PAUSED_STATUSES = (Ticket.Status.PENDING, Ticket.Status.ON_HOLD)
@@ -153,9 +153,24 @@ def next_check_sql(alias: str, after: str) -> str:
 
 
 def _save(ticket: Ticket, fields: list[str]) -> None:
+    if fields:
+        Ticket.objects.filter(pk=ticket.pk).update(**{f: getattr(ticket, f) for f in fields})
     # Times already behind us stay in the next check: the sweep records them (once) if it has not yet.
-    ticket.sla_next_check_at = next_check_at(ticket)
-    Ticket.objects.filter(pk=ticket.pk).update(**{f: getattr(ticket, f) for f in [*fields, "sla_next_check_at"]})
+    _store_next_check(ticket, next_check_at(ticket))
+
+
+def _store_next_check(ticket: Ticket, at: datetime | None) -> None:
+    """Keep the ticket's next check at `at`; None removes it (the sweep has nothing to look at)."""
+    check = None
+    if at is None:
+        SlaCheck.objects.filter(ticket_id=ticket.pk).delete()
+    else:
+        check = SlaCheck(ticket=ticket, next_check_at=at)
+        SlaCheck.objects.bulk_create(
+            [check], update_conflicts=True, unique_fields=["ticket"], update_fields=["next_check_at"]
+        )
+    # What `ticket.sla_next_check_at` reads from now on, without a query.
+    Ticket.sla_check.related.set_cached_value(ticket, check)
 
 
 def start_clocks(ticket: Ticket, now: datetime | None = None) -> None:

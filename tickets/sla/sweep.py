@@ -1,9 +1,10 @@
 """The SLA sweep: every minute, find the clocks whose warning or due time has passed, record each warning
 and breach once, log it on the ticket and hand it to the escalation rules.
 
-Tickets are read through the partial index on `sla_next_check_at` in batches locked with SKIP LOCKED, so
+Due tickets are found through the index on `SlaCheck.next_check_at` in batches locked with SKIP LOCKED, so
 two overlapping sweeps share the work; the unique constraint on `SlaAlert` is the last word if they ever
-meet. Everything at or before `now` is handled, so a missed minute is caught up by the next run.
+meet. Everything at or before `now` is handled, so a missed minute is caught up by the next run. The sweep
+moves the narrow check rows forward and never rewrites a ticket row itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tickets.models import Escalation, EscalationRule, SlaAlert, SlaClock, Ticket, TicketEvent
+from tickets.models import Escalation, EscalationRule, SlaAlert, SlaCheck, SlaClock, Ticket, TicketEvent
 from tickets.sla.clocks import next_check_sql, running_clocks_sql
 
 logger = logging.getLogger(__name__)
@@ -60,23 +61,54 @@ def sweep(now: datetime | None = None, batch_size: int = 1000) -> SweepResult:
     return result
 
 
-def due_tickets(now: datetime):
-    """Tickets with a warning or due time at or before `now` not yet behind the sweep (partial index)."""
-    return Ticket.objects.filter(sla_next_check_at__lte=now).order_by("sla_next_check_at")
+# The ticket columns the batch statement judges the clocks by (see `running_clocks_sql`).
+CLAIMED_COLUMNS = [
+    "id",
+    "status",
+    "queue_id",
+    "sla_policy_id",
+    "first_responded_at",
+    "first_response_warn_at",
+    "first_response_due_at",
+    "next_response_cycle",
+    "next_response_warn_at",
+    "next_response_due_at",
+    "resolution_warn_at",
+    "resolution_due_at",
+    "resolution_paused_at",
+]
+
+
+def claim_sql(now: datetime, batch_size: int) -> tuple[str, list]:
+    """The next due tickets, earliest check first through the index on `next_check_at`, with the columns
+    their clocks are judged by, read from the locked rows; tickets and checks others hold are skipped.
+
+    The ticket row is locked too (a row lock: no new row version, no index entry), before its check.
+    Whoever changes a ticket locks its row and then stores its next check; holding a check while waiting
+    for its ticket could deadlock with them, so the sweep never waits for either. The escalation rules and
+    the foreign keys of the alerts then find the ticket already held, and a ticket edit waits for the
+    batch as it would for any other writer."""
+    check_table, ticket_table = SlaCheck._meta.db_table, Ticket._meta.db_table
+    columns = ", ".join(f"t.{column}" for column in CLAIMED_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM {check_table} AS c JOIN {ticket_table} AS t ON t.id = c.ticket_id "
+        "WHERE c.next_check_at <= %s ORDER BY c.next_check_at LIMIT %s "
+        "FOR NO KEY UPDATE OF t SKIP LOCKED FOR UPDATE OF c SKIP LOCKED"
+    )
+    return sql, [now, batch_size]
 
 
 def _sweep_batch(now: datetime, batch_size: int, rules: list) -> tuple[int, int, int, list[SlaAlert]]:
     """One statement for a batch: lock the next due tickets (SKIP LOCKED), move their next check past
-    `now`, record their passed warnings and breaches (ON CONFLICT DO NOTHING: only new ones come back) and
-    log each on its ticket. Returns the tickets claimed, the warnings and breaches recorded, and the new
-    alerts some rule listens for, with their tickets loaded.
+    `now` (or drop it when no clock is left to watch), record their passed warnings and breaches (ON
+    CONFLICT DO NOTHING: only new ones come back) and log each on its ticket. Returns the tickets claimed,
+    the warnings and breaches recorded, and the new alerts some rule listens for, with their tickets
+    loaded.
 
     Doing it in the database matters: the batch never travels to Python (a ticket row is wide, and
     thousands of model instances cost more than the writes themselves)."""
-    claim, claim_params = (
-        due_tickets(now).select_for_update(skip_locked=True).values("id")[:batch_size].query.sql_with_params()
-    )
-    ticket_table = Ticket._meta.db_table
+    claim, claim_params = claim_sql(now, batch_size)
+    check_table = SlaCheck._meta.db_table
     # Only the (kind, clock) pairs some rule listens for come back to Python; an empty clock is any clock.
     listened = sorted(
         {
@@ -91,17 +123,20 @@ def _sweep_batch(now: datetime, batch_size: int, rules: list) -> tuple[int, int,
     sql = (
         f"WITH claimed AS MATERIALIZED ({claim}), "
         "sweep AS (SELECT %s::timestamptz AS now), "
+        "judged AS MATERIALIZED ("
+        f"  SELECT m.id, {next_check_sql('m', after='sweep.now')} AS next_check_at FROM claimed AS m, sweep"
+        "), "
         "moved AS ("
-        f"  UPDATE {ticket_table} AS t SET sla_next_check_at = {next_check_sql('t', after='sweep.now')} "
-        "   FROM claimed, sweep WHERE t.id = claimed.id "
-        "   RETURNING t.id, t.status, t.queue_id, t.sla_policy_id, t.first_responded_at, t.first_response_warn_at, "
-        "   t.first_response_due_at, t.next_response_cycle, t.next_response_warn_at, t.next_response_due_at, "
-        "   t.resolution_warn_at, t.resolution_due_at, t.resolution_paused_at"
+        f"  UPDATE {check_table} AS c SET next_check_at = j.next_check_at FROM judged AS j "
+        "   WHERE c.ticket_id = j.id AND j.next_check_at IS NOT NULL"
+        "), "
+        "dropped AS ("
+        f"  DELETE FROM {check_table} AS c USING judged AS j WHERE c.ticket_id = j.id AND j.next_check_at IS NULL"
         "), "
         "passed AS ("
         "  SELECT m.id AS ticket_id, rc.clock, rc.position, rc.cycle, k.kind, k.position AS kind_position, "
         "  rc.due_at, m.queue_id, m.sla_policy_id "
-        f"  FROM sweep, moved AS m CROSS JOIN LATERAL ({running_clocks_sql('m')}) AS rc "
+        f"  FROM sweep, claimed AS m CROSS JOIN LATERAL ({running_clocks_sql('m')}) AS rc "
         f"  CROSS JOIN LATERAL (VALUES ('{warning}', 1, rc.warn_at), ('{breach}', 2, rc.due_at)) "
         "  AS k(kind, position, at) "
         "  WHERE k.at <= sweep.now"
@@ -119,7 +154,7 @@ def _sweep_batch(now: datetime, batch_size: int, rules: list) -> tuple[int, int,
         f"  jsonb_build_object('clock', clock, 'cycle', cycle, 'due_at', {_isoformat_sql('due_at')}), sweep.now "
         "  FROM recorded, sweep ORDER BY id"
         ") "
-        "SELECT (SELECT count(*) FROM moved), "
+        "SELECT (SELECT count(*) FROM claimed), "
         f"  (SELECT count(*) FROM recorded WHERE kind = '{warning}'), "
         f"  (SELECT count(*) FROM recorded WHERE kind = '{breach}'), "
         "  r.id, r.ticket_id, r.clock, r.cycle, r.kind, r.due_at, r.queue_id, r.policy_id "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,7 +12,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from tickets import services, sla
-from tickets.models import Profile, Queue, Requester, Ticket
+from tickets.models import Profile, Queue, Requester, SlaCheck, Ticket
 from tickets.wellbeing import selectors as wellbeing
 from tickets.wellbeing.services import budget_for, record_intake
 
@@ -75,7 +76,8 @@ def _columns(model: type[Model], alias: str) -> list[str]:
 
 # Claim, assign and open the ticket in one statement: the row is locked by the eligible query (rows other
 # associates are claiming are skipped, never waited for), updated as `update_ticket` would (a new ticket
-# opens and loses any solved/closed time) and returned with its queue and requester, with its old status.
+# opens and loses any solved/closed time) and returned with its old status, its stored next SLA check,
+# its queue and its requester.
 CLAIM_SQL = """
 WITH picked AS ({eligible}),
 claimed AS (
@@ -87,7 +89,9 @@ claimed AS (
     WHERE t.id = picked.id
     RETURNING picked.status AS picked_status, {ticket_columns}
 )
-SELECT claimed.picked_status, {claimed_columns}, {queue_columns}, {requester_columns}
+SELECT claimed.picked_status,
+    (SELECT c.next_check_at FROM {check_table} AS c WHERE c.ticket_id = claimed.id),
+    {claimed_columns}, {queue_columns}, {requester_columns}
 FROM claimed
 JOIN tickets_queue AS q ON q.id = claimed.queue_id
 JOIN tickets_requester AS r ON r.id = claimed.requester_id
@@ -108,6 +112,7 @@ def _claim_sql(
     eligible_sql, eligible_params = eligible.query.sql_with_params()
     sql = CLAIM_SQL.format(
         eligible=eligible_sql,
+        check_table=SlaCheck._meta.db_table,
         ticket_columns=", ".join(_columns(Ticket, "t")),
         claimed_columns=", ".join(_columns(Ticket, "claimed")),
         queue_columns=", ".join(_columns(Queue, "q")),
@@ -162,24 +167,24 @@ def assign_next(user: AbstractBaseUser) -> Ticket | None:
             row = cursor.fetchone()
         if row is None:
             return None
-        old_status = row[0]
-        ticket_end = 1 + len(Ticket._meta.concrete_fields)
+        old_status, stored_check = row[:2]
+        ticket_end = 2 + len(Ticket._meta.concrete_fields)
         queue_end = ticket_end + len(Queue._meta.concrete_fields)
-        ticket = _instance(Ticket, row[1:ticket_end])
+        ticket = _instance(Ticket, row[2:ticket_end])
         ticket.queue = _instance(Queue, row[ticket_end:queue_end])
         ticket.requester = _instance(Requester, row[queue_end:])
         ticket.assignee = user
         changes = [("assignee", None, user)]
         if old_status != ticket.status:
             changes.append(("status", old_status, ticket.status))
-            _on_opened(ticket, old_status)
+            _on_opened(ticket, old_status, stored_check)
         services.record_changes(ticket, changes, actor=user)
         record_intake(user, ticket)
         return ticket
 
 
-def _on_opened(ticket: Ticket, old_status: str) -> None:
+def _on_opened(ticket: Ticket, old_status: str, stored_check: datetime | None) -> None:
     # New and open both run every SLA clock, so opening changes nothing unless the resolution clock was
     # paused or the stored next check is not the one the clocks give; only then is there anything to write.
-    if ticket.resolution_paused_at is not None or sla.next_check_at(ticket) != ticket.sla_next_check_at:
+    if ticket.resolution_paused_at is not None or sla.next_check_at(ticket) != stored_check:
         sla.on_status_change(ticket, old_status, ticket.status)
