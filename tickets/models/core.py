@@ -292,7 +292,14 @@ class Ticket(models.Model):
             models.Index(F("updated_at").desc(), F("id").desc(), name="ticket_updated"),
             models.Index(fields=["queue", "status", "resolution_due_at"], name="ticket_queue_status_due"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_status_frt_due"),
-            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
+            # "My tickets", newest change first: only active tickets, each associate's in order.
+            models.Index(
+                F("assignee"),
+                F("updated_at").desc(),
+                F("id").desc(),
+                name="ticket_mine_updated",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester"),
             models.Index(fields=["queue", "status", "-priority", "created_at"], name="ticket_queue_urgency"),
             # Few tickets are merged or follow-ups: partial indexes hold only those.
@@ -449,6 +456,8 @@ class Message(models.Model):
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
             models.Index(fields=["esp_message_id"], name="message_esp_id", condition=~Q(esp_message_id="")),
             GinIndex(fields=["references"], name="message_references_gin"),
+            # Threading finds the replies that arrived before their parent by In-Reply-To as well.
+            models.Index(fields=["in_reply_to"], name="message_in_reply_to", condition=~Q(in_reply_to="")),
             models.Index(
                 fields=["delivery_status", "created_at"],
                 name="message_outbox",
