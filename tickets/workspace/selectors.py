@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.pagecache import per_user
 from tickets import selectors
-from tickets.models import Message, SavedView, Ticket, TicketEvent
+from tickets.models import Message, Queue, SavedView, Ticket, TicketEvent
 
 ACTIVE = Ticket.ACTIVE_STATUSES
 # How far ahead "breaching soon" looks.
@@ -251,8 +251,9 @@ def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueC
     )
 
 
-def queue_counts(user: AbstractBaseUser) -> list[QueueCount]:
-    return sidebar_counts(user)[1]
+def movable_queues(user: AbstractBaseUser) -> list[Queue]:
+    """The queues the user may move a ticket to, for the ticket page's menu: names only, no counts."""
+    return list(selectors.queues_visible_to(user).order_by("kind", "name").only("pk", "slug", "name"))
 
 
 def saved_views(user: AbstractBaseUser) -> QuerySet[SavedView]:

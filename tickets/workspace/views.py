@@ -103,7 +103,7 @@ def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None
     After a reply conflict the composer comes back filled in, asking for confirmation."""
     recent, earlier_count, last_id = workspace.recent_thread(ticket, all_messages=request.GET.get("thread") == "all")
     initial = {"seen_message": last_id}
-    queues = workspace.queue_counts(request.user)
+    queues = workspace.movable_queues(request.user)
     if reply_conflict:
         initial.update(
             mode=reply_data["mode"], body=reply_data["body"], set_status=reply_data["set_status"], confirmed=True
