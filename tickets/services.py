@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tickets import sla
-from tickets.models import Message, Queue, Requester, Ticket, TicketEvent
+from tickets.models import Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
 
@@ -159,8 +159,11 @@ def open_ticket(
     actor: AbstractBaseUser | None = None,
     follow_up_of: Ticket | None = None,
     priority: int = Ticket.Priority.NORMAL,
+    sla_policy_for: Callable[[int, int], SlaPolicy | None] | None = None,
 ) -> Ticket:
-    """Create a ticket and its `created` event."""
+    """Create a ticket and its `created` event, and start its SLA clocks. `sla_policy_for(queue_id,
+    priority)`, when given, says which SLA policy applies, so a caller opening many tickets in one
+    transaction can look each policy up once."""
     ticket = Ticket.objects.create(
         requester=requester,
         queue=queue,
@@ -177,7 +180,13 @@ def open_ticket(
     )
     if follow_up_of is not None:
         record_event(follow_up_of, Kind.FOLLOW_UP_OPENED, actor=actor, new={"ticket": ticket.number})
-    sla.start_clocks(ticket)
+    if sla_policy_for is not None and sla_policy_for(queue.pk, priority) is None:
+        # Without a policy no clock starts: the new row already has no policy and no clock times, and it
+        # has no next check to remove, so starting clocks would only write what is there. Remember the
+        # missing check as starting them would, so reading it costs no query either.
+        Ticket.sla_check.related.set_cached_value(ticket, None)
+    else:
+        sla.start_clocks(ticket)
     return ticket
 
 

@@ -33,7 +33,17 @@ from tickets.email.parsing import (
     subject_ticket_number,
 )
 from tickets.language import detect_language
-from tickets.models import Attachment, InboundEmail, Language, Message, Queue, Requester, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    InboundEmail,
+    Language,
+    Message,
+    Queue,
+    Requester,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 from tickets.wellbeing.services import scan_message
 
 logger = logging.getLogger(__name__)
@@ -70,8 +80,16 @@ class _Batch:
     """What stays the same across the mails of one worker batch, and which rows it applied early."""
 
     queues: dict[tuple, Queue] = field(default_factory=dict)
+    # SLA policy per (queue id, priority): like queues, they change rarely and the batch is short.
+    policies: dict[tuple[int, int], SlaPolicy | None] = field(default_factory=dict)
     # Rows applied out of turn (a parent ahead of its reply): their in-memory copy is stale.
     touched: set[int] = field(default_factory=set)
+
+    def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
+        key = (queue_id, priority)
+        if key not in self.policies:
+            self.policies[key] = sla.policy_for(queue_id, priority)
+        return self.policies[key]
 
 
 def store_inbound(
@@ -260,6 +278,33 @@ def _finish(
     inbound.save(update_fields=["status", "reason", "ticket", "processed_at", "attempts"])
 
 
+def _finish_applied(inbound: InboundEmail, ticket: Ticket) -> None:
+    """`_finish` for a mail applied to `ticket`, saving the ticket's `last_message_at` and `updated_at` (set
+    by `_apply`) in the same statement."""
+    inbound.status = InboundEmail.Status.PROCESSED
+    inbound.reason = ""
+    inbound.ticket_id = ticket.pk
+    inbound.processed_at = timezone.now()
+    with connection.cursor() as cursor:
+        # A data-modifying WITH runs to completion whether or not the main statement reads it.
+        cursor.execute(
+            f"WITH touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s "
+            f"WHERE id = %s) UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
+            "processed_at = %s, attempts = %s WHERE id = %s",
+            [
+                ticket.last_message_at,
+                ticket.updated_at,
+                ticket.pk,
+                inbound.status,
+                inbound.reason,
+                inbound.ticket_id,
+                inbound.processed_at,
+                inbound.attempts,
+                inbound.pk,
+            ],
+        )
+
+
 def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spam: bool = False) -> None:
     if inbound.status in DONE_STATUSES:
         return
@@ -288,7 +333,7 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
     ticket, _message = _apply(inbound, parsed, batch, hints)
-    _finish(inbound, InboundEmail.Status.PROCESSED, ticket=ticket)
+    _finish_applied(inbound, ticket)
 
 
 def _spam_header(parsed: ParsedEmail) -> bool:
@@ -419,9 +464,10 @@ def choose_queue(addresses: list[str], language: str | None) -> Queue:
     return default
 
 
-def _upsert_requester_locked(email: str, name: str, language: str) -> Requester:
-    """`services.upsert_requester` in one statement that also locks the requester's row until commit.
-    Serialising mail from one requester matters: routing and the auto-acknowledgement limit depend on it."""
+def _upsert_requester_locked(email: str, name: str, language: str) -> tuple[Requester, bool]:
+    """`services.upsert_requester` in one statement that also locks the requester's row until commit, and
+    whether it created the row. Serialising mail from one requester matters: routing and the
+    auto-acknowledgement limit depend on it."""
     email = email.strip()
     table = Requester._meta.db_table
     with connection.cursor() as cursor:
@@ -432,17 +478,19 @@ def _upsert_requester_locked(email: str, name: str, language: str) -> Requester:
             f"ON CONFLICT ((lower(email::text))) DO UPDATE SET "
             f"name = CASE WHEN {table}.name = '' THEN EXCLUDED.name ELSE {table}.name END, "
             f"language = CASE WHEN EXCLUDED.language <> '' THEN EXCLUDED.language ELSE {table}.language END "
-            "RETURNING id, email, name, language, created_at",
+            # A row this statement inserted has no deleting or locking transaction yet (xmax 0); one it
+            # updated carries this transaction's id there.
+            "RETURNING id, email, name, language, created_at, xmax = 0",
             [email.lower(), name[:200], language, timezone.now()],
         )
-        row = cursor.fetchone()
-    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row)
+        *row, created = cursor.fetchone()
+    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row), created
 
 
 def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints) -> tuple[Ticket, Message]:
     visible_text = parsed.text or ""
     language = detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
-    requester = _upsert_requester_locked(parsed.from_address, parsed.from_name, language or "")
+    requester, first_contact = _upsert_requester_locked(parsed.from_address, parsed.from_name, language or "")
     language = language or requester.language or Language.PT
 
     ticket = _find_thread(parsed, requester, hints)
@@ -485,20 +533,22 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _Th
     scan_message(message, parsed.attachments)
     now = timezone.now()
     ticket.last_message_at = now
-    update = ["last_message_at", "updated_at"]
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
             services.record_event(ticket, Kind.REOPENED, old="solved", new="open", message=message)
         elif ticket.status == Ticket.Status.PENDING:
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
-    ticket.save(update_fields=update)
+    # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing before
+    # then reads these two columns back from the row.
+    ticket.updated_at = timezone.now()
     sla.on_requester_message(ticket)
     services.record_event(ticket, Kind.MESSAGE_RECEIVED, message=message, new={"from": parsed.from_address})
     if new_ticket and ticket.queue.auto_acknowledge and not guards.suppresses_auto_responses(parsed.headers):
         from tickets.email.outbound import queue_auto_acknowledgement
 
-        queue_auto_acknowledgement(ticket, requester)
+        # The ticket is new: this mail is its only message, so the acknowledgement answers it.
+        queue_auto_acknowledgement(ticket, requester, answering=message, first_contact=first_contact)
     return ticket, message
 
 
@@ -507,7 +557,12 @@ def _open(parsed, inbound, requester, language, batch: _Batch, follow_up_of=None
     queue = _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
     return services.open_ticket(
-        requester=requester, queue=queue, subject=subject, language=language, follow_up_of=follow_up_of
+        requester=requester,
+        queue=queue,
+        subject=subject,
+        language=language,
+        follow_up_of=follow_up_of,
+        sla_policy_for=batch.sla_policy_for,
     )
 
 

@@ -41,10 +41,16 @@ def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
 
 
 def queue_outbound(
-    ticket: Ticket, *, body_text: str, author: AbstractBaseUser | None, subject: str | None = None
+    ticket: Ticket,
+    *,
+    body_text: str,
+    author: AbstractBaseUser | None,
+    subject: str | None = None,
+    thread: tuple[str, list[str]] | None = None,
 ) -> Message:
-    """Save an outbound reply as queued and send it once the transaction commits."""
-    in_reply_to, references = thread_headers(ticket)
+    """Save an outbound reply as queued and send it once the transaction commits. `thread` is its
+    (In-Reply-To, References) when the caller knows them already; by default `thread_headers` reads them."""
+    in_reply_to, references = thread if thread is not None else thread_headers(ticket)
     message = Message.objects.create(
         ticket=ticket,
         direction=Message.Direction.OUT,
@@ -73,15 +79,29 @@ def reply_subject(ticket: Ticket) -> str:
     return subject if ticket.tag in subject else f"{ticket.tag} {subject}".strip()
 
 
-def queue_auto_acknowledgement(ticket: Ticket, requester: Requester) -> Message | None:
+def queue_auto_acknowledgement(
+    ticket: Ticket, requester: Requester, *, answering: Message | None = None, first_contact: bool = False
+) -> Message | None:
     """Tell the requester we have their mail, in their language, at most once per hour per requester.
-    The caller holds a lock on the requester row, so two workers cannot both send one."""
+    The caller holds a lock on the requester row, so two workers cannot both send one. `answering` is the
+    ticket's only public message, when the caller just created both: the reply threads under it without
+    reading the ticket's messages back. `first_contact` says the caller created the requester in this
+    transaction: they had no ticket before this one, so no acknowledgement either."""
     since = timezone.now() - timedelta(seconds=settings.ACOLHE_AUTO_ACK_INTERVAL_SECONDS)
-    if TicketEvent.objects.filter(kind=Kind.AUTO_ACK_SENT, ticket__requester=requester, created_at__gte=since).exists():
+    if (
+        not first_contact
+        and TicketEvent.objects.filter(
+            kind=Kind.AUTO_ACK_SENT, ticket__requester=requester, created_at__gte=since
+        ).exists()
+    ):
         return None
     with translation.override(UI_LANGUAGE.get(ticket.language, "pt-br")):
         body = render_to_string("tickets/email/auto_ack.txt", {"ticket": ticket, "requester": requester})
-    message = queue_outbound(ticket, body_text=body.strip(), author=None)
+    thread = None
+    if answering is not None:
+        # What `thread_headers` reads for a ticket whose one public message is `answering`.
+        thread = (answering.message_id, [answering.message_id]) if answering.message_id else ("", [])
+    message = queue_outbound(ticket, body_text=body.strip(), author=None, thread=thread)
     services.record_event(ticket, Kind.AUTO_ACK_SENT, message=message)
     return message
 
