@@ -39,6 +39,12 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _as_browser(url: str) -> dict[str, str]:
+    """The headers a browser sends for `url`: a list's deeper pages are only ever loaded by its "More
+    tickets" link, through htmx, which asks for the rows alone."""
+    return {"HX-Request": "true"} if "after=" in url else {}
+
+
 def _list_urls(client) -> list[str]:
     """Every list view, several sorts and filters, and deep pages through the keyset cursor."""
     urls = [
@@ -63,7 +69,7 @@ def _list_urls(client) -> list[str]:
             break
         url = "/work/queue/bench-0/?" + html.unescape(found.group(1))
         urls.append(url)
-        response = client.get(url, headers={"Cache-Control": "no-cache"})
+        response = client.get(url, headers={"Cache-Control": "no-cache", **_as_browser(url)})
     return urls
 
 
@@ -78,9 +84,9 @@ def _queries_per_page(client, pages: dict[str, list[str]]) -> dict[str, int]:
         for kind, urls in pages.items():
             counts = []
             for url in urls[:8]:
-                client.get(url)
+                client.get(url, headers=_as_browser(url))
                 with CaptureQueriesContext(connection) as captured:
-                    response = client.get(url)
+                    response = client.get(url, headers=_as_browser(url))
                 if response.status_code != 200:
                     raise AssertionError(f"{url}: {response.status_code}")
                 counts.append(len(captured))
@@ -93,7 +99,8 @@ def _load(base: str, cookie: str, urls: list[str], total: int, fresh: bool = Fal
     headers = {"Cookie": cookie, **({"Cache-Control": "no-cache"} if fresh else {})}
 
     def get(i: int) -> None:
-        request = urllib.request.Request(base + urls[i % len(urls)], headers=headers)
+        url = urls[i % len(urls)]
+        request = urllib.request.Request(base + url, headers={**headers, **_as_browser(url)})
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
             if response.status != 200:
@@ -123,7 +130,8 @@ def _mixed_load(base: str, cookie: str, pages: dict[str, list[str]], seconds: fl
                 headers={"Content-Type": "application/json", "Authorization": auth},
             )  # fmt: skip
         else:
-            req = urllib.request.Request(base + urls[i % len(urls)], headers={"Cookie": cookie})
+            url = urls[i % len(urls)]
+            req = urllib.request.Request(base + url, headers={"Cookie": cookie, **_as_browser(url)})
         with urllib.request.urlopen(req, timeout=60) as response:
             response.read()
             if response.status != 200:
@@ -352,7 +360,9 @@ def measure(quick: bool) -> dict:
     ratio = loads["queue_list"]["throughput_per_s"] / loads["baseline"]["throughput_per_s"]
     return {
         "tickets": {"value": described["tickets"], "unit": "tickets"},
-        "queue_list_p95_ms": latency("queue_list", "< 80", f"{len(pages['queue_list'])} list URLs, deep pages"),
+        "queue_list_p95_ms": latency(
+            "queue_list", "< 80", f"{len(pages['queue_list'])} list URLs, deep pages as the More link loads them"
+        ),
         "ticket_page_p95_ms": latency("ticket_page", "< 80", f"thread of {thread_length} messages"),
         "search_p95_ms": latency("search", "< 150", f"terms {SEARCH_TERMS}"),
         "dashboard_p95_ms": latency("dashboard", "< 150", "team lead of 100 associates, 30-day rollups"),
