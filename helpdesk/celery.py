@@ -4,6 +4,10 @@ from celery import Celery, signals
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+# Celery runs Django's system checks when a worker starts (a few hundred milliseconds, URL conf included)
+# unless this is set. They guard against mistakes in code and settings that `manage.py check` and the web
+# processes report already; a worker that restarts under load should be taking mail instead.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")

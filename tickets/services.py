@@ -41,6 +41,30 @@ def record_event(
     )
 
 
+def record_events(events: Iterable[TicketEvent]) -> None:
+    """Write unsaved events in one INSERT. Their ids follow the order given, as separate `record_event`
+    calls in that order would number them; the objects are not updated with their ids."""
+    statement, params = events_insert(events)
+    if statement:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+
+
+def events_insert(events: Iterable[TicketEvent]) -> tuple[str, list[Any]]:
+    """The INSERT of `record_events` and its parameters ("" when there is nothing to write), for a caller
+    that runs it inside a statement of its own."""
+    fields = [f for f in TicketEvent._meta.concrete_fields if not f.primary_key]
+    rows, params = [], []
+    for event in events:
+        rows.append(f"({', '.join(['%s'] * len(fields))})")
+        params += [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
+    if not rows:
+        return "", []
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # The sequence is drawn row by row in VALUES order, so the ids keep the order of the list.
+    return f"INSERT INTO {TicketEvent._meta.db_table} ({columns}) VALUES {', '.join(rows)}", params
+
+
 def _event_value(field: str, value: Any) -> Any:
     # Foreign keys are logged by id (and a label for the timeline); the rest as JSON values.
     if field == "assignee":
@@ -160,10 +184,13 @@ def open_ticket(
     follow_up_of: Ticket | None = None,
     priority: int = Ticket.Priority.NORMAL,
     sla_policy_for: Callable[[int, int], SlaPolicy | None] | None = None,
+    pending_events: list[TicketEvent] | None = None,
 ) -> Ticket:
     """Create a ticket and its `created` event, and start its SLA clocks. `sla_policy_for(queue_id,
     priority)`, when given, says which SLA policy applies, so a caller opening many tickets in one
-    transaction can look each policy up once."""
+    transaction can look each policy up once. With `pending_events` the events are appended there unsaved
+    instead of written (the `created` one, then a follow-up's): the caller writes them, in that order and
+    before any other event, with `record_events`, together with its own."""
     ticket = Ticket.objects.create(
         requester=requester,
         queue=queue,
@@ -172,14 +199,29 @@ def open_ticket(
         follow_up_of=follow_up_of,
         priority=priority,
     )
-    record_event(
-        ticket,
-        Kind.CREATED,
-        actor=actor,
-        new={"queue": queue.slug, "language": language, "follow_up_of": follow_up_of and follow_up_of.number},
-    )
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            kind=Kind.CREATED,
+            actor=actor,
+            new_value={
+                "queue": queue.slug,
+                "language": language,
+                "follow_up_of": follow_up_of and follow_up_of.number,
+            },
+        )
+    ]
     if follow_up_of is not None:
-        record_event(follow_up_of, Kind.FOLLOW_UP_OPENED, actor=actor, new={"ticket": ticket.number})
+        events.append(
+            TicketEvent(
+                ticket=follow_up_of, kind=Kind.FOLLOW_UP_OPENED, actor=actor, new_value={"ticket": ticket.number}
+            )
+        )
+    if pending_events is not None:
+        pending_events += events
+    else:
+        for event in events:
+            event.save()
     if sla_policy_for is not None and sla_policy_for(queue.pk, priority) is None:
         # Without a policy no clock starts: the new row already has no policy and no clock times, and it
         # has no next check to remove, so starting clocks would only write what is there. Remember the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from tickets import services, sla
 from tickets.email import guards
+from tickets.email.outbound import auto_acknowledgement_since, last_auto_acknowledgement
 from tickets.email.parsing import (
     ParsedEmail,
     message_ids,
@@ -44,7 +45,8 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.wellbeing.services import scan_message
+from tickets.wellbeing.detection import Verdict
+from tickets.wellbeing.services import classify_message, store_verdict
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
@@ -84,12 +86,60 @@ class _Batch:
     policies: dict[tuple[int, int], SlaPolicy | None] = field(default_factory=dict)
     # Rows applied out of turn (a parent ahead of its reply): their in-memory copy is stale.
     touched: set[int] = field(default_factory=set)
+    # Per requester id, when their latest auto-acknowledgement within the interval was recorded (None: none
+    # was). The batch holds each requester's row lock until commit, so only the batch itself adds one.
+    last_acks: dict[int, datetime | None] = field(default_factory=dict)
+    # Rows the batch applied to a final status, reported once it commits.
+    finished: dict[int, str] = field(default_factory=dict)
 
     def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
         key = (queue_id, priority)
         if key not in self.policies:
             self.policies[key] = sla.policy_for(queue_id, priority)
         return self.policies[key]
+
+    def acknowledged_recently(self, requester: Requester, *, first_contact: bool) -> bool:
+        """Whether the requester had an auto-acknowledgement within the interval: read at most once a batch,
+        and not at all while one this process committed earlier is still within it."""
+        since = auto_acknowledgement_since()
+        if requester.pk not in self.last_acks:
+            known = _ACKNOWLEDGED_HERE.get((connection.settings_dict["NAME"], requester.pk))
+            if known is not None and known >= since:
+                # Events are never edited, so a committed acknowledgement stays until the interval ends.
+                self.last_acks[requester.pk] = known
+            elif first_contact:
+                # A requester created in this transaction has no ticket, so no acknowledgement, to look for.
+                self.last_acks[requester.pk] = None
+            else:
+                self.last_acks[requester.pk] = last_auto_acknowledgement(requester, since=since)
+        last = self.last_acks[requester.pk]
+        return last is not None and last >= since
+
+    def committed(self) -> None:
+        """Report what this batch's transaction wrote, now that it is committed."""
+        database = connection.settings_dict["NAME"]
+        for pk, status in self.finished.items():
+            _APPLIED_HERE[(database, pk)] = status
+        _trim(_APPLIED_HERE)
+        for pk, last in self.last_acks.items():
+            if last is not None:
+                _ACKNOWLEDGED_HERE[(database, pk)] = last
+        _trim(_ACKNOWLEDGED_HERE)
+
+
+# Mail this process applied in a committed batch, by (database, row id), with its final status: the task
+# queued for each such mail then returns without reading the row. Entries are used once; the oldest go
+# first when another worker's tasks took the mail this one applied.
+_APPLIED_HERE: dict[tuple[str, int], str] = {}
+# When each requester's latest auto-acknowledgement committed by this process was recorded, by (database,
+# requester id), so mail from a requester acknowledged within the interval needs no look-up.
+_ACKNOWLEDGED_HERE: dict[tuple[str, int], datetime] = {}
+_REMEMBERED_MAX = 20_000
+
+
+def _trim(remembered: dict) -> None:
+    while len(remembered) > _REMEMBERED_MAX:
+        del remembered[next(iter(remembered))]
 
 
 def store_inbound(
@@ -166,7 +216,9 @@ def process_inbound_batch(inbound_id: int, *, limit: int = BATCH_SIZE, drain_sec
     transactions while `drain_seconds` last); returns the given mail's status. A mail that fails is marked
     failed with its reason and the others are kept. When the given mail fails, that is re-raised after the
     batch commits (its task retries it); another mail that fails is retried by its own task, still queued."""
-    status = InboundEmail.objects.filter(pk=inbound_id).values_list("status", flat=True).first()
+    status = _APPLIED_HERE.pop((connection.settings_dict["NAME"], inbound_id), None)
+    if status is None:
+        status = InboundEmail.objects.filter(pk=inbound_id).values_list("status", flat=True).first()
     if status in DONE_STATUSES:
         return status  # applied already, in another task's batch: nothing to lock
     started = time.monotonic()
@@ -207,7 +259,10 @@ def _locked_batch(own_id: int | None, limit: int, *, isolate: bool) -> _BatchRes
             limit - 1 if own else limit, exclude=own_id, budget=BATCH_BYTES - (len(own.raw) if own else 0)
         )
         rows = sorted([own, *others] if own else others, key=lambda row: (row.received_at, row.pk))
-        own_error = _apply_batch(rows, own_id, isolate=isolate)
+        batch = _Batch()
+        own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
+        # Known final only once committed: a rolled-back batch reports nothing.
+        transaction.on_commit(batch.committed)
         return own, own_error, len(rows) >= limit
 
 
@@ -235,11 +290,10 @@ def _claim_waiting(limit: int, *, exclude: int | None, budget: int) -> list[Inbo
     return list(claimed)
 
 
-def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool) -> Exception | None:
+def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool, batch: _Batch) -> Exception | None:
     """Apply each locked row; returns the error of row `own_pk`, if it failed. Without `isolate` the first
     error raises `_MailFailed` (the caller rolls back); with it each row runs in a savepoint and a failed
-    row is marked failed."""
-    batch = _Batch()
+    row is marked failed. Rows that reach a final status are listed in `batch.finished`."""
     own_error = None
     for inbound in rows:
         if inbound.pk in batch.touched:
@@ -249,17 +303,28 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool)
                 _process_locked(inbound, depth=0, batch=batch)
             except Exception as exc:
                 raise _MailFailed from exc
+            _note_finished(inbound, batch)
             continue
+        # An acknowledgement sent for a mail that then fails is rolled back with it.
+        acks_before = dict(batch.last_acks)
         try:
             with transaction.atomic():
                 _process_locked(inbound, depth=0, batch=batch)
+            _note_finished(inbound, batch)
         except Exception as exc:
+            batch.last_acks = acks_before
             _mark_failed(inbound.pk, exc)
             if inbound.pk == own_pk:
                 own_error = exc
             else:
                 logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
     return own_error
+
+
+def _note_finished(inbound: InboundEmail, batch: _Batch) -> None:
+    # A row another row applied out of turn was refreshed before its own turn, so its status is current.
+    if inbound.status in DONE_STATUSES:
+        batch.finished[inbound.pk] = inbound.status
 
 
 def _mark_failed(inbound_id: int, exc: Exception) -> None:
@@ -278,20 +343,23 @@ def _finish(
     inbound.save(update_fields=["status", "reason", "ticket", "processed_at", "attempts"])
 
 
-def _finish_applied(inbound: InboundEmail, ticket: Ticket) -> None:
+def _finish_applied(inbound: InboundEmail, ticket: Ticket, events: list[TicketEvent]) -> None:
     """`_finish` for a mail applied to `ticket`, saving the ticket's `last_message_at` and `updated_at` (set
-    by `_apply`) in the same statement."""
+    by `_apply`) and writing the `events` it left to write, in the same statement."""
     inbound.status = InboundEmail.Status.PROCESSED
     inbound.reason = ""
     inbound.ticket_id = ticket.pk
     inbound.processed_at = timezone.now()
+    logged, logged_params = services.events_insert(events)
     with connection.cursor() as cursor:
         # A data-modifying WITH runs to completion whether or not the main statement reads it.
         cursor.execute(
-            f"WITH touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s "
+            (f"WITH logged AS ({logged}), " if logged else "WITH ")
+            + f"touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s "
             f"WHERE id = %s) UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
             "processed_at = %s, attempts = %s WHERE id = %s",
             [
+                *logged_params,
                 ticket.last_message_at,
                 ticket.updated_at,
                 ticket.pk,
@@ -332,8 +400,8 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
-    ticket, _message = _apply(inbound, parsed, batch, hints)
-    _finish_applied(inbound, ticket)
+    ticket, _message, events = _apply(inbound, parsed, batch, hints)
+    _finish_applied(inbound, ticket, events)
 
 
 def _spam_header(parsed: ParsedEmail) -> bool:
@@ -487,7 +555,11 @@ def _upsert_requester_locked(email: str, name: str, language: str) -> tuple[Requ
     return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row), created
 
 
-def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints) -> tuple[Ticket, Message]:
+def _apply(
+    inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints
+) -> tuple[Ticket, Message, list[TicketEvent]]:
+    """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
+    write with the mail's status, before any other write)."""
     visible_text = parsed.text or ""
     language = detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
     requester, first_contact = _upsert_requester_locked(parsed.from_address, parsed.from_name, language or "")
@@ -495,13 +567,15 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _Th
 
     ticket = _find_thread(parsed, requester, hints)
     new_ticket = False
+    # A new ticket's events wait for the mail's own: written in one statement, in the order they happened.
+    pending_events: list[TicketEvent] = []
     if ticket is not None:
         ticket = _follow_merges(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            ticket = _open(parsed, inbound, requester, language, batch, follow_up_of=ticket)
+            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=ticket)
             new_ticket = True
     else:
-        ticket = _open(parsed, inbound, requester, language, batch)
+        ticket = _open(parsed, inbound, requester, language, batch, pending_events)
         new_ticket = True
 
     # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
@@ -511,7 +585,7 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _Th
         if html_ready and (parsed.html_unsafe or parsed.quoted_html_unsafe)
         else {}
     )
-    message = Message.objects.create(
+    message = Message(
         ticket=ticket,
         direction=Message.Direction.IN,
         from_address=parsed.from_address[:254],
@@ -528,8 +602,10 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _Th
         language=language,
         **html_fields,
     )
+    _insert(message)
     _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
+    message._events_before_flagging = pending_events
     scan_message(message, parsed.attachments)
     now = timezone.now()
     ticket.last_message_at = now
@@ -543,16 +619,40 @@ def _apply(inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _Th
     # then reads these two columns back from the row.
     ticket.updated_at = timezone.now()
     sla.on_requester_message(ticket)
-    services.record_event(ticket, Kind.MESSAGE_RECEIVED, message=message, new={"from": parsed.from_address})
-    if new_ticket and ticket.queue.auto_acknowledge and not guards.suppresses_auto_responses(parsed.headers):
+    pending_events.append(
+        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value={"from": parsed.from_address})
+    )
+    if (
+        new_ticket
+        and ticket.queue.auto_acknowledge
+        and not guards.suppresses_auto_responses(parsed.headers)
+        and not batch.acknowledged_recently(requester, first_contact=first_contact)
+    ):
         from tickets.email.outbound import queue_auto_acknowledgement
 
+        # Its event comes after the mail's: those are written first.
+        services.record_events(pending_events)
+        pending_events = []
         # The ticket is new: this mail is its only message, so the acknowledgement answers it.
-        queue_auto_acknowledgement(ticket, requester, answering=message, first_contact=first_contact)
-    return ticket, message
+        sent_at = timezone.now()
+        queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True)
+        batch.last_acks[requester.pk] = sent_at
+    return ticket, message, pending_events
 
 
-def _open(parsed, inbound, requester, language, batch: _Batch, follow_up_of=None) -> Ticket:
+def scan_message(message: Message, attachments=()) -> Verdict:
+    """The wellbeing scan of a new message. Flagging writes events of its own, so the events still waiting
+    to be written (`_events_before_flagging`, from opening the message's ticket) are written first."""
+    verdict = classify_message(message, attachments)
+    if verdict:
+        waiting = getattr(message, "_events_before_flagging", None) or []
+        services.record_events(waiting)
+        waiting.clear()
+        store_verdict(message, verdict)
+    return verdict
+
+
+def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None) -> Ticket:
     addresses = [inbound.envelope_recipient.lower(), *parsed.delivered_to, *parsed.to, *parsed.cc]
     queue = _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
@@ -563,7 +663,25 @@ def _open(parsed, inbound, requester, language, batch: _Batch, follow_up_of=None
         language=language,
         follow_up_of=follow_up_of,
         sla_policy_for=batch.sla_policy_for,
+        pending_events=pending_events,
     )
+
+
+def _insert(row: Message) -> None:
+    """`row.save()` for a new row, as one plain INSERT: the model has no custom save, signal receivers or
+    database defaults, and on this path the ORM's own work costs more than the statement."""
+    # Generated columns are computed by the database; as after `save()`, reading one loads it.
+    fields = [f for f in type(row)._meta.concrete_fields if not f.primary_key and not f.generated]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {type(row)._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            "RETURNING id",
+            [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields],
+        )
+        row.pk = cursor.fetchone()[0]
+    row._state.adding = False
+    row._state.db = connection.alias
 
 
 def _store_attachments(message: Message, parsed: ParsedEmail, *, html_ready: bool = False) -> None:

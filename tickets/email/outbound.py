@@ -4,7 +4,7 @@ Anymail with the threading headers a real mail client needs."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -80,21 +80,23 @@ def reply_subject(ticket: Ticket) -> str:
 
 
 def queue_auto_acknowledgement(
-    ticket: Ticket, requester: Requester, *, answering: Message | None = None, first_contact: bool = False
+    ticket: Ticket,
+    requester: Requester,
+    *,
+    answering: Message | None = None,
+    first_contact: bool = False,
+    limit_checked: bool = False,
 ) -> Message | None:
     """Tell the requester we have their mail, in their language, at most once per hour per requester.
     The caller holds a lock on the requester row, so two workers cannot both send one. `answering` is the
     ticket's only public message, when the caller just created both: the reply threads under it without
     reading the ticket's messages back. `first_contact` says the caller created the requester in this
-    transaction: they had no ticket before this one, so no acknowledgement either."""
-    since = timezone.now() - timedelta(seconds=settings.ACOLHE_AUTO_ACK_INTERVAL_SECONDS)
-    if (
-        not first_contact
-        and TicketEvent.objects.filter(
-            kind=Kind.AUTO_ACK_SENT, ticket__requester=requester, created_at__gte=since
-        ).exists()
-    ):
-        return None
+    transaction: they had no ticket before this one, so no acknowledgement either. `limit_checked` says the
+    caller found no acknowledgement within the interval itself (see `last_auto_acknowledgement`)."""
+    if not first_contact and not limit_checked:
+        last = last_auto_acknowledgement(requester, since=auto_acknowledgement_since())
+        if last is not None:
+            return None
     with translation.override(UI_LANGUAGE.get(ticket.language, "pt-br")):
         body = render_to_string("tickets/email/auto_ack.txt", {"ticket": ticket, "requester": requester})
     thread = None
@@ -104,6 +106,21 @@ def queue_auto_acknowledgement(
     message = queue_outbound(ticket, body_text=body.strip(), author=None, thread=thread)
     services.record_event(ticket, Kind.AUTO_ACK_SENT, message=message)
     return message
+
+
+def auto_acknowledgement_since() -> datetime:
+    """The start of the interval in which a requester gets at most one acknowledgement."""
+    return timezone.now() - timedelta(seconds=settings.ACOLHE_AUTO_ACK_INTERVAL_SECONDS)
+
+
+def last_auto_acknowledgement(requester: Requester, *, since: datetime) -> datetime | None:
+    """When the requester's latest acknowledgement since `since` was recorded, or None."""
+    return (
+        TicketEvent.objects.filter(kind=Kind.AUTO_ACK_SENT, ticket__requester=requester, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def build_email(message: Message) -> EmailMultiAlternatives:

@@ -40,6 +40,15 @@ TEXT_ATTACHMENT_BYTES = 20_000
 def scan_message(message: Message, attachments: Iterable = ()) -> Verdict:
     """Classify an inbound message (subject, visible body, attachment names and text attachments); a
     flagged result is stored on the message and rolled up on its ticket. Writes nothing when clean."""
+    verdict = classify_message(message, attachments)
+    if verdict:
+        store_verdict(message, verdict)
+    return verdict
+
+
+def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
+    """`scan_message`'s verdict without writing it, for a caller that has writes of its own to make first
+    when the message is flagged; `store_verdict` then writes it."""
     parts = [message.subject, message.body_text]
     for attachment in attachments:
         parts.append(getattr(attachment, "filename", "") or "")
@@ -47,13 +56,14 @@ def scan_message(message: Message, attachments: Iterable = ()) -> Verdict:
         content = getattr(attachment, "content", b"")
         if content_type.startswith("text/plain") and content:
             parts.append(content[:TEXT_ATTACHMENT_BYTES].decode("utf-8", errors="replace"))
-    verdict = get_classifier().classify("\n".join(p for p in parts if p))
-    if not verdict:
-        return verdict
+    return get_classifier().classify("\n".join(p for p in parts if p))
+
+
+def store_verdict(message: Message, verdict: Verdict) -> None:
+    """Keep a flagged verdict on the message and roll it up on its ticket."""
     message.sensitivity = verdict.as_json()
     message.save(update_fields=["sensitivity"])
     flag_ticket(message.ticket, verdict.categories)
-    return verdict
 
 
 @transaction.atomic
