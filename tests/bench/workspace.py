@@ -263,8 +263,7 @@ def measure(quick: bool) -> dict:
     # runs write, as autovacuum would have done by now, so earlier runs' dead rows do not skew this one.
     from django.db import connection
 
-    from tickets.models import ExposureEntry, SlaAlert, TicketEvent
-    from tickets.models.core import SlaCheck
+    from tickets.models import ExposureEntry, SlaAlert, SlaCheck, TicketEvent
 
     vacuumed = ", ".join(model._meta.db_table for model in (Ticket, TicketEvent, SlaAlert, SlaCheck, ExposureEntry))
     with connection.cursor() as cursor:  # autocommit: VACUUM cannot run inside a transaction
