@@ -143,3 +143,11 @@ def test_the_api_lists_rollups_reviews_and_csat_within_access(client, worked, an
         content_type="application/json",
     )
     assert forbidden.status_code in (400, 403)
+
+
+def test_the_qa_page_asks_to_open_a_ticket_with_a_verb_in_portuguese(client, lead):
+    client.force_login(lead)
+    html = client.get(reverse("metrics:qa"), HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    form = html[html.index('data-testid="review-any"') :]
+    form = form[: form.index("</form>")]
+    assert ">Abrir</button>" in form  # the verb, not the status "Aberto"
