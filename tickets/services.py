@@ -199,6 +199,8 @@ def open_ticket(
         follow_up_of=follow_up_of,
         priority=priority,
     )
+    # A ticket just opened has no SLA check row: known, so nothing has to look for one.
+    Ticket.sla_check.related.set_cached_value(ticket, None)
     events = [
         TicketEvent(
             ticket=ticket,
@@ -222,13 +224,10 @@ def open_ticket(
     else:
         for event in events:
             event.save()
-    if sla_policy_for is not None and sla_policy_for(queue.pk, priority) is None:
-        # Without a policy no clock starts: the new row already has no policy and no clock times, and it
-        # has no next check to remove, so starting clocks would only write what is there. Remember the
-        # missing check as starting them would, so reading it costs no query either.
-        Ticket.sla_check.related.set_cached_value(ticket, None)
-    else:
+    if sla_policy_for is None:
         sla.start_clocks(ticket)
+    else:
+        sla.start_clocks(ticket, policy=sla_policy_for(queue.pk, priority))
     return ticket
 
 

@@ -160,8 +160,14 @@ def _save(ticket: Ticket, fields: list[str]) -> None:
 
 
 def _store_next_check(ticket: Ticket, at: datetime | None) -> None:
-    """Keep the ticket's next check at `at`; None removes it (the sweep has nothing to look at)."""
+    """Keep the ticket's next check at `at`; None removes it (the sweep has nothing to look at). A check
+    known to be absent (a ticket just opened has none) is not deleted again."""
     check = None
+    known_absent = (
+        Ticket.sla_check.related.is_cached(ticket) and Ticket.sla_check.related.get_cached_value(ticket) is None
+    )
+    if at is None and known_absent:
+        return
     if at is None:
         SlaCheck.objects.filter(ticket_id=ticket.pk).delete()
     else:
@@ -173,12 +179,18 @@ def _store_next_check(ticket: Ticket, at: datetime | None) -> None:
     Ticket.sla_check.related.set_cached_value(ticket, check)
 
 
-def start_clocks(ticket: Ticket, now: datetime | None = None) -> None:
-    """Start first-response and resolution clocks on a new ticket from the policy that applies now."""
+_LOOK_UP = object()
+
+
+def start_clocks(ticket: Ticket, now: datetime | None = None, *, policy=_LOOK_UP) -> None:
+    """Start first-response and resolution clocks on a new ticket from the policy that applies now (or
+    `policy`, when the caller looked it up already). Nothing is written that is already so: a ticket
+    without a policy, just opened, costs no query."""
     now = now or timezone.now()
-    policy = policy_for(ticket.queue_id, ticket.priority)
+    if policy is _LOOK_UP:
+        policy = policy_for(ticket.queue_id, ticket.priority)
+    fields = [] if ticket.sla_policy_id == (policy.pk if policy else None) else ["sla_policy"]
     ticket.sla_policy = policy
-    fields = ["sla_policy"]
     if policy is not None:
         calendar = calendar_for(policy)
         if policy.first_response_minutes and ticket.first_responded_at is None:
