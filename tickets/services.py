@@ -153,25 +153,27 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
     return sorted({t.strip().lower().replace(" ", "-") for t in tags if t and t.strip()})
 
 
-def upsert_requester(email: str, name: str = "", language: str = "") -> Requester:
-    """Find the requester by address (any case) or create one; fill in a missing name or language."""
+def upsert_requester(email: str, name: str = "", language: str = "") -> tuple[Requester, bool]:
+    """Find the requester by address (any case) or create one; fill in a missing name and take the
+    language given. Returns (requester, created). One statement, on the case-insensitive unique index; it
+    locks the requester's row until commit, so mail from one requester is applied in turn (routing and the
+    auto-acknowledgement limit depend on it)."""
     email = email.strip()
-    requester = Requester.objects.filter(email__iexact=email).first()
-    if requester is None:
-        requester, _ = Requester.objects.get_or_create(
-            email=email.lower(), defaults={"name": name[:200], "language": language}
+    table = Requester._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "
+            # An existing address gains a missing name and the language given, and keeps its spelling.
+            f"ON CONFLICT ((lower(email::text))) DO UPDATE SET "
+            f"name = CASE WHEN {table}.name = '' THEN EXCLUDED.name ELSE {table}.name END, "
+            f"language = CASE WHEN EXCLUDED.language <> '' THEN EXCLUDED.language ELSE {table}.language END "
+            # A row this statement inserted has no deleting or locking transaction yet (xmax 0); one it
+            # updated carries this transaction's id there.
+            "RETURNING id, email, name, language, created_at, xmax = 0",
+            [email.lower(), name[:200], language, timezone.now()],
         )
-        return requester
-    update = []
-    if name and not requester.name:
-        requester.name = name[:200]
-        update.append("name")
-    if language and requester.language != language:
-        requester.language = language
-        update.append("language")
-    if update:
-        requester.save(update_fields=update)
-    return requester
+        *row, created = cursor.fetchone()
+    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row), created
 
 
 def open_ticket(

@@ -23,8 +23,9 @@ def test_requester_address_is_unique_whatever_its_case():
 
 def test_upsert_requester_matches_any_case_and_fills_missing_name():
     existing = Requester.objects.create(email="joao@example.com")
-    found = services.upsert_requester("JOAO@example.com", "João Silva", "pt")
+    found, created = services.upsert_requester("JOAO@example.com", "João Silva", "pt")
     assert found.pk == existing.pk
+    assert not created
     found.refresh_from_db()
     assert (found.name, found.language) == ("João Silva", "pt")
 

@@ -532,29 +532,6 @@ def choose_queue(addresses: list[str], language: str | None) -> Queue:
     return default
 
 
-def _upsert_requester_locked(email: str, name: str, language: str) -> tuple[Requester, bool]:
-    """`services.upsert_requester` in one statement that also locks the requester's row until commit, and
-    whether it created the row. Serialising mail from one requester matters: routing and the
-    auto-acknowledgement limit depend on it."""
-    email = email.strip()
-    table = Requester._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "
-            # Matches the case-insensitive unique index: an existing address gains a missing name and the
-            # language just detected, and keeps its spelling.
-            f"ON CONFLICT ((lower(email::text))) DO UPDATE SET "
-            f"name = CASE WHEN {table}.name = '' THEN EXCLUDED.name ELSE {table}.name END, "
-            f"language = CASE WHEN EXCLUDED.language <> '' THEN EXCLUDED.language ELSE {table}.language END "
-            # A row this statement inserted has no deleting or locking transaction yet (xmax 0); one it
-            # updated carries this transaction's id there.
-            "RETURNING id, email, name, language, created_at, xmax = 0",
-            [email.lower(), name[:200], language, timezone.now()],
-        )
-        *row, created = cursor.fetchone()
-    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row), created
-
-
 def _apply(
     inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints
 ) -> tuple[Ticket, Message, list[TicketEvent]]:
@@ -562,7 +539,7 @@ def _apply(
     write with the mail's status, before any other write)."""
     visible_text = parsed.text or ""
     language = detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
-    requester, first_contact = _upsert_requester_locked(parsed.from_address, parsed.from_name, language or "")
+    requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
     language = language or requester.language or Language.PT
 
     ticket = _find_thread(parsed, requester, hints)
