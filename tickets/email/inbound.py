@@ -176,26 +176,15 @@ def store_inbound(
         received_at=timezone.now(),
     )
     # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
-    fields = [f for f in InboundEmail._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {InboundEmail._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            [f.get_db_prep_save(f.pre_save(inbound, add=True), connection) for f in fields],
-        )
-        row = cursor.fetchone()
-    created = row is not None
+    created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
     if not created:
         return InboundEmail.objects.get(dedupe_key=dedupe_key), False
-    inbound.pk = row[0]
-    inbound._state.adding = False
-    if created and enqueue:
+    if enqueue:
         from tickets.tasks import process_inbound_email
 
         # Robust: with the broker down the mail is still stored and acknowledged; the inbound sweep queues it.
         transaction.on_commit(lambda: process_inbound_email.delay(inbound.pk), robust=True)
-    return inbound, created
+    return inbound, True
 
 
 def process_inbound(inbound_id: int, *, not_spam: bool = False) -> InboundEmail:
@@ -644,21 +633,27 @@ def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, f
     )
 
 
-def _insert(row: Message) -> None:
-    """`row.save()` for a new row, as one plain INSERT: the model has no custom save, signal receivers or
-    database defaults, and on this path the ORM's own work costs more than the statement."""
+def _insert(row, *, on_conflict: str = "") -> bool:
+    """`row.save()` for a new row, as one plain INSERT (optionally `ON CONFLICT <on_conflict>`); False
+    when the conflict clause inserted nothing. For models with no custom save, signal receivers or
+    database defaults, on paths where the ORM's own work costs more than the statement."""
     # Generated columns are computed by the database; as after `save()`, reading one loads it.
     fields = [f for f in type(row)._meta.concrete_fields if not f.primary_key and not f.generated]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    conflict = f"ON CONFLICT {on_conflict} " if on_conflict else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {type(row)._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-            "RETURNING id",
+            f"{conflict}RETURNING id",
             [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields],
         )
-        row.pk = cursor.fetchone()[0]
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk = inserted[0]
     row._state.adding = False
     row._state.db = connection.alias
+    return True
 
 
 def _store_attachments(message: Message, parsed: ParsedEmail, *, html_ready: bool = False) -> None:
