@@ -41,20 +41,28 @@ def bump(user_id: int) -> None:
     cache.set(_generation_key(user_id), time.time_ns(), timeout=max(seconds(), 1) * 6)
 
 
+def _kept(user_id: int, key: str, make: Callable[[], object], keep: Callable[[object], object | None]):
+    """The value kept at `key` for the user's current generation, else `make()`, kept as `keep(value)`
+    (None: not kept) for `seconds()`. Returns (value, whether it came from the cache)."""
+    generation_key = _generation_key(user_id)
+    found = cache.get_many([generation_key, key])
+    generation = found.get(generation_key, 0)
+    kept = found.get(key)
+    if kept is not None and kept[0] == generation:
+        return kept[1], True
+    value = make()
+    stored = keep(value)
+    if stored is not None:
+        cache.set(key, (generation, stored), timeout=seconds())
+    return value, False
+
+
 def per_user(user, name: str, compute):
     """A small value every page shows (the counts in the navigation, the must-read banner), kept by the
     same rules as a cached page: per user, for a few seconds, never past the user's own next write."""
-    ttl = seconds()
-    if ttl <= 0 or not user.is_authenticated:
+    if seconds() <= 0 or not user.is_authenticated:
         return compute()
-    generation_key, value_key = _generation_key(user.pk), f"pagecache:value:{user.pk}:{name}"
-    found = cache.get_many([generation_key, value_key])
-    generation = found.get(generation_key, 0)
-    kept = found.get(value_key)
-    if kept is not None and kept[0] == generation:
-        return kept[1]
-    value = compute()
-    cache.set(value_key, (generation, value), timeout=ttl)
+    value, _hit = _kept(user.pk, f"pagecache:value:{user.pk}:{name}", compute, lambda value: value)
     return value
 
 
@@ -88,24 +96,23 @@ def _cacheable(request) -> bool:
 def cached_response(request, render: Callable[[], HttpResponse], version: str = "") -> HttpResponse:
     """`render()`'s 200 answer, kept by the rules above. `version` names the state of what the page shows
     (say, a ticket's last change): a page kept for another version is not served."""
-    ttl = seconds()
-    if ttl <= 0 or not _cacheable(request):
+    if seconds() <= 0 or not _cacheable(request):
         return render()
-    generation_key, page_key = _generation_key(request.user.pk), _page_key(request, version)
-    found = cache.get_many([generation_key, page_key])
-    generation = found.get(generation_key, 0)
-    kept = found.get(page_key)
-    if kept is not None and kept[0] == generation:
-        _generation, content_type, content = kept
-        response = HttpResponse(content, content_type=content_type)
-        response["X-Page-Cache"] = "hit"
-        return response
-    response = render()
-    if response.status_code == 200 and not response.streaming and not response.cookies:
+
+    def keep(response):
+        if response.status_code != 200 or response.streaming or response.cookies:
+            return None
         if hasattr(response, "render") and callable(response.render):
             response.render()
-        cache.set(page_key, (generation, response["Content-Type"], response.content), timeout=ttl)
         response["X-Page-Cache"] = "miss"
+        return response["Content-Type"], response.content
+
+    kept, hit = _kept(request.user.pk, _page_key(request, version), render, keep)
+    if not hit:
+        return kept
+    content_type, content = kept
+    response = HttpResponse(content, content_type=content_type)
+    response["X-Page-Cache"] = "hit"
     return response
 
 
