@@ -32,12 +32,12 @@ def next_eligible(user: AbstractBaseUser, exposure: wellbeing.Exposure | None = 
     earliest SLA due time, then priority, then age."""
     if not user.is_authenticated or not user.is_active:
         return Ticket.objects.none()
-    profile = Profile.objects.filter(user=user).first()
     exposure = exposure or wellbeing.exposure(user)
+    languages, held = _profile_facts(user.pk)
     return _eligible(
         user.pk,
-        tuple(profile.languages) if profile is not None else (),
-        _held_skills(profile.skills if profile is not None else ()),
+        languages,
+        held,
         wellbeing.is_specialist(user),
         exposure.over_budget,
         bool(exposure.streak),
