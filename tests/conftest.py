@@ -18,7 +18,9 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook-user:hook-password"}
-    settings.CACHES["default"]["KEY_PREFIX"] = "acolhe-test"
+    # Assigned, not changed in place: the change signal makes every thread (a real worker's too) open the
+    # cache anew with the test prefix, instead of keeping one opened with the development prefix.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": "acolhe-test"}}
     # Every test client comes from 127.0.0.1: the public pages' rate limit would count the whole suite.
     settings.ACOLHE_CSAT_RATE_PER_MINUTE = 1_000_000
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
