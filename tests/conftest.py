@@ -45,6 +45,17 @@ def _no_pages_from_an_earlier_run():
         client.delete(key)
 
 
+@pytest.fixture(autouse=True)
+def _no_inbound_wake_flag(_test_settings):
+    """A wake-up flag left up (by a test that replaced the task's `delay`) would keep every later test's
+    stored mail from queueing its drain task."""
+    from tickets.email.inbound import _wake_key
+
+    cache.delete(_wake_key())
+    yield
+    cache.delete(_wake_key())
+
+
 @pytest.fixture
 def clear_cache():
     """Forget the cache keys this project wrote. Not `cache.clear()`: that FLUSHDB would also empty the

@@ -2,16 +2,20 @@
 
 from celery import shared_task
 
-from tickets.email import outbound
-from tickets.email.inbound import process_inbound_batch
+from tickets.email import inbound, outbound
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
+def process_waiting_inbound() -> int:
+    """Queued by `inbound.wake_inbound_worker` (at most one waits in the queue): apply the waiting mail."""
+    return inbound.process_waiting_inbound()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
 def process_inbound_email(self, inbound_id: int) -> str:
-    """Apply one stored mail; other waiting mail rides along in the same transaction, so under a backlog
-    most of these tasks find their mail applied already and return at the cost of one read."""
+    """Apply one stored mail (a retry of one that failed); other waiting mail rides along with it."""
     try:
-        return process_inbound_batch(inbound_id)
+        return inbound.process_inbound_batch(inbound_id)
     except Exception as exc:
         # The row is already marked failed with the error; retrying may succeed (a lock, a restart).
         raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
@@ -57,7 +61,8 @@ def enforce_retention() -> int:
 
 @shared_task(acks_late=True)
 def requeue_stale_inbound() -> int:
-    """Run by beat: queue stored mail whose processing task never reached the broker (it was down)."""
+    """Run by beat: when stored mail has waited over two minutes (its wake-up never reached the broker, it
+    was down), queue a drain task for it. Returns how many mails were waiting that long."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -65,11 +70,7 @@ def requeue_stale_inbound() -> int:
     from tickets.models import InboundEmail
 
     cutoff = timezone.now() - timedelta(minutes=2)
-    stale = list(
-        InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    for inbound_id in stale:
-        process_inbound_email.delay(inbound_id)
-    return len(stale)
+    stale = InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED, received_at__lt=cutoff).count()
+    if stale:
+        process_waiting_inbound.delay()
+    return stale

@@ -63,6 +63,10 @@ def run(quick: bool) -> dict:
     _reset(env)
     broker = redis.Redis.from_url(env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     broker.delete(QUEUE)
+    # A wake-up flag left by an earlier run (it lives a minute) would keep this run's mail from queueing its
+    # drain task.
+    for key in broker.scan_iter(match="*inbound:wake:acolhe_bench"):
+        broker.delete(key)
     total = 600 if quick else 3000
     run_id = str(int(time.time()))
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()

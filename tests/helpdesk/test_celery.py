@@ -41,3 +41,25 @@ def test_inbound_mail_is_processed_by_a_real_worker(real_worker):
     ticket = Ticket.objects.get(pk=inbound.ticket_id)
     assert ticket.subject == "Não consigo entrar"
     assert ticket.language == "pt"
+
+
+def test_a_stream_of_mail_is_all_processed_by_the_drain_tasks_a_real_worker_runs(real_worker):
+    from django.core.cache import cache
+
+    from tickets.email.inbound import _wake_key
+
+    rows = []
+    for n in range(30):
+        raw = RAW.replace(b"worker-test-1@", f"worker-stream-{n}@".encode()).replace(b"renata@", f"renata{n}@".encode())
+        with transaction.atomic():  # one webhook request each
+            rows.append(store_inbound(raw, esp="test")[0])
+    waiting = InboundEmail.objects.filter(pk__in=[row.pk for row in rows], status=InboundEmail.Status.RECEIVED)
+    for _ in range(300):
+        if not waiting.exists():
+            break
+        time.sleep(0.05)
+    assert not waiting.exists()
+    assert InboundEmail.objects.filter(pk__in=[row.pk for row in rows], status="processed").count() == 30
+    assert Ticket.objects.filter(requester__email__startswith="renata").count() == 30
+    # The last drain task took the wake-up flag down: the next mail queues a task again.
+    assert cache.get(_wake_key()) is None

@@ -1,9 +1,11 @@
 """Mail in: store the raw mail first, then parse, guard, thread and route it onto a ticket.
 
-`store_inbound` runs on the webhook's request path and does no parsing. `process_inbound` runs in a
-worker; it is idempotent (a processed row is left alone) and safe to run twice or out of order.
-`process_inbound_batch` is the worker's entry point: it applies the mail it was asked for together with
-other mail still waiting, several per transaction, and a mail that raises never undoes the others.
+`store_inbound` runs on the webhook's request path and does no parsing; once the mail is committed it
+wakes the worker (`wake_inbound_worker`), which queues a drain task unless one is queued already.
+`process_waiting_inbound` is that task's body: it applies all waiting mail, several per transaction, and a
+mail that raises never undoes the others (it is marked failed and retried by a task of its own).
+`process_inbound_batch` applies one given mail, with other waiting mail riding along: a failed mail's retry
+task uses it. Both are idempotent (a processed row is left alone) and safe to run twice or out of order.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models.functions import Length
@@ -59,10 +63,15 @@ DONE_STATUSES = (InboundEmail.Status.PROCESSED, InboundEmail.Status.IGNORED, Inb
 BATCH_SIZE = 25
 # Raw bytes loaded into one batch, so a run of large mails is not held in memory all at once.
 BATCH_BYTES = 16 * 1024 * 1024
-# How long one task keeps taking further batches of waiting mail before it leaves the rest to the tasks
-# queued behind it. Tasks queued after a backlog wait for it either way; the bound keeps one task well
-# inside the broker's visibility timeout.
+# How long one task keeps taking further batches of waiting mail before it queues a fresh drain task for
+# the rest: the bound keeps one task well inside the broker's visibility timeout, and lets other tasks on
+# the queue run between two drains.
 DRAIN_SECONDS = 10.0
+# The wake-up flag lives this long at most: a drain task lost before it started (a broker restart) is
+# replaced by the next mail after this, or by beat's stale-mail sweep.
+WAKE_FLAG_SECONDS = 60
+# A mail that failed inside a drain is tried again by a task of its own, this many seconds later.
+RETRY_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,6 @@ class _Batch:
     # Per requester id, when their latest auto-acknowledgement within the interval was recorded (None: none
     # was). The batch holds each requester's row lock until commit, so only the batch itself adds one.
     last_acks: dict[int, datetime | None] = field(default_factory=dict)
-    # Rows the batch applied to a final status, reported once it commits.
-    finished: dict[int, str] = field(default_factory=dict)
 
     def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
         key = (queue_id, priority)
@@ -116,21 +123,14 @@ class _Batch:
         return last is not None and last >= since
 
     def committed(self) -> None:
-        """Report what this batch's transaction wrote, now that it is committed."""
+        """Remember the acknowledgements this batch's transaction recorded, now that it is committed."""
         database = connection.settings_dict["NAME"]
-        for pk, status in self.finished.items():
-            _APPLIED_HERE[(database, pk)] = status
-        _trim(_APPLIED_HERE)
         for pk, last in self.last_acks.items():
             if last is not None:
                 _ACKNOWLEDGED_HERE[(database, pk)] = last
         _trim(_ACKNOWLEDGED_HERE)
 
 
-# Mail this process applied in a committed batch, by (database, row id), with its final status: the task
-# queued for each such mail then returns without reading the row. Entries are used once; the oldest go
-# first when another worker's tasks took the mail this one applied.
-_APPLIED_HERE: dict[tuple[str, int], str] = {}
 # When each requester's latest auto-acknowledgement committed by this process was recorded, by (database,
 # requester id), so mail from a requester acknowledged within the interval needs no look-up.
 _ACKNOWLEDGED_HERE: dict[tuple[str, int], datetime] = {}
@@ -152,7 +152,7 @@ def store_inbound(
     spam_score: float | None = None,
     enqueue: bool = True,
 ) -> tuple[InboundEmail, bool]:
-    """Keep the raw mail and (unless `enqueue` is false) queue its processing on commit.
+    """Keep the raw mail and (unless `enqueue` is false) wake the worker for it on commit.
     Returns (row, created); a second delivery of the same mail is a no-op."""
     digest = raw_sha256(raw)
     try:
@@ -180,11 +180,50 @@ def store_inbound(
     if not created:
         return InboundEmail.objects.get(dedupe_key=dedupe_key), False
     if enqueue:
-        from tickets.tasks import process_inbound_email
-
-        # Robust: with the broker down the mail is still stored and acknowledged; the inbound sweep queues it.
-        transaction.on_commit(lambda: process_inbound_email.delay(inbound.pk), robust=True)
+        # Robust: with Redis down the mail is still stored and acknowledged; beat's stale-mail sweep wakes
+        # the worker for it.
+        transaction.on_commit(wake_inbound_worker, robust=True)
     return inbound, True
+
+
+def _wake_key() -> str:
+    return f"inbound:wake:{connection.settings_dict['NAME']}"
+
+
+def wake_inbound_worker() -> bool:
+    """See that a drain task will look at the mail committed so far: queue one, unless the flag says one is
+    queued that has not started looking yet. Returns whether this call queued it.
+
+    Why no mail is left behind: a drain task takes the flag down before its first look. So when this finds
+    the flag up, the task that set it has not looked yet, and when it does it sees the mail committed
+    before this call. Under a stream of mail that makes one queued task at a time, not one per mail."""
+    from tickets.tasks import process_waiting_inbound
+
+    key = _wake_key()
+    if not cache.add(key, 1, WAKE_FLAG_SECONDS):
+        return False
+    try:
+        process_waiting_inbound.delay()
+    except Exception:
+        cache.delete(key)  # nothing was queued: the next mail (or the sweep) must try again
+        raise
+    return True
+
+
+def process_waiting_inbound(*, limit: int = BATCH_SIZE, drain_seconds: float = DRAIN_SECONDS) -> int:
+    """The drain task: apply the waiting mail, `limit` per transaction, while `drain_seconds` last; past
+    that, queue a fresh drain task for the rest. Returns how many mails it took."""
+    cache.delete(_wake_key())  # before the first look: see `wake_inbound_worker`
+    started = time.monotonic()
+    total = 0
+    while True:
+        _, _, taken = _batch_transaction(None, limit)
+        total += taken
+        if taken < limit:
+            return total
+        if time.monotonic() - started >= drain_seconds:
+            wake_inbound_worker()  # more may be waiting: a fresh task goes on, after what else is queued
+            return total
 
 
 def process_inbound(inbound_id: int, *, not_spam: bool = False) -> InboundEmail:
@@ -204,16 +243,14 @@ def process_inbound_batch(inbound_id: int, *, limit: int = BATCH_SIZE, drain_sec
     """Apply one stored mail, and with it other mail still waiting (up to `limit` per transaction, more
     transactions while `drain_seconds` last); returns the given mail's status. A mail that fails is marked
     failed with its reason and the others are kept. When the given mail fails, that is re-raised after the
-    batch commits (its task retries it); another mail that fails is retried by its own task, still queued."""
-    status = _APPLIED_HERE.pop((connection.settings_dict["NAME"], inbound_id), None)
-    if status is None:
-        status = InboundEmail.objects.filter(pk=inbound_id).values_list("status", flat=True).first()
+    batch commits (its task retries it); another mail that fails is retried by a task of its own."""
+    status = InboundEmail.objects.filter(pk=inbound_id).values_list("status", flat=True).first()
     if status in DONE_STATUSES:
         return status  # applied already, in another task's batch: nothing to lock
     started = time.monotonic()
-    own, own_error, full = _batch_transaction(inbound_id, limit)
-    while full and time.monotonic() - started < drain_seconds:
-        _, _, full = _batch_transaction(None, limit)
+    own, own_error, taken = _batch_transaction(inbound_id, limit)
+    while taken >= limit and time.monotonic() - started < drain_seconds:
+        _, _, taken = _batch_transaction(None, limit)
     if own_error is not None:
         raise own_error
     return own.status
@@ -223,11 +260,11 @@ class _MailFailed(Exception):
     """A mail raised in a batch run without savepoints: the whole batch runs again, isolating each mail."""
 
 
-_BatchResult = tuple[InboundEmail | None, Exception | None, bool]
+_BatchResult = tuple[InboundEmail | None, Exception | None, int]
 
 
 def _batch_transaction(own_id: int | None, limit: int) -> _BatchResult:
-    """One transaction over a batch: (the row `own_id`, its error if it failed, whether the batch was full).
+    """One transaction over a batch: (the row `own_id`, its error if it failed, how many rows it took).
     Mail rarely raises, so the batch first runs without a savepoint per mail (two statements fewer each);
     if one does raise, that run is rolled back whole and repeated with a savepoint around each mail."""
     try:
@@ -243,7 +280,7 @@ def _locked_batch(own_id: int | None, limit: int, *, isolate: bool) -> _BatchRes
             # Wait for the row as a single-mail task would; the others are only taken when nobody holds them.
             own = InboundEmail.objects.select_for_update().get(pk=own_id)
             if own.status in DONE_STATUSES:
-                return own, None, False
+                return own, None, 0
         others = _claim_waiting(
             limit - 1 if own else limit, exclude=own_id, budget=BATCH_BYTES - (len(own.raw) if own else 0)
         )
@@ -252,7 +289,7 @@ def _locked_batch(own_id: int | None, limit: int, *, isolate: bool) -> _BatchRes
         own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
         # Known final only once committed: a rolled-back batch reports nothing.
         transaction.on_commit(batch.committed)
-        return own, own_error, len(rows) >= limit
+        return own, own_error, len(rows)
 
 
 def _claim_waiting(limit: int, *, exclude: int | None, budget: int) -> list[InboundEmail]:
@@ -282,7 +319,7 @@ def _claim_waiting(limit: int, *, exclude: int | None, budget: int) -> list[Inbo
 def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool, batch: _Batch) -> Exception | None:
     """Apply each locked row; returns the error of row `own_pk`, if it failed. Without `isolate` the first
     error raises `_MailFailed` (the caller rolls back); with it each row runs in a savepoint and a failed
-    row is marked failed. Rows that reach a final status are listed in `batch.finished`."""
+    row is marked failed, and one that is not `own_pk` gets a retry task of its own once the batch commits."""
     own_error = None
     for inbound in rows:
         if inbound.pk in batch.touched:
@@ -292,14 +329,12 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 _process_locked(inbound, depth=0, batch=batch)
             except Exception as exc:
                 raise _MailFailed from exc
-            _note_finished(inbound, batch)
             continue
         # An acknowledgement sent for a mail that then fails is rolled back with it.
         acks_before = dict(batch.last_acks)
         try:
             with transaction.atomic():
                 _process_locked(inbound, depth=0, batch=batch)
-            _note_finished(inbound, batch)
         except Exception as exc:
             batch.last_acks = acks_before
             _mark_failed(inbound.pk, exc)
@@ -307,13 +342,14 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 own_error = exc
             else:
                 logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
+                transaction.on_commit(partial(_retry_later, inbound.pk), robust=True)
     return own_error
 
 
-def _note_finished(inbound: InboundEmail, batch: _Batch) -> None:
-    # A row another row applied out of turn was refreshed before its own turn, so its status is current.
-    if inbound.status in DONE_STATUSES:
-        batch.finished[inbound.pk] = inbound.status
+def _retry_later(inbound_id: int) -> None:
+    from tickets.tasks import process_inbound_email
+
+    process_inbound_email.apply_async((inbound_id,), countdown=RETRY_AFTER_SECONDS)
 
 
 def _mark_failed(inbound_id: int, exc: Exception) -> None:
