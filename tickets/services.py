@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -177,20 +178,26 @@ def open_ticket(
     priority: int = Ticket.Priority.NORMAL,
     sla_policy_for: Callable[[int, int], SlaPolicy | None] | None = None,
     pending_events: list[TicketEvent] | None = None,
+    last_message_at: datetime | None = None,
 ) -> Ticket:
     """Create a ticket and its `created` event, and start its SLA clocks. `sla_policy_for(queue_id,
     priority)`, when given, says which SLA policy applies, so a caller opening many tickets in one
     transaction can look each policy up once. With `pending_events` the events are appended there unsaved
     instead of written (the `created` one, then a follow-up's): the caller writes them, in that order and
     before any other event, with `record_events`, together with its own."""
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         requester=requester,
         queue=queue,
         subject=subject[:500],
         language=language,
         follow_up_of=follow_up_of,
         priority=priority,
+        last_message_at=last_message_at,
     )
+    # The clocks' targets go in with the INSERT: one write of the row (and of its indexes), not two.
+    policy = sla_policy_for(queue.pk, priority) if sla_policy_for is not None else sla.policy_for(queue.pk, priority)
+    sla.set_clocks(ticket, ticket.created_at, policy=policy)
+    ticket.save(force_insert=True)
     # A ticket just opened has no SLA check row: known, so nothing has to look for one.
     Ticket.sla_check.related.set_cached_value(ticket, None)
     events = [
@@ -216,10 +223,7 @@ def open_ticket(
     else:
         for event in events:
             event.save()
-    if sla_policy_for is None:
-        sla.start_clocks(ticket)
-    else:
-        sla.start_clocks(ticket, policy=sla_policy_for(queue.pk, priority))
+    sla.store_next_check(ticket)
     return ticket
 
 

@@ -52,6 +52,27 @@ def test_a_new_ticket_gets_due_times_from_the_most_specific_policy():
     assert stored.sla_next_check_at == sp(2025, 3, 10, 10, 22, 30)
 
 
+def test_a_new_tickets_due_times_go_in_with_its_insert():
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queue = QueueFactory()
+    SlaPolicyFactory(queue=queue, priority=None, first_response_minutes=60, resolution_minutes=480)
+    requester = RequesterFactory()
+    with time_machine.travel(sp(2025, 3, 10, 10, 0), tick=False), CaptureQueriesContext(connection) as queries:
+        ticket = services.open_ticket(requester=requester, queue=queue, subject="Conta bloqueada", language="pt")
+    writes = re.compile(rf'^(INSERT INTO|UPDATE) "?{Ticket._meta.db_table}"? ')
+    ticket_writes = [q["sql"] for q in queries if writes.match(q["sql"])]
+    assert len(ticket_writes) == 1 and ticket_writes[0].startswith("INSERT INTO")
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert stored.first_response_due_at == sp(2025, 3, 10, 11, 0)
+    assert stored.resolution_due_at == sp(2025, 3, 10, 18, 0)
+    assert stored.sla_policy_id == queue.sla_policies.get().pk
+    assert stored.sla_next_check_at == sp(2025, 3, 10, 10, 45)
+
+
 def test_without_a_policy_no_clock_runs():
     ticket = open_ticket(QueueFactory())
     ticket.refresh_from_db()

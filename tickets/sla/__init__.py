@@ -9,7 +9,9 @@ from tickets.sla.clocks import (
     on_status_change,
     policy_for,
     running_clocks,
+    set_clocks,
     start_clocks,
+    store_next_check,
 )
 from tickets.sla.sweep import SweepResult, sweep
 
@@ -23,6 +25,8 @@ __all__ = [
     "on_status_change",
     "policy_for",
     "running_clocks",
+    "set_clocks",
     "start_clocks",
+    "store_next_check",
     "sweep",
 ]

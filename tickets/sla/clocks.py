@@ -186,6 +186,17 @@ def start_clocks(ticket: Ticket, now: datetime | None = None, *, policy=_LOOK_UP
     """Start first-response and resolution clocks on a new ticket from the policy that applies now (or
     `policy`, when the caller looked it up already). Nothing is written that is already so: a ticket
     without a policy, just opened, costs no query."""
+    _save(ticket, set_clocks(ticket, now, policy=policy))
+
+
+def store_next_check(ticket: Ticket) -> None:
+    """Keep the next check of a ticket whose clocks `set_clocks` set before its INSERT wrote them."""
+    _store_next_check(ticket, next_check_at(ticket))
+
+
+def set_clocks(ticket: Ticket, now: datetime | None = None, *, policy=_LOOK_UP) -> list[str]:
+    """The targets `start_clocks` writes, set on `ticket` in memory only; returns the fields it changed. A
+    ticket not saved yet is inserted with them (then `store_next_check`), instead of updated after."""
     now = now or timezone.now()
     if policy is _LOOK_UP:
         policy = policy_for(ticket.queue_id, ticket.priority)
@@ -203,7 +214,7 @@ def start_clocks(ticket: Ticket, now: datetime | None = None, *, policy=_LOOK_UP
                 calendar, now, policy.resolution_minutes, policy.warning_percent
             )
             fields += ["resolution_warn_at", "resolution_due_at"]
-    _save(ticket, fields)
+    return fields
 
 
 def on_requester_message(ticket: Ticket, now: datetime | None = None) -> None:
