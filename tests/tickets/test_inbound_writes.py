@@ -142,6 +142,24 @@ def test_applied_mail_moves_its_tickets_last_message_time(suporte):
     assert later.updated_at >= later.last_message_at
 
 
+def test_a_mail_that_opens_a_ticket_under_a_policy_writes_the_ticket_row_once(suporte):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    SlaPolicyFactory(queue=suporte, priority=None, first_response_minutes=60, resolution_minutes=480)
+    row = store_inbound(make_mail(), esp="test", enqueue=False)[0]
+    with CaptureQueriesContext(connection) as queries:
+        process_inbound_batch(row.pk)
+    writes = re.compile(rf'(^|\bAS \()(INSERT INTO|UPDATE) "?{Ticket._meta.db_table}"? ')
+    ticket_writes = [q["sql"] for q in queries if writes.search(q["sql"])]
+    assert len(ticket_writes) == 1 and ticket_writes[0].startswith("INSERT INTO")
+    row.refresh_from_db()
+    ticket = Ticket.objects.get(pk=row.ticket_id)
+    assert ticket.first_response_due_at is not None and ticket.last_message_at is not None
+
+
 def test_a_new_requester_writing_twice_in_one_batch_is_acknowledged_once(suporte, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         rows = apply(make_mail("Primeiro"), make_mail("Segundo assunto"), make_mail("Terceiro assunto"))

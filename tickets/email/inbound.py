@@ -368,9 +368,12 @@ def _finish(
     inbound.save(update_fields=["status", "reason", "ticket", "processed_at", "attempts"])
 
 
-def _finish_applied(inbound: InboundEmail, ticket: Ticket, events: list[TicketEvent]) -> None:
-    """`_finish` for a mail applied to `ticket`, saving the ticket's `last_message_at` and `updated_at` (set
-    by `_apply`) and writing the `events` it left to write, in the same statement."""
+def _finish_applied(
+    inbound: InboundEmail, ticket: Ticket, events: list[TicketEvent], *, touch_ticket: bool = True
+) -> None:
+    """`_finish` for a mail applied to `ticket`, writing the `events` it left to write and (`touch_ticket`)
+    the ticket's `last_message_at` and `updated_at`, set by `_apply`, in the same statement. A ticket this
+    mail opened was inserted with them: it is not touched."""
     inbound.status = InboundEmail.Status.PROCESSED
     inbound.reason = ""
     inbound.ticket_id = ticket.pk
@@ -378,16 +381,18 @@ def _finish_applied(inbound: InboundEmail, ticket: Ticket, events: list[TicketEv
     logged, logged_params = services.events_insert(events)
     with connection.cursor() as cursor:
         # A data-modifying WITH runs to completion whether or not the main statement reads it.
+        ctes, params = ([f"logged AS ({logged})"], list(logged_params)) if logged else ([], [])
+        if touch_ticket:
+            ctes.append(
+                f"touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s WHERE id = %s)"
+            )
+            params += [ticket.last_message_at, ticket.updated_at, ticket.pk]
         cursor.execute(
-            (f"WITH logged AS ({logged}), " if logged else "WITH ")
-            + f"touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s "
-            f"WHERE id = %s) UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
+            (f"WITH {', '.join(ctes)} " if ctes else "")
+            + f"UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
             "processed_at = %s, attempts = %s WHERE id = %s",
             [
-                *logged_params,
-                ticket.last_message_at,
-                ticket.updated_at,
-                ticket.pk,
+                *params,
                 inbound.status,
                 inbound.reason,
                 inbound.ticket_id,
@@ -425,8 +430,8 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
-    ticket, _message, events = _apply(inbound, parsed, batch, hints)
-    _finish_applied(inbound, ticket, events)
+    ticket, _message, events, opened = _apply(inbound, parsed, batch, hints)
+    _finish_applied(inbound, ticket, events, touch_ticket=not opened)
 
 
 def _spam_header(parsed: ParsedEmail) -> bool:
@@ -559,9 +564,10 @@ def choose_queue(addresses: list[str], language: str | None) -> Queue:
 
 def _apply(
     inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints
-) -> tuple[Ticket, Message, list[TicketEvent]]:
+) -> tuple[Ticket, Message, list[TicketEvent], bool]:
     """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
-    write with the mail's status, before any other write)."""
+    write with the mail's status, before any other write, whether the mail opened the ticket)."""
+    now = timezone.now()
     visible_text = parsed.text or ""
     language = detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
     requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
@@ -574,10 +580,10 @@ def _apply(
     if ticket is not None:
         ticket = _follow_merges(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=ticket)
+            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=ticket, now=now)
             new_ticket = True
     else:
-        ticket = _open(parsed, inbound, requester, language, batch, pending_events)
+        ticket = _open(parsed, inbound, requester, language, batch, pending_events, now=now)
         new_ticket = True
 
     # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
@@ -602,6 +608,8 @@ def _apply(
         references=parsed.references,
         inbound_email=inbound,
         language=language,
+        # The ticket's `last_message_at`, to the microsecond (a new ticket was inserted with it).
+        created_at=now,
         **html_fields,
     )
     _insert(message)
@@ -609,7 +617,6 @@ def _apply(
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
     message._events_before_flagging = pending_events
     scan_message(message, parsed.attachments)
-    now = timezone.now()
     ticket.last_message_at = now
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:
@@ -617,9 +624,9 @@ def _apply(
             services.record_event(ticket, Kind.REOPENED, old="solved", new="open", message=message)
         elif ticket.status == Ticket.Status.PENDING:
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
-    # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing before
-    # then reads these two columns back from the row.
-    ticket.updated_at = timezone.now()
+        # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing
+        # before then reads these two columns back from the row. A new ticket was inserted with them.
+        ticket.updated_at = timezone.now()
     sla.on_requester_message(ticket)
     pending_events.append(
         TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value={"from": parsed.from_address})
@@ -639,7 +646,7 @@ def _apply(
         sent_at = timezone.now()
         queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True)
         batch.last_acks[requester.pk] = sent_at
-    return ticket, message, pending_events
+    return ticket, message, pending_events, new_ticket
 
 
 def scan_message(message: Message, attachments=()) -> Verdict:
@@ -654,7 +661,7 @@ def scan_message(message: Message, attachments=()) -> Verdict:
     return verdict
 
 
-def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None) -> Ticket:
+def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None, now=None) -> Ticket:
     addresses = [inbound.envelope_recipient.lower(), *parsed.delivered_to, *parsed.to, *parsed.cc]
     queue = _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
@@ -666,6 +673,7 @@ def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, f
         follow_up_of=follow_up_of,
         sla_policy_for=batch.sla_policy_for,
         pending_events=pending_events,
+        last_message_at=now,
     )
 
 
