@@ -45,6 +45,20 @@ def _reset(env: dict[str, str]) -> None:
     connection.close()
 
 
+def _sla_policy(env: dict[str, str]) -> None:
+    """A desk as teams run it: one 24x7 policy for every queue, so each ticket opened starts its clocks."""
+    connection = psycopg2.connect(env["DATABASE_URL"])
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_slapolicy (name, queue_id, priority, first_response_minutes, next_response_minutes, "
+            "resolution_minutes, warning_percent, time_zone, business_hours, holidays, is_active, created_at, "
+            "updated_at) SELECT 'bench 24x7', NULL, NULL, 240, 480, 2880, 75, 'America/Sao_Paulo', '{}', '{}', "
+            "true, now(), now() WHERE NOT EXISTS (SELECT 1 FROM tickets_slapolicy WHERE is_active)"
+        )
+    connection.close()
+
+
 def _statuses(env: dict[str, str], esp: str) -> dict[str, int]:
     connection = psycopg2.connect(env["DATABASE_URL"])
     with connection.cursor() as cursor:
@@ -57,10 +71,14 @@ def _statuses(env: dict[str, str], esp: str) -> dict[str, int]:
 def run(quick: bool) -> dict:
     env = bench_env()
     env.update(ANYMAIL_WEBHOOK_SECRET=SECRET, ACOLHE_INBOUND_ESPS="postmark", ACOLHE_CELERY_QUEUE=QUEUE)
+    # The acknowledgements the worker sends go to Anymail's test backend: built and handed over as to an ESP,
+    # without printing each one into the results (the development default is the console).
+    env["EMAIL_BACKEND"] = "anymail.backends.test.EmailBackend"
     ensure_database(env)
     subprocess.run([sys.executable, "manage.py", "seed_demo", "--tickets", "0"], cwd=ROOT, env=env, check=True,
                    capture_output=True)  # fmt: skip
     _reset(env)
+    _sla_policy(env)
     broker = redis.Redis.from_url(env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     broker.delete(QUEUE)
     # A wake-up flag left by an earlier run (it lives a minute) would keep this run's mail from queueing its
@@ -71,8 +89,14 @@ def run(quick: bool) -> dict:
     run_id = str(int(time.time()))
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
 
+    # Built before the clock starts: what is timed is the request, not the poster composing it.
+    payloads = [
+        json.dumps({"RawEmail": corpus_mail(index, run_id), "Headers": [], "Attachments": []}).encode()
+        for index in range(total + 20)
+    ]
+
     def post(index: int) -> None:
-        payload = json.dumps({"RawEmail": corpus_mail(index, run_id), "Headers": [], "Attachments": []}).encode()
+        payload = payloads[index]
         request = urllib.request.Request(
             f"{base}/anymail/postmark/inbound/", data=payload, method="POST",
             headers={"Content-Type": "application/json", "Authorization": auth},
@@ -122,6 +146,7 @@ def run(quick: bool) -> dict:
             "unit": "emails/s",
             "goal": ">= 150",
             "note": f"{processed} mails from {len(MIX)} corpus files, one worker process (solo pool), "
+            "a 24x7 SLA policy on every queue, "
             f"includes worker start-up; outcomes {statuses}; {queued} tasks were queued",
         },
     }
