@@ -118,14 +118,21 @@ def run(quick: bool) -> dict:
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env,
     )  # fmt: skip
+    # The probe must cost the worker next to nothing: one connection kept open, one index lookup per poll.
+    # (A fresh connection and a count over the table five times a second took a quarter of its speed.)
+    probe = psycopg2.connect(env["DATABASE_URL"])
+    probe.autocommit = True
     try:
         deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            if _statuses(env, "Postmark").get("received", 0) == 0:
-                break
-            time.sleep(0.2)
+        with probe.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status = 'received')")
+                if not cursor.fetchone()[0]:
+                    break
+                time.sleep(0.1)
         elapsed = time.perf_counter() - started
     finally:
+        probe.close()
         worker.terminate()
         worker.wait(timeout=30)
     statuses = _statuses(env, "Postmark")
