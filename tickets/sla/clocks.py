@@ -172,9 +172,12 @@ def _store_next_check(ticket: Ticket, at: datetime | None) -> None:
         SlaCheck.objects.filter(ticket_id=ticket.pk).delete()
     else:
         check = SlaCheck(ticket=ticket, next_check_at=at)
-        SlaCheck.objects.bulk_create(
-            [check], update_conflicts=True, unique_fields=["ticket"], update_fields=["next_check_at"]
-        )
+        if known_absent:
+            check.save(force_insert=True)  # a plain INSERT: nothing can conflict
+        else:
+            SlaCheck.objects.bulk_create(
+                [check], update_conflicts=True, unique_fields=["ticket"], update_fields=["next_check_at"]
+            )
     # What `ticket.sla_next_check_at` reads from now on, without a query.
     Ticket.sla_check.related.set_cached_value(ticket, check)
 
