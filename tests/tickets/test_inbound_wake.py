@@ -10,7 +10,7 @@ from django.core.cache import cache
 from tests.factories import QueueFactory
 from tickets import tasks
 from tickets.email import inbound
-from tickets.models import InboundEmail
+from tickets.models import InboundEmail, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,21 @@ def test_the_stale_mail_sweep_queues_one_drain_for_mail_waiting_too_long(queued)
     InboundEmail.objects.filter(pk__in=[r.pk for r in rows]).update(received_at=timezone.now() - timedelta(minutes=5))
     assert tasks.requeue_stale_inbound() == 3
     assert queued == ["drain"]
+
+
+def test_a_drain_looks_queues_and_sla_policies_up_once_for_all_its_batches(suporte):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import SlaPolicyFactory
+
+    SlaPolicyFactory(queue=suporte, priority=None, first_response_minutes=60)
+    rows = [inbound.store_inbound(raw_mail(n), esp="test", enqueue=False)[0] for n in range(6)]
+    with CaptureQueriesContext(connection) as queries:
+        assert inbound.process_waiting_inbound(limit=2) == 6  # three batches, three transactions
+    assert statuses(rows) == ["processed"] * 6
+    policy_reads = [q for q in queries if 'FROM "tickets_slapolicy"' in q["sql"]]
+    queue_reads = [q for q in queries if 'FROM "tickets_queue"' in q["sql"]]
+    assert len(policy_reads) == 1 and len(queue_reads) == 1
+    opened = Ticket.objects.filter(pk__in=InboundEmail.objects.filter(pk__in=[r.pk for r in rows]).values("ticket"))
+    assert opened.count() == 6 and all(ticket.first_response_due_at for ticket in opened)

@@ -87,12 +87,20 @@ class _ThreadHints:
 
 
 @dataclass
+class _Lookups:
+    """Queues chosen and SLA policies found, kept for every batch of one drain: they change rarely and a
+    drain lasts at most `DRAIN_SECONDS`, so a change applies to mail from the next drain on."""
+
+    queues: dict[tuple, Queue] = field(default_factory=dict)
+    # SLA policy per (queue id, priority).
+    policies: dict[tuple[int, int], SlaPolicy | None] = field(default_factory=dict)
+
+
+@dataclass
 class _Batch:
     """What stays the same across the mails of one worker batch, and which rows it applied early."""
 
-    queues: dict[tuple, Queue] = field(default_factory=dict)
-    # SLA policy per (queue id, priority): like queues, they change rarely and the batch is short.
-    policies: dict[tuple[int, int], SlaPolicy | None] = field(default_factory=dict)
+    lookups: _Lookups = field(default_factory=_Lookups)
     # Rows applied out of turn (a parent ahead of its reply): their in-memory copy is stale.
     touched: set[int] = field(default_factory=set)
     # Per requester id, when their latest auto-acknowledgement within the interval was recorded (None: none
@@ -100,10 +108,10 @@ class _Batch:
     last_acks: dict[int, datetime | None] = field(default_factory=dict)
 
     def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
-        key = (queue_id, priority)
-        if key not in self.policies:
-            self.policies[key] = sla.policy_for(queue_id, priority)
-        return self.policies[key]
+        key, policies = (queue_id, priority), self.lookups.policies
+        if key not in policies:
+            policies[key] = sla.policy_for(queue_id, priority)
+        return policies[key]
 
     def acknowledged_recently(self, requester: Requester, *, first_contact: bool) -> bool:
         """Whether the requester had an auto-acknowledgement within the interval: read at most once a batch,
@@ -216,8 +224,9 @@ def process_waiting_inbound(*, limit: int = BATCH_SIZE, drain_seconds: float = D
     cache.delete(_wake_key())  # before the first look: see `wake_inbound_worker`
     started = time.monotonic()
     total = 0
+    lookups = _Lookups()
     while True:
-        _, _, taken = _batch_transaction(None, limit)
+        _, _, taken = _batch_transaction(None, limit, lookups)
         total += taken
         if taken < limit:
             return total
@@ -248,9 +257,10 @@ def process_inbound_batch(inbound_id: int, *, limit: int = BATCH_SIZE, drain_sec
     if status in DONE_STATUSES:
         return status  # applied already, in another task's batch: nothing to lock
     started = time.monotonic()
-    own, own_error, taken = _batch_transaction(inbound_id, limit)
+    lookups = _Lookups()
+    own, own_error, taken = _batch_transaction(inbound_id, limit, lookups)
     while taken >= limit and time.monotonic() - started < drain_seconds:
-        _, _, taken = _batch_transaction(None, limit)
+        _, _, taken = _batch_transaction(None, limit, lookups)
     if own_error is not None:
         raise own_error
     return own.status
@@ -263,17 +273,17 @@ class _MailFailed(Exception):
 _BatchResult = tuple[InboundEmail | None, Exception | None, int]
 
 
-def _batch_transaction(own_id: int | None, limit: int) -> _BatchResult:
+def _batch_transaction(own_id: int | None, limit: int, lookups: _Lookups) -> _BatchResult:
     """One transaction over a batch: (the row `own_id`, its error if it failed, how many rows it took).
     Mail rarely raises, so the batch first runs without a savepoint per mail (two statements fewer each);
     if one does raise, that run is rolled back whole and repeated with a savepoint around each mail."""
     try:
-        return _locked_batch(own_id, limit, isolate=False)
+        return _locked_batch(own_id, limit, lookups, isolate=False)
     except _MailFailed:
-        return _locked_batch(own_id, limit, isolate=True)
+        return _locked_batch(own_id, limit, lookups, isolate=True)
 
 
-def _locked_batch(own_id: int | None, limit: int, *, isolate: bool) -> _BatchResult:
+def _locked_batch(own_id: int | None, limit: int, lookups: _Lookups, *, isolate: bool) -> _BatchResult:
     with transaction.atomic():
         own = None
         if own_id is not None:
@@ -285,7 +295,7 @@ def _locked_batch(own_id: int | None, limit: int, *, isolate: bool) -> _BatchRes
             limit - 1 if own else limit, exclude=own_id, budget=BATCH_BYTES - (len(own.raw) if own else 0)
         )
         rows = sorted([own, *others] if own else others, key=lambda row: (row.received_at, row.pk))
-        batch = _Batch()
+        batch = _Batch(lookups=lookups)
         own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
         # Known final only once committed: a rolled-back batch reports nothing.
         transaction.on_commit(batch.committed)
@@ -541,11 +551,11 @@ def _follow_merges(ticket: Ticket) -> Ticket:
 
 
 def _choose_queue_cached(addresses: list[str], language: str | None, batch: _Batch) -> Queue:
-    # Queues change rarely and a batch lasts well under a second: one lookup per distinct address set.
-    key = (tuple(addresses), language)
-    if key not in batch.queues:
-        batch.queues[key] = choose_queue(addresses, language)
-    return batch.queues[key]
+    # One lookup per distinct address set and language in a drain (see `_Lookups`).
+    key, queues = (tuple(addresses), language), batch.lookups.queues
+    if key not in queues:
+        queues[key] = choose_queue(addresses, language)
+    return queues[key]
 
 
 def choose_queue(addresses: list[str], language: str | None) -> Queue:
