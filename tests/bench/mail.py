@@ -32,6 +32,8 @@ def corpus_mail(index: int, run: str) -> str:
 
 
 def _reset(env: dict[str, str]) -> None:
+    """No mail, tickets or requesters; one 24x7 SLA policy for every queue, as a desk runs (each ticket opened
+    starts its clocks); a fresh checkpoint."""
     connection = psycopg2.connect(env["DATABASE_URL"])
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -39,23 +41,15 @@ def _reset(env: dict[str, str]) -> None:
             "TRUNCATE tickets_ticketevent, tickets_attachment, tickets_message, tickets_inboundemail, "
             "tickets_ticket, tickets_requester CASCADE"
         )
-        # Start from a fresh checkpoint: the suite before this one writes a lot (rollups, the sweep, next
-        # ticket), and the checkpoint it owes would otherwise land in the middle of the measured posts.
-        cursor.execute("CHECKPOINT")
-    connection.close()
-
-
-def _sla_policy(env: dict[str, str]) -> None:
-    """A desk as teams run it: one 24x7 policy for every queue, so each ticket opened starts its clocks."""
-    connection = psycopg2.connect(env["DATABASE_URL"])
-    connection.autocommit = True
-    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tickets_slapolicy (name, queue_id, priority, first_response_minutes, next_response_minutes, "
             "resolution_minutes, warning_percent, time_zone, business_hours, holidays, is_active, created_at, "
             "updated_at) SELECT 'bench 24x7', NULL, NULL, 240, 480, 2880, 75, 'America/Sao_Paulo', '{}', '{}', "
             "true, now(), now() WHERE NOT EXISTS (SELECT 1 FROM tickets_slapolicy WHERE is_active)"
         )
+        # The suite before this one writes a lot (rollups, the sweep, next ticket), and the checkpoint it owes
+        # would otherwise land in the middle of the measured posts.
+        cursor.execute("CHECKPOINT")
     connection.close()
 
 
@@ -78,7 +72,6 @@ def run(quick: bool) -> dict:
     subprocess.run([sys.executable, "manage.py", "seed_demo", "--tickets", "0"], cwd=ROOT, env=env, check=True,
                    capture_output=True)  # fmt: skip
     _reset(env)
-    _sla_policy(env)
     broker = redis.Redis.from_url(env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     broker.delete(QUEUE)
     # A wake-up flag left by an earlier run (it lives a minute) would keep this run's mail from queueing its
