@@ -195,8 +195,7 @@ def open_ticket(
         last_message_at=last_message_at,
     )
     # The clocks' targets go in with the INSERT: one write of the row (and of its indexes), not two.
-    policy = sla_policy_for(queue.pk, priority) if sla_policy_for is not None else sla.policy_for(queue.pk, priority)
-    sla.set_clocks(ticket, ticket.created_at, policy=policy)
+    sla.set_clocks(ticket, ticket.created_at, policy=(sla_policy_for or sla.policy_for)(queue.pk, priority))
     ticket.save(force_insert=True)
     # A ticket just opened has no SLA check row: known, so nothing has to look for one.
     Ticket.sla_check.related.set_cached_value(ticket, None)

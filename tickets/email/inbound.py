@@ -627,7 +627,6 @@ def _apply(
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
     message._events_before_flagging = pending_events
     scan_message(message, parsed.attachments)
-    ticket.last_message_at = now
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
@@ -636,6 +635,7 @@ def _apply(
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
         # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing
         # before then reads these two columns back from the row. A new ticket was inserted with them.
+        ticket.last_message_at = now
         ticket.updated_at = timezone.now()
     sla.on_requester_message(ticket)
     pending_events.append(

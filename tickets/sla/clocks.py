@@ -156,7 +156,7 @@ def _save(ticket: Ticket, fields: list[str]) -> None:
     if fields:
         Ticket.objects.filter(pk=ticket.pk).update(**{f: getattr(ticket, f) for f in fields})
     # Times already behind us stay in the next check: the sweep records them (once) if it has not yet.
-    _store_next_check(ticket, next_check_at(ticket))
+    store_next_check(ticket)
 
 
 def _store_next_check(ticket: Ticket, at: datetime | None) -> None:
@@ -193,7 +193,8 @@ def start_clocks(ticket: Ticket, now: datetime | None = None, *, policy=_LOOK_UP
 
 
 def store_next_check(ticket: Ticket) -> None:
-    """Keep the next check of a ticket whose clocks `set_clocks` set before its INSERT wrote them."""
+    """Keep the ticket's next check where its clocks now put it (after `set_clocks` and its INSERT, or an
+    update of the clocks)."""
     _store_next_check(ticket, next_check_at(ticket))
 
 
