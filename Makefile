@@ -6,32 +6,52 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 QUICK ?=
 export ACOLHE_DEVELOPMENT ?= 1
+# The browser tests drive this Chromium (Debian's package); without it they are skipped, and `make test` says so.
+export ACOLHE_CHROMIUM ?= /usr/bin/chromium
+# Test processes: `auto` is one per core. `make test TEST_WORKERS=0` runs the suite in this process alone.
+TEST_WORKERS ?= auto
+# Every install comes from the lock files, each pinned version with its hashes: `make lock` refreshes them
+# from pyproject.toml (requirements.lock: what the image runs; requirements-dev.lock: plus the embedded
+# services and the test and lint tools).
+LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet --custom-compile-command 'make lock'
 
-.PHONY: install run test lint format bench e2e clean-data messages
+.PHONY: install lock run test lint check-deploy format bench e2e clean-data messages
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[embedded,dev]'
+	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+# uv resolves for Python 3.11 on every platform without touching the virtualenv it runs from.
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev $(LOCK_OPTIONS) -o requirements-dev.lock
 
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) -m helpdesk.devenv $(PY) -m helpdesk.run --port $(PORT)
 
 test: install
-	$(PY) -m helpdesk.devenv $(PY) -m pytest $(ARGS)
+	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests (tests/e2e) will be skipped; install Debian's chromium package to run them."
+	$(PY) -m helpdesk.devenv $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -rs $(ARGS)
 
 e2e: install
-	$(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e $(ARGS)
+	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests will be skipped; install Debian's chromium package to run them."
+	$(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e -rs $(ARGS)
 
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)
 
-lint: install
+lint: install check-deploy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Static checks of what no container engine runs here: the Dockerfile (hadolint) and the compose file
+# (the Compose Specification's JSON schema).
+check-deploy: install
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -6,8 +6,13 @@ from datetime import date, timedelta
 
 from celery import shared_task
 
+from helpdesk.locks import single_run
+
+# The beat-driven tasks run one at a time (a second beat's run returns None at once): see helpdesk/locks.py.
+
 
 @shared_task(acks_late=True)
+@single_run("rollup-today", timeout=600)
 def rollup_today() -> int:
     """Beat, every 5 minutes: rebuild today and the earlier days today's reopens changed."""
     from metrics import services
@@ -17,6 +22,7 @@ def rollup_today() -> int:
 
 
 @shared_task(acks_late=True)
+@single_run("rollup-yesterday", timeout=3600)
 def rollup_yesterday() -> int:
     """Beat, nightly: rebuild yesterday whole, with everything that arrived late for it."""
     from metrics import services
@@ -35,6 +41,7 @@ def rollup_day(day: str) -> int:
 
 
 @shared_task(acks_late=True)
+@single_run("sample-weekly-qa", timeout=3600)
 def sample_weekly_qa(per_associate: int = 3) -> int:
     """Beat, Monday mornings: sample last week's solved tickets for QA review."""
     from metrics import services

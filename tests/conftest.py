@@ -12,6 +12,15 @@ hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
+# `make test` runs the suite in several processes (pytest-xdist). Each has its own test database
+# (pytest-django suffixes its name with the worker id) but they share one Redis: the database name and the
+# worker id go in every cache key and Celery queue the tests use, so that no process (nor a second run on
+# the same Redis, nor a development instance) reads another's pages, flags or tasks.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEST_RUN = f"{settings.DATABASES['default']['NAME']}-{XDIST_WORKER}"
+CACHE_KEY_PREFIX = f"acolhe-test-{TEST_RUN}"
+CELERY_QUEUE = f"acolhe-tests-{TEST_RUN}"
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
@@ -20,7 +29,7 @@ def _test_settings(settings, tmp_path):
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook-user:hook-password"}
     # Assigned, not changed in place: the change signal makes every thread (a real worker's too) open the
     # cache anew with the test prefix, instead of keeping one opened with the development prefix.
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": "acolhe-test"}}
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": CACHE_KEY_PREFIX}}
     # Every test client comes from 127.0.0.1: the public pages' rate limit would count the whole suite.
     settings.ACOLHE_CSAT_RATE_PER_MINUTE = 1_000_000
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -32,7 +41,7 @@ def _celery_eager():
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     # Keep test tasks away from any development worker, or another test run, on the same Redis.
-    celery_app.conf.task_default_queue = f"acolhe-tests-{settings.DATABASES['default']['NAME']}"
+    celery_app.conf.task_default_queue = CELERY_QUEUE
     yield
 
 
@@ -41,7 +50,7 @@ def _no_pages_from_an_earlier_run():
     """User ids start again in every new test database: pages another run cached for "user 5" must not be
     served to this run's user 5 (helpdesk/pagecache.py keeps them a few seconds)."""
     client = cache._cache.get_client(write=True)
-    for key in client.scan_iter(match="acolhe-test:*pagecache:*", count=1000):
+    for key in client.scan_iter(match=f"{CACHE_KEY_PREFIX}:*pagecache:*", count=1000):
         client.delete(key)
 
 
@@ -69,3 +78,21 @@ def clear_cache():
     forget()
     yield
     forget()
+
+
+# Under `make test` (`--dist loadgroup`) the tests of one group all run in the same process, one after the
+# other: a real Celery worker or beat competing with another for the two cores misses its timings, and one
+# Chromium serves all the browser tests instead of one per process.
+XDIST_GROUPS = {
+    "real_worker": "celery-worker",
+    "beat": "celery-worker",
+    "redis_server": "celery-worker",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        group = next((XDIST_GROUPS[name] for name in item.fixturenames if name in XDIST_GROUPS), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

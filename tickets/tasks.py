@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from helpdesk.locks import single_run
 from tickets.email import inbound, outbound
 
 
@@ -34,8 +35,10 @@ def send_message(self, message_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+@single_run("sla-sweep", timeout=300)
 def sla_sweep() -> dict[str, int]:
-    """Run by beat every minute; overlapping or repeated runs record each warning and breach once."""
+    """Run by beat every minute; overlapping or repeated runs record each warning and breach once, and a
+    run that starts while another is going (a second beat) returns None at once."""
     from tickets import sla
 
     result = sla.sweep()
@@ -43,6 +46,7 @@ def sla_sweep() -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
+@single_run("requeue-stale-outbound", timeout=300)
 def requeue_stale_outbound() -> int:
     """Run by beat: send again what a lost task or a dead worker left queued or half-sent."""
     stale = outbound.stale_outbox()
@@ -52,6 +56,7 @@ def requeue_stale_outbound() -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+@single_run("enforce-retention", timeout=3600)
 def enforce_retention() -> int:
     """Run by beat each night: delete closed tickets older than their queue's retention period."""
     from tickets.privacy import purge_expired_tickets
@@ -60,6 +65,7 @@ def enforce_retention() -> int:
 
 
 @shared_task(acks_late=True)
+@single_run("requeue-stale-inbound", timeout=120)
 def requeue_stale_inbound() -> int:
     """Run by beat: when stored mail has waited over two minutes (its wake-up never reached the broker, it
     was down), queue a drain task for it. Returns how many mails were waiting that long."""
