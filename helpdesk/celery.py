@@ -29,3 +29,7 @@ def _close_old_connections(sender=None, **kwargs) -> None:
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
     close_old_connections()
+
+
+# Task run times and failures for Prometheus (recorded only while ACOLHE_PROMETHEUS_ENABLED is on).
+from helpdesk import prometheus  # noqa: E402, F401

@@ -45,3 +45,21 @@ def healthz(request):
     if down:
         body["down"] = down
     return JsonResponse(body, status=503 if down else 200)
+
+
+class ProbeMiddleware:
+    """`/healthz`, and `/metrics` when Prometheus metrics are on, answered first, whatever the Host header:
+    a container health check, a Kubernetes probe or a Prometheus scrape calls the container's own address,
+    which ALLOWED_HOSTS rightly does not list. Nothing else is served before the host check."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return healthz(request)
+        if request.path_info == "/metrics" and settings.ACOLHE_PROMETHEUS_ENABLED:
+            from helpdesk.prometheus import metrics_view
+
+            return metrics_view(request)
+        return self.get_response(request)

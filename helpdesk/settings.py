@@ -50,6 +50,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes and scrapes call the container's own address, which ALLOWED_HOSTS does not list.
+    "helpdesk.health.ProbeMiddleware",
+    "helpdesk.prometheus.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -191,8 +194,30 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
+# Attachments: on local disk under MEDIA_ROOT (one volume every web and worker process mounts), or with
+# ACOLHE_STORAGE=s3 in an S3-compatible bucket through django-storages. Credentials come the way boto3
+# finds them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the machine's role); the bucket stays private:
+# files are served by the ticket views after their access check, never by bucket URLs.
+ACOLHE_STORAGE = env.str("ACOLHE_STORAGE", default="filesystem")
+if ACOLHE_STORAGE == "filesystem":
+    _DEFAULT_STORAGE: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif ACOLHE_STORAGE == "s3":
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "location": env.str("AWS_S3_LOCATION", default="media"),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    raise ImproperlyConfigured("ACOLHE_STORAGE must be 'filesystem' or 's3'")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -232,7 +257,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
-# Mail. Anymail sends through the ESP named by ACOLHE_EMAIL_ESP; development prints to the console.
+# Mail. Anymail sends through the ESP whose backend EMAIL_BACKEND names; development prints to the console.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="suporte@acolhe.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -301,10 +326,36 @@ CONTENT_SECURITY_POLICY = {
 # The public CSAT page: requests per client address per minute.
 ACOLHE_CSAT_RATE_PER_MINUTE = env.int("ACOLHE_CSAT_RATE_PER_MINUTE", default=30)
 
+# Prometheus metrics at /metrics (helpdesk/prometheus.py); with a token, scrapes must send it as a bearer.
+ACOLHE_PROMETHEUS_ENABLED = env.bool("ACOLHE_PROMETHEUS_ENABLED", default=False)
+ACOLHE_PROMETHEUS_TOKEN = env.str("ACOLHE_PROMETHEUS_TOKEN", default="")
+
+# Logs on standard error: plain lines, or one JSON object per line (LOG_FORMAT=json) for a log pipeline.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "helpdesk.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Errors to Sentry when a DSN is set (web and workers); no personal data is sent with them.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

@@ -33,3 +33,16 @@ def test_healthz_names_postgres_when_it_is_down(client, django_db_blocker):
         connection.settings_dict["PORT"], connection.settings_dict["HOST"] = original
     assert response.status_code == 503
     assert response.json()["down"] == ["postgres"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_a_probe_at_the_containers_own_address_whatever_allowed_hosts_lists(client, settings):
+    settings.ALLOWED_HOSTS = ["helpdesk.example.org"]
+    # The compose health check calls 127.0.0.1; a Kubernetes probe calls the pod's address.
+    for host in ("127.0.0.1:8000", "10.42.0.17:8000"):
+        response = client.get("/healthz", HTTP_HOST=host)
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok"
+    # Only the probe: every page still refuses a host that is not allowed.
+    assert client.get("/login/", HTTP_HOST="10.42.0.17:8000").status_code == 400
+    assert client.get("/login/", HTTP_HOST="helpdesk.example.org").status_code == 200
