@@ -1,0 +1,101 @@
+"""What no container engine runs here, checked statically: the Dockerfile (hadolint), the compose file (the
+Compose Specification's schema), the Kubernetes manifests, and that every variable the code reads is
+documented in the README and in .env.example."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+BIN = Path(sys.executable).parent
+
+
+def manifests() -> list[dict]:
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def by_name(kind: str, name: str) -> dict:
+    return next(doc for doc in manifests() if doc["kind"] == kind and doc["metadata"]["name"] == name)
+
+
+def test_the_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
+    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_compose_file_follows_the_compose_specification():
+    checker = shutil.which("check-jsonschema", path=str(BIN)) or shutil.which("check-jsonschema")
+    result = subprocess.run(
+        [checker, "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_keeps_cookies_secure_and_the_media_volume_where_the_image_owns_it():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    app = compose["services"]["web"]
+    assert app["environment"]["SECURE_COOKIES"] == "${SECURE_COOKIES:-true}"
+    assert "media:/app/.data/media" in app["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "mkdir -p /app/.data/media /app/.data/staticfiles" in dockerfile
+    assert "chown -R 1000:1000 /app/.data" in dockerfile
+    assert "--require-hashes" in dockerfile
+
+
+def test_every_manifest_listed_and_every_deployment_selects_its_own_pods():
+    listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
+    assert listed == {path.name for path in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    for doc in manifests():
+        if doc["kind"] == "Deployment":
+            labels = doc["spec"]["template"]["metadata"]["labels"]
+            assert doc["spec"]["selector"]["matchLabels"].items() <= labels.items(), doc["metadata"]["name"]
+
+
+def test_every_acolhe_pod_runs_unprivileged_with_a_memory_limit_and_the_shared_settings():
+    pods = [doc["spec"]["template"]["spec"] for doc in manifests() if doc["kind"] in ("Deployment", "Job")]
+    acolhe = [(pod, c) for pod in pods for c in pod["containers"] if c["image"] == "acolhe"]
+    assert {c["name"] for _, c in acolhe} == {"web", "worker", "beat", "migrate"}
+    for pod, container in acolhe:
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert "memory" in container["resources"]["limits"]
+        assert {"configMapRef": {"name": "acolhe"}} in container["envFrom"]
+
+
+def test_probes_migrations_pgbouncer_and_a_single_beat():
+    web = by_name("Deployment", "acolhe-web")["spec"]["template"]["spec"]["containers"][0]
+    assert web["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert "httpGet" not in web["livenessProbe"]  # a database outage must not restart every pod
+    migrate = by_name("Job", "acolhe-migrate")["spec"]["template"]["spec"]["containers"][0]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--no-input"]
+    pgbouncer = by_name("Deployment", "pgbouncer")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "POOL_MODE", "value": "transaction"} in pgbouncer["env"]
+    assert by_name("ConfigMap", "acolhe")["data"]["DATABASE_DISABLE_SERVER_SIDE_CURSORS"] == "true"
+    beat = by_name("Deployment", "acolhe-beat")["spec"]
+    assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
+
+
+def variables_read_by_the_code() -> set[str]:
+    names = set()
+    for path in [*(ROOT / "helpdesk").glob("*.py"), *(ROOT / "tickets").rglob("*.py"), *(ROOT / "metrics").rglob("*.py")]:
+        text = path.read_text()
+        names |= set(re.findall(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\"", text))
+        names |= set(re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"", text))
+    return names
+
+
+@pytest.mark.parametrize("document", ["README.md", ".env.example"])
+def test_every_variable_the_code_reads_is_documented(document):
+    names = variables_read_by_the_code()
+    assert {"SECRET_KEY", "ACOLHE_CELERY_QUEUE", "ACOLHE_SENSITIVITY_CLASSIFIER", "GUNICORN_WORKERS"} <= names
+    text = (ROOT / document).read_text()
+    missing = sorted(name for name in names if not re.search(rf"\b{name}\b", text))
+    assert missing == []
