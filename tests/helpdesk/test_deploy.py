@@ -85,7 +85,11 @@ def test_probes_migrations_pgbouncer_and_a_single_beat():
 
 def variables_read_by_the_code() -> set[str]:
     names = set()
-    for path in [*(ROOT / "helpdesk").glob("*.py"), *(ROOT / "tickets").rglob("*.py"), *(ROOT / "metrics").rglob("*.py")]:
+    for path in [
+        *(ROOT / "helpdesk").glob("*.py"),
+        *(ROOT / "tickets").rglob("*.py"),
+        *(ROOT / "metrics").rglob("*.py"),
+    ]:
         text = path.read_text()
         names |= set(re.findall(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\"", text))
         names |= set(re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"", text))
