@@ -15,7 +15,7 @@ TEST_WORKERS ?= auto
 # services and the test and lint tools).
 LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet --custom-compile-command 'make lock'
 
-.PHONY: install lock run test lint check-deploy format bench e2e clean-data messages
+.PHONY: install lock run test lint check-deploy format bench bench-scaling e2e clean-data messages
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ e2e: install
 
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)
+
+# Only the scaling curves: mail in with 1, 2 and 4 worker processes, pages with 1, 2 and 4 gunicorn workers.
+bench-scaling: install
+	$(PY) -m helpdesk.devenv $(PY) -m tests.bench.scaling $(if $(QUICK),--quick,)
 
 lint: install check-deploy
 	$(VENV)/bin/ruff check .
