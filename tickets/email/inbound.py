@@ -72,6 +72,8 @@ DRAIN_SECONDS = 10.0
 WAKE_FLAG_SECONDS = 60
 # A mail that failed inside a drain is tried again by a task of its own, this many seconds later.
 RETRY_AFTER_SECONDS = 5
+# Mail waiting longer than this with no drain holding it is taken by beat's sweep (`stale_waiting_count`).
+STALE_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,16 @@ def wake_inbound_worker() -> bool:
         cache.delete(key)  # nothing was queued: the next mail (or the sweep) must try again
         raise
     return True
+
+
+def stale_waiting_count(*, limit: int = 1000) -> int:
+    """How many stored mails (up to `limit`) have waited longer than STALE_AFTER with no drain working on
+    them. Rows a live drain holds are locked and skipped, so this counts only mail that no task is applying:
+    its wake-up was lost with the broker, or the worker running its drain died."""
+    cutoff = timezone.now() - STALE_AFTER
+    with transaction.atomic():
+        waiting = InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED, received_at__lt=cutoff)
+        return len(waiting.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
 
 
 def process_waiting_inbound(*, limit: int = BATCH_SIZE, drain_seconds: float = DRAIN_SECONDS) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -202,11 +203,12 @@ def resend(actor: AbstractBaseUser, message_pk: int) -> Message:
     old = message.delivery_status
     message.delivery_status = Message.Delivery.QUEUED
     message.delivery_error = ""
-    message.save(update_fields=["delivery_status", "delivery_error"])
+    # A fresh round of attempts; the same Message-ID, so a copy that did arrive threads as the same mail.
+    message.send_attempts = 0
+    message.send_claimed_at = None
+    message.save(update_fields=["delivery_status", "delivery_error", "send_attempts", "send_claimed_at"])
     services.record_event(message.ticket, Kind.DELIVERY_CHANGED, actor=actor, old=old, new="queued", message=message)
-    from tickets.tasks import send_message
-
-    transaction.on_commit(lambda: send_message.delay(message.pk))
+    transaction.on_commit(partial(outbound.enqueue_send, message.pk), robust=True)
     return message
 
 
