@@ -171,6 +171,64 @@ def test_the_sweeps_run_every_half_minute_at_most():
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= 600
 
 
+# Redis away: pages degrade instead of failing
+
+
+def test_signed_in_pages_keep_working_while_redis_is_down(client, agent, suporte, settings):
+    ticket = TicketFactory(queue=suporte)
+    client.force_login(agent)  # the session is written to the database and the cache
+    assert client.get("/work/mine/").status_code == 200
+    dead = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = dead
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": dead}}
+    assert client.get("/work/mine/").status_code == 200  # the session comes from the database
+    page = client.get(f"/tickets/{ticket.number}/")
+    assert page.status_code == 200 and page.context["user"] == agent
+    presence = client.post(f"/tickets/{ticket.number}/presence/", {"typing": "1"})
+    assert presence.status_code == 200  # nobody shows as present, nothing fails
+    saved = client.post(f"/tickets/{ticket.number}/fields/", {"priority": "1"})
+    assert saved.status_code == 302
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json()["down"] == ["redis", "broker"]
+
+
+# Send once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_unreachable_send_saves_the_reply_and_a_second_press_makes_no_second_reply(client):
+    suporte = QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+    agent = associate([suporte], username="ana")
+    ticket = TicketFactory(queue=suporte)
+    client.force_login(agent)
+    page = client.get(f"/tickets/{ticket.number}/")
+    draft = page.context["reply_form"].initial["draft"]
+    form = {"mode": "reply", "body": "Olá, já desbloqueamos sua conta.", "draft": draft}
+    with celery_pointing_at("redis://127.0.0.1:1/0"):  # nothing listens there: every publish fails
+        first = client.post(f"/tickets/{ticket.number}/reply/", form)
+        assert first.status_code == 302  # not the 500 the associate used to see
+        second = client.post(f"/tickets/{ticket.number}/reply/", form, follow=True)
+        assert "já foi enviado" in second.content.decode() or "already sent" in second.content.decode()
+    replies = Message.objects.filter(ticket=ticket, direction="out")
+    assert replies.count() == 1 and replies.get().delivery_status == "queued"
+    # The broker is back (eager here): the outbox sweep sends the reply within a minute, once.
+    with time_machine.travel(timezone.now() + timedelta(seconds=45)):
+        assert requeue_stale_outbound() == 1
+    assert replies.get().delivery_status == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_a_draft_pressed_twice_makes_one_note_and_another_text_from_the_same_form_is_its_own_reply(agent, suporte):
+    ticket = TicketFactory(queue=suporte)
+    draft = "0123456789abcdef0123456789abcdef"
+    first = services.reply(agent, ticket.number, "Verificar o celular novo.", internal=True, draft=draft)
+    again = services.reply(agent, ticket.number, "Verificar o celular novo.", internal=True, draft=draft)
+    assert again.repeated and again.message.pk == first.message.pk
+    other = services.reply(agent, ticket.number, "Outro texto, da mesma página.", internal=True, draft=draft)
+    assert not other.repeated and other.message.pk != first.message.pk
+    assert Message.objects.filter(ticket=ticket, direction="note").count() == 2
+
+
 # Webhooks and the web app (live server)
 
 

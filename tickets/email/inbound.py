@@ -14,7 +14,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -364,7 +363,8 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 own_error = exc
             else:
                 logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
-                transaction.on_commit(partial(_retry_later, inbound.pk), robust=True)
+                # A lambda, not a partial: Django names a robust callback that raised by its __qualname__.
+                transaction.on_commit(lambda pk=inbound.pk: _retry_later(pk), robust=True)
     return own_error
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from email.utils import make_msgid
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -30,6 +29,13 @@ def new_message_id() -> str:
     return make_msgid(idstring="acolhe", domain=domain)
 
 
+def draft_message_id(ticket: Ticket, author: AbstractBaseUser, draft: str) -> str:
+    """The Message-ID of the reply or note written from one composer form (its random `draft` token): a
+    second press of Send on the same form names the same message, which the unique Message-ID refuses."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "acolhe.local"
+    return f"<acolhe.{ticket.number}.{author.pk}.{draft}@{domain}>"
+
+
 def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for the next mail on this ticket: it answers the latest public message."""
     ids = list(
@@ -48,9 +54,11 @@ def queue_outbound(
     author: AbstractBaseUser | None,
     subject: str | None = None,
     thread: tuple[str, list[str]] | None = None,
+    message_id: str = "",
 ) -> Message:
     """Save an outbound reply as queued and send it once the transaction commits. `thread` is its
-    (In-Reply-To, References) when the caller knows them already; by default `thread_headers` reads them."""
+    (In-Reply-To, References) when the caller knows them already; by default `thread_headers` reads them.
+    `message_id` is given for a reply written in the workspace (`draft_message_id`), else a new one is made."""
     in_reply_to, references = thread if thread is not None else thread_headers(ticket)
     message = Message.objects.create(
         ticket=ticket,
@@ -61,7 +69,7 @@ def queue_outbound(
         to_addresses=[ticket.requester.email],
         subject=subject or reply_subject(ticket),
         body_text=body_text,
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
         in_reply_to=in_reply_to,
         references=references,
         delivery_status=Message.Delivery.QUEUED,
@@ -69,7 +77,7 @@ def queue_outbound(
     )
     if author is not None:
         sla.on_public_reply(ticket)
-    transaction.on_commit(partial(enqueue_send, message.pk), robust=True)
+    transaction.on_commit(lambda: enqueue_send(message.pk), robust=True)
     return message
 
 
