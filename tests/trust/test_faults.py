@@ -511,3 +511,31 @@ def test_a_worker_killed_mid_task_leaves_it_to_the_next_worker_which_processes_i
         holder.close()
     assert Message.objects.filter(inbound_email=inbound).count() == 1
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_takes_tasks_again_within_seconds_of_redis_coming_back(redis_server):
+    QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+    from tickets.email.inbound import store_inbound
+    from tickets.tasks import process_inbound_email
+
+    before, _ = store_inbound(raw_mail(21).encode(), esp="test", enqueue=False)
+    worker = start_worker(redis_server.url)
+    try:
+        with celery_pointing_at(redis_server.url):
+            process_inbound_email.delay(before.pk)
+        assert wait_for(lambda: InboundEmail.objects.get(pk=before.pk).status == "processed")
+        redis_server.stop()
+        time.sleep(6.5)  # the worker keeps trying to reconnect meanwhile
+        redis_server.start()
+        back = time.monotonic()
+        # Stored only now: a drain that ran earlier cannot have taken it along.
+        after, _ = store_inbound(raw_mail(22).encode(), esp="test", enqueue=False)
+        with celery_pointing_at(redis_server.url):
+            process_inbound_email.delay(after.pk)
+        assert wait_for(lambda: InboundEmail.objects.get(pk=after.pk).status == "processed", timeout=30)
+        # kombu's default steps (retries 2, 6, 12, 20 ... s after the loss) left it idle for 5 s more here.
+        assert time.monotonic() - back < 3.5
+    finally:
+        worker.kill()
+        worker.wait()
