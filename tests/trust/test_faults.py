@@ -192,6 +192,37 @@ def test_signed_in_pages_keep_working_while_redis_is_down(client, agent, suporte
     assert health.status_code == 503 and health.json()["down"] == ["redis", "broker"]
 
 
+# Message-ID reuse
+
+
+def test_a_different_mail_reusing_a_message_id_is_kept_and_processed_while_a_true_retry_stays_a_no_op(
+    client, suporte, settings
+):
+    from tickets.email.inbound import process_waiting_inbound
+    from tickets.models import TicketEvent
+
+    settings.ACOLHE_INBOUND_ESPS = ["sendgrid"]
+    first = raw_mail(31)
+    # A forwarding service that stamps every mail with the same Message-ID: other sender, subject and text.
+    second = (
+        first.replace("carla31@example.com", "joao@example.com")
+        .replace("Conta bloqueada 31", "=?utf-8?q?Pedido_4412_n=C3=A3o_chegou?=")
+        .replace("minha conta foi bloqueada depois que troquei de celular", "meu pedido 4412 não chegou")
+    )
+    for raw in (first, second, second, first):  # each one, then an ESP retry of each
+        data = {"email": raw, "to": "suporte@acolhe.example", "from": "x@example.com"}
+        assert client.post("/anymail/sendgrid/inbound/", data, HTTP_AUTHORIZATION=BASIC).status_code == 200
+    assert InboundEmail.objects.count() == 2
+    process_waiting_inbound()
+    assert set(InboundEmail.objects.values_list("status", flat=True)) == {"processed"}
+    subjects = set(Message.objects.filter(direction="in").values_list("subject", flat=True))
+    assert subjects == {"Conta bloqueada 31", "Pedido 4412 não chegou"}
+    reused = TicketEvent.objects.get(kind="message_id_reused")
+    assert reused.new_value == "<fault-31@example.com>"
+    assert reused.message.subject == "Pedido 4412 não chegou" and reused.message.message_id == ""
+    assert Ticket.objects.count() == 2
+
+
 # Send once
 
 
