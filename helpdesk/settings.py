@@ -50,7 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: probes and scrapes call the container's own address, which ALLOWED_HOSTS does not list.
+    # First: probes and scrapes call the container's own address, which ALLOWED_HOSTS does not list, and
+    # `/healthz` answers before anything reads the session or the user.
     "helpdesk.health.ProbeMiddleware",
     "helpdesk.prometheus.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -106,12 +107,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, missing instead of failing while Redis is away (helpdesk/cache.py).
+        "BACKEND": "helpdesk.cache.TolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="acolhe"),
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }
 }
+# Sessions are written to the database and read from the cache when it answers: signed-in pages keep
+# working while Redis is away.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 
@@ -125,13 +129,28 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A task whose worker died (acks_late) is delivered again after the visibility timeout; a short one needs
-# frequent sweeps of the unacknowledged set.
-_VISIBILITY_TIMEOUT = env.int("ACOLHE_BROKER_VISIBILITY_TIMEOUT", default=3600)
+# A task whose worker died (acks_late) is delivered again after the visibility timeout. It must outlast the
+# longest retry countdown plus a task's hard time limit (tickets/tasks.py: 240 s + 120 s), or a task waiting
+# for its countdown would be handed to a second worker; anything shorter than an hour still brings a lost task
+# back within minutes, and the database sweeps below re-drive lost work sooner. A short one (the fault
+# tests) needs frequent sweeps of the unacknowledged set.
+_VISIBILITY_TIMEOUT = env.int("ACOLHE_BROKER_VISIBILITY_TIMEOUT", default=420)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _VISIBILITY_TIMEOUT,
+    # A broker that does not answer is noticed in seconds, by publishers and by the worker.
+    "socket_connect_timeout": 2,
+    "health_check_interval": 5,
     **({"unacked_restore_interval": 1, "unacked_restore_throttle": 1} if _VISIBILITY_TIMEOUT < 60 else {}),
 }
+# Publishing while the broker is down gives up within about a second: the row is already committed and the
+# sweeps below pick it up, so a web request never hangs on the broker.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The worker's consumer reconnects every second while the broker is away (helpdesk/celery.py).
+CELERY_WORKER_CONSUMER = "helpdesk.celery:QuickReconnectConsumer"
+# How often beat's sweeps look for work a lost task left behind, and how old that work must be.
+ACOLHE_SWEEP_SECONDS = env.int("ACOLHE_SWEEP_SECONDS", default=20)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Records SLA warnings and breaches; a run that waited past the next one is dropped (the next catches up).
@@ -147,14 +166,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Outbox: re-send what a lost task or a worker killed mid-send left behind.
     "outbox-requeue-stale": {
         "task": "tickets.tasks.requeue_stale_outbound",
-        "schedule": 300.0,
-        "options": {"expires": 290},
+        "schedule": float(ACOLHE_SWEEP_SECONDS),
+        "options": {"expires": max(ACOLHE_SWEEP_SECONDS - 2, 1)},
     },
-    # Mail in: stored mail whose processing task was lost while the broker was down.
+    # Mail in: stored mail that no drain is working on (its wake-up was lost while the broker was down, or
+    # the worker running its drain died).
     "inbound-requeue-stale": {
         "task": "tickets.tasks.requeue_stale_inbound",
-        "schedule": 120.0,
-        "options": {"expires": 110},
+        "schedule": float(ACOLHE_SWEEP_SECONDS),
+        "options": {"expires": max(ACOLHE_SWEEP_SECONDS - 2, 1)},
     },
     # Privacy: closed tickets past their queue's retention period, at 04:30 UTC.
     "privacy-retention": {"task": "tickets.tasks.enforce_retention", "schedule": crontab(hour=4, minute=30)},

@@ -226,13 +226,17 @@ def open_ticket(
     return ticket
 
 
-def add_note(ticket: Ticket, *, actor: AbstractBaseUser | None, body: str) -> tuple[Message, TicketEvent]:
-    """An internal note on the ticket (never mailed) and its `note_added` event."""
+def add_note(
+    ticket: Ticket, *, actor: AbstractBaseUser | None, body: str, message_id: str = ""
+) -> tuple[Message, TicketEvent]:
+    """An internal note on the ticket (never mailed) and its `note_added` event. `message_id` names the
+    draft it came from, so a second press of the same draft is recognised (workspace `reply`)."""
     message = Message.objects.create(
         ticket=ticket,
         direction=Message.Direction.NOTE,
         author=actor,
         body_text=body,
+        message_id=message_id,
         delivery_status=Message.Delivery.NOT_SENT,
         language=ticket.language,
     )

@@ -6,31 +6,53 @@ from helpdesk.locks import single_run
 from tickets.email import inbound, outbound
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
+# Time limits: a drain stops taking batches after DRAIN_SECONDS (10 s), a send waits on one ESP call. A task
+# past its hard limit is killed and, being acks_late, delivered again; the database sweeps re-drive the work
+# anyway. The longest retry countdown (240 s) plus a hard limit stays inside the broker's visibility timeout.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    retry_backoff_max=240,
+    max_retries=5,
+    soft_time_limit=90,
+    time_limit=120,
+)
 def process_waiting_inbound() -> int:
     """Queued by `inbound.wake_inbound_worker` (at most one waits in the queue): apply the waiting mail."""
     return inbound.process_waiting_inbound()
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, soft_time_limit=90, time_limit=120)
 def process_inbound_email(self, inbound_id: int) -> str:
     """Apply one stored mail (a retry of one that failed); other waiting mail rides along with it."""
     try:
         return inbound.process_inbound_batch(inbound_id)
     except Exception as exc:
         # The row is already marked failed with the error; retrying may succeed (a lock, a restart).
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(240, 5 * 2**self.request.retries)) from exc
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=outbound.MAX_SEND_ATTEMPTS,
+    soft_time_limit=45,
+    time_limit=60,
+)
 def send_message(self, message_id: int) -> str:
+    """Send one queued message. Attempts are counted on the row, so a chain of retries re-driven by the
+    outbox sweep still ends as `failed` after MAX_SEND_ATTEMPTS."""
     try:
         message = outbound.deliver(message_id)
     except Exception as exc:
-        if self.request.retries >= self.max_retries:
+        attempts = outbound.send_attempts(message_id)
+        if attempts >= outbound.MAX_SEND_ATTEMPTS:
             outbound.mark_failed(message_id, f"{type(exc).__name__}: {exc}")
             return "failed"
-        raise self.retry(exc=exc, countdown=min(900, 10 * 2**self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=outbound.retry_delay(attempts)) from exc
     return message.delivery_status if message else "missing"
 
 
@@ -67,16 +89,10 @@ def enforce_retention() -> int:
 @shared_task(acks_late=True)
 @single_run("requeue-stale-inbound", timeout=120)
 def requeue_stale_inbound() -> int:
-    """Run by beat: when stored mail has waited over two minutes (its wake-up never reached the broker, it
-    was down), queue a drain task for it. Returns how many mails were waiting that long."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from tickets.models import InboundEmail
-
-    cutoff = timezone.now() - timedelta(minutes=2)
-    stale = InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED, received_at__lt=cutoff).count()
+    """Run by beat every ACOLHE_SWEEP_SECONDS: when stored mail has waited longer than its grace with no
+    drain working on it (its wake-up never reached the broker, or the worker running the drain died), queue a
+    drain task for it. Returns how many mails were found waiting that long."""
+    stale = inbound.stale_waiting_count()
     if stale:
         process_waiting_inbound.delay()
     return stale

@@ -10,11 +10,11 @@ task uses it. Both are idempotent (a processed row is left alone) and safe to ru
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -72,6 +72,8 @@ DRAIN_SECONDS = 10.0
 WAKE_FLAG_SECONDS = 60
 # A mail that failed inside a drain is tried again by a task of its own, this many seconds later.
 RETRY_AFTER_SECONDS = 5
+# Mail waiting longer than this with no drain holding it is taken by beat's sweep (`stale_waiting_count`).
+STALE_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -186,12 +188,32 @@ def store_inbound(
     # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
     created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
     if not created:
-        return InboundEmail.objects.get(dedupe_key=dedupe_key), False
+        stored = InboundEmail.objects.get(dedupe_key=dedupe_key)
+        if not message_id or stored.raw_sha256 == digest:
+            return stored, False
+        # Another mail, with other bytes, under a Message-ID already stored (broken mailers and forwarders
+        # reuse them): kept as its own mail under the Message-ID plus its hash, so a retry of it is a no-op.
+        inbound.dedupe_key = dedupe_key = reused_message_id_key(message_id, digest)
+        created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
+        if not created:
+            return InboundEmail.objects.get(dedupe_key=dedupe_key), False
     if enqueue:
         # Robust: with Redis down the mail is still stored and acknowledged; beat's stale-mail sweep wakes
         # the worker for it.
         transaction.on_commit(wake_inbound_worker, robust=True)
     return inbound, True
+
+
+REUSE_MARK = "\nsha256:"
+
+
+def reused_message_id_key(message_id: str, digest: str) -> str:
+    """The dedupe key of a mail that reuses a stored mail's Message-ID: the Message-ID plus its own hash."""
+    return f"{message_id[: 1000 - len(REUSE_MARK) - len(digest)]}{REUSE_MARK}{digest}"
+
+
+def reuses_message_id(inbound: InboundEmail) -> bool:
+    return bool(inbound.message_id) and REUSE_MARK in inbound.dedupe_key
 
 
 def _wake_key() -> str:
@@ -216,6 +238,16 @@ def wake_inbound_worker() -> bool:
         cache.delete(key)  # nothing was queued: the next mail (or the sweep) must try again
         raise
     return True
+
+
+def stale_waiting_count(*, limit: int = 1000) -> int:
+    """How many stored mails (up to `limit`) have waited longer than STALE_AFTER with no drain working on
+    them. Rows a live drain holds are locked and skipped, so this counts only mail that no task is applying:
+    its wake-up was lost with the broker, or the worker running its drain died."""
+    cutoff = timezone.now() - STALE_AFTER
+    with transaction.atomic():
+        waiting = InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED, received_at__lt=cutoff)
+        return len(waiting.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
 
 
 def process_waiting_inbound(*, limit: int = BATCH_SIZE, drain_seconds: float = DRAIN_SECONDS) -> int:
@@ -352,7 +384,8 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 own_error = exc
             else:
                 logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
-                transaction.on_commit(partial(_retry_later, inbound.pk), robust=True)
+                # A lambda, not a partial: Django names a robust callback that raised by its __qualname__.
+                transaction.on_commit(lambda pk=inbound.pk: _retry_later(pk), robust=True)
     return own_error
 
 
@@ -433,6 +466,10 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if not parsed.from_address:
         _finish(inbound, InboundEmail.Status.FAILED, "no sender address in From, Sender or Return-Path")
         return
+    reused = reuses_message_id(inbound)
+    if reused:
+        # Its own mail: its Message-ID names another one, so it neither threads nor deduplicates by it.
+        parsed = dataclasses.replace(parsed, message_id="")
     hints = _thread_hints(parsed)
     if hints.duplicate_of is not None:
         _finish(inbound, InboundEmail.Status.PROCESSED, "duplicate of a stored message", ticket_id=hints.duplicate_of)
@@ -440,7 +477,11 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
-    ticket, _message, events, opened = _apply(inbound, parsed, batch, hints)
+    ticket, message, events, opened = _apply(inbound, parsed, batch, hints)
+    if reused:
+        events.append(
+            TicketEvent(ticket=ticket, kind=Kind.MESSAGE_ID_REUSED, message=message, new_value=inbound.message_id)
+        )
     _finish_applied(inbound, ticket, events, touch_ticket=not opened)
 
 

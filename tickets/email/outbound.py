@@ -29,6 +29,13 @@ def new_message_id() -> str:
     return make_msgid(idstring="acolhe", domain=domain)
 
 
+def draft_message_id(ticket: Ticket, author: AbstractBaseUser, draft: str) -> str:
+    """The Message-ID of the reply or note written from one composer form (its random `draft` token): a
+    second press of Send on the same form names the same message, which the unique Message-ID refuses."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "acolhe.local"
+    return f"<acolhe.{ticket.number}.{author.pk}.{draft}@{domain}>"
+
+
 def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for the next mail on this ticket: it answers the latest public message."""
     ids = list(
@@ -47,9 +54,11 @@ def queue_outbound(
     author: AbstractBaseUser | None,
     subject: str | None = None,
     thread: tuple[str, list[str]] | None = None,
+    message_id: str = "",
 ) -> Message:
     """Save an outbound reply as queued and send it once the transaction commits. `thread` is its
-    (In-Reply-To, References) when the caller knows them already; by default `thread_headers` reads them."""
+    (In-Reply-To, References) when the caller knows them already; by default `thread_headers` reads them.
+    `message_id` is given for a reply written in the workspace (`draft_message_id`), else a new one is made."""
     in_reply_to, references = thread if thread is not None else thread_headers(ticket)
     message = Message.objects.create(
         ticket=ticket,
@@ -60,7 +69,7 @@ def queue_outbound(
         to_addresses=[ticket.requester.email],
         subject=subject or reply_subject(ticket),
         body_text=body_text,
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
         in_reply_to=in_reply_to,
         references=references,
         delivery_status=Message.Delivery.QUEUED,
@@ -68,10 +77,17 @@ def queue_outbound(
     )
     if author is not None:
         sla.on_public_reply(ticket)
+    transaction.on_commit(lambda: enqueue_send(message.pk), robust=True)
+    return message
+
+
+def enqueue_send(message_pk: int) -> None:
+    """Queue the send task for a committed message. Run on commit and robust: with the broker down the reply
+    stays committed as `queued`, the associate sees it saved, and the outbox sweep sends it once the broker
+    is back (`stale_outbox`)."""
     from tickets.tasks import send_message
 
-    transaction.on_commit(lambda: send_message.delay(message.pk))
-    return message
+    send_message.delay(message_pk)
 
 
 def reply_subject(ticket: Ticket) -> str:
@@ -151,16 +167,28 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     return mail
 
 
-# A claim older than this belongs to a worker that died mid-send; a queued message this old lost its task.
-STALE_SENDING = timedelta(minutes=10)
-STALE_QUEUED = timedelta(minutes=20)
+# Deadlines after which the outbox sweep (`stale_outbox`, run by beat every ACOLHE_SWEEP_SECONDS) re-drives a
+# message. `send_claimed_at` is the lease: for a `sending` message, when a worker claimed it (the send task's
+# hard time limit is well inside SENDING_LEASE, so a claim older than that belongs to a dead worker); for a
+# `queued` message that failed an attempt, when its retry is due. A queued message nobody took within
+# QUEUED_GRACE of that (or of its creation) lost its task.
+SENDING_LEASE = timedelta(seconds=90)
+QUEUED_GRACE = timedelta(seconds=30)
+# The first try and six retries, then the message shows as failed, ready to resend.
+MAX_SEND_ATTEMPTS = 7
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next attempt after `attempts` failed ones: 10, 20, 40 ... at most 240, so a retry
+    waiting in the broker never outlives its visibility timeout (settings: 420 s)."""
+    return min(240, 10 * 2 ** max(attempts - 1, 0))
 
 
 def _claim(message_pk: int) -> bool:
     """Move a queued message (or one whose sender died) to `sending`. One worker wins; the others see 0 rows."""
     now = timezone.now()
     claimable = Q(delivery_status=Message.Delivery.QUEUED) | Q(
-        delivery_status=Message.Delivery.SENDING, send_claimed_at__lt=now - STALE_SENDING
+        delivery_status=Message.Delivery.SENDING, send_claimed_at__lt=now - SENDING_LEASE
     )
     return bool(
         Message.objects.filter(claimable, pk=message_pk).update(
@@ -183,21 +211,25 @@ def deliver(message_pk: int) -> Message | None:
     except Exception as exc:
         Message.objects.filter(pk=message_pk, delivery_status=Message.Delivery.SENDING).update(
             delivery_status=Message.Delivery.QUEUED,
-            send_claimed_at=timezone.now(),
+            # The lease: the retry is due then; past it (plus QUEUED_GRACE) the sweep re-drives the message.
+            send_claimed_at=timezone.now() + timedelta(seconds=retry_delay(message.send_attempts)),
             delivery_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         raise
+    # The ESP accepted the mail: record that first, before anything else that could fail. From here until
+    # this UPDATE commits is the one window in which a crash sends the mail twice (docs/faults.md).
     status = getattr(mail, "anymail_status", None)
     esp_message_id = str(status.message_id)[:255] if status is not None and status.message_id else ""
-    message.delivery_status = Message.Delivery.SENT
-    message.sent_at = timezone.now()
-    message.esp_message_id = esp_message_id
-    message.delivery_error = ""
     # Only from `sending`: a tracking webhook may already have moved it on (delivered, bounced).
     Message.objects.filter(pk=message_pk, delivery_status=Message.Delivery.SENDING).update(
-        delivery_status=Message.Delivery.SENT, sent_at=message.sent_at, esp_message_id=esp_message_id, delivery_error=""
+        delivery_status=Message.Delivery.SENT, sent_at=timezone.now(), esp_message_id=esp_message_id, delivery_error=""
     )
+    message.refresh_from_db()
     return message
+
+
+def send_attempts(message_pk: int) -> int:
+    return Message.objects.filter(pk=message_pk).values_list("send_attempts", flat=True).first() or 0
 
 
 def mark_failed(message_pk: int, error: str) -> None:
@@ -214,12 +246,21 @@ def mark_failed(message_pk: int, error: str) -> None:
 
 
 def stale_outbox() -> list[int]:
-    """Outbound messages whose task was lost (queued too long) or whose worker died mid-send (sending too
-    long). Re-sending one that the ESP had in fact accepted repeats its Message-ID, which mail clients
-    treat as the same mail."""
+    """Outbound messages to send again: queued ones whose task was lost (QUEUED_GRACE past their creation or
+    their due retry) and `sending` ones whose worker died (claimed more than SENDING_LEASE ago). A queued
+    message taken here gets a fresh lease, so the next sweep leaves it to the task queued now; several beats
+    or overlapping sweeps skip each other's rows. Re-sending a message the ESP had in fact accepted repeats
+    its Message-ID, which mail clients thread as the same mail."""
     now = timezone.now()
-    queued = Message.objects.filter(delivery_status=Message.Delivery.QUEUED).filter(
-        Q(send_claimed_at__lt=now - STALE_QUEUED) | Q(send_claimed_at=None, created_at__lt=now - STALE_QUEUED)
-    )
-    sending = Message.objects.filter(delivery_status=Message.Delivery.SENDING, send_claimed_at__lt=now - STALE_SENDING)
-    return list(queued.values_list("pk", flat=True)[:500]) + list(sending.values_list("pk", flat=True)[:500])
+    with transaction.atomic():
+        queued = list(
+            Message.objects.filter(delivery_status=Message.Delivery.QUEUED)
+            .filter(
+                Q(send_claimed_at__lt=now - QUEUED_GRACE) | Q(send_claimed_at=None, created_at__lt=now - QUEUED_GRACE)
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500]
+        )
+        Message.objects.filter(pk__in=queued).update(send_claimed_at=now)
+    sending = Message.objects.filter(delivery_status=Message.Delivery.SENDING, send_claimed_at__lt=now - SENDING_LEASE)
+    return queued + list(sending.values_list("pk", flat=True)[:500])

@@ -39,6 +39,8 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(required=False, label=_("Attachments"))
     seen_message = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # A random token per composer form (see workspace `services.reply`): a second press is recognised.
+    draft = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
 
 
 class FieldsForm(forms.Form):

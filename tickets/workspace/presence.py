@@ -1,21 +1,41 @@
 """Who else is on a ticket: each open ticket page reports in every few seconds; entries expire by themselves.
 
 One Redis hash per ticket, one field per user ("viewing" or "typing" and when), with a short TTL on the
-hash: a closed tab disappears within `PRESENCE_TTL` seconds without any clean-up job.
+hash: a closed tab disappears within `PRESENCE_TTL` seconds without any clean-up job. While Redis is away
+nobody shows as present and reports are dropped: the ticket page works without it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
+logger = logging.getLogger(__name__)
 PRESENCE_TTL = 20
 VIEWING, TYPING = "viewing", "typing"
+
+
+def _without_redis(fallback):
+    """Presence is a nicety: with Redis unreachable, answer `fallback` instead of failing the page."""
+
+    def decorate(function):
+        @wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except (redis.RedisError, OSError) as exc:
+                logger.warning("presence unavailable: %s", exc)
+                return fallback() if callable(fallback) else fallback
+
+        return wrapper
+
+    return decorate
 
 
 @lru_cache(maxsize=4)
@@ -28,6 +48,7 @@ def _key(ticket_id: int) -> str:
     return f"{prefix}:presence:ticket:{ticket_id}"
 
 
+@_without_redis(None)
 def report(ticket_id: int, user: AbstractBaseUser, state: str = VIEWING) -> None:
     """Say that `user` is on the ticket page (and whether they are typing)."""
     client = _client(settings.REDIS_URL)
@@ -44,10 +65,12 @@ def report(ticket_id: int, user: AbstractBaseUser, state: str = VIEWING) -> None
     pipe.execute()
 
 
+@_without_redis(None)
 def leave(ticket_id: int, user: AbstractBaseUser) -> None:
     _client(settings.REDIS_URL).hdel(_key(ticket_id), str(user.pk))
 
 
+@_without_redis(list)
 def others(ticket_id: int, user: AbstractBaseUser) -> list[dict]:
     """The other people on the ticket right now: [{"user_id", "name", "state"}], typists first."""
     client = _client(settings.REDIS_URL)

@@ -120,6 +120,8 @@ class ReplyResult:
     ticket: Ticket
     message: Message
     events: list[TicketEvent]
+    # A second press of Send on the same draft: nothing new was written, `message` is the first one.
+    repeated: bool = False
 
 
 def newer_replies(ticket: Ticket, actor: AbstractBaseUser, seen_message_id: int | None) -> list[Message]:
@@ -145,16 +147,30 @@ def reply(
     uploads: Sequence[UploadedFile] = (),
     seen_message_id: int | None = None,
     confirmed: bool = False,
+    draft: str = "",
 ) -> ReplyResult:
     """Answer the requester by email (queued, sent on commit) or add an internal note, then optionally set
     the status in the same step. Raises `ReplyConflict` when someone else wrote since `seen_message_id`
-    and the actor has not confirmed."""
+    and the actor has not confirmed. `draft` is the composer form's token: the same text sent again from
+    the same form (a second press of Send, a browser retry after an error page) returns the first message
+    with `repeated` set, and writes nothing."""
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("Write something first."))
     if set_status and set_status not in REPLY_STATUSES:
         raise ValidationError(_("Unknown status."))
     ticket = lock_visible_ticket(actor, number)
+    signature = signature_for(ticket.queue, ticket.language)
+    text = body if internal or not signature else f"{body}\n\n-- \n{signature}"
+    message_id = outbound.draft_message_id(ticket, actor, draft) if draft else ""
+    if message_id:
+        # The ticket's row lock (above) makes two presses of the same form wait for each other here.
+        earlier = Message.objects.filter(message_id=message_id).first()
+        if earlier is not None and earlier.ticket_id == ticket.pk and earlier.body_text == text:
+            return ReplyResult(ticket, earlier, [], repeated=True)
+        if earlier is not None:
+            # Another text from the same form (a page kept from before, reopened in a second tab): its own mail.
+            message_id = ""
     if not confirmed:
         conflicts = newer_replies(ticket, actor, seen_message_id)
         if conflicts:
@@ -162,13 +178,11 @@ def reply(
     events: list[TicketEvent] = []
     now = timezone.now()
     if internal:
-        message, note_event = services.add_note(ticket, actor=actor, body=body)
+        message, note_event = services.add_note(ticket, actor=actor, body=text, message_id=message_id)
         _store_uploads(message, uploads)
         events.append(note_event)
     else:
-        signature = signature_for(ticket.queue, ticket.language)
-        text = f"{body}\n\n-- \n{signature}" if signature else body
-        message = outbound.queue_outbound(ticket, body_text=text, author=actor)
+        message = outbound.queue_outbound(ticket, body_text=text, author=actor, message_id=message_id)
         _store_uploads(message, uploads)
         events.append(services.record_event(ticket, Kind.REPLY_SENT, actor=actor, message=message))
         # The SLA clocks (first response included) stop inside `queue_outbound`.
@@ -202,11 +216,12 @@ def resend(actor: AbstractBaseUser, message_pk: int) -> Message:
     old = message.delivery_status
     message.delivery_status = Message.Delivery.QUEUED
     message.delivery_error = ""
-    message.save(update_fields=["delivery_status", "delivery_error"])
+    # A fresh round of attempts; the same Message-ID, so a copy that did arrive threads as the same mail.
+    message.send_attempts = 0
+    message.send_claimed_at = None
+    message.save(update_fields=["delivery_status", "delivery_error", "send_attempts", "send_claimed_at"])
     services.record_event(message.ticket, Kind.DELIVERY_CHANGED, actor=actor, old=old, new="queued", message=message)
-    from tickets.tasks import send_message
-
-    transaction.on_commit(lambda: send_message.delay(message.pk))
+    transaction.on_commit(lambda: outbound.enqueue_send(message.pk), robust=True)
     return message
 
 

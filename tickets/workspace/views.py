@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -102,11 +103,15 @@ def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None
     """What the ticket page needs beyond the thread: editable fields, composer, requester panel.
     After a reply conflict the composer comes back filled in, asking for confirmation."""
     recent, earlier_count, last_id = workspace.recent_thread(ticket, all_messages=request.GET.get("thread") == "all")
-    initial = {"seen_message": last_id}
+    initial = {"seen_message": last_id, "draft": uuid.uuid4().hex}
     queues = workspace.movable_queues(request.user)
     if reply_conflict:
         initial.update(
-            mode=reply_data["mode"], body=reply_data["body"], set_status=reply_data["set_status"], confirmed=True
+            mode=reply_data["mode"],
+            body=reply_data["body"],
+            set_status=reply_data["set_status"],
+            confirmed=True,
+            draft=reply_data.get("draft") or initial["draft"],
         )
     return {
         # The page shows the latest messages; earlier ones load on demand (a long thread stays fast).
@@ -222,6 +227,7 @@ def reply(request, number: int):
             uploads=data["attachments"],
             seen_message_id=data["seen_message"],
             confirmed=data["confirmed"],
+            draft=data["draft"],
         )
     except services.ReplyConflict as conflict:
         from tickets.views import ticket_detail
@@ -232,6 +238,9 @@ def reply(request, number: int):
         return response
     except ValidationError as exc:
         messages.error(request, _errors(exc))
+        return redirect("ticket", number)
+    if result.repeated:
+        messages.info(request, _("This was already sent; it was not sent again."))
         return redirect("ticket", number)
     apply_macro_on_send(result.ticket, request.POST.get("macro_id"), request.user)
     presence.leave(result.ticket.pk, request.user)
