@@ -43,6 +43,11 @@ MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,998}>")
 HTML_LINE_BREAKS = re.compile(
     r"(?i)<br\s{0,20}/?\s{0,20}>|</(p|div|li|tr|h\d)\s{0,20}>|</?blockquote\b[^<>]{0,2000}>|<hr\b[^<>]{0,2000}>"
 )
+HEAD_OPEN = re.compile(r"<head[\s/>]", re.IGNORECASE)
+HEAD_CLOSE = re.compile(r"</head\s{0,20}>", re.IGNORECASE)
+BODY_OPEN = re.compile(r"<body[\s/>]", re.IGNORECASE)
+TITLE_OPEN = re.compile(r"<title[\s/>]", re.IGNORECASE)
+TITLE_CLOSE = re.compile(r"</title\s{0,20}>", re.IGNORECASE)
 # A header line: a name of printable characters but ":" and space, then ":" (RFC 5322 3.6.8).
 HEADER_LINE = re.compile(rb"[!-9;-~]{1,200}[ \t]{0,20}:")
 # Deeper HTML than this is not kept as HTML (see quotes.too_deep); real mail nests a few dozen levels.
@@ -262,28 +267,28 @@ def split_quoted_html(html: str) -> tuple[str, str]:
 
 
 def without_head(html: str) -> str:
-    """The HTML without its <head> and any <title>: neither is part of what the sender wrote. Found with
-    str.find, so linear on any input."""
-    lowered = html.lower()
-    for opening, closing in (("<head", "</head>"), ("<title", "</title>")):
-        pieces = []
-        position = 0
-        while True:
-            start = lowered.find(opening, position)
-            if start < 0:
-                break
-            after = start + len(opening)
-            if after < len(lowered) and lowered[after] not in " \t\r\n>/":
-                pieces.append(html[position:after])  # <header>, <titlebar>…: not ours to remove
-                position = after
-                continue
-            end = lowered.find(closing, after)
-            pieces.append(html[position:start])
-            position = len(html) if end < 0 else end + len(closing)
-        pieces.append(html[position:])
-        html = "".join(pieces)
-        lowered = html.lower()
-    return html
+    """The HTML without its <head> and any <title>: neither is part of what the sender wrote. A <head>
+    left open (its end tag is optional) ends where <body> starts. Each search moves forward only, so this
+    is linear on any input."""
+    opening = HEAD_OPEN.search(html)
+    if opening:
+        closing = HEAD_CLOSE.search(html, opening.end())
+        body = None if closing else BODY_OPEN.search(html, opening.end())
+        if closing:
+            html = html[: opening.start()] + html[closing.end() :]
+        elif body:
+            html = html[: opening.start()] + html[body.start() :]
+    pieces = []
+    position = 0
+    while True:
+        opening = TITLE_OPEN.search(html, position)
+        closing = TITLE_CLOSE.search(html, opening.end()) if opening else None
+        if not closing:
+            break  # no end tag after here: the rest has no complete <title> either
+        pieces.append(html[position : opening.start()])
+        position = closing.end()
+    pieces.append(html[position:])
+    return "".join(pieces)
 
 
 def html_to_text(html: str) -> str:

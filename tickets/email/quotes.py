@@ -195,7 +195,7 @@ def text_with_quotes_in_place(split: TextSplit) -> str:
     where it was. Not sanitised here (sanitise_html does it before storing), but every line is escaped."""
     html = []
     for is_quoted, chunk in split.segments:
-        body = "<br>".join(escape(line) for line in chunk.strip("\n").split("\n"))
+        body = escape(chunk.strip("\n")).replace("\n", "<br>")
         if is_quoted:
             html.append(f"<details><summary>{SUMMARY}</summary><blockquote>{body}</blockquote></details>")
         else:
