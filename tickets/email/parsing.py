@@ -38,6 +38,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 REPLY_PREFIX = re.compile(
     r"^\s{0,20}((re|res|resp|fw|fwd|enc|tr|aw|wg)\s{0,5}(\[\d{1,5}\])?\s{0,5}:\s{0,5}){1,20}", re.IGNORECASE
 )
+# A forward (Outlook writes its quoted mail the same way as a reply's): what it quotes is its point.
+FORWARD_SUBJECT = re.compile(r"^\s{0,20}(fwd?|enc|tr|wg|rv)\s{0,5}:", re.IGNORECASE)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,18})\]")
 MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,998}>")
 HTML_LINE_BREAKS = re.compile(
@@ -426,7 +428,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
         # Crafted nesting: read its text only (linear); the HTML is neither kept nor sanitised.
         text = text or quotes.strip_tags(html)
         html = ""
-    new_text, quoted_text, new_html, quoted_html = _split_bodies(text, html)
+    if FORWARD_SUBJECT.match(header_text(msg, "Subject")):
+        new_text, quoted_text, new_html, quoted_html = (text or html_to_text(html)), "", html, ""
+    else:
+        new_text, quoted_text, new_html, quoted_html = _split_bodies(text, html)
     from_pairs = _addresses(msg, "From") or _addresses(msg, "Sender", "Reply-To")
     from_name, from_address = from_pairs[0] if from_pairs else ("", "")
     if not from_address:
