@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from email.header import decode_header
 from email.headerregistry import Address
 from email.message import Message
+from email.policy import default as default_policy
 from email.utils import getaddresses, parseaddr
-from html import unescape
 
 import nh3
 
+from tickets.email import quotes
+
 # Tags and attributes kept in sanitised HTML: formatting, links and images, nothing that runs.
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "i", "img", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table",
+    "a", "abbr", "b", "blockquote", "br", "code", "details", "div", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary", "sup", "table",
     "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
@@ -32,35 +34,29 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
-REPLY_PREFIX = re.compile(r"^\s*((re|res|resp|fw|fwd|enc|tr|aw|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# Every pattern here runs over mail content: each has bounded repetition, so it is linear on any input.
+REPLY_PREFIX = re.compile(
+    r"^\s{0,20}((re|res|resp|fw|fwd|enc|tr|aw|wg)\s{0,5}(\[\d{1,5}\])?\s{0,5}:\s{0,5}){1,20}", re.IGNORECASE
+)
+# A forward (Outlook writes its quoted mail the same way as a reply's): what it quotes is its point.
+FORWARD_SUBJECT = re.compile(r"^\s{0,20}(fwd?|enc|tr|wg|rv)\s{0,5}:", re.IGNORECASE)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,18})\]")
-MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]+>")
-
-# Where quoted history starts in plain text, in Portuguese and English clients.
-QUOTE_HEADERS = [
-    re.compile(r"^\s*(On|Em)\s.{5,200}?(wrote|escreveu)\s*:\s*$", re.IGNORECASE | re.DOTALL),
-    re.compile(r"^-{2,}\s*(Original Message|Mensagem original)\s*-{2,}", re.I),
-    re.compile(r"^_{10,}\s*$"),
-    re.compile(r"^\s*\*?(From|De)\s*:\*?\s.+$", re.IGNORECASE),
-    re.compile(r"^>"),
-]
-# A forward's quoted mail is the point of the message: it stays visible.
-FORWARD_MARKER = re.compile(
-    r"^\s*(-{2,}\s*(Forwarded message|Mensagem encaminhada)\s*-{2,}|Begin forwarded message:"
-    r"|In[ií]cio da mensagem (re)?encaminhada:)",
-    re.IGNORECASE,
+MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,998}>")
+HTML_LINE_BREAKS = re.compile(
+    r"(?i)<br\s{0,20}/?\s{0,20}>|</(p|div|li|tr|h\d)\s{0,20}>|</?blockquote\b[^<>]{0,2000}>|<hr\b[^<>]{0,2000}>"
 )
-# Signatures: the standard delimiter and phone clients' footers.
-SIGNATURE_LINES = [
-    re.compile(r"^-- ?$"),
-    re.compile(r"^\s*(Sent from my|Enviado do meu|Enviado de meu|Get Outlook for|Obter o Outlook para)\b", re.I),
-]
-# HTML markers that open the quoted part in Gmail, Outlook, Apple Mail, Thunderbird and Yahoo.
-HTML_QUOTE_MARKERS = re.compile(
-    r"""<div[^>]*class=["']?gmail_quote|<blockquote|<div[^>]*id=["']?(divRplyFwdMsg|appendonsend)"""
-    r"""|<div[^>]*class=["']?(yahoo_quoted|moz-cite-prefix)|<hr[^>]*id=["']?stopSpelling""",
-    re.IGNORECASE,
-)
+HEAD_OPEN = re.compile(r"<head[\s/>]", re.IGNORECASE)
+HEAD_CLOSE = re.compile(r"</head\s{0,20}>", re.IGNORECASE)
+BODY_OPEN = re.compile(r"<body[\s/>]", re.IGNORECASE)
+TITLE_OPEN = re.compile(r"<title[\s/>]", re.IGNORECASE)
+TITLE_CLOSE = re.compile(r"</title\s{0,20}>", re.IGNORECASE)
+SURROGATE = re.compile("[\udc80-\udcff]")
+# A header line: a name of printable characters but ":" and space, then ":" (RFC 5322 3.6.8).
+HEADER_LINE = re.compile(rb"[!-9;-~]{1,200}[ \t]{0,20}:")
+# Deeper HTML than this is not kept as HTML (see quotes.too_deep); real mail nests a few dozen levels.
+MAX_HTML_DEPTH = 400
+# The most leading non-header lines (a mbox "From " line, an export's junk line) skipped before the headers.
+MAX_LEADING_JUNK = 5
 
 
 @dataclass
@@ -93,14 +89,63 @@ class ParsedEmail:
 
 
 def parse_bytes(raw: bytes) -> Message:
-    # compat32 parses headers lazily and cheaply; we decode the few headers we read ourselves.
-    return email.message_from_bytes(raw, policy=email.policy.compat32)
+    # compat32 parses the MIME tree leniently and headers lazily; the headers we read are decoded with
+    # email.policy.default (header_text, _addresses, _part_filename).
+    return email.message_from_bytes(_skip_leading_junk(raw), policy=email.policy.compat32)
+
+
+def _skip_leading_junk(raw: bytes) -> bytes:
+    """Drop a leading mbox "From " line, blank lines or an export's junk line before the headers, when a
+    header follows them. The parser would otherwise read the junk as the end of the headers."""
+    position = 0
+    for _ in range(MAX_LEADING_JUNK):
+        end = raw.find(b"\n", position, position + 4096)
+        if HEADER_LINE.match(raw, position) or end < 0:
+            break
+        position = end + 1
+    if position and HEADER_LINE.match(raw, position):
+        return raw[position:]
+    return raw
+
+
+def _unsurrogate(value: str) -> str:
+    """compat32 keeps 8-bit header bytes as surrogate escapes: read them as UTF-8 (RFC 6532), or as
+    Windows-1252 when they are not UTF-8 (older clients writing Latin-1 raw)."""
+    if not SURROGATE.search(value):
+        return value
+    data = value.encode("ascii", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("windows-1252", errors="replace")
+
+
+def _raw_header_values(msg: Message, name: str) -> list[str]:
+    try:
+        items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
+        return [_unsurrogate(str(v)) for k, v in items if k.lower() == name.lower()]
+    except Exception:  # a header the parser cannot make sense of is as good as missing
+        return []
+
+
+def _policy_header(name: str, value: str):
+    """The header as email.policy.default reads it: encoded words decoded per RFC 2047 as the header's
+    grammar allows (inside a quoted display name too), folded lines unfolded first, so an encoded word
+    with a comma in it ("Last, First") is never split at the comma."""
+    return default_policy.header_fetch_parse(name, value)
 
 
 def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded-words (`=?utf-8?q?...?=`), tolerating unknown charsets and bad encodings."""
+    """Decode RFC 2047 encoded-words in unstructured text, tolerating unknown charsets and bad encodings.
+    The standard library's parser (email.policy.default) does it; its result is checked for the bytes of
+    an unknown charset, which it leaves as surrogate escapes, and those are read as Windows-1252
+    (decode_header below is the fallback for the rare value the policy parser rejects)."""
     if "=?" not in value:
         return value
+    try:
+        return _clean_decoded(str(_policy_header("Subject", value)))
+    except Exception:
+        pass
     try:
         parts = decode_header(value)
     except Exception:
@@ -116,28 +161,55 @@ def decode_words(value: str) -> str:
     return "".join(decoded)
 
 
+def _clean_decoded(text: str) -> str:
+    # An encoded word in an unknown charset comes back with its bytes as surrogate escapes.
+    return _unsurrogate(text)
+
+
+def _plain(value: str) -> bool:
+    """ASCII with no encoded word: nothing for the policy parser to decode (most headers of most mail),
+    so the cheaper compat32 reading gives the same result."""
+    return value.isascii() and "=?" not in value
+
+
 def header_text(msg: Message, name: str) -> str:
-    """A header's decoded text ('' when missing or unreadable)."""
+    """A header's decoded text ('' when missing or unreadable); raw UTF-8 (RFC 6532) and every
+    encoded-word form are read by email.policy.default."""
+    values = _raw_header_values(msg, name)
+    if not values:
+        return ""
+    value = values[0]
+    if _plain(value):
+        return without_nul("".join(value.splitlines())).strip()  # what the policy parser would return
     try:
-        value = msg.get(name)
-    except Exception:  # a header the parser cannot make sense of is as good as missing
-        return ""
-    if value is None:
-        return ""
-    return without_nul(decode_words(str(value))).strip()
+        text = _clean_decoded(str(_policy_header(name, value)))
+    except Exception:  # the policy parser gives up on some broken values: decode the words alone
+        text = decode_words(" ".join(value.split()))
+    return without_nul(text).strip()
 
 
 def _addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
-    raw_values = []
-    for name in names:
-        try:
-            raw_values += [str(v) for v in msg.get_all(name, [])]
-        except Exception:
-            continue
+    """(display name, address) pairs of address headers, decoded by email.policy.default's address
+    parser. getaddresses() is the fallback only where that parser finds no address at all (a header too
+    broken for its grammar): it splits before decoding, so it is never the first choice."""
     pairs = []
-    for display, addr in getaddresses(raw_values):
-        if addr and "@" in addr:
-            pairs.append((without_nul(" ".join(decode_words(display).split())), without_nul(addr.strip())))
+    for name in names:
+        for value in _raw_header_values(msg, name):
+            found = []
+            if _plain(value):
+                # Nothing to decode: getaddresses reads plain addresses as the policy parser does, at a
+                # tenth of its cost. Anything encoded or 8-bit goes to the policy parser below.
+                found = getaddresses([" ".join(value.split())])
+            try:
+                for address in [] if found else _policy_header(name, value).addresses:
+                    found.append((_clean_decoded(address.display_name or ""), address.addr_spec or ""))
+            except Exception:
+                found = []
+            if not any("@" in addr for _, addr in found):
+                found = [(decode_words(d), a) for d, a in getaddresses([" ".join(value.split())])]
+            for display, addr in found:
+                if addr and "@" in addr:
+                    pairs.append((without_nul(" ".join(display.split())), without_nul(addr.strip())))
     return pairs
 
 
@@ -183,20 +255,9 @@ def _decode_part(part: Message) -> str:
 
 
 def split_quoted_text(text: str) -> tuple[str, str]:
-    """Split plain text into (new text, quoted history + signature)."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    for index, line in enumerate(lines):
-        if FORWARD_MARKER.match(line):
-            return text.strip(), ""
-        # "On <date> <name> wrote:" can wrap over two lines in Gmail.
-        joined = line if index + 1 >= len(lines) else line + " " + lines[index + 1]
-        if any(p.match(line) for p in SIGNATURE_LINES) or any(p.match(line) for p in QUOTE_HEADERS):
-            break
-        if QUOTE_HEADERS[0].match(joined) and not line.strip().endswith(":"):
-            break
-    else:
-        return text.strip(), ""
-    return "\n".join(lines[:index]).strip(), "\n".join(lines[index:]).strip()
+    """Split plain text into (every line the user wrote, quoted history + signature). See quotes.py."""
+    split = quotes.split_text(text)
+    return split.new, split.quoted
 
 
 def sanitise_html(html: str) -> str:
@@ -211,19 +272,47 @@ def sanitise_html(html: str) -> str:
 
 
 def split_quoted_html(html: str) -> tuple[str, str]:
-    """Split an HTML body at the first quote marker. Neither half is sanitised yet (nh3 closes open tags
-    in each when it is)."""
-    match = HTML_QUOTE_MARKERS.search(html)
-    if not match:
+    """Split an HTML body into (new part, quoted history); a reply written below or between quotes keeps
+    the whole document as its new part, each quote collapsed in place. Neither half is sanitised yet (nh3
+    closes open tags in each when it is)."""
+    split = quotes.split_html(html)
+    if split is None:
         return html, ""
-    return html[: match.start()], html[match.start() :]
+    return split[0], split[1]
+
+
+def without_head(html: str) -> str:
+    """The HTML without its <head> and any <title>: neither is part of what the sender wrote. A <head>
+    left open (its end tag is optional) ends where <body> starts. Each search moves forward only, so this
+    is linear on any input."""
+    opening = HEAD_OPEN.search(html)
+    if opening:
+        closing = HEAD_CLOSE.search(html, opening.end())
+        body = None if closing else BODY_OPEN.search(html, opening.end())
+        if closing:
+            html = html[: opening.start()] + html[closing.end() :]
+        elif body:
+            html = html[: opening.start()] + html[body.start() :]
+    pieces = []
+    position = 0
+    while True:
+        opening = TITLE_OPEN.search(html, position)
+        closing = TITLE_CLOSE.search(html, opening.end()) if opening else None
+        if not closing:
+            break  # no end tag after here: the rest has no complete <title> either
+        pieces.append(html[position : opening.start()])
+        position = closing.end()
+    pieces.append(html[position:])
+    return "".join(pieces)
 
 
 def html_to_text(html: str) -> str:
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>|</h\d>", "\n", html)
+    text = HTML_LINE_BREAKS.sub("\n", without_head(html))
     text = nh3.clean(text, tags=set())
-    text = re.sub(r"&nbsp;", " ", text)
-    return re.sub(r"\n{3,}", "\n\n", unescape(text)).strip()
+    # nh3 writes text back with only these four entities (it decoded all others): replacing them is
+    # html.unescape() at a fraction of its cost on input made of entities.
+    text = text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def safe_filename(name: str, fallback: str = "attachment") -> str:
@@ -241,10 +330,36 @@ def safe_filename(name: str, fallback: str = "attachment") -> str:
 
 
 def _part_filename(part: Message) -> str:
+    """The part's file name, from Content-Disposition's filename or Content-Type's name, as
+    email.policy.default reads parameters: RFC 2231 (filename*=utf-8''…), encoded words inside the
+    quotes (not standard, but what many clients write) and raw UTF-8."""
+    raw_values = [(header, value) for header in ("Content-Disposition", "Content-Type")
+                  for value in _raw_header_values(part, header)]  # fmt: skip
+    if all(_plain(value) for _, value in raw_values):
+        try:  # nothing encoded: compat32 reads the parameter (RFC 2231 included) as the policy would
+            return without_nul(part.get_filename() or "")
+        except Exception:
+            return ""
+    for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        for value in _raw_header_values(part, header):
+            try:
+                name = _policy_header(header, value).params.get(param)
+            except Exception:
+                name = None
+            if name:
+                return without_nul(_clean_decoded(decode_words(str(name))))
     try:
         return without_nul(decode_words(part.get_filename() or ""))
     except Exception:
         return ""
+
+
+def _is_attachment(part: Message) -> bool:
+    """As the standard library decides (EmailMessage.is_attachment): `Content-Disposition: attachment`."""
+    try:
+        return (part.get_content_disposition() or "").lower() == "attachment"
+    except Exception:
+        return False
 
 
 def _collect_parts(msg: Message) -> tuple[list[Message], list[Message], list[Message]]:
@@ -253,13 +368,16 @@ def _collect_parts(msg: Message) -> tuple[list[Message], list[Message], list[Mes
 
     def visit(part: Message) -> None:
         ctype = part.get_content_type()
-        disposition = (part.get_content_disposition() or "").lower()
-        if ctype == "message/rfc822" or disposition == "attachment" or _part_filename(part):
+        if ctype == "message/rfc822" or _is_attachment(part):
             files.append(part)  # a forwarded mail stays whole, as an attachment
         elif part.is_multipart():
             for child in part.get_payload() or []:
                 if isinstance(child, Message):
                     visit(child)
+        elif ctype in ("text/plain", "text/html") and (texts or htmls) and _part_filename(part):
+            # A named text part after the body is a file; the first one is the body even with a name
+            # ("msg.txt"), as the standard library's get_body() takes it.
+            files.append(part)
         elif ctype == "text/html":
             htmls.append(part)
         elif ctype == "text/plain" or ctype.startswith("multipart/"):
@@ -296,16 +414,44 @@ def _attachment(part: Message, index: int) -> ParsedAttachment:
     )
 
 
+def _split_bodies(text: str, html: str) -> tuple[str, str, str, str]:
+    """(new text, quoted text, new HTML, quoted HTML). The plain text part decides whether there is quoted
+    history at all (a forward keeps its quoted mail visible); HTML-only mail is split on its HTML, whose
+    quote markers say more than its text does."""
+    split = quotes.split_text(text or html_to_text(html))
+    html_split = quotes.split_html(html) if html and not split.forward else None
+    if not text and html_split is not None:
+        new_text = html_to_text(html_split.user_only)
+        quoted_text = "\n\n".join(html_to_text(block) for block in html_split.quoted_blocks)
+        return new_text, quoted_text, html_split.new, html_split.quoted
+    if not split.quoted:
+        return split.new, "", html, ""
+    if html_split is not None:
+        new_html, quoted_html = html_split.new, html_split.quoted
+    else:
+        # Quoted history the HTML does not mark (or HTML too big to read): show the text, which is split,
+        # rather than HTML that would show the history as new text.
+        new_html, quoted_html = "", ""
+    if split.interleaved and not new_html:
+        # Plain text written between quotes: show it as written, each quote collapsed in place.
+        new_html = quotes.text_with_quotes_in_place(split)
+    return split.new, split.quoted, new_html, quoted_html
+
+
 def parse_email(raw: bytes) -> ParsedEmail:
     """Everything the pipeline needs from one raw mail; tolerant of malformed input."""
     msg = parse_bytes(raw)
     texts, htmls, files = _collect_parts(msg)
     text = "\n\n".join(decode_part(p) for p in texts).strip()
-    html = "\n".join(decode_part(p) for p in htmls).strip()
-    new_text, quoted_text = split_quoted_text(text or html_to_text(html))
-    # The plain text decides whether there is quoted history at all (forwards keep theirs visible).
-    new_html, quoted_html = split_quoted_html(html) if quoted_text else (html, "")
-
+    html = without_head("\n".join(decode_part(p) for p in htmls)).strip()
+    if html and quotes.too_deep(html, MAX_HTML_DEPTH):
+        # Crafted nesting: read its text only (linear); the HTML is neither kept nor sanitised.
+        text = text or quotes.strip_tags(html)
+        html = ""
+    if FORWARD_SUBJECT.match(header_text(msg, "Subject")):
+        new_text, quoted_text, new_html, quoted_html = (text or html_to_text(html)), "", html, ""
+    else:
+        new_text, quoted_text, new_html, quoted_html = _split_bodies(text, html)
     from_pairs = _addresses(msg, "From") or _addresses(msg, "Sender", "Reply-To")
     from_name, from_address = from_pairs[0] if from_pairs else ("", "")
     if not from_address:
