@@ -251,6 +251,9 @@ ANYMAIL = {
 }
 # Inbound webhooks switched on per ESP.
 ACOLHE_INBOUND_ESPS = env.list("ACOLHE_INBOUND_ESPS", default=[])
+# Amazon SES (SNS) posts are accepted only from these topic ARNs; empty accepts any topic whose message
+# carries a valid SNS signature.
+ACOLHE_SES_TOPIC_ARNS = env.list("ACOLHE_SES_TOPIC_ARNS", default=[])
 # Inbound attachments larger than this are replaced by a note (the mail itself is kept whole).
 ACOLHE_MAX_ATTACHMENT_BYTES = env.int("ACOLHE_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
 # Ask requesters to rate solved tickets (a signed link in the solved-ticket email).
