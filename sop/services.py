@@ -237,9 +237,10 @@ def send_reminder_mails(acknowledgement_ids: Iterable[int]) -> int:
     """Mail each still-pending associate a link to the version to read, in their interface language."""
     from django.conf import settings
     from django.core.mail import send_mail
-    from tickets.email.outbound import render_text_mail
     from django.urls import reverse
     from django.utils import translation
+
+    from tickets.email.outbound import render_text_mail
 
     sent = 0
     pending = Acknowledgement.objects.filter(pk__in=list(acknowledgement_ids), acknowledged_at__isnull=True)
