@@ -92,6 +92,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Plain-text mail (`templates/**/email/*.txt`): rendered without HTML escaping, so a name like
+    # O'Brien goes out as written, not as `O&#x27;Brien`. See `tickets.email.outbound.render_text_mail`.
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # PostgreSQL always (one code path): `make run`/`make test` provide an embedded one when unset.
@@ -298,6 +307,9 @@ ANYMAIL = {
 }
 # Inbound webhooks switched on per ESP.
 ACOLHE_INBOUND_ESPS = env.list("ACOLHE_INBOUND_ESPS", default=[])
+# Amazon SES (SNS) posts are accepted only from these topic ARNs; empty accepts any topic whose message
+# carries a valid SNS signature.
+ACOLHE_SES_TOPIC_ARNS = env.list("ACOLHE_SES_TOPIC_ARNS", default=[])
 # Inbound attachments larger than this are replaced by a note (the mail itself is kept whole).
 ACOLHE_MAX_ATTACHMENT_BYTES = env.int("ACOLHE_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
 # Ask requesters to rate solved tickets (a signed link in the solved-ticket email).

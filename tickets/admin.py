@@ -52,7 +52,7 @@ class RequesterAdmin(admin.ModelAdmin):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "languages", "addresses", "is_default", "auto_acknowledge"]
+    list_display = ["name", "slug", "kind", "languages", "addresses", "is_default", "auto_acknowledge", "list_mail"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
 

@@ -68,7 +68,25 @@ def test_address_shared_by_two_queues_is_split_by_language(suporte):
     assert Ticket.objects.get(pk=deliver(make_mail(PT_BODY)).ticket_id).queue == suporte
 
 
-def test_mail_to_an_unknown_address_lands_in_the_default_queue(suporte, support):
+def test_mail_to_an_unknown_address_lands_in_the_queue_of_its_language(suporte, support):
+    english = deliver(make_mail(EN_BODY, to="help@elsewhere.example"))
+    portuguese = deliver(make_mail(PT_BODY, to="help@elsewhere.example"))
+    assert Ticket.objects.get(pk=english.ticket_id).queue == support
+    assert Ticket.objects.get(pk=portuguese.ticket_id).queue == suporte
+
+
+def test_the_address_decides_before_the_language(suporte, support):
+    inbound = deliver(make_mail(EN_BODY, to="suporte@acolhe.example"))
+    assert Ticket.objects.get(pk=inbound.ticket_id).queue == suporte
+
+
+def test_a_cross_functional_queue_never_takes_mail_by_its_language(suporte):
+    QueueFactory(slug="legal", kind="cross_functional", languages=["en"], addresses=["legal@acolhe.example"])
+    inbound = deliver(make_mail(EN_BODY, to="help@elsewhere.example"))
+    assert Ticket.objects.get(pk=inbound.ticket_id).queue == suporte
+
+
+def test_mail_to_an_unknown_address_in_a_language_no_queue_takes_lands_in_the_default_queue(suporte):
     inbound = deliver(make_mail(EN_BODY, to="help@elsewhere.example"))
     assert Ticket.objects.get(pk=inbound.ticket_id).queue == suporte
 

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import secrets
 import time
 
 import pytest
@@ -38,8 +39,10 @@ def _webhooks(settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": MAILGUN_KEY}
 
 
-def _mailgun(client, raw, *, key=MAILGUN_KEY, auth=BASIC):
-    timestamp, token = str(int(time.time())), "a" * 50
+def _mailgun(client, raw, *, key=MAILGUN_KEY, auth=BASIC, timestamp=None, token=None):
+    # Mailgun signs each post with the time and a fresh one-time token.
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    token = token or secrets.token_hex(25)
     signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     data = {"body-mime": raw, "recipient": "suporte@acolhe.example", "sender": "carla@example.com",
             "timestamp": timestamp, "token": token, "signature": signature}  # fmt: skip
@@ -86,7 +89,7 @@ def _ses(client, raw, sns_signing, *, tamper=False, auth=BASIC):
         "receipt": {"recipients": ["suporte@acolhe.example"], "spamVerdict": {"status": "PASS"},
                     "virusVerdict": {"status": "PASS"}, "action": {"type": "SNS", "encoding": "BASE64",
                     "topicArn": "arn:aws:sns:us-east-1:111:inbound"}},
-        "content": base64.b64encode(raw.encode()).decode(),
+        "content": base64.b64encode(raw if isinstance(raw, bytes) else raw.encode()).decode(),
     }  # fmt: skip
     message = {"Type": "Notification", "MessageId": "sns-1", "TopicArn": "arn:aws:sns:us-east-1:111:inbound",
                "Message": json.dumps(ses_event), "Timestamp": "2026-11-25T10:00:00.000Z",

@@ -1,4 +1,6 @@
-"""The loop and noise guard: auto-replies, bulk mail and bounces never become tickets."""
+"""The loop and noise guard: auto-replies, bulk mail and bounces never become tickets; mailing-list mail
+and mail from a null sender never get an acknowledgement, and become tickets only where their queue says
+so (`Queue.list_mail`)."""
 
 from __future__ import annotations
 
@@ -21,9 +23,15 @@ BOUNCE_SUBJECT = re.compile(
 )
 
 
+# Senders that are a list's machinery, not a person: Mailman's `-request@`/`-bounces@` (and VERP
+# `-bounces+...@`), Majordomo's and Sympa's `owner-...@` and `...-owner@`.
+LIST_SENDER_SUFFIXES = ("-request", "-bounces", "-bounce", "-owner")
+LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "X-Loop")
+
+
 @dataclass(frozen=True)
 class Verdict:
-    kind: str  # "auto_reply", "bulk" or "bounce"
+    kind: str  # "auto_reply", "bulk", "bounce", "list" or "null_sender"
     reason: str
     bounced_message_ids: tuple[str, ...] = ()
 
@@ -60,6 +68,16 @@ def _bounced_ids(msg: Message) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def is_delivery_report(msg: Message) -> bool:
+    """A DSN (RFC 3464): a `multipart/report` that says `report-type=delivery-status`, or, as some MTAs
+    send it, says nothing but carries a `message/delivery-status` part."""
+    if msg.get_content_type() != "multipart/report":
+        return False
+    if (msg.get_param("report-type") or "").lower() == "delivery-status":
+        return True
+    return any(part.get_content_type() == "message/delivery-status" for part in msg.walk())
+
+
 def classify(parsed: ParsedEmail) -> Verdict | None:
     """None for mail a person wrote; otherwise why it must not open or reopen a ticket."""
     msg = parsed.headers
@@ -67,7 +85,7 @@ def classify(parsed: ParsedEmail) -> Verdict | None:
         return None
     ctype = msg.get_content_type()
     report_type = (msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
-    if (ctype == "multipart/report" and report_type == "delivery-status") or (
+    if is_delivery_report(msg) or (
         BOUNCE_SENDERS.match(parsed.from_address) and (BOUNCE_SUBJECT.search(parsed.subject) or report_type)
     ):
         return Verdict("bounce", f"bounce from {parsed.from_address or 'unknown sender'}", _bounced_ids(msg))
@@ -84,4 +102,32 @@ def classify(parsed: ParsedEmail) -> Verdict | None:
             return Verdict("auto_reply", f"{name}: {header_text(msg, name)}")
     if OUT_OF_OFFICE_SUBJECT.match(parsed.subject):
         return Verdict("auto_reply", f"out-of-office subject: {parsed.subject[:80]}")
+    return None
+
+
+def is_list_sender(address: str) -> bool:
+    local = address.rpartition("@")[0].lower().partition("+")[0]
+    return local.startswith("owner-") or local.endswith(LIST_SENDER_SUFFIXES)
+
+
+def classify_noise(parsed: ParsedEmail, *, envelope_sender: str = "") -> Verdict | None:
+    """Mail from a mailing list or a null sender: never acknowledged; whether it opens a ticket is its
+    queue's choice. Run after `classify` (DSNs and auto-replies also come from null senders)."""
+    msg = parsed.headers
+    if msg is None:
+        return None
+    for name in LIST_HEADERS:
+        value = header_text(msg, name)
+        if value:
+            return Verdict("list", f"mailing list ({name}: {value[:120]})")
+    mailman = next((key for key in msg if key.lower().startswith("x-mailman-")), None)
+    if mailman:
+        return Verdict("list", f"mailing list ({mailman} header)")
+    if header_text(msg, "Precedence").lower() == "list":
+        return Verdict("list", "mailing list (Precedence: list)")
+    if is_list_sender(parsed.from_address):
+        return Verdict("list", f"mailing list address {parsed.from_address}")
+    return_paths = [str(value).strip() for value in msg.get_all("Return-Path", [])]
+    if "<>" in return_paths or envelope_sender.strip() == "<>":
+        return Verdict("null_sender", "null sender (Return-Path: <>)")
     return None

@@ -470,6 +470,13 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if reused:
         # Its own mail: its Message-ID names another one, so it neither threads nor deduplicates by it.
         parsed = dataclasses.replace(parsed, message_id="")
+    # Mailing lists and null senders: never acknowledged; their queue decides whether they are tickets.
+    noise = guards.classify_noise(parsed, envelope_sender=inbound.envelope_sender)
+    if noise is not None:
+        queue = _route(inbound, parsed, _mail_language(parsed), batch)
+        if queue.list_mail == Queue.ListMail.IGNORE:
+            _finish(inbound, InboundEmail.Status.IGNORED, f"{noise.reason}; queue {queue.slug} ignores such mail")
+            return
     hints = _thread_hints(parsed)
     if hints.duplicate_of is not None:
         _finish(inbound, InboundEmail.Status.PROCESSED, "duplicate of a stored message", ticket_id=hints.duplicate_of)
@@ -477,7 +484,7 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
-    ticket, message, events, opened = _apply(inbound, parsed, batch, hints)
+    ticket, message, events, opened = _apply(inbound, parsed, batch, hints, acknowledge=noise is None)
     if reused:
         events.append(
             TicketEvent(ticket=ticket, kind=Kind.MESSAGE_ID_REUSED, message=message, new_value=inbound.message_id)
@@ -600,11 +607,22 @@ def _choose_queue_cached(addresses: list[str], language: str | None, batch: _Bat
 
 
 def choose_queue(addresses: list[str], language: str | None) -> Queue:
-    """The queue for the support address the mail was sent to, then for its language, else the default."""
+    """Routing, in three steps. 1. Address: the queues whose support addresses the mail was sent to (one
+    of them that takes its language, when several share an address). 2. Language: with no such queue, a
+    front-line queue that lists the mail's language (the default queue first, then the oldest). 3. The
+    default queue (else the oldest front-line queue)."""
     candidates = list(Queue.objects.filter(addresses__overlap=addresses)) if addresses else []
     if candidates:
         by_language = [q for q in candidates if language and language in q.languages]
         return (by_language or candidates)[0]
+    if language:
+        speaking = (
+            Queue.objects.filter(kind=Queue.Kind.FRONT_LINE, languages__contains=[language])
+            .order_by("-is_default", "pk")
+            .first()
+        )
+        if speaking is not None:
+            return speaking
     default = Queue.objects.filter(is_default=True).first()
     if default is None:
         default = Queue.objects.filter(kind=Queue.Kind.FRONT_LINE).order_by("pk").first()
@@ -613,14 +631,21 @@ def choose_queue(addresses: list[str], language: str | None) -> Queue:
     return default
 
 
+def _mail_language(parsed: ParsedEmail) -> str | None:
+    """The language detected in the mail's subject and visible text, or None when there is neither."""
+    visible_text = parsed.text or ""
+    return detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
+
+
 def _apply(
-    inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints
+    inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints, *, acknowledge: bool = True
 ) -> tuple[Ticket, Message, list[TicketEvent], bool]:
     """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
-    write with the mail's status, before any other write, whether the mail opened the ticket)."""
+    write with the mail's status, before any other write, whether the mail opened the ticket). Without
+    `acknowledge` no automatic acknowledgement is sent, whatever the queue says."""
     now = timezone.now()
     visible_text = parsed.text or ""
-    language = detect_language(f"{parsed.subject}\n{visible_text}") if visible_text or parsed.subject else None
+    language = _mail_language(parsed)
     requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
     language = language or requester.language or Language.PT
 
@@ -684,6 +709,7 @@ def _apply(
     )
     if (
         new_ticket
+        and acknowledge
         and ticket.queue.auto_acknowledge
         and not guards.suppresses_auto_responses(parsed.headers)
         and not batch.acknowledged_recently(requester, first_contact=first_contact)
@@ -712,9 +738,14 @@ def scan_message(message: Message, attachments=()) -> Verdict:
     return verdict
 
 
-def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None, now=None) -> Ticket:
+def _route(inbound: InboundEmail, parsed: ParsedEmail, language: str | None, batch: _Batch) -> Queue:
+    """The queue a new ticket from this mail goes to (see `choose_queue`)."""
     addresses = [inbound.envelope_recipient.lower(), *parsed.delivered_to, *parsed.to, *parsed.cc]
-    queue = _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
+    return _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
+
+
+def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None, now=None) -> Ticket:
+    queue = _route(inbound, parsed, language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
     return services.open_ticket(
         requester=requester,

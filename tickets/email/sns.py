@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from django.conf import settings
 from django.core.cache import cache
 
 CERT_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
@@ -47,6 +48,43 @@ def fetch_certificate(url: str) -> bytes:
     return pem
 
 
+# Every field SNS sends is text; anything else (a number, a list) is refused before it is used.
+TEXT_FIELDS = (
+    "Type",
+    "MessageId",
+    "TopicArn",
+    "Subject",
+    "Message",
+    "Timestamp",
+    "SignatureVersion",
+    "Signature",
+    "SigningCertURL",
+    "SubscribeURL",
+    "UnsubscribeURL",
+    "Token",
+)
+REQUIRED_FIELDS = ("Type", "MessageId", "TopicArn", "Message", "Timestamp", "Signature", "SigningCertURL")
+
+
+def check_sns_fields(message) -> None:
+    """Raise AnymailWebhookValidationFailure unless `message` has SNS's shape (every field text, the
+    required ones present) and its topic is one `ACOLHE_SES_TOPIC_ARNS` allows (any, when that is empty).
+    Runs before the certificate is fetched."""
+    if not isinstance(message, dict):
+        raise AnymailWebhookValidationFailure("SNS body is not a JSON object")
+    for key in TEXT_FIELDS:
+        if key in message and not isinstance(message[key], str):
+            raise AnymailWebhookValidationFailure(f"SNS field {key} is not text")
+    missing = [key for key in REQUIRED_FIELDS if not message.get(key)]
+    if missing:
+        raise AnymailWebhookValidationFailure(f"SNS message without {', '.join(missing)}")
+    if message["Type"] not in SIGNED_KEYS or message.get("SignatureVersion", "1") not in {"1", "2"}:
+        raise AnymailWebhookValidationFailure("SNS message of an unknown type or signature version")
+    allowed = settings.ACOLHE_SES_TOPIC_ARNS
+    if allowed and message["TopicArn"] not in allowed:
+        raise AnymailWebhookValidationFailure(f"SNS topic {message['TopicArn'][:200]!r} is not allowed")
+
+
 def verify_sns_message(message: dict) -> None:
     """Raise AnymailWebhookValidationFailure unless the message carries a valid SNS signature."""
     try:
@@ -63,11 +101,15 @@ def verify_sns_message(message: dict) -> None:
 
 
 class SignedSNSMixin:
+    """Check an SNS post's shape, topic and signature. Runs after basic auth (see
+    `tickets.email.webhooks.HardenedWebhookMixin`), so nothing is parsed or fetched for an anonymous post."""
+
     def validate_request(self, request):
         try:
             message = json.loads(request.body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise AnymailWebhookValidationFailure("SNS body is not JSON") from exc
+        check_sns_fields(message)
         verify_sns_message(message)
 
 

@@ -3,27 +3,27 @@
 from functools import wraps
 
 from anymail.utils import get_anymail_setting
-from anymail.webhooks.mailgun import MailgunTrackingWebhookView
-from anymail.webhooks.postmark import PostmarkTrackingWebhookView
-from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from tickets.email.sns import VerifiedAmazonSESTrackingWebhookView
 from tickets.email.webhooks import (
+    AmazonSESHardenedTrackingView,
     AmazonSESRawInboundView,
+    MailgunHardenedTrackingView,
     MailgunRawInboundView,
+    PostmarkHardenedTrackingView,
     PostmarkRawInboundView,
+    SendGridHardenedTrackingView,
     SendGridRawInboundView,
 )
 
 ESPS = {
-    "mailgun": (MailgunRawInboundView, MailgunTrackingWebhookView),
-    "postmark": (PostmarkRawInboundView, PostmarkTrackingWebhookView),
-    "sendgrid": (SendGridRawInboundView, SendGridTrackingWebhookView),
-    "amazon_ses": (AmazonSESRawInboundView, VerifiedAmazonSESTrackingWebhookView),
+    "mailgun": (MailgunRawInboundView, MailgunHardenedTrackingView),
+    "postmark": (PostmarkRawInboundView, PostmarkHardenedTrackingView),
+    "sendgrid": (SendGridRawInboundView, SendGridHardenedTrackingView),
+    "amazon_ses": (AmazonSESRawInboundView, AmazonSESHardenedTrackingView),
 }
 
 

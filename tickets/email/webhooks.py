@@ -1,24 +1,59 @@
 """Inbound webhooks: keep the raw mail and answer. Nothing here parses the message.
 
-Each ESP view first runs Anymail's validators (basic auth, the ESP's signature). Where the ESP posts the
-original MIME (Mailgun's `body-mime`, Postmark's `RawEmail`, SendGrid's raw `email`, SES's SNS `content`),
-those exact bytes are stored without Anymail parsing them; otherwise Anymail builds the message and its
-`inbound` signal hands it to `on_inbound`.
+Each ESP view first runs Anymail's validators, HTTP basic auth before any other (before the body is read,
+before a certificate is fetched), then the ESP's signature. Where the ESP posts the original MIME
+(Mailgun's `body-mime`, Postmark's `RawEmail`, SendGrid's raw `email`, SES's SNS `content`), those exact
+bytes are stored without Anymail parsing them; otherwise Anymail builds the message and its `inbound`
+signal hands it to `on_inbound`.
+
+Malformed input of any kind is the sender's fault and answers 4xx: a 5xx makes the ESP post it again and
+again. Only a failure on our side (the database is down) answers 5xx, so the ESP keeps the mail and retries.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import email.errors
 import json
+import logging
+import time
+from io import BytesIO
 
+from anymail.exceptions import AnymailConfigurationError, AnymailError, AnymailWebhookValidationFailure
 from anymail.signals import AnymailInboundEvent
-from anymail.webhooks.mailgun import MailgunInboundWebhookView
-from anymail.webhooks.postmark import PostmarkInboundWebhookView
-from anymail.webhooks.sendgrid import SendGridInboundWebhookView
-from django.http import HttpResponse
+from anymail.webhooks.base import AnymailBasicAuthMixin
+from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
+from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
+from anymail.webhooks.sendgrid import SendGridInboundWebhookView, SendGridTrackingWebhookView
+from django.core.cache import cache
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from tickets.email.inbound import store_inbound
-from tickets.email.sns import VerifiedAmazonSESInboundWebhookView
+from tickets.email.sns import VerifiedAmazonSESInboundWebhookView, VerifiedAmazonSESTrackingWebhookView
+
+logger = logging.getLogger(__name__)
+
+# What a malformed post raises on its way through our code and Anymail's parsers (a field of the wrong
+# type, a missing key, text that is not JSON, base64 or MIME, a NUL byte PostgreSQL refuses).
+MALFORMED_INPUT = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    UnicodeError,
+    binascii.Error,
+    email.errors.MessageError,
+    MultiPartParserError,
+    AnymailError,
+    # Raised by Anymail for a post of the wrong shape (tracking JSON posted to the inbound URL).
+    AnymailConfigurationError,
+)
+# Mailgun signs a timestamp and a one-time token; a post older than this, or a token seen before, is a replay.
+MAILGUN_MAX_AGE_SECONDS = 5 * 60
 
 
 def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> None:
@@ -33,35 +68,154 @@ def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> N
     )
 
 
-class RawMimeMixin:
+class HardenedWebhookMixin:
+    """Basic auth before any other check, and a 400 (not a 500) for any malformed post."""
+
+    def run_validators(self, request):
+        # Anymail runs validators in MRO order, so a subclass's signature check (which reads the body, and
+        # for SNS fetches a certificate) would run before the shared secret is checked. A post is checked
+        # once, even when a raw-MIME view hands it on to Anymail's own parsing.
+        if getattr(request, "_acolhe_validated", False):
+            return
+        AnymailBasicAuthMixin.validate_request(self, request)
+        for validator in self.validators:
+            if validator is not AnymailBasicAuthMixin.validate_request:
+                validator(self, request)
+        # Last, once the signature holds: only a signed post may spend a one-time token.
+        self.check_replay(request)
+        request._acolhe_validated = True
+
+    def check_replay(self, request) -> None:
+        pass
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except SuspiciousOperation:
+            raise  # Django answers 400 (Anymail's validation failures are of this kind)
+        except MALFORMED_INPUT as exc:
+            logger.warning("malformed %s webhook post: %s: %s", self.esp_name, type(exc).__name__, exc)
+            return HttpResponseBadRequest("malformed webhook post")
+
+
+class MailgunReplayMixin:
+    """Mailgun's signature covers a timestamp and a token: refuse an old timestamp or a token used before.
+    A token is only spent by a post that was handled; a post that failed on our side may be sent again."""
+
+    def check_replay(self, request) -> None:
+        fields = _mailgun_signature_fields(request)
+        try:
+            timestamp = int(fields["timestamp"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnymailWebhookValidationFailure("Mailgun webhook without a usable timestamp") from exc
+        if abs(time.time() - timestamp) > MAILGUN_MAX_AGE_SECONDS:
+            raise AnymailWebhookValidationFailure("Mailgun webhook timestamp is more than 5 minutes away")
+        token = fields.get("token")
+        if not isinstance(token, str) or not token:
+            raise AnymailWebhookValidationFailure("Mailgun webhook without a token")
+        # Kept twice the accepted age: past that the timestamp check refuses the post anyway.
+        if not cache.add(_mailgun_token_key(token), 1, 2 * MAILGUN_MAX_AGE_SECONDS):
+            raise AnymailWebhookValidationFailure("Mailgun webhook token was used before (replay)")
+        request._acolhe_mailgun_token = token
+
+    def post(self, request, *args, **kwargs):
+        try:
+            response = super().post(request, *args, **kwargs)
+        except Exception:
+            _release_mailgun_token(request)
+            raise
+        if response.status_code >= 500:
+            _release_mailgun_token(request)
+        return response
+
+
+def _mailgun_signature_fields(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            signature = json.loads(request.body.decode("utf-8"))["signature"]
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+            raise AnymailWebhookValidationFailure("Mailgun webhook with an invalid payload") from exc
+        if not isinstance(signature, dict):
+            raise AnymailWebhookValidationFailure("Mailgun webhook with an invalid signature block")
+        return signature
+    return {name: request.POST.get(name) for name in ("timestamp", "token")}
+
+
+def _mailgun_token_key(token: str) -> str:
+    return f"mailgun-token:{token[:200]}"
+
+
+def _release_mailgun_token(request) -> None:
+    token = getattr(request, "_acolhe_mailgun_token", None)
+    if token:
+        cache.delete(_mailgun_token_key(token))
+
+
+class RawMimeMixin(HardenedWebhookMixin):
     """Store the ESP's own copy of the raw mail when the post carries one."""
 
     def raw_mime(self, request) -> tuple[bytes, dict] | None:
         raise NotImplementedError
 
     def post(self, request, *args, **kwargs):
-        self.run_validators(request)
-        found = self.raw_mime(request)
-        if found is None:
-            return super().post(request, *args, **kwargs)
-        raw, envelope = found
-        store_inbound(raw, esp=self.esp_name, **envelope)
-        return HttpResponse()
+        try:
+            # Read the body before anything reads the form fields, so `form_bytes` can parse it again.
+            request.body  # noqa: B018
+            self.run_validators(request)
+            found = self.raw_mime(request)
+            if found is not None:
+                raw, envelope = found
+                store_inbound(raw, esp=self.esp_name, **envelope)
+                return HttpResponse()
+        except SuspiciousOperation:
+            raise
+        except MALFORMED_INPUT as exc:
+            logger.warning("malformed %s webhook post: %s: %s", self.esp_name, type(exc).__name__, exc)
+            return HttpResponseBadRequest("malformed webhook post")
+        return super().post(request, *args, **kwargs)
+
+
+def form_bytes(request, name: str) -> bytes | None:
+    """A form field's bytes exactly as posted, or None when the form has no such field.
+
+    Django decodes form fields as UTF-8 with replacement characters, so a raw mail in 8-bit Windows-1252
+    (as many clients still send) would lose its letters before it is stored. Decoding the same body as
+    ISO-8859-1 maps every byte to one code point and back, so encoding the field again gives its bytes."""
+    if request.content_type == "multipart/form-data":
+        parser = MultiPartParser(request.META, BytesIO(request.body), request.upload_handlers, "iso-8859-1")
+        fields, files = parser.parse()
+        if name in fields:
+            return fields[name].encode("iso-8859-1")
+        if name in files:
+            return files[name].read()
+        return None
+    fields = QueryDict(request.body, encoding="iso-8859-1")
+    return fields[name].encode("iso-8859-1") if name in fields else None
+
+
+def _form_text(request, name: str) -> str:
+    value = form_bytes(request, name)
+    return value.decode("utf-8", "replace") if value is not None else ""
 
 
 def _text_to_bytes(value: str) -> bytes:
-    # Form fields arrive decoded as UTF-8; bytes that were not UTF-8 survive as surrogates.
+    # JSON carries text, not bytes: raw mail posted in JSON is stored as its UTF-8 encoding.
     return value.encode("utf-8", "surrogateescape")
 
 
-class MailgunRawInboundView(RawMimeMixin, MailgunInboundWebhookView):
+class MailgunRawInboundView(MailgunReplayMixin, RawMimeMixin, MailgunInboundWebhookView):
     def raw_mime(self, request):
-        if "body-mime" not in request.POST:
+        raw = form_bytes(request, "body-mime")
+        if raw is None:
             return None
-        return _text_to_bytes(request.POST["body-mime"]), {
-            "envelope_recipient": request.POST.get("recipient", ""),
-            "envelope_sender": request.POST.get("sender", ""),
+        return raw, {
+            "envelope_recipient": _form_text(request, "recipient"),
+            "envelope_sender": _form_text(request, "sender"),
         }
+
+
+class MailgunHardenedTrackingView(MailgunReplayMixin, HardenedWebhookMixin, MailgunTrackingWebhookView):
+    pass
 
 
 class PostmarkRawInboundView(RawMimeMixin, PostmarkInboundWebhookView):
@@ -72,29 +226,47 @@ class PostmarkRawInboundView(RawMimeMixin, PostmarkInboundWebhookView):
             return None
         if not isinstance(payload, dict) or not payload.get("RawEmail"):
             return None
+        if not isinstance(payload["RawEmail"], str):
+            raise TypeError("Postmark RawEmail is not text")
+        headers = payload.get("Headers") or []
         spam_score = next(
-            (h.get("Value") for h in payload.get("Headers") or [] if h.get("Name", "").lower() == "x-spam-score"), None
+            (
+                h.get("Value")
+                for h in (headers if isinstance(headers, list) else [])
+                if isinstance(h, dict) and str(h.get("Name", "")).lower() == "x-spam-score"
+            ),
+            None,
         )
         return _text_to_bytes(payload["RawEmail"]), {
-            "envelope_recipient": payload.get("OriginalRecipient", ""),
+            "envelope_recipient": _str(payload.get("OriginalRecipient")),
             "spam_score": _float(spam_score),
         }
 
 
+class PostmarkHardenedTrackingView(HardenedWebhookMixin, PostmarkTrackingWebhookView):
+    pass
+
+
 class SendGridRawInboundView(RawMimeMixin, SendGridInboundWebhookView):
     def raw_mime(self, request):
-        if "email" not in request.POST:
+        raw = form_bytes(request, "email")
+        if raw is None:
             return None
         try:
             envelope = json.loads(request.POST.get("envelope") or "{}")
         except ValueError:
             envelope = {}
+        envelope = envelope if isinstance(envelope, dict) else {}
         recipients = envelope.get("to") or [""]
-        return _text_to_bytes(request.POST["email"]), {
-            "envelope_recipient": recipients[0] if isinstance(recipients, list) else str(recipients),
-            "envelope_sender": envelope.get("from", ""),
+        return raw, {
+            "envelope_recipient": _str(recipients[0] if isinstance(recipients, list) else recipients),
+            "envelope_sender": _str(envelope.get("from")),
             "spam_score": _float(request.POST.get("spam_score")),
         }
+
+
+class SendGridHardenedTrackingView(HardenedWebhookMixin, SendGridTrackingWebhookView):
+    pass
 
 
 class AmazonSESRawInboundView(RawMimeMixin, VerifiedAmazonSESInboundWebhookView):
@@ -102,22 +274,38 @@ class AmazonSESRawInboundView(RawMimeMixin, VerifiedAmazonSESInboundWebhookView)
         try:
             sns = json.loads(request.body)
             ses = json.loads(sns["Message"]) if sns.get("Type") == "Notification" else None
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not ses or ses.get("notificationType") != "Received":
+        if not isinstance(ses, dict) or ses.get("notificationType") != "Received":
             return None
-        receipt = ses.get("receipt", {})
-        action = receipt.get("action", {})
+        receipt = ses.get("receipt") or {}
+        action = receipt.get("action") or {}
+        if not isinstance(receipt, dict) or not isinstance(action, dict):
+            raise TypeError("SES receipt is not an object")
         if action.get("type") != "SNS" or "content" not in ses:
             return None  # stored in S3: Anymail fetches it
         content = ses["content"]
-        raw = base64.b64decode(content) if action.get("encoding") == "BASE64" else content.encode("utf-8")
-        verdict = (receipt.get("spamVerdict") or {}).get("status", "")
+        if not isinstance(content, str):
+            raise TypeError("SES content is not text")
+        raw = base64.b64decode(content, validate=True) if action.get("encoding") == "BASE64" else content.encode()
+        verdict = receipt.get("spamVerdict") or {}
+        recipients = receipt.get("recipients") or [""]
+        mail = ses.get("mail") or {}
         return raw, {
-            "envelope_recipient": (receipt.get("recipients") or [""])[0],
-            "envelope_sender": ses.get("mail", {}).get("source", ""),
-            "spam_detected": {"FAIL": True, "PASS": False}.get(verdict),
+            "envelope_recipient": _str(recipients[0] if isinstance(recipients, list) else recipients),
+            "envelope_sender": _str(mail.get("source") if isinstance(mail, dict) else ""),
+            "spam_detected": {"FAIL": True, "PASS": False}.get(
+                verdict.get("status") if isinstance(verdict, dict) else None
+            ),
         }
+
+
+class AmazonSESHardenedTrackingView(HardenedWebhookMixin, VerifiedAmazonSESTrackingWebhookView):
+    pass
+
+
+def _str(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _float(value) -> float | None:

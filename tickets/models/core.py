@@ -110,6 +110,10 @@ class Queue(models.Model):
         FRONT_LINE = "front_line", _("Front line")
         CROSS_FUNCTIONAL = "cross_functional", _("Cross-functional")
 
+    class ListMail(models.TextChoices):
+        IGNORE = "ignore", _("Ignore it, with the reason (kept in the inbound mail list)")
+        TICKET = "ticket", _("Open or continue a ticket, without an acknowledgement")
+
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FRONT_LINE)
@@ -129,6 +133,19 @@ class Queue(models.Model):
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="support_queues", blank=True)
     auto_acknowledge = models.BooleanField(_("send an automatic acknowledgement"), default=False)
+    # Mail routed here from a mailing list or a null sender never gets an acknowledgement; this says
+    # whether it becomes a ticket at all. A queue whose support address is itself a group (Google Groups
+    # adds List-Id to every mail it passes on) wants tickets.
+    list_mail = models.CharField(
+        _("mail from mailing lists and null senders"),
+        max_length=10,
+        choices=ListMail.choices,
+        default=ListMail.IGNORE,
+        help_text=_(
+            "Mail with List-Id, List-Unsubscribe, List-Post, X-Mailman or X-Loop headers, from -request@, "
+            "-bounces@ or owner- addresses, or with an empty Return-Path. It is never acknowledged."
+        ),
+    )
     from_address = models.EmailField(_("reply from"), blank=True)
     retention_days = models.PositiveIntegerField(
         _("keep closed tickets for (days)"),
