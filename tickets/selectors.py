@@ -65,6 +65,11 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
     return Ticket.objects.filter(scope)
 
 
+def can_open(user: AbstractBaseUser | None, ticket: Ticket) -> bool:
+    """The user may open the ticket now (the rule of `tickets_visible_to`, for one ticket and one user)."""
+    return user is not None and tickets_visible_to(user).filter(pk=ticket.pk).exists()
+
+
 def ticket_for(user: AbstractBaseUser, number: int) -> Ticket | None:
     return tickets_visible_to(user).select_related("queue", "requester", "assignee").filter(number=number).first()
 
