@@ -92,6 +92,9 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
     escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT)
     if Category.CHILD_SAFETY in new:
         _escalate_to_trust_and_safety(ticket)
+        if ticket.assignee is not None and not selectors.can_open(ticket.assignee, ticket):
+            # The associate who had it may no longer open it: the ticket waits for a specialist.
+            services.update_ticket(ticket, actor=None, assignee=None)
     return new
 
 
@@ -162,7 +165,8 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
 
 def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
     if category == Category.CHILD_SAFETY:
-        return selectors.is_admin(user) or selectors.has_role(user, Role.SPECIALIST)
+        # Specialists only (docs/wellbeing.md): an admin outside Trust & Safety cannot read the content.
+        return selectors.has_role(user, Role.SPECIALIST)
     return True
 
 

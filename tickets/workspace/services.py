@@ -244,8 +244,10 @@ def merge(actor: AbstractBaseUser, source_number: int, target_number: int, *, re
     services.update_ticket(source, actor=actor, status=Ticket.Status.CLOSED)
     services.record_event(source, Kind.MERGED, actor=actor, new={"into": target.number, "messages": moved})
     services.record_event(target, Kind.MERGED, actor=actor, new={"from": source.number, "messages": moved})
+    had_assignee = target.assignee_id is not None
     wellbeing.inherit_restrictions(target, [source], move_escalations=True)
-    if target.assignee_id is not None and not selectors.can_open(target.assignee, target):
+    if had_assignee and (target.assignee is None or not selectors.can_open(target.assignee, target)):
+        # Its associate may no longer open it: the person merging, who can, takes it over.
         services.update_ticket(target, actor=actor, assignee=actor if selectors.can_open(actor, target) else None)
     # The notice speaks only of the recipient's own ticket: the target's subject, number and thread belong
     # to another requester unless both are theirs.
