@@ -189,7 +189,14 @@ def _hand_back_assignee(ticket: Ticket, escalation: Escalation, actor: AbstractB
 def can_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
     if not user.is_authenticated or not escalation.is_open:
         return False
-    return selectors.is_admin(user) or escalation.target_queue.members.filter(pk=user.pk).exists()
+    return _may_hand_back(user, escalation)
+
+
+def _may_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
+    # An admin outside the specialist team answers only for tickets they may read (not child-safety content).
+    if escalation.target_queue.members.filter(pk=user.pk).exists():
+        return True
+    return selectors.is_admin(user) and selectors.can_open(user, escalation.ticket)
 
 
 @transaction.atomic
@@ -202,9 +209,7 @@ def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Esca
         .filter(pk=escalation_pk)
         .first()
     )
-    if escalation is None or not (
-        selectors.is_admin(actor) or escalation.target_queue.members.filter(pk=actor.pk).exists()
-    ):
+    if escalation is None or not _may_hand_back(actor, escalation):
         raise PermissionDenied(_("Only the specialist team can hand this ticket back."))
     if not escalation.is_open:
         raise ValidationError(_("This escalation was already handed back."))

@@ -113,3 +113,15 @@ def test_an_admin_in_the_specialist_group_reads_it(report, client):
 def test_admins_still_see_every_ordinary_ticket(suporte, admin):
     ordinary = TicketFactory(queue=QueueFactory(slug="financeiro"), subject="Boleto")
     assert selectors.ticket_for(admin, ordinary.number) is not None
+
+
+def test_an_admin_outside_trust_and_safety_cannot_hand_back_a_child_safety_escalation(report, admin):
+    from tickets import escalations
+    from tickets.models import Escalation
+
+    escalation = report.escalations.get(status=Escalation.Status.OPEN)
+    assert not escalations.can_hand_back(admin, escalation)
+    with pytest.raises(PermissionDenied):
+        escalations.hand_back(escalation.pk, actor=admin, note="ok")
+    escalation.refresh_from_db()
+    assert escalation.status == Escalation.Status.OPEN
