@@ -325,6 +325,11 @@ ACOLHE_EXPOSURE_BUDGET = env.int("ACOLHE_EXPOSURE_BUDGET", default=8)
 ACOLHE_SHIFT_HOURS = env.int("ACOLHE_SHIFT_HOURS", default=8)
 ACOLHE_BREAK_AFTER = env.int("ACOLHE_BREAK_AFTER", default=3)
 ACOLHE_TRUST_SAFETY_QUEUE = env.str("ACOLHE_TRUST_SAFETY_QUEUE", default="trust-safety")
+# Roles (group names) whose members must sign in with a second factor: until they enrol, a session of
+# theirs reaches only the enrolment page. Admins outside development.
+ACOLHE_TWO_FACTOR_REQUIRED_ROLES = env.list(
+    "ACOLHE_TWO_FACTOR_REQUIRED_ROLES", default=[] if DEVELOPMENT else ["admin"]
+)
 # Ticket lists, search and the dashboard are kept this many seconds per user (helpdesk/pagecache.py); a
 # user's own writes always show at once. 0 turns the cache off.
 ACOLHE_PAGE_CACHE_SECONDS = env.int("ACOLHE_PAGE_CACHE_SECONDS", default=10)

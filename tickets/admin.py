@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
@@ -57,6 +58,38 @@ class QueueAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
+# Child-safety content in the admin (docs/wellbeing.md) ------------------------------------------------
+# Admins manage the structure: they see that a child-safety ticket exists (number, queue, status, hold),
+# never its subject, messages, raw mail, events, notes or notices unless the visibility rule lets them read
+# it (Trust & Safety). Every opening of such a ticket in the admin is logged in the sensitive access log.
+
+
+def unreadable_child_safety(request):
+    """Ids of the child-safety tickets the user may not read, as a subquery (kept for the request)."""
+    if not hasattr(request, "_acolhe_unreadable_child_safety"):
+        from tickets import selectors
+
+        request._acolhe_unreadable_child_safety = (
+            Ticket.objects.filter(sensitivity__contains=["child_safety"])
+            .exclude(pk__in=selectors.tickets_visible_to(request.user).values("pk"))
+            .values("pk")
+        )
+    return request._acolhe_unreadable_child_safety
+
+
+class HidesUnreadableChildSafety:
+    """Records about a ticket are left out for a user who may not read the ticket's child-safety content."""
+
+    ticket_paths: tuple[str, ...] = ("ticket",)
+
+    def get_queryset(self, request):
+        hidden = unreadable_child_safety(request)
+        scope = Q()
+        for path in self.ticket_paths:
+            scope |= Q(**{f"{path}__in": hidden})
+        return super().get_queryset(request).exclude(scope)
+
+
 class MessageInline(admin.StackedInline):
     model = Message
     extra = 0
@@ -68,13 +101,48 @@ class MessageInline(admin.StackedInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["number", "subject", "status", "priority", "language", "queue", "assignee", "created_at"]
+    list_display = ["number", "shown_subject", "status", "priority", "language", "queue", "assignee", "created_at"]
     list_filter = ["status", "priority", "language", "queue"]
     search_fields = ["=number", "subject", "requester__email"]
     raw_id_fields = ["requester", "assignee", "merged_into", "follow_up_of"]
     readonly_fields = ["number"]
     list_select_related = ["queue", "assignee"]
     inlines = [MessageInline]
+
+    def _unreadable(self, request, obj) -> bool:
+        return obj is not None and unreadable_child_safety(request).filter(pk=obj.pk).exists()
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def shown_subject(self, obj):
+        return (
+            _("Sensitive content: %(categories)s") % {"categories": _("child safety")}
+            if ("child_safety" in obj.sensitivity)
+            else obj.subject
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # A subject search would tell what a masked subject says.
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip() and not search_term.strip().isdigit():
+            queryset = queryset.exclude(pk__in=unreadable_child_safety(request))
+        return queryset, duplicates
+
+    def get_inlines(self, request, obj):
+        return [] if self._unreadable(request, obj) else super().get_inlines(request, obj)
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return [*excluded, "subject"] if self._unreadable(request, obj) else excluded
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        if ticket is not None and "child_safety" in ticket.sensitivity:
+            from tickets.models import SensitiveAccessLog
+
+            SensitiveAccessLog.objects.create(
+                user=request.user, ticket=ticket, kind=SensitiveAccessLog.Kind.VIEW, detail=f"admin {request.method}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         # A ticket under legal hold cannot be deleted (the database refuses too); lift the hold first.
@@ -96,7 +164,7 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     list_display = ["pk", "ticket", "direction", "from_address", "delivery_status", "created_at"]
     list_filter = ["direction", "delivery_status"]
     search_fields = ["message_id", "from_address", "subject"]
@@ -105,7 +173,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     list_display = ["ticket", "kind", "actor", "created_at"]
     list_filter = ["kind"]
     raw_id_fields = ["ticket", "actor", "message"]
@@ -119,8 +187,10 @@ class TicketEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundEmail)
-class InboundEmailAdmin(admin.ModelAdmin):
+class InboundEmailAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     """Failed, ignored and spam mail with the reason, the raw source and a re-process action."""
+
+    ticket_paths = ("ticket", "message__ticket")
 
     list_display = [
         "received_at",
@@ -242,14 +312,14 @@ class EscalationRuleFiringAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     list_display = ["ticket", "target_queue", "status", "requested_by", "due_at", "created_at", "handed_back_at"]
     list_filter = ["status", "target_queue"]
     raw_id_fields = ["ticket", "requested_by", "return_to", "handed_back_by", "rule"]
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     list_display = ["user", "kind", "text", "created_at", "read_at"]
     list_filter = ["kind"]
     raw_id_fields = ["user", "ticket"]
@@ -316,7 +386,7 @@ class SensitiveAccessLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(FlagClearance)
-class FlagClearanceAdmin(admin.ModelAdmin):
+class FlagClearanceAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     list_display = ["cleared_at", "ticket", "category", "cleared_by", "note"]
     list_filter = ["category"]
     raw_id_fields = ["ticket", "cleared_by"]

@@ -37,6 +37,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.wellbeing.detection import Category
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
@@ -55,11 +56,19 @@ def team_leads(queue: Queue) -> list[AbstractBaseUser]:
     return list(users.filter(support_queues=queue, groups__name=Role.TEAM_LEAD).distinct())
 
 
+def restricted(ticket: Ticket) -> bool:
+    """Child-safety content: its notes and reasons never travel in notices or mail, only the ticket number."""
+    return Category.CHILD_SAFETY in ticket.sensitivity
+
+
 def notify(users: Iterable[AbstractBaseUser | None], *, ticket: Ticket, kind: str, text: Callable[[], str]) -> int:
-    """One in-app notification per user, written in their interface language, and the same by email once
-    the transaction commits. `text` is called under each user's language."""
+    """One in-app notification per user who may open the ticket, written in their interface language, and
+    the same by email once the transaction commits. `text` is called under each user's language. A user who
+    cannot open the ticket is not told about it at all."""
     url = reverse("ticket", args=[ticket.number])
-    recipients = {user.pk: user for user in users if user is not None and user.is_active}
+    recipients = {
+        user.pk: user for user in users if user is not None and user.is_active and selectors.can_open(user, ticket)
+    }
     languages = dict(Profile.objects.filter(user__in=recipients).values_list("user_id", "ui_language"))
     mails = []
     for user in recipients.values():
@@ -116,7 +125,7 @@ def escalate(
                 reason=reason,
                 requested_by=actor,
                 rule=rule,
-                return_to=actor if actor is not None else ticket.assignee,
+                return_to=_return_to(ticket, actor),
                 due_at=sla.escalation_due_at(ticket, target_queue, now),
                 created_at=now,
             )
@@ -132,20 +141,62 @@ def escalate(
             "reason": reason,
         },
     )
-    notify(
-        team_leads(target_queue),
-        ticket=ticket,
-        kind=Notification.Kind.ESCALATED,
-        text=lambda: _("Ticket #%(number)s was escalated to %(queue)s: %(reason)s")
-        % {"number": ticket.number, "queue": target_queue.name, "reason": reason},
-    )
+    if restricted(ticket):
+
+        def text() -> str:
+            return _("Ticket #%(number)s was escalated to %(queue)s.") % {
+                "number": ticket.number,
+                "queue": target_queue.name,
+            }
+    else:
+
+        def text() -> str:
+            return _("Ticket #%(number)s was escalated to %(queue)s: %(reason)s") % {
+                "number": ticket.number,
+                "queue": target_queue.name,
+                "reason": reason,
+            }
+
+    notify(team_leads(target_queue), ticket=ticket, kind=Notification.Kind.ESCALATED, text=text)
     return escalation
+
+
+def _return_to(ticket: Ticket, actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """Who the ticket goes back to: the associate who escalated it, or (a rule did) its assignee; nobody
+    when they cannot open the ticket (a scanner flag may have just closed it to them)."""
+    candidate = actor if actor is not None else ticket.assignee
+    return candidate if candidate is not None and selectors.can_open(candidate, ticket) else None
+
+
+def _hand_back_assignee(ticket: Ticket, escalation: Escalation, actor: AbstractBaseUser) -> AbstractBaseUser | None:
+    """Who takes the ticket after a hand-back: the associate it returns to, if they can open it; else a
+    lead of its queue's team, the specialist handing it back, or another specialist of the team, whoever
+    first can open it. None when nobody can."""
+    User = get_user_model()
+    candidates: list[AbstractBaseUser | None] = [escalation.return_to, *team_leads(ticket.queue)]
+    candidates.append(actor)
+    candidates += list(
+        User.objects.filter(
+            is_active=True, support_queues=escalation.target_queue, groups__name=Role.SPECIALIST
+        ).order_by("pk")
+    )
+    for user in candidates:
+        if user is not None and user.is_active and selectors.can_open(user, ticket):
+            return user
+    return None
 
 
 def can_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
     if not user.is_authenticated or not escalation.is_open:
         return False
-    return selectors.is_admin(user) or escalation.target_queue.members.filter(pk=user.pk).exists()
+    return _may_hand_back(user, escalation)
+
+
+def _may_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
+    # An admin outside the specialist team answers only for tickets they may read (not child-safety content).
+    if escalation.target_queue.members.filter(pk=user.pk).exists():
+        return True
+    return selectors.is_admin(user) and selectors.can_open(user, escalation.ticket)
 
 
 @transaction.atomic
@@ -158,9 +209,7 @@ def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Esca
         .filter(pk=escalation_pk)
         .first()
     )
-    if escalation is None or not (
-        selectors.is_admin(actor) or escalation.target_queue.members.filter(pk=actor.pk).exists()
-    ):
+    if escalation is None or not _may_hand_back(actor, escalation):
         raise PermissionDenied(_("Only the specialist team can hand this ticket back."))
     if not escalation.is_open:
         raise ValidationError(_("This escalation was already handed back."))
@@ -184,15 +233,42 @@ def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Esca
             "queue": {"id": escalation.target_queue_id, "name": escalation.target_queue.name},
         },
     )
+    # The escalation is closed now: who can open the ticket is judged without it. A restricted ticket never
+    # goes to someone who cannot open it.
     returning_to = escalation.return_to
-    if returning_to is not None and returning_to.is_active and ticket.assignee_id != returning_to.pk:
+    if returning_to is not None and not (returning_to.is_active and selectors.can_open(returning_to, ticket)):
+        returning_to = _hand_back_assignee(ticket, escalation, actor)
+    assignee = ticket.assignee
+    if returning_to is None and assignee is not None and not selectors.can_open(assignee, ticket):
+        returning_to = _hand_back_assignee(ticket, escalation, actor)
+    if returning_to is not None and ticket.assignee_id != returning_to.pk:
         services.update_ticket(ticket, actor=actor, assignee=returning_to)
+    elif assignee is not None and not selectors.can_open(assignee, ticket):
+        services.update_ticket(ticket, actor=actor, assignee=None)
+    target_name = escalation.target_queue.name
+    if restricted(ticket):
+        # The note stays on the ticket: notices and mail leave the building, and the note may name a report or
+        # an account.
+
+        def text() -> str:
+            return _("%(queue)s handed ticket #%(number)s back. Open the ticket to read the note.") % {
+                "queue": target_name,
+                "number": ticket.number,
+            }
+    else:
+
+        def text() -> str:
+            return _("%(queue)s handed ticket #%(number)s back: %(note)s") % {
+                "queue": target_name,
+                "number": ticket.number,
+                "note": note,
+            }
+
     notify(
         [returning_to] if returning_to is not None else team_leads(escalation.from_queue),
         ticket=ticket,
         kind=Notification.Kind.HANDED_BACK,
-        text=lambda: _("%(queue)s handed ticket #%(number)s back: %(note)s")
-        % {"queue": escalation.target_queue.name, "number": ticket.number, "note": note},
+        text=text,
     )
     return escalation
 

@@ -27,15 +27,36 @@ from tickets.models import Attachment, AuditLog, InboundEmail, Message, Queue, R
 ERASED = "[erased]"
 
 
+def _receivers_of_held_content() -> set[int]:
+    """Tickets that hold messages merged in from a ticket under legal hold, through any chain of merges. A
+    merge carries the hold to its target, but a hold set on the source afterwards, or a merge made before
+    holds were carried, leaves the evidence on a ticket without the flag. Few tickets are merged and fewer
+    held (partial index `ticket_merged_into`)."""
+    receivers: set[int] = set()
+    frontier = set(
+        Ticket.objects.filter(legal_hold=True, merged_into__isnull=False).values_list("merged_into_id", flat=True)
+    )
+    while frontier - receivers:
+        new = frontier - receivers
+        receivers |= new
+        frontier = set(
+            Ticket.objects.filter(pk__in=new, merged_into__isnull=False).values_list("merged_into_id", flat=True)
+        )
+    return receivers
+
+
+def held() -> Q:
+    """Tickets whose content is under legal hold: held themselves, or holding a held ticket's merged content."""
+    return Q(legal_hold=True) | Q(pk__in=_receivers_of_held_content())
+
+
 def on_legal_hold(ticket: Ticket) -> bool:
-    """Legal hold (set for child-safety evidence) blocks erasure and retention."""
-    return bool(getattr(ticket, "legal_hold", False))
+    """Legal hold (set for child-safety evidence) blocks erasure and retention, wherever the content sits."""
+    return ticket.legal_hold or Ticket.objects.filter(held(), pk=ticket.pk).exists()
 
 
 def _without_legal_hold(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    if any(field.name == "legal_hold" for field in Ticket._meta.get_fields()):
-        return tickets.exclude(legal_hold=True)
-    return tickets
+    return tickets.exclude(held())
 
 
 def find_requester(email_or_id: str) -> Requester | None:
@@ -143,8 +164,9 @@ def _delete_files(attachments: QuerySet[Attachment]) -> int:
 
 def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
     """Remove the personal content of these tickets, keeping rows, statuses, timestamps and events.
-    Call inside a transaction, with held tickets already excluded."""
-    ids = list(tickets.values_list("pk", flat=True))
+    Call inside a transaction. Tickets whose content is under legal hold are skipped here too, whatever
+    the caller passed."""
+    ids = list(_without_legal_hold(tickets).values_list("pk", flat=True))
     messages = Message.objects.filter(ticket_id__in=ids)
     files = _delete_files(Attachment.objects.filter(message__ticket_id__in=ids))
     message_count = messages.update(
@@ -174,11 +196,11 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
 def erase_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> dict[str, int]:
     """Anonymise a requester and everything they wrote; refuse while any of their tickets is on legal hold."""
     requester = Requester.objects.select_for_update().get(pk=requester.pk)
-    held = [t.number for t in requester.tickets.all() if on_legal_hold(t)]
-    if held:
+    held_numbers = list(requester.tickets.filter(held()).order_by("number").values_list("number", flat=True))
+    if held_numbers:
         raise ValidationError(
             _("Tickets %(numbers)s are on legal hold; the requester cannot be erased now.")
-            % {"numbers": ", ".join(f"#{n}" for n in held)}
+            % {"numbers": ", ".join(f"#{n}" for n in held_numbers)}
         )
     counts = scrub_tickets(requester.tickets.all())
     requester.email = f"erased-{requester.pk}@erased.invalid"

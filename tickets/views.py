@@ -27,10 +27,9 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         profile, _ = Profile.objects.get_or_create(user=form.get_user())
+        # The second factor is asked for by the `user_logged_in` receiver (tickets.account.services), on
+        # this login as on every other.
         self.request.session[SESSION_TIMEZONE_KEY] = profile.timezone
-        from tickets.account.services import after_password_login
-
-        after_password_login(self.request, form.get_user())
         if profile.ui_language:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME, profile.ui_language, max_age=settings.LANGUAGE_COOKIE_AGE

@@ -201,11 +201,13 @@ def test_merge_moves_messages_closes_the_duplicate_and_tells_the_requester(
     assert target == ticket
     assert duplicate.merged_into == ticket
     assert duplicate.status == Ticket.Status.CLOSED
-    assert duplicate.messages.count() == 0
+    # Only the notice stays on the duplicate: it answers its requester on their own thread.
+    assert list(duplicate.messages.values_list("direction", flat=True)) == [Message.Direction.OUT]
     assert ticket.messages.filter(body_text="De novo: não entro").exists()
     notice = mail.outbox[-1]
     assert notice.to == ["ana.2@example.com"]
-    assert f"#{duplicate.number}" in notice.body and f"#{ticket.number}" in notice.body
+    # Another requester's ticket: the notice names only the recipient's own.
+    assert f"#{duplicate.number}" in notice.body and f"#{ticket.number}" not in notice.body
     assert ticket.events.filter(kind=Kind.MERGED).exists() and duplicate.events.filter(kind=Kind.MERGED).exists()
 
 

@@ -247,7 +247,8 @@ class TestApi:
         assert api.post("/api/v1/tickets/next/").status_code == 204
         merged = api.post(f"/api/v1/tickets/{waiting.number}/merge/", {"into": ticket.number}, format="json")
         assert merged.json()["number"] == ticket.number
-        assert Message.objects.filter(ticket=ticket, direction="out").count() == 2
+        # The merge notice answers the merged ticket's requester on that ticket's own thread.
+        assert Message.objects.filter(ticket=waiting, direction="out").count() == 1
 
     def test_api_applies_the_same_queue_rules(self, api):
         foreign = TicketFactory(queue=QueueFactory(slug="outra"))

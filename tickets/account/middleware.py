@@ -3,14 +3,18 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from tickets.account.services import SESSION_OTP_PENDING
+from tickets.account.services import SESSION_ENROLMENT_PENDING, SESSION_OTP_PENDING
 
 # Reachable before the second factor is given.
 OPEN_PREFIXES = ("/static/", "/healthz", "/anymail/", "/logout/", "/language/", "/account/2fa/verify/")
+# Reachable by a session that must first enrol an authenticator.
+ENROLMENT_PREFIXES = ("/static/", "/healthz", "/anymail/", "/logout/", "/language/", "/account/2fa/")
 
 
 class TwoFactorMiddleware:
-    """A session whose password login still owes a TOTP code reaches only the verification page."""
+    """A session whose login still owes a TOTP code reaches only the verification page; one whose role must
+    have two-factor and has none yet reaches only the enrolment page. Both flags are set at any login
+    (`services.on_user_logged_in`), so the admin's login page cannot skip them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -21,4 +25,12 @@ class TwoFactorMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "Two-factor verification required."}, status=403)
             return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': request.get_full_path()})}")
+        if (
+            session is not None
+            and session.get(SESSION_ENROLMENT_PENDING)
+            and not request.path.startswith(ENROLMENT_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "Two-factor enrolment required."}, status=403)
+            return redirect(reverse("two_factor"))
         return self.get_response(request)

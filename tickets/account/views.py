@@ -6,7 +6,7 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -26,7 +26,11 @@ def tokens(request):
             if services.revoke_token(request.user, request=request):
                 messages.success(request, _("Your API token was revoked."))
             return redirect("account_tokens")
-        new_key = services.create_token(request.user, request=request)
+        try:
+            new_key = services.create_token(request.user, request=request)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("account_tokens")
     token = Token.objects.filter(user=request.user).first()
     context = {"token": token, "new_key": new_key, "can_use_two_factor": services.may_use_two_factor(request.user)}
     return render(request, "account/tokens.html", context)
@@ -40,15 +44,29 @@ def two_factor(request):
     enrolled = services.has_two_factor(request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "disable":
-        services.disable_two_factor(request, request.user)
-        messages.success(request, _("Two-factor sign-in is off."))
-        return redirect("two_factor")
-    if request.method == "POST" and form.is_valid():
+        # Turning it off takes a current code, so a borrowed session cannot quietly remove the factor.
+        if form.is_valid():
+            try:
+                services.disable_two_factor(request, request.user, form.cleaned_data["code"])
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
+                return redirect("two_factor")
+            except ValidationError as exc:
+                form.add_error("code", exc.messages[0])
+            else:
+                messages.success(request, _("Two-factor sign-in is off."))
+                return redirect("two_factor")
+    elif request.method == "POST" and form.is_valid():
         if services.confirm_device(request, request.user, form.cleaned_data["code"]):
             messages.success(request, _("Two-factor sign-in is on. You will be asked for a code when you sign in."))
             return redirect("two_factor")
         form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
-    context = {"enrolled": enrolled, "form": form}
+    context = {
+        "enrolled": enrolled,
+        "form": form,
+        "required": services.must_use_two_factor(request.user),
+        "enrolment_pending": bool(request.session.get(services.SESSION_ENROLMENT_PENDING)),
+    }
     if not enrolled:
         device = services.pending_device(request.user)
         context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)

@@ -42,6 +42,11 @@ class FieldsInputSerializer(serializers.Serializer):
 
 class MergeInputSerializer(serializers.Serializer):
     into = serializers.IntegerField(min_value=1, help_text="Number of the ticket that stays.")
+    restrict_target = serializers.BooleanField(
+        default=False,
+        help_text="Required to merge child-safety content into a ticket without it: that ticket becomes restricted "
+        "to Trust & Safety and goes under legal hold.",
+    )
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -147,7 +152,12 @@ class TicketWorkspaceActions:
         serializer = MergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            target = services.merge(request.user, int(number), serializer.validated_data["into"])
+            target = services.merge(
+                request.user,
+                int(number),
+                serializer.validated_data["into"],
+                restrict_target=serializer.validated_data["restrict_target"],
+            )
         except DjangoValidationError as exc:
             raise _validation(exc) from exc
         return Response(TicketSerializer(target, context={"request": request}).data)

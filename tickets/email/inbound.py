@@ -40,6 +40,7 @@ from tickets.email.parsing import (
 from tickets.language import detect_language
 from tickets.models import (
     Attachment,
+    Escalation,
     InboundEmail,
     Language,
     Message,
@@ -50,7 +51,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.wellbeing.detection import Verdict
-from tickets.wellbeing.services import classify_message, store_verdict
+from tickets.wellbeing.services import classify_message, inherit_restrictions, store_verdict
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
@@ -656,8 +657,10 @@ def _apply(
     if ticket is not None:
         ticket = _follow_merges(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=ticket, now=now)
+            closed = ticket
+            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=closed, now=now)
             new_ticket = True
+            _inherit_from_closed(ticket, closed, pending_events)
     else:
         ticket = _open(parsed, inbound, requester, language, batch, pending_events, now=now)
         new_ticket = True
@@ -724,6 +727,20 @@ def _apply(
         queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True)
         batch.last_acks[requester.pk] = sent_at
     return ticket, message, pending_events, new_ticket
+
+
+def _inherit_from_closed(follow_up: Ticket, closed: Ticket, pending_events: list[TicketEvent]) -> None:
+    """A follow-up starts as restricted as the closed ticket it continues (sensitivity, legal hold, open
+    escalations): its mail quotes that ticket's thread, so whoever may not read the one may not read the
+    other. Before the new mail is stored, so it is never readable more widely, even within this transaction."""
+    if not (
+        closed.sensitivity or closed.legal_hold or closed.escalations.filter(status=Escalation.Status.OPEN).exists()
+    ):
+        return
+    # Inheriting writes events of its own: the follow-up's opening events come first.
+    services.record_events(pending_events)
+    pending_events.clear()
+    inherit_restrictions(follow_up, [closed], move_escalations=False)
 
 
 def scan_message(message: Message, attachments=()) -> Verdict:

@@ -333,6 +333,10 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
 
     def __str__(self) -> str:
+        if "child_safety" in (self.sensitivity or ()):
+            # A ticket is named so where its reader is not known (the admin's lists, pickers and logs): a
+            # child-safety subject is never shown there (docs/wellbeing.md).
+            return str(_("#%(number)s (child-safety content)") % {"number": self.number})
         return f"#{self.number} {self.subject}"
 
     @property

@@ -130,7 +130,58 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
     escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT)
     if Category.CHILD_SAFETY in new:
         _escalate_to_trust_and_safety(ticket)
+        if ticket.assignee is not None and not selectors.can_open(ticket.assignee, ticket):
+            # The associate who had it may no longer open it: the ticket waits for a specialist.
+            services.update_ticket(ticket, actor=None, assignee=None)
     return new
+
+
+# Categories whose content only some people may read (see `selectors.tickets_visible_to`): moving such content
+# onto a ticket that lacks them would widen who reads it.
+RESTRICTED_CATEGORIES = frozenset({Category.CHILD_SAFETY})
+
+
+def is_restricted(ticket: Ticket) -> bool:
+    return bool(RESTRICTED_CATEGORIES & set(ticket.sensitivity))
+
+
+def widens_restriction(source: Ticket, target: Ticket) -> bool:
+    """Moving the source's content onto the target would show it to people the source hides it from."""
+    return bool((RESTRICTED_CATEGORIES & set(source.sensitivity)) - set(target.sensitivity))
+
+
+@transaction.atomic
+def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_escalations: bool) -> list[str]:
+    """Make the ticket at least as restricted as each origin: their sensitivity (acted on as a new flag:
+    child safety puts it under legal hold and escalates it to Trust & Safety), their legal hold, and their
+    open escalations, moved (a merge: the source closes) or opened again on the ticket (a follow-up or a
+    split: the origin keeps its own). Returns the categories the ticket gained."""
+    origins = [o for o in origins if o.pk != ticket.pk]
+    categories = sorted({c for o in origins for c in o.sensitivity})
+    if any(o.legal_hold for o in origins) and not ticket.legal_hold:
+        ticket.legal_hold = True
+        ticket.save(update_fields=["legal_hold", "updated_at"])
+    for origin in origins:
+        for escalation in origin.escalations.filter(status=Escalation.Status.OPEN).select_related("target_queue"):
+            duplicate = ticket.escalations.filter(
+                status=Escalation.Status.OPEN, target_queue=escalation.target_queue_id
+            ).exists()
+            if not move_escalations:
+                if not duplicate:
+                    escalations.escalate(
+                        ticket, target_queue=escalation.target_queue, reason=escalation.reason, rule=escalation.rule
+                    )
+                continue
+            if duplicate:
+                # The ticket is already with that team: the source's request is answered by the target's.
+                escalation.status = Escalation.Status.HANDED_BACK
+                escalation.handed_back_at = timezone.now()
+                escalation.resolution_note = _("Merged into #%(number)s.") % {"number": ticket.number}
+                escalation.save(update_fields=["status", "handed_back_at", "resolution_note"])
+            else:
+                escalation.ticket = ticket
+                escalation.save(update_fields=["ticket"])
+    return flag_ticket(ticket, categories) if categories else []
 
 
 def trust_and_safety_queue() -> Queue | None:
@@ -152,7 +203,8 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
 
 def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
     if category == Category.CHILD_SAFETY:
-        return selectors.is_admin(user) or selectors.has_role(user, Role.SPECIALIST)
+        # Specialists only (docs/wellbeing.md): an admin outside Trust & Safety cannot read the content.
+        return selectors.has_role(user, Role.SPECIALIST)
     return True
 
 

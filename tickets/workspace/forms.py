@@ -114,6 +114,9 @@ class BulkForm(forms.Form):
 
 class MergeForm(forms.Form):
     target = forms.IntegerField(min_value=1, label=_("Merge into ticket number"))
+    restrict_target = forms.BooleanField(
+        required=False, label=_("The other ticket takes this ticket's restriction (Trust & Safety only, legal hold)")
+    )
 
 
 class SavedViewForm(forms.Form):

@@ -23,6 +23,7 @@ from tickets import selectors, services
 from tickets.email import outbound
 from tickets.email.parsing import raw_sha256
 from tickets.models import Attachment, Message, Queue, Ticket, TicketEvent
+from tickets.wellbeing import services as wellbeing
 
 Kind = TicketEvent.Kind
 # Statuses an associate may finish a reply with ("send and set status").
@@ -226,9 +227,13 @@ def resend(actor: AbstractBaseUser, message_pk: int) -> Message:
 
 
 @transaction.atomic
-def merge(actor: AbstractBaseUser, source_number: int, target_number: int) -> Ticket:
+def merge(actor: AbstractBaseUser, source_number: int, target_number: int, *, restrict_target: bool = False) -> Ticket:
     """Merge a duplicate into another ticket: its messages move, it closes pointing at the target, and its
-    requester is told by email where the conversation continues."""
+    requester is told by email, on their own thread, that the conversation continues. Restrictions are
+    sticky: the target takes the strictest sensitivity, legal hold and open escalations of the two. Moving
+    restricted content (child safety) onto a ticket that lacks the restriction is refused unless the actor
+    says the target takes it (`restrict_target`); the target then leaves the view of everyone the
+    restriction excludes, its assignee included (the actor takes it over)."""
     if source_number == target_number:
         raise ValidationError(_("A ticket cannot be merged into itself."))
     # Lock in a fixed order so two opposite merges cannot deadlock.
@@ -237,19 +242,37 @@ def merge(actor: AbstractBaseUser, source_number: int, target_number: int) -> Ti
     source, target = locked[source_number], locked[target_number]
     if source.merged_into_id or target.merged_into_id:
         raise ValidationError(_("That ticket was already merged."))
+    if wellbeing.widens_restriction(source, target) and not restrict_target:
+        raise ValidationError(
+            _(
+                "Ticket #%(source)s holds child-safety content that only Trust & Safety may read; ticket "
+                "#%(target)s does not. Merging makes #%(target)s restricted to Trust & Safety and under legal "
+                "hold too: confirm that it takes the restriction, or do not merge."
+            )
+            % {"source": source.number, "target": target.number}
+        )
+    # The requester's own thread, read before its messages move: the notice answers it there.
+    notice_thread = outbound.thread_headers(source)
     moved = source.messages.update(ticket=target)
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])
     services.update_ticket(source, actor=actor, status=Ticket.Status.CLOSED)
     services.record_event(source, Kind.MERGED, actor=actor, new={"into": target.number, "messages": moved})
     services.record_event(target, Kind.MERGED, actor=actor, new={"from": source.number, "messages": moved})
+    had_assignee = target.assignee_id is not None
+    wellbeing.inherit_restrictions(target, [source], move_escalations=True)
+    if had_assignee and (target.assignee is None or not selectors.can_open(target.assignee, target)):
+        # Its associate may no longer open it: the person merging, who can, takes it over.
+        services.update_ticket(target, actor=actor, assignee=actor if selectors.can_open(actor, target) else None)
+    # The notice speaks only of the recipient's own ticket: the target's subject, number and thread belong
+    # to another requester unless both are theirs.
+    same_requester = source.requester_id == target.requester_id
     with translation.override(outbound.UI_LANGUAGE.get(source.language, "pt-br")):
-        body = render_to_string("tickets/email/merged.txt", {"source": source, "target": target}).strip()
-    notice = outbound.queue_outbound(target, body_text=body, author=actor)
-    if source.requester_id != target.requester_id:
-        notice.to_addresses = [source.requester.email]
-        notice.save(update_fields=["to_addresses"])
-    services.record_event(target, Kind.REPLY_SENT, actor=actor, message=notice)
+        body = render_to_string(
+            "tickets/email/merged.txt", {"source": source, "target": target, "same_requester": same_requester}
+        ).strip()
+    notice = outbound.queue_outbound(source, body_text=body, author=actor, thread=notice_thread)
+    services.record_event(source, Kind.REPLY_SENT, actor=actor, message=notice)
     target.last_message_at = timezone.now()
     target.save(update_fields=["last_message_at", "updated_at"])
     return target

@@ -271,7 +271,9 @@ def merge(request, number: int):
         messages.error(request, _("Give the number of the ticket to merge into."))
         return redirect("ticket", number)
     try:
-        target = services.merge(request.user, number, form.cleaned_data["target"])
+        target = services.merge(
+            request.user, number, form.cleaned_data["target"], restrict_target=form.cleaned_data["restrict_target"]
+        )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect("ticket", number)
