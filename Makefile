@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The development server listens on this address only; HOST=0.0.0.0 make run to reach it from elsewhere.
+HOST ?= 127.0.0.1
 QUICK ?=
 export ACOLHE_DEVELOPMENT ?= 1
 
@@ -18,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	DEBUG=$${DEBUG:-1} $(PY) -m helpdesk.devenv $(PY) -m helpdesk.run --port $(PORT)
+	DEBUG=$${DEBUG:-1} $(PY) -m helpdesk.devenv $(PY) -m helpdesk.run --host $(HOST) --port $(PORT)
 
 test: install
 	$(PY) -m helpdesk.devenv $(PY) -m pytest $(ARGS)
