@@ -37,14 +37,13 @@ def queues_visible_to(user: AbstractBaseUser) -> QuerySet[Queue]:
 
 
 def queues_with_open_counts(user: AbstractBaseUser) -> QuerySet[Queue]:
+    """The user's queues with their open and unassigned tickets, counting only tickets the user can open."""
+    open_ = Q(tickets__status__in=Ticket.ACTIVE_STATUSES, tickets__in=tickets_visible_to(user).values("pk"))
     return (
         queues_visible_to(user)
         .annotate(
-            open_count=Count("tickets", filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES)),
-            unassigned_count=Count(
-                "tickets",
-                filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES, tickets__assignee__isnull=True),
-            ),
+            open_count=Count("tickets", filter=open_),
+            unassigned_count=Count("tickets", filter=open_ & Q(tickets__assignee__isnull=True)),
         )
         .order_by("kind", "name")
     )
