@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The development server listens on this address only; HOST=0.0.0.0 make run to reach it from elsewhere.
+HOST ?= 127.0.0.1
 QUICK ?=
 export ACOLHE_DEVELOPMENT ?= 1
 # The browser tests drive this Chromium (Debian's package); without it they are skipped, and `make test` says so.
@@ -30,7 +32,7 @@ lock: install
 	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev $(LOCK_OPTIONS) -o requirements-dev.lock
 
 run: install
-	DEBUG=$${DEBUG:-1} $(PY) -m helpdesk.devenv $(PY) -m helpdesk.run --port $(PORT)
+	DEBUG=$${DEBUG:-1} $(PY) -m helpdesk.devenv $(PY) -m helpdesk.run --host $(HOST) --port $(PORT)
 
 test: install
 	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests (tests/e2e) will be skipped; install Debian's chromium package to run them."

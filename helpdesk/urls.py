@@ -31,7 +31,5 @@ if settings.ACOLHE_BENCH_BASELINE:
 
     urlpatterns.append(path("bench/baseline/", baseline, name="bench_baseline"))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from MEDIA_URL, not even under DEBUG: attachments go through the
+# access-checked `attachment` view only.

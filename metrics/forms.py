@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
@@ -95,15 +94,10 @@ class ReviewForm(forms.Form):
 class CalibrationForm(forms.Form):
     reviewers = forms.ModelMultipleChoiceField(label=_("Reviewers"), queryset=None)
 
-    def __init__(self, *args, associate_id: int, **kwargs):
+    def __init__(self, *args, reviewers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewers"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True, groups__name__in=["team_lead", "admin"])
-            .exclude(pk=associate_id)
-            .distinct()
-            .order_by("username")
-        )
+        # metrics.selectors.calibration_reviewers: leads of the ticket's team who can open the ticket.
+        self.fields["reviewers"].queryset = reviewers
 
 
 class CsatForm(forms.Form):

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet, Sum
 from metrics.definitions import CSAT_BUCKETS, QA_BUCKETS, SUM_FIELDS, Summary
 from metrics.models import Calibration, CsatSurvey, DailyStats, QaAssignment, QueueDay, Review, Scorecard
 from tickets import selectors as ticket_selectors
-from tickets.models import Queue, Role, Team
+from tickets.models import Queue, Role, Team, Ticket
 
 
 def is_lead_or_admin(user: AbstractBaseUser) -> bool:
@@ -236,10 +236,12 @@ def associate_trend(user: AbstractBaseUser, associate_id: int, filters: Filters)
 
 def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[Review]:
     """Admins every review; leads the reviews of their teams' associates and their own; associates the
-    reviews about them (calibration reviews stay with the reviewers)."""
+    reviews about them (calibration reviews stay with the reviewers). A review of a restricted ticket (its
+    comments speak of the content) only for those who may read the ticket."""
     reviews = Review.objects.select_related("ticket", "associate", "reviewer", "scorecard")
     if not user.is_authenticated:
         return reviews.none()
+    reviews = reviews.filter(ticket_selectors.about_readable_ticket(user))
     if ticket_selectors.is_admin(user):
         return reviews
     if ticket_selectors.has_role(user, Role.TEAM_LEAD):
@@ -252,22 +254,39 @@ def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[Review]:
 
 
 def assignments_for(user: AbstractBaseUser) -> QuerySet[QaAssignment]:
-    """The reviews the user still has to write."""
+    """The reviews the user still has to write (of tickets the user may still read)."""
     return (
         QaAssignment.objects.filter(reviewer=user, review__isnull=True)
+        .filter(ticket_selectors.about_readable_ticket(user))
         .select_related("ticket", "associate", "calibration")
         .order_by("week", "id")
     )
 
 
 def calibrations_visible_to(user: AbstractBaseUser) -> QuerySet[Calibration]:
+    calibrations = Calibration.objects.filter(ticket_selectors.about_readable_ticket(user))
     if ticket_selectors.is_admin(user):
-        return Calibration.objects.all()
+        return calibrations
     if ticket_selectors.has_role(user, Role.TEAM_LEAD):
-        return Calibration.objects.filter(
+        return calibrations.filter(
             Q(created_by=user) | Q(assignments__reviewer=user) | Q(associate__profile__team_id__in=led_team_ids(user))
         ).distinct()
-    return Calibration.objects.filter(assignments__reviewer=user).distinct()
+    return calibrations.filter(assignments__reviewer=user).distinct()
+
+
+def calibration_reviewers(ticket: Ticket, associate: AbstractBaseUser) -> QuerySet:
+    """Who may be asked to score a ticket in a calibration: the leads of the team that owns the ticket's queue
+    (and admins), never the associate, and only those who may read the ticket."""
+    candidates = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=Role.TEAM_LEAD, led_teams__queues=ticket.queue_id) | Q(groups__name=Role.ADMIN))
+        .exclude(pk=associate.pk)
+        .distinct()
+        .order_by("username")
+    )
+    readers = [user.pk for user in candidates if ticket_selectors.can_read_ticket(user, ticket)]
+    return candidates.filter(pk__in=readers)
 
 
 @dataclass
@@ -304,6 +323,7 @@ def csat_visible_to(user: AbstractBaseUser) -> QuerySet[CsatSurvey]:
     surveys = CsatSurvey.objects.select_related("ticket", "associate")
     if not user.is_authenticated:
         return surveys.none()
+    surveys = surveys.filter(ticket_selectors.about_readable_ticket(user))
     if ticket_selectors.is_admin(user):
         return surveys
     if ticket_selectors.has_role(user, Role.TEAM_LEAD):

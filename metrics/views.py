@@ -245,7 +245,7 @@ def calibration_new(request, number: int):
     if not services.can_review(request.user, associate):
         raise PermissionDenied
     scorecard = selectors.active_scorecards().first()
-    form = CalibrationForm(request.POST or None, associate_id=associate.pk)
+    form = CalibrationForm(request.POST or None, reviewers=selectors.calibration_reviewers(ticket, associate))
     if request.method == "POST" and form.is_valid() and scorecard is not None:
         try:
             calibration = services.start_calibration(

@@ -61,8 +61,11 @@ class MacroForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args, can_share: bool = False, **kwargs):
+    def __init__(self, *args, can_share: bool = False, queues=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if queues is not None:
+            # Only queues the author may move tickets to by hand (sop.services.check_macro_actions).
+            self.fields["set_queue"].queryset = queues
         if self.instance.pk:
             self.initial["add_tags"] = ", ".join(self.instance.add_tags)
             self.initial["shared"] = self.instance.is_shared

@@ -12,13 +12,17 @@ import markdown
 import nh3
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max, Q, TextField, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Language, Queue, Ticket, TicketEvent
+from tickets.workspace import services as workspace_services
 
 SEARCH_CONFIGS = {Language.PT: "portuguese", Language.EN: "english"}
 
@@ -278,11 +282,11 @@ def set_step_checked(
     }
     with transaction.atomic():
         if checked:
-            _, created = ChecklistTick.objects.get_or_create(ticket=ticket, step=step, defaults={"checked_by": actor})
+            _t, created = ChecklistTick.objects.get_or_create(ticket=ticket, step=step, defaults={"checked_by": actor})
             if not created:
                 return None
             return ticket_services.record_event(ticket, TicketEvent.Kind.SOP_STEP_CHECKED, actor=actor, new=value)
-        deleted, _ = ChecklistTick.objects.filter(ticket=ticket, step=step).delete()
+        deleted, _count = ChecklistTick.objects.filter(ticket=ticket, step=step).delete()
         if not deleted:
             return None
         return ticket_services.record_event(ticket, TicketEvent.Kind.SOP_STEP_UNCHECKED, actor=actor, old=value)
@@ -350,31 +354,54 @@ def _parse_id(value: Any) -> int | None:
         return None
 
 
-@transaction.atomic
-def apply_macro_on_send(ticket: Ticket, macro_id: int | str | None, actor: AbstractBaseUser) -> list[TicketEvent]:
-    """Apply the actions of the macro the reply was written with (status, priority, tags, queue), count its
-    use and log it. A missing or foreign macro id is ignored: it must never stop a reply going out."""
+def macro_for_reply(actor: AbstractBaseUser, macro_id: int | str | None) -> Macro | None:
+    """The macro a reply is written with: none when no id is given; one of the actor's shared or own active
+    macros, else a `ValidationError` (a macro removed meanwhile, someone else's, a crafted id)."""
     from sop.selectors import macros_for
 
+    if macro_id in (None, ""):
+        return None
     pk = _parse_id(macro_id)
     macro = macros_for(actor).filter(pk=pk).select_related("set_queue").first() if pk else None
     if macro is None:
-        return []
-    changes: dict[str, Any] = {}
-    if macro.set_status:
-        changes["status"] = macro.set_status
-    if macro.set_priority:
-        changes["priority"] = macro.set_priority
-    if macro.add_tags:
-        changes["tags"] = [*ticket.tags, *macro.add_tags]
-    if macro.set_queue_id and macro.set_queue_id != ticket.queue_id:
-        changes["queue"] = macro.set_queue
-    events = ticket_services.update_ticket(ticket, actor=actor, **changes) if changes else []
-    Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=timezone.now())
-    applied = ticket_services.record_event(
-        ticket, TicketEvent.Kind.MACRO_APPLIED, actor=actor, new={"macro": macro.pk, "name": macro.name}
+        raise ValidationError(_("This macro is not available any more; choose another one."))
+    return macro
+
+
+def macro_actions(macro: Macro) -> workspace_services.ReplyActions:
+    return workspace_services.ReplyActions(
+        status=macro.set_status, priority=macro.set_priority, add_tags=macro.add_tags, queue=macro.set_queue
     )
-    return [applied, *events]
+
+
+@transaction.atomic
+def reply_with_macro(
+    actor: AbstractBaseUser, number: int, body: str, *, macro_id: int | str | None, **options: Any
+) -> workspace_services.ReplyResult:
+    """`tickets.workspace.services.reply`, with the actions of the macro the reply was written with (status,
+    priority, tags, queue) applied in the same transaction and with the same checks as by hand: a queue the
+    actor cannot move tickets to refuses the whole reply. The macro's use is counted and logged."""
+    macro = macro_for_reply(actor, macro_id)
+    if macro is not None:
+        check_macro_actions(macro, actor=actor)
+    actions = macro_actions(macro) if macro is not None else None
+    result = workspace_services.reply(actor, number, body, actions=actions, **options)
+    if macro is not None and not result.repeated:
+        Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=timezone.now())
+        applied = ticket_services.record_event(
+            result.ticket, TicketEvent.Kind.MACRO_APPLIED, actor=actor, new={"macro": macro.pk, "name": macro.name}
+        )
+        result.events.insert(0, applied)
+    return result
+
+
+def check_macro_actions(macro: Macro, *, actor: AbstractBaseUser) -> None:
+    """A macro may only do what its author may do by hand: move tickets to queues the author works in, set
+    a known status. Checked again, against whoever applies it, when it is applied."""
+    if macro.set_status and macro.set_status not in Ticket.Status.values:
+        raise ValidationError(_("Unknown status."))
+    if macro.set_queue_id and not ticket_selectors.queues_visible_to(actor).filter(pk=macro.set_queue_id).exists():
+        raise ValidationError(_("You cannot move tickets to the queue %(queue)s.") % {"queue": macro.set_queue.name})
 
 
 def save_macro(
@@ -393,5 +420,6 @@ def save_macro(
     if "add_tags" in fields:
         macro.add_tags = ticket_services.normalise_tags(fields["add_tags"])
     macro.owner = None if shared and can_manage_sops(actor) else (macro.owner or actor)
+    check_macro_actions(macro, actor=actor)
     macro.save()
     return macro

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -320,10 +320,19 @@ def macro_list(request):
 def macro_edit(request, pk: int | None = None):
     macro = get_object_or_404(selectors.macros_editable_by(request.user), pk=pk) if pk else None
     can_share = selectors.can_manage_sops(request.user)
-    form = MacroForm(request.POST or None, instance=macro, can_share=can_share)
+    form = MacroForm(
+        request.POST or None,
+        instance=macro,
+        can_share=can_share,
+        queues=ticket_selectors.queues_visible_to(request.user).order_by("name"),
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        services.save_macro(macro, actor=request.user, shared=form.cleaned_data.get("shared", False), **fields)
-        messages.success(request, _("Macro saved."))
-        return redirect("sop:macros")
+        try:
+            services.save_macro(macro, actor=request.user, shared=form.cleaned_data.get("shared", False), **fields)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Macro saved."))
+            return redirect("sop:macros")
     return render(request, "sop/macro_form.html", {"form": form, "macro": macro})

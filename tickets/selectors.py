@@ -43,14 +43,13 @@ def _own_queues(user: AbstractBaseUser) -> QuerySet[Queue]:
 
 
 def queues_with_open_counts(user: AbstractBaseUser) -> QuerySet[Queue]:
+    """The user's queues with their open and unassigned tickets, counting only tickets the user can open."""
+    open_ = Q(tickets__status__in=Ticket.ACTIVE_STATUSES, tickets__in=tickets_visible_to(user).values("pk"))
     return (
         queues_visible_to(user)
         .annotate(
-            open_count=Count("tickets", filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES)),
-            unassigned_count=Count(
-                "tickets",
-                filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES, tickets__assignee__isnull=True),
-            ),
+            open_count=Count("tickets", filter=open_),
+            unassigned_count=Count("tickets", filter=open_ & Q(tickets__assignee__isnull=True)),
         )
         .order_by("kind", "name")
     )
@@ -102,3 +101,26 @@ def attachment_for(user: AbstractBaseUser, attachment_id: int) -> Attachment | N
         .select_related("message")
         .first()
     )
+
+
+# Records about a ticket (QA reviews and assignments, calibrations, CSAT answers, notices) ----------------
+# They quote the ticket's subject and comment on its content, so a restricted ticket's records follow the
+# ticket: whoever `tickets_visible_to` hides the ticket from does not get them either.
+RESTRICTED_CATEGORIES = ("child_safety",)
+
+
+def restricted() -> Q:
+    """Tickets whose content needs more than queue membership to read (child-safety content)."""
+    return Q(sensitivity__overlap=list(RESTRICTED_CATEGORIES))
+
+
+def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
+    """For a queryset of records with a `field` foreign key to Ticket: those about an ordinary ticket, or about a
+    restricted one that the user may read. Records about ordinary tickets keep their own scoping (a lead reads
+    the reviews of the team's associates wherever the ticket sits)."""
+    restricted_ids = Ticket.objects.filter(restricted()).exclude(pk__in=tickets_visible_to(user).values("pk"))
+    return ~Q(**{f"{field}__in": restricted_ids.values("pk")})
+
+
+def can_read_ticket(user: AbstractBaseUser, ticket: Ticket) -> bool:
+    return tickets_visible_to(user).filter(pk=ticket.pk).exists()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from metrics import definitions
 from metrics.models import Calibration, Criterion, QaAssignment, Review, ReviewAnswer, Scorecard
+from metrics.selectors import calibration_reviewers
 from tickets import selectors
 from tickets.models import Role, Team, Ticket
 
@@ -129,6 +130,9 @@ def sample_week(week: date, per_associate: int = 3, *, seed: int | None = None) 
     for ticket_id, associate_id in solved:
         if (ticket_id, associate_id) not in reviewed:
             by_associate.setdefault(associate_id, []).append(ticket_id)
+    # A restricted ticket goes only to a reviewer who may read it; with no such reviewer it is not sampled.
+    sampled = [ticket_id for ticket_ids in by_associate.values() for ticket_id in ticket_ids]
+    restricted = Ticket.objects.filter(selectors.restricted(), pk__in=sampled).in_bulk()
     users = get_user_model().objects.in_bulk(by_associate)
     admins = list(
         get_user_model().objects.filter(is_active=True, groups__name=Role.ADMIN).distinct().order_by("pk")
@@ -141,8 +145,15 @@ def sample_week(week: date, per_associate: int = 3, *, seed: int | None = None) 
         if not reviewers:
             continue
         tickets = sorted(by_associate[associate_id])
+        eligible = {
+            ticket_id: [r for r in reviewers if selectors.can_read_ticket(r, restricted[ticket_id])]
+            if ticket_id in restricted
+            else reviewers
+            for ticket_id in tickets
+        }
+        tickets = [ticket_id for ticket_id in tickets if eligible[ticket_id]]
         for ticket_id in rng.sample(tickets, min(per_associate, len(tickets))):
-            reviewer = min(reviewers, key=lambda r: (load.get(r.pk, 0), r.pk))
+            reviewer = min(eligible[ticket_id], key=lambda r: (load.get(r.pk, 0), r.pk))
             load[reviewer.pk] = load.get(reviewer.pk, 0) + 1
             created.append(QaAssignment(week=week, ticket_id=ticket_id, associate=associate, reviewer=reviewer))
     QaAssignment.objects.bulk_create(created, ignore_conflicts=True)
@@ -159,14 +170,18 @@ def start_calibration(
     reviewers: Iterable[AbstractBaseUser],
 ) -> Calibration:
     """Ask two or more reviewers to score the same ticket; the calibration page shows how far apart they are.
-    Calibration reviews do not count in the associate's QA score."""
+    Calibration reviews do not count in the associate's QA score. Reviewers are leads of the ticket's team
+    (or admins) who may read the ticket (`metrics.selectors.calibration_reviewers`)."""
     reviewers = list({r.pk: r for r in reviewers}.values())
-    if not can_review(actor, associate):
+    if not can_review(actor, associate) or not selectors.can_read_ticket(actor, ticket):
         raise PermissionDenied(_("You cannot review this associate."))
     if len(reviewers) < 2:
         raise ValidationError(_("Choose at least two reviewers."))
     if any(r.pk == associate.pk for r in reviewers):
         raise ValidationError(_("Associates cannot calibrate their own tickets."))
+    allowed = set(calibration_reviewers(ticket, associate).values_list("pk", flat=True))
+    if any(r.pk not in allowed for r in reviewers):
+        raise ValidationError(_("Only leads of the ticket's team who can open the ticket can calibrate it."))
     calibration = Calibration.objects.create(ticket=ticket, associate=associate, scorecard=scorecard, created_by=actor)
     QaAssignment.objects.bulk_create(
         QaAssignment(

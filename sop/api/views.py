@@ -1,5 +1,6 @@
 """The SOP API. Querysets come from selectors; writes go through services, as on the pages."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -178,7 +179,10 @@ class MacroViewSet(viewsets.ModelViewSet):
     def _save(self, serializer, macro=None):
         data = dict(serializer.validated_data)
         shared = data.pop("is_shared", macro.is_shared if macro else False)
-        serializer.instance = services.save_macro(macro, actor=self.request.user, shared=shared, **data)
+        try:
+            serializer.instance = services.save_macro(macro, actor=self.request.user, shared=shared, **data)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
 
     def perform_create(self, serializer):
         self._save(serializer)

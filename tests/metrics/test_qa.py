@@ -104,9 +104,10 @@ def test_weekly_sampling_assigns_solved_tickets_to_the_team_lead_once(queue, ana
 
 
 def test_calibration_shows_the_spread_between_reviewers_and_does_not_count(
-    queue, ana, lead, scorecard, django_capture_on_commit_callbacks
+    queue, team, ana, lead, scorecard, django_capture_on_commit_callbacks
 ):
     other_lead = UserFactory(username="lead.duda", role=Role.TEAM_LEAD)
+    team.leads.add(other_lead)
     ticket = TicketFactory(queue=queue, assignee=ana)
     calibration = services.start_calibration(
         lead, ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, other_lead]

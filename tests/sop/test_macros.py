@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from sop import services
@@ -64,35 +65,45 @@ def test_picker_refuses_a_ticket_one_cannot_see(client, pt_ticket, support):
     assert client.get(reverse("sop:macro_search"), {"ticket": pt_ticket.number}).status_code == 404
 
 
-def test_actions_are_applied_on_send_and_usage_counted(pt_ticket, maria):
-    trust = QueueFactory(slug="trust-safety", languages=["pt", "en"])
+def test_actions_are_applied_on_send_and_usage_counted(pt_ticket, maria, suporte):
+    fila = QueueFactory(slug="fila-documentos", languages=["pt", "en"])
+    fila.members.add(maria)
     macro = MacroFactory(
         set_status=Ticket.Status.PENDING, set_priority=Ticket.Priority.HIGH, add_tags=["aguardando-documento"],
-        set_queue=trust,
+        set_queue=fila,
     )  # fmt: skip
-    events = services.apply_macro_on_send(pt_ticket, str(macro.pk), maria)
+    result = services.reply_with_macro(maria, pt_ticket.number, "Pode enviar o documento?", macro_id=str(macro.pk))
     pt_ticket.refresh_from_db()
     macro.refresh_from_db()
     assert pt_ticket.status == Ticket.Status.PENDING
     assert pt_ticket.priority == Ticket.Priority.HIGH
     assert pt_ticket.tags == ["aguardando-documento", "conta-invadida"]
-    assert pt_ticket.queue == trust
+    assert pt_ticket.queue == fila
     assert macro.usage_count == 1 and macro.last_used_at is not None
-    kinds = {event.kind for event in events}
+    kinds = {event.kind for event in result.events}
     assert TicketEvent.Kind.MACRO_APPLIED in kinds and TicketEvent.Kind.QUEUE_CHANGED in kinds
     applied = pt_ticket.events.get(kind=TicketEvent.Kind.MACRO_APPLIED)
     assert applied.new_value == {"macro": macro.pk, "name": macro.name} and applied.actor == maria
 
 
-@pytest.mark.parametrize("macro_id", [None, "", "abc", "999999"])
-def test_no_or_unknown_macro_changes_nothing(pt_ticket, maria, macro_id):
-    assert services.apply_macro_on_send(pt_ticket, macro_id, maria) == []
+@pytest.mark.parametrize("macro_id", [None, ""])
+def test_a_reply_without_a_macro_applies_no_macro(pt_ticket, maria, macro_id):
+    services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro_id)
+    assert not pt_ticket.events.filter(kind=TicketEvent.Kind.MACRO_APPLIED).exists()
+
+
+@pytest.mark.parametrize("macro_id", ["abc", "999999", "²"])
+def test_an_unknown_macro_refuses_the_reply_with_a_clear_message(pt_ticket, maria, macro_id):
+    with pytest.raises(ValidationError, match="macro"):
+        services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro_id)
     assert not pt_ticket.events.exists()
+    assert not pt_ticket.messages.exists()
 
 
 def test_someone_elses_personal_macro_is_not_applied(pt_ticket, maria, suporte):
     macro = MacroFactory(owner=associate([suporte], username="carla"), set_status=Ticket.Status.SOLVED)
-    assert services.apply_macro_on_send(pt_ticket, macro.pk, maria) == []
+    with pytest.raises(ValidationError):
+        services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro.pk)
     pt_ticket.refresh_from_db()
     assert pt_ticket.status == Ticket.Status.NEW
     assert Macro.objects.get(pk=macro.pk).usage_count == 0

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from sop.services import reply_with_macro
 from tickets.api.serializers import MessageSerializer, TicketSerializer
 from tickets.models import Language, Queue, Ticket
 from tickets.workspace import routing, search, services
@@ -26,6 +27,12 @@ class ReplyInputSerializer(serializers.Serializer):
         required=False, help_text="Id of the newest message the writer has seen; newer replies by others conflict."
     )
     confirmed = serializers.BooleanField(default=False, help_text="Send even if someone else replied meanwhile.")
+    macro = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Id of a shared or own macro whose actions (status, priority, tags, queue) apply with the reply, "
+        "in the same transaction and with the same permission checks; its status replaces set_status.",
+    )
 
 
 class FieldsInputSerializer(serializers.Serializer):
@@ -92,10 +99,11 @@ class TicketWorkspaceActions:
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            result = services.reply(
+            result = reply_with_macro(
                 request.user,
                 int(number),
                 data["body"],
+                macro_id=data.get("macro"),
                 internal=internal,
                 set_status=data.get("set_status"),
                 seen_message_id=data.get("seen_message"),

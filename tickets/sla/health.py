@@ -32,8 +32,10 @@ def at_risk_q(now: datetime) -> Q:
 
 def per_queue(user: AbstractBaseUser, now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
+    # Only the tickets the user can open count, as in every other count (selectors.queues_with_open_counts).
     active = Q(
-        tickets__status__in=[Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING, Ticket.Status.ON_HOLD]
+        tickets__status__in=[Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING, Ticket.Status.ON_HOLD],
+        tickets__in=selectors.tickets_visible_to(user).values("pk"),
     )
 
     def prefixed(q: Q) -> Q:

@@ -242,7 +242,10 @@ def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueC
     queues = list(selectors.queues_visible_to(user).order_by("kind", "name").values_list("pk", "slug", "name"))
     querysets = {view: view_queryset(user, view, now) for view in ("mine", "unassigned", "pending", "breaching", "all")}
     querysets.update(
-        {f"queue_{pk}": Ticket.objects.filter(queue_id=pk, status__in=ACTIVE) for pk, _slug, _name in queues}
+        {
+            f"queue_{pk}": selectors.tickets_visible_to(user).filter(queue_id=pk, status__in=ACTIVE)
+            for pk, _slug, _name in queues
+        }
     )
     counts = capped_counts(querysets)
     return (

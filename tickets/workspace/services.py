@@ -116,6 +116,29 @@ def _store_uploads(message: Message, uploads: Iterable[UploadedFile]) -> None:
         attachment.file.save(attachment.sha256, ContentFile(content), save=True)
 
 
+@dataclass(frozen=True)
+class ReplyActions:
+    """Field changes made in the same transaction as a reply (a macro's actions), checked as if the actor
+    made them by hand (`change_fields`). Its status replaces the reply's own "send and set status"."""
+
+    status: str = ""
+    priority: int | None = None
+    add_tags: Sequence[str] = ()
+    queue: Queue | None = None
+
+    def changes_for(self, ticket: Ticket) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if self.status:
+            changes["status"] = self.status
+        if self.priority:
+            changes["priority"] = self.priority
+        if self.add_tags:
+            changes["tags"] = [*ticket.tags, *self.add_tags]
+        if self.queue is not None and self.queue.pk != ticket.queue_id:
+            changes["queue"] = self.queue
+        return changes
+
+
 @dataclass
 class ReplyResult:
     ticket: Ticket
@@ -149,12 +172,14 @@ def reply(
     seen_message_id: int | None = None,
     confirmed: bool = False,
     draft: str = "",
+    actions: ReplyActions | None = None,
 ) -> ReplyResult:
-    """Answer the requester by email (queued, sent on commit) or add an internal note, then optionally set
-    the status in the same step. Raises `ReplyConflict` when someone else wrote since `seen_message_id`
-    and the actor has not confirmed. `draft` is the composer form's token: the same text sent again from
-    the same form (a second press of Send, a browser retry after an error page) returns the first message
-    with `repeated` set, and writes nothing."""
+    """Answer the requester by email or add an internal note, then optionally set the status and apply
+    `actions`, all in one transaction and one field change: mail (the reply, a satisfaction survey) is
+    queued only on commit, for the final status. Raises `ReplyConflict` when someone else wrote since
+    `seen_message_id` and the actor has not confirmed. `draft` is the composer form's token: the same text
+    sent again from the same form (a second press of Send, a browser retry after an error page) returns the
+    first message with `repeated` set, and writes nothing."""
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("Write something first."))
@@ -196,6 +221,8 @@ def reply(
         changes["status"] = set_status
     elif not internal and ticket.status == Ticket.Status.NEW:
         changes["status"] = Ticket.Status.OPEN
+    if actions is not None:
+        changes.update(actions.changes_for(ticket))
     if changes:
         events += change_fields(actor, ticket, **changes)
     return ReplyResult(ticket, message, events)

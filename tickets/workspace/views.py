@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.pagecache import cached_page, leaves_pages_alone
 from helpdesk.redirects import back_url
-from sop.services import apply_macro_on_send
+from sop.services import reply_with_macro
 from tickets import selectors
 from tickets.models import SavedView, Ticket
 from tickets.workspace import presence, routing, search, services
@@ -218,10 +218,12 @@ def reply(request, number: int):
         return redirect("ticket", number)
     data = form.cleaned_data
     try:
-        result = services.reply(
+        # The macro's actions and the reply are one transaction (sop.services.reply_with_macro).
+        result = reply_with_macro(
             request.user,
             number,
             data["body"],
+            macro_id=request.POST.get("macro_id"),
             internal=data["mode"] == "note",
             set_status=data["set_status"] or None,
             uploads=data["attachments"],
@@ -242,7 +244,6 @@ def reply(request, number: int):
     if result.repeated:
         messages.info(request, _("This was already sent; it was not sent again."))
         return redirect("ticket", number)
-    apply_macro_on_send(result.ticket, request.POST.get("macro_id"), request.user)
     presence.leave(result.ticket.pk, request.user)
     if result.message.direction == "note":
         messages.success(request, _("Note added."))
