@@ -23,8 +23,9 @@ run: install
 test: install
 	$(PY) -m helpdesk.devenv $(PY) -m pytest $(ARGS)
 
+# The browser tests and the crawl of every page (screenshots under build/screenshots/).
 e2e: install
-	$(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e $(ARGS)
+	ACOLHE_CRAWL=1 $(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e $(ARGS)
 
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)

@@ -27,7 +27,9 @@ PYTHON_LITERALS = re.compile(r"\[\]|\{'|\bNone\b|→ \['|\['|<bound method|objec
 
 
 def shape_of(path: str) -> str:
-    return re.sub(r"/\d+(?=/|$)", "/N", re.sub(r"/[0-9a-f-]{32,36}(?=/|$)", "/U", path))
+    """`/tickets/12/` and `/sop/bug-report/history/` as `/tickets/N/` and `/sop/*/history/`: numbers and
+    slugs with a hyphen stand for any."""
+    return re.sub(r"/(\d+|[\w.]*-[\w.-]*)(?=/|$)", "/*", path)
 
 
 @dataclass
@@ -62,6 +64,14 @@ def settle(page) -> None:
         page.wait_for_timeout(150)
         if not page.evaluate("!!document.querySelector('.htmx-request')"):
             return
+
+
+def use_language(page, base_url: str, language: str) -> None:
+    """Switch the signed-in person's interface language, as the account menu does."""
+    token = page.input_value("input[name=csrfmiddlewaretoken]")
+    page.request.post(
+        f"{base_url}/language/", form={"language": language, "next": "/", "csrfmiddlewaretoken": token}
+    )
 
 
 def crawl(
@@ -153,11 +163,12 @@ def main(argv: list[str]) -> int:
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
         )
         count = 0
-        for locale, _code in LOCALES.items():
+        for locale, code in LOCALES.items():
             for size, (width, height) in VIEWPORTS.items():
                 context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
                 page = context.new_page()
                 sign_in(page, base_url, username, password)
+                use_language(page, base_url, code)
                 result = crawl(page, base_url, shots=shots, label=f"{username}-{locale}-{size}-", include_admin=True)
                 count += len(result.visits)
                 for problem in result.problems:
