@@ -69,9 +69,7 @@ def settle(page) -> None:
 def use_language(page, base_url: str, language: str) -> None:
     """Switch the signed-in person's interface language, as the account menu does."""
     token = page.input_value("input[name=csrfmiddlewaretoken]")
-    page.request.post(
-        f"{base_url}/language/", form={"language": language, "next": "/", "csrfmiddlewaretoken": token}
-    )
+    page.request.post(f"{base_url}/language/", form={"language": language, "next": "/", "csrfmiddlewaretoken": token})
 
 
 def crawl(
