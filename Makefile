@@ -38,9 +38,10 @@ test: install
 	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests (tests/e2e) will be skipped; install Debian's chromium package to run them."
 	$(PY) -m helpdesk.devenv $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -rs $(ARGS)
 
+# The browser tests and the crawl of every page (screenshots under build/screenshots/).
 e2e: install
 	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests will be skipped; install Debian's chromium package to run them."
-	$(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e -rs $(ARGS)
+	ACOLHE_CRAWL=1 $(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e -rs $(ARGS)
 
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MetricsConfig(AppConfig):
     name = "metrics"
     verbose_name = _("Metrics")
+
+    def ready(self) -> None:
+        from helpdesk.field_labels import translate_field_labels
+
+        translate_field_labels(self)

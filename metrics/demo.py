@@ -17,11 +17,30 @@ from tickets.models import Team, Ticket
 
 SCORECARD = "Atendimento front line / Front line"
 CRITERIA = [
-    # name, weight, what good looks like
-    ("Resolução correta / Correct resolution", 3, "The answer solves the user's problem for good."),
-    ("SOP seguido / SOP followed", 2, "The procedure for the category was followed, checklist included."),
-    ("Tom acolhedor / Warm and on-brand tone", 1, "Warm, respectful, clear; no blame, no jargon."),
-    ("Gramática no idioma do usuário / Grammar in the user's language", 1, "Correct spelling and grammar."),
+    # name (pt, en), weight, what good looks like (pt, en)
+    (
+        ("Resolução correta", "Correct resolution"),
+        3,
+        ("A resposta resolve o problema do usuário de vez.", "The answer solves the user's problem for good."),
+    ),
+    (
+        ("SOP seguido", "SOP followed"),
+        2,
+        (
+            "O procedimento da categoria foi seguido, com o checklist.",
+            "The procedure for the category was followed, checklist included.",
+        ),
+    ),
+    (
+        ("Tom acolhedor", "Warm and on-brand tone"),
+        1,
+        ("Acolhedor, respeitoso e claro; sem culpar, sem jargão.", "Warm, respectful, clear; no blame, no jargon."),
+    ),
+    (
+        ("Gramática no idioma do usuário", "Grammar in the user's language"),
+        1,
+        ("Ortografia e gramática corretas.", "Correct spelling and grammar."),
+    ),
 ]
 COMMENTS = {
     "pt": ["Muito rápido, obrigado!", "Resolveu meu problema.", "Demorou um pouco, mas deu certo.", ""],
@@ -32,9 +51,17 @@ COMMENTS = {
 def demo_scorecard() -> Scorecard:
     scorecard, created = Scorecard.objects.get_or_create(name=SCORECARD)
     if created:
-        for position, (name, weight, description) in enumerate(CRITERIA, start=1):
+        for position, ((name_pt, name_en), weight, (description_pt, description_en)) in enumerate(CRITERIA, 1):
             Criterion.objects.create(
-                scorecard=scorecard, position=position, name=name, weight=weight, description=description
+                scorecard=scorecard,
+                position=position,
+                name=name_pt,
+                name_pt=name_pt,
+                name_en=name_en,
+                weight=weight,
+                description=description_pt,
+                description_pt=description_pt,
+                description_en=description_en,
             )
     return scorecard
 

@@ -67,15 +67,15 @@ class ReviewForm(forms.Form):
         for criterion in self.criteria:
             rating, note = initial_answers.get(criterion.pk, (None, ""))
             self.fields[f"rating_{criterion.pk}"] = forms.TypedChoiceField(
-                label=criterion.name,
+                label=criterion.display_name,
                 choices=self.RATINGS,
                 coerce=int,
                 widget=forms.RadioSelect,
-                help_text=criterion.description,
+                help_text=criterion.display_description,
                 initial=rating,
             )
             self.fields[f"comment_{criterion.pk}"] = forms.CharField(
-                label=_("Comment on %(criterion)s") % {"criterion": criterion.name},
+                label=_("Comment on %(criterion)s") % {"criterion": criterion.display_name},
                 required=False,
                 initial=note,
                 widget=forms.Textarea(attrs={"rows": 2}),

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Language, Queue, Team, Ticket
@@ -139,6 +140,11 @@ class Criterion(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("what good looks like"), blank=True)
+    # The same criterion in each interface language; empty falls back to `name` and `description`.
+    name_pt = models.CharField(_("name in Portuguese"), max_length=200, blank=True)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
+    description_pt = models.TextField(_("what good looks like, in Portuguese"), blank=True)
+    description_en = models.TextField(_("what good looks like, in English"), blank=True)
     weight = models.PositiveSmallIntegerField(_("weight"), default=1, validators=[MinValueValidator(1)])
 
     class Meta:
@@ -147,7 +153,20 @@ class Criterion(models.Model):
         verbose_name_plural = _("criteria")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's interface language when it was written in it."""
+        return getattr(self, f"name_{_reader_language()}") or self.name
+
+    @property
+    def display_description(self) -> str:
+        return getattr(self, f"description_{_reader_language()}") or self.description
+
+
+def _reader_language() -> str:
+    return "en" if (get_language() or "").startswith("en") else "pt"
 
 
 class Calibration(models.Model):

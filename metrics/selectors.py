@@ -308,7 +308,7 @@ def calibration_spread(calibration: Calibration) -> tuple[list[Review], list[Cri
         values = [ratings[r.pk].get(criterion.pk) for r in reviews]
         present = [v for v in values if v is not None]
         spreads.append(
-            CriterionSpread(criterion.name, values, max(present) - min(present) if len(present) > 1 else None)
+            CriterionSpread(criterion.display_name, values, max(present) - min(present) if len(present) > 1 else None)
         )
     scores = [r.score for r in reviews]
     total_spread = round(max(scores) - min(scores), 2) if len(scores) > 1 else None

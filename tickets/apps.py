@@ -7,6 +7,9 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
+        from helpdesk.field_labels import translate_field_labels
+
+        translate_field_labels(self)
         # Anymail announces inbound mail by signal: the one place where we listen to one.
         from anymail.signals import inbound
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tickets import selectors, services, sla
+from tickets import selectors, services, sla, system_texts
 from tickets.models import (
     Escalation,
     EscalationRule,
@@ -33,7 +33,6 @@ from tickets.models import (
     Queue,
     Role,
     SlaAlert,
-    SlaClock,
     Ticket,
     TicketEvent,
 )
@@ -61,10 +60,20 @@ def restricted(ticket: Ticket) -> bool:
     return Category.CHILD_SAFETY in ticket.sensitivity
 
 
-def notify(users: Iterable[AbstractBaseUser | None], *, ticket: Ticket, kind: str, text: Callable[[], str]) -> int:
+def notify(
+    users: Iterable[AbstractBaseUser | None],
+    *,
+    ticket: Ticket,
+    kind: str,
+    text: Callable[[], str] | None = None,
+    notice: dict | None = None,
+) -> int:
     """One in-app notification per user who may open the ticket, written in their interface language, and
-    the same by email once the transaction commits. `text` is called under each user's language. A user who
-    cannot open the ticket is not told about it at all."""
+    the same by email once the transaction commits. A user who cannot open the ticket is not told about it
+    at all. `notice` is a system text (`system_texts.text`), stored as its code so the page shows it in the
+    reader's language of the moment; `text` is called under each user's language."""
+    if notice is not None:
+        text = lambda: system_texts.render(notice["code"], notice["params"])  # noqa: E731
     url = reverse("ticket", args=[ticket.number])
     recipients = {
         user.pk: user for user in users if user is not None and user.is_active and selectors.can_open(user, ticket)
@@ -74,7 +83,15 @@ def notify(users: Iterable[AbstractBaseUser | None], *, ticket: Ticket, kind: st
     for user in recipients.values():
         with translation.override(languages.get(user.pk) or settings.LANGUAGE_CODE):
             body = text()[:500]
-        Notification.objects.create(user=user, ticket=ticket, kind=kind, text=body, url=url)
+        Notification.objects.create(
+            user=user,
+            ticket=ticket,
+            kind=kind,
+            text=body,
+            code=notice["code"] if notice else "",
+            params=notice["params"] if notice else {},
+            url=url,
+        )
         if user.email:
             mails.append((body, f"{body}\n\n{settings.SITE_URL.rstrip('/')}{url}\n", user.email))
 
@@ -102,10 +119,15 @@ def escalate(
     actor: AbstractBaseUser | None = None,
     rule: EscalationRule | None = None,
     now: datetime | None = None,
+    reason_text: dict | None = None,
 ) -> Escalation:
     """Send the ticket to a cross-functional queue with a reason and a target time of its own; the target
-    queue's team lead is told. `actor` None means a rule did it."""
+    queue's team lead is told. `actor` None means a rule did it. A reason the system writes comes as
+    `reason_text` (`system_texts.text`) and is shown in each reader's language."""
     now = now or timezone.now()
+    if reason_text is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = system_texts.render(reason_text["code"], reason_text["params"])
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Say why the ticket needs the specialists."))
@@ -123,6 +145,8 @@ def escalate(
                 from_queue=ticket.queue,
                 target_queue=target_queue,
                 reason=reason,
+                reason_code=reason_text["code"] if reason_text else "",
+                reason_params=reason_text["params"] if reason_text else {},
                 requested_by=actor,
                 rule=rule,
                 return_to=_return_to(ticket, actor),
@@ -139,25 +163,17 @@ def escalate(
             "escalation": escalation.pk,
             "queue": {"id": target_queue.pk, "name": target_queue.name},
             "reason": reason,
+            **({"reason_text": reason_text} if reason_text else {}),
+            **({"rule": {"id": rule.pk, "name": rule.name}} if rule else {}),
         },
     )
     if restricted(ticket):
-
-        def text() -> str:
-            return _("Ticket #%(number)s was escalated to %(queue)s.") % {
-                "number": ticket.number,
-                "queue": target_queue.name,
-            }
+        notice = system_texts.text("notice_escalated_restricted", number=ticket.number, queue=target_queue.name)
     else:
-
-        def text() -> str:
-            return _("Ticket #%(number)s was escalated to %(queue)s: %(reason)s") % {
-                "number": ticket.number,
-                "queue": target_queue.name,
-                "reason": reason,
-            }
-
-    notify(team_leads(target_queue), ticket=ticket, kind=Notification.Kind.ESCALATED, text=text)
+        notice = system_texts.text(
+            "notice_escalated", number=ticket.number, queue=target_queue.name, reason=reason_text or reason
+        )
+    notify(team_leads(target_queue), ticket=ticket, kind=Notification.Kind.ESCALATED, notice=notice)
     return escalation
 
 
@@ -245,30 +261,21 @@ def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Esca
         services.update_ticket(ticket, actor=actor, assignee=returning_to)
     elif assignee is not None and not selectors.can_open(assignee, ticket):
         services.update_ticket(ticket, actor=actor, assignee=None)
-    target_name = escalation.target_queue.name
     if restricted(ticket):
         # The note stays on the ticket: notices and mail leave the building, and the note may name a report or
         # an account.
-
-        def text() -> str:
-            return _("%(queue)s handed ticket #%(number)s back. Open the ticket to read the note.") % {
-                "queue": target_name,
-                "number": ticket.number,
-            }
+        notice = system_texts.text(
+            "notice_handed_back_restricted", queue=escalation.target_queue.name, number=ticket.number
+        )
     else:
-
-        def text() -> str:
-            return _("%(queue)s handed ticket #%(number)s back: %(note)s") % {
-                "queue": target_name,
-                "number": ticket.number,
-                "note": note,
-            }
-
+        notice = system_texts.text(
+            "notice_handed_back", queue=escalation.target_queue.name, number=ticket.number, note=note
+        )
     notify(
         [returning_to] if returning_to is not None else team_leads(escalation.from_queue),
         ticket=ticket,
         kind=Notification.Kind.HANDED_BACK,
-        text=text,
+        notice=notice,
     )
     return escalation
 
@@ -303,20 +310,9 @@ def on_sla_alert(alert: SlaAlert, rules: list[EscalationRule] | None = None) -> 
     )
 
 
-def _sla_notice(alert: SlaAlert) -> Callable[[], str]:
-    clock = SlaClock(alert.clock)
-    number = alert.ticket.number
-    kind = alert.kind
-
-    def text() -> str:
-        message = (
-            _("SLA breached: %(clock)s on ticket #%(number)s")
-            if kind == SlaAlert.Kind.BREACH
-            else _("SLA warning: %(clock)s on ticket #%(number)s is close to its target")
-        )
-        return message % {"clock": str(clock.label), "number": number}
-
-    return text
+def _sla_notice(alert: SlaAlert) -> dict:
+    code = "notice_sla_breach" if alert.kind == SlaAlert.Kind.BREACH else "notice_sla_warning"
+    return system_texts.text(code, clock=system_texts.text(f"clock_{alert.clock}"), number=alert.ticket.number)
 
 
 def run_rules(
@@ -326,7 +322,7 @@ def run_rules(
     clock: str = "",
     key: str = "",
     rules: list[EscalationRule] | None = None,
-    notice: Callable[[], str] | None = None,
+    notice: dict | None = None,
 ) -> list[EscalationRuleFiring]:
     """Apply, in order, every active rule for this trigger whose conditions hold; a rule fires at most
     once per ticket and `key` (the trigger and its clock cycle)."""
@@ -377,9 +373,7 @@ def may_match(rule: EscalationRule, ticket: Ticket) -> bool:
     return not (rule.languages and ticket.language not in rule.languages)
 
 
-def _apply_actions(
-    rule: EscalationRule, ticket: Ticket, *, trigger: str, clock: str, notice: Callable[[], str] | None
-) -> None:
+def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock: str, notice: dict | None) -> None:
     changes: dict = {}
     if rule.raise_priority_to and rule.raise_priority_to > ticket.priority:
         changes["priority"] = rule.raise_priority_to
@@ -400,13 +394,23 @@ def _apply_actions(
             status=Escalation.Status.OPEN, target_queue=rule.escalate_to_queue_id
         ).exists()
     ):
-        escalate(ticket, target_queue=rule.escalate_to_queue, reason=rule.name, rule=rule)
-    if rule.notify_team_lead:
-        rule_name = rule.name
-        text = notice or (
-            lambda: _("Rule “%(rule)s” applied to ticket #%(number)s") % {"rule": rule_name, "number": ticket.number}
+        escalate(
+            ticket,
+            target_queue=rule.escalate_to_queue,
+            reason=rule.name,
+            rule=rule,
+            reason_text=system_texts.text("rule", rule=rule.name),
         )
-        notify(team_leads(ticket.queue), ticket=ticket, kind=Notification.Kind.SLA, text=text)
+    if rule.notify_team_lead:
+        if notice is not None:
+            notify(team_leads(ticket.queue), ticket=ticket, kind=Notification.Kind.SLA, notice=notice)
+        else:
+            notify(
+                team_leads(ticket.queue),
+                ticket=ticket,
+                kind=Notification.Kind.SLA,
+                notice=system_texts.text("notice_rule_applied", rule=rule.name, number=ticket.number),
+            )
 
 
 # Reads -----------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,7 +14,7 @@ from helpdesk.pagecache import cached_response
 from helpdesk.redirects import safe_url
 from tickets import selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
-from tickets.models import Message, Profile, Ticket
+from tickets.models import Message, Profile
 
 # Served inline only when they cannot carry script; everything else downloads.
 INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -59,14 +59,10 @@ def home(request):
 @login_required
 @require_GET
 def queue_tickets(request, slug: str):
+    """The old queue page: one queue page now, the workspace's (filters, paging, bulk actions). A queue the
+    user cannot see still answers 404 here, not a redirect that names it."""
     queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
-    tickets = (
-        selectors.tickets_visible_to(request.user)
-        .filter(queue=queue, status__in=Ticket.ACTIVE_STATUSES)
-        .select_related("requester", "assignee")
-        .order_by("-priority", "created_at")[:100]
-    )
-    return render(request, "tickets/queue.html", {"queue": queue, "tickets": tickets})
+    return redirect("workspace_queue", slug=queue.slug)
 
 
 @login_required

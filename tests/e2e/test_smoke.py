@@ -16,6 +16,7 @@ def test_log_in_see_my_queues_and_switch_language(live_server, page):
     assert row.locator("[data-testid=open-count]").inner_text() == "2"
     assert page.locator("h1").inner_text() == "Your queues"
 
+    page.click("[data-user-menu] summary")  # the language is in the account menu
     page.select_option("#language-select", "pt-br")  # submits itself (static/js/acolhe.js)
     page.wait_for_function("document.documentElement.lang === 'pt-br'")
     assert page.locator("h1").inner_text() == "Suas filas"

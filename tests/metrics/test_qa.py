@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from metrics import selectors, services
-from metrics.models import DailyStats, QaAssignment, Review
+from metrics.models import Criterion, DailyStats, QaAssignment, Review, Scorecard
 from tests.factories import TicketFactory, UserFactory
 from tests.metrics.conftest import sp
 from tickets.models import Role
@@ -153,3 +153,29 @@ def test_the_review_page_saves_a_review(client, queue, ana, lead, scorecard):
     assert review.score == 75
     client.force_login(ana)
     assert client.get(url).status_code == 403
+
+
+def test_the_review_form_shows_each_criterion_in_the_reviewers_language(client, queue, ana, lead):
+    card = Scorecard.objects.create(name="Bilingual")
+    Criterion.objects.create(
+        scorecard=card,
+        position=1,
+        name="Resolução correta",
+        name_pt="Resolução correta",
+        name_en="Correct resolution",
+        description_pt="Resolve o problema de vez.",
+        description_en="Solves the problem for good.",
+        weight=3,
+    )
+    ticket = TicketFactory(queue=queue, assignee=ana)
+    client.force_login(lead)
+    url = reverse("metrics:review_ticket", args=[ticket.number]) + f"?associate={ana.pk}"
+
+    client.post("/language/", {"language": "en", "next": "/"})
+    english = client.get(url).content.decode()
+    client.post("/language/", {"language": "pt-br", "next": "/"})
+    portuguese = client.get(url).content.decode()
+
+    assert "Correct resolution" in english and "Solves the problem for good." in english
+    assert "Resolução correta" not in english
+    assert "Resolução correta" in portuguese and "Resolve o problema de vez." in portuguese

@@ -254,7 +254,7 @@ def test_lists_and_search_never_show_a_flagged_subject(suporte, agent, client):
         reverse("queue", args=["suporte"]),
         reverse("search") + "?q=matar",
     ):
-        content = client.get(url).content.decode()
+        content = client.get(url, follow=True).content.decode()
         assert "quero me matar" not in content, url
         assert 'data-testid="masked-subject"' in content, url
     assert "Senha esquecida" in client.get(reverse("workspace", args=["all"])).content.decode()

@@ -196,6 +196,45 @@ def test_bulk_assign_from_a_list(client_for, agent, queue):
     assert Ticket.objects.filter(assignee=agent).count() == 2
 
 
+def test_bulk_changes_are_picked_from_menus_in_the_readers_language(client_for, agent, queue):
+    colleague = associate([queue], username="davi", first_name="Davi", last_name="Lima")
+    tickets = TicketFactory.create_batch(2, queue=queue, status=Ticket.Status.OPEN)
+    client = client_for(agent)
+    page = client.get(reverse("workspace", args=["all"])).content.decode()
+    # Pickers with labels, not English words to type ("pendente" used to give "Unknown status").
+    assert '<option value="pending">Pendente</option>' in page
+    assert f'<option value="{colleague.pk}">Davi Lima</option>' in page
+
+    response = client.post(
+        reverse("workspace_bulk"),
+        {
+            "tickets": [t.number for t in tickets],
+            "set_status": "pending",
+            "set_priority": "3",
+            "set_assignee": str(colleague.pk),
+            "add_tag": "pagamento",
+        },
+    )
+    assert response.status_code == 302
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.priority, ticket.assignee, ticket.tags) == (
+            Ticket.Status.PENDING,
+            Ticket.Priority.HIGH,
+            colleague,
+            ["pagamento"],
+        )
+
+
+def test_bulk_with_nothing_picked_changes_nothing_and_says_so(client_for, agent, queue):
+    ticket = TicketFactory(queue=queue, status=Ticket.Status.OPEN)
+    client = client_for(agent)
+    response = client.post(reverse("workspace_bulk"), {"tickets": [ticket.number]}, follow=True)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN
+    assert "Escolha uma alteração para os chamados selecionados." in response.content.decode()
+
+
 def test_saved_view_keeps_the_filters(client_for, agent):
     client = client_for(agent)
     client.post(
@@ -349,3 +388,12 @@ def test_list_rows_escape_what_people_wrote_mask_sensitive_subjects_and_speak_po
     assert "Ameaça" not in row(flagged)
     assert 'data-testid="masked-subject"' in row(flagged) and "Conteúdo sensível" in row(flagged)
     assert "(sem assunto)" in row(untitled)
+
+
+def test_the_old_queue_page_leads_to_the_one_queue_page_and_hides_queues_one_cannot_see(client_for, agent, queue):
+    client = client_for(agent)
+    response = client.get(f"/queues/{queue.slug}/")
+    assert response.status_code == 302
+    assert response.url == reverse("workspace_queue", args=[queue.slug])
+    hidden = QueueFactory(slug="legal", name="Legal")
+    assert client.get(f"/queues/{hidden.slug}/").status_code == 404

@@ -55,7 +55,7 @@ def test_hostile_subjects_names_and_filenames_render_inert_everywhere(client, su
     messages = [hostile_mail(payload, n) for n, payload in enumerate(PAYLOADS)]
     assert all(m.ticket.subject.startswith("Ajuda") for m in messages)  # the mail was taken in
     client.force_login(associate([suporte], username="ana"))
-    pages = [reverse("workspace", args=["all"]), reverse("queue", args=["suporte"]), "/search/?q=ajuda"]
+    pages = [reverse("workspace", args=["all"]), reverse("workspace_queue", args=["suporte"]), "/search/?q=ajuda"]
     pages += [reverse("ticket", args=[m.ticket.number]) for m in messages]
     for url in pages:
         response = client.get(url)

@@ -557,6 +557,8 @@ class TicketEvent(models.Model):
         SOP_STEP_UNCHECKED = "sop_step_unchecked", _("SOP step unticked")
         MACRO_APPLIED = "macro_applied", _("Macro applied")
         MESSAGE_ID_REUSED = "message_id_reused", _("Message-ID reused by another mail")
+        SENSITIVITY_FLAGGED = "sensitivity_flagged", _("Sensitive content flagged")
+        SENSITIVITY_CLEARED = "sensitivity_cleared", _("Sensitive content flag cleared")
 
     # Indexed by event_ticket_created and event_actor_created (each column first).
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)

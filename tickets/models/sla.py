@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets import system_texts
 from tickets.models.core import Language, Queue, Ticket
 
 
@@ -212,6 +213,10 @@ class Escalation(models.Model):
         verbose_name=_("escalated to"),
     )
     reason = models.TextField(_("reason"))
+    # A reason the system wrote (the scanner, a rule): its code and parameters (tickets/system_texts.py),
+    # shown in each reader's language; `reason` keeps the words in the default language for search.
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -258,6 +263,11 @@ class Escalation(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language when the system wrote it; as typed when a person did."""
+        return system_texts.render(self.reason_code, self.reason_params, fallback=self.reason)
+
 
 class Notification(models.Model):
     """An in-app notice for one staff user, written in their language when it was created."""
@@ -270,7 +280,11 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    text = models.CharField(max_length=500)
+    text = models.CharField(_("text"), max_length=500)
+    # What the notice says, as a code and parameters (tickets/system_texts.py), shown in the reader's
+    # language; rows written before codes existed show `text`.
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -285,4 +299,8 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return self.text
+        return self.display_text
+
+    @property
+    def display_text(self) -> str:
+        return system_texts.render(self.code, self.params, fallback=self.text)

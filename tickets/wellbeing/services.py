@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tickets import escalations, selectors, services, sla
+from tickets import escalations, selectors, services, sla, system_texts
 from tickets.email.parsing import html_to_text
 from tickets.models import (
     Attachment,
@@ -27,6 +27,7 @@ from tickets.models import (
     Role,
     SensitiveAccessLog,
     Ticket,
+    TicketEvent,
 )
 from tickets.wellbeing.detection import CATEGORIES, Category, Verdict, get_classifier
 
@@ -118,6 +119,8 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
         ticket.legal_hold = True
         update.append("legal_hold")
     ticket.save(update_fields=update)
+    # The timeline says "The scanner flagged: self-harm or suicide" (categories as codes, named when read).
+    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_FLAGGED, new={"categories": new})
     if Category.SELF_HARM in new:
         changes: dict = {"tags": [*ticket.tags, SELF_HARM_TAG]}
         raise_priority = ticket.priority < Ticket.Priority.URGENT
@@ -198,7 +201,7 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
     if queue.kind != Queue.Kind.CROSS_FUNCTIONAL:
         logger.error("child-safety ticket #%s: %s is not a cross-functional queue", ticket.number, queue.slug)
         return
-    escalations.escalate(ticket, target_queue=queue, reason=_("Child-safety content found by the scanner."))
+    escalations.escalate(ticket, target_queue=queue, reason="", reason_text=system_texts.text("scanner_child_safety"))
 
 
 def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
@@ -221,6 +224,7 @@ def clear_flag(user: AbstractBaseUser, number: int, category: str, note: str = "
         raise PermissionDenied(_("Only the specialist team can clear a child-safety flag."))
     ticket.sensitivity = [c for c in ticket.sensitivity if c != category]
     ticket.save(update_fields=["sensitivity", "updated_at"])
+    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_CLEARED, actor=user, old={"categories": [category]})
     return FlagClearance.objects.create(ticket=ticket, category=category, cleared_by=user, note=note.strip()[:500])
 
 

@@ -69,6 +69,9 @@ class FieldsForm(forms.Form):
 
 
 class BulkForm(forms.Form):
+    """Changes for the selected tickets, picked from menus (status, priority, assignee, queue) and tag
+    fields; empty menus leave that field alone. `action` + `value` is the older typed form, still read."""
+
     ACTIONS = [
         ("assign", _("Assign to")),
         ("status", _("Set status")),
@@ -76,7 +79,21 @@ class BulkForm(forms.Form):
         ("move", _("Move to queue")),
     ]
     tickets = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Tickets"))
-    action = forms.ChoiceField(choices=ACTIONS)
+    set_status = forms.ChoiceField(
+        choices=[("", _("Status: no change")), *Ticket.Status.choices], required=False, label=_("Status")
+    )
+    set_priority = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Priority: no change")), *Ticket.Priority.choices],
+        required=False,
+        label=_("Priority"),
+    )
+    set_assignee = forms.CharField(max_length=20, required=False, label=_("Assignee"))
+    set_queue = forms.SlugField(required=False, label=_("Queue"))
+    add_tag = forms.CharField(max_length=50, required=False, label=_("Add tag"))
+    remove_tag = forms.CharField(max_length=50, required=False, label=_("Remove tag"))
+    action = forms.ChoiceField(choices=ACTIONS, required=False)
     value = forms.CharField(max_length=100, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -85,19 +102,29 @@ class BulkForm(forms.Form):
         self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
 
     def changes(self, user) -> dict:
-        """The change to apply, from the action and its value (a user: "me", "none", a username or an id;
-        a status; a tag; a queue slug). Raises ValidationError for a value that names nothing."""
-        action, value = self.cleaned_data["action"], self.cleaned_data["value"].strip()
+        """The changes to apply. Raises ValidationError for a value that names nothing."""
+        data = self.cleaned_data
+        changes: dict = {}
+        if data["set_status"]:
+            changes["status"] = data["set_status"]
+        if data["set_priority"] is not None:
+            changes["priority"] = data["set_priority"]
+        if data["set_assignee"]:
+            changes["assignee"] = _user(user, data["set_assignee"])
+        if data["set_queue"]:
+            changes["queue"] = _queue(data["set_queue"])
+        for tag in ("add_tag", "remove_tag"):
+            if data[tag].strip():
+                changes[tag] = data[tag].strip()
+        if changes:
+            return changes
+        if data["action"]:
+            return self._typed_change(user, data["action"], data["value"].strip())
+        raise forms.ValidationError(_("Choose a change for the selected tickets."))
+
+    def _typed_change(self, user, action: str, value: str) -> dict:
         if action == "assign":
-            if value in ("", "none"):
-                return {"assignee": None}
-            if value == "me":
-                return {"assignee": user}
-            users = get_user_model().objects.filter(is_active=True)
-            found = (users.filter(pk=int(value)) if value.isdigit() else users.filter(username=value)).first()
-            if found is None:
-                raise forms.ValidationError(_("Unknown user."))
-            return {"assignee": found}
+            return {"assignee": _user(user, value or "none")}
         if action == "status":
             if value not in Ticket.Status.values:
                 raise forms.ValidationError(_("Unknown status."))
@@ -106,10 +133,27 @@ class BulkForm(forms.Form):
             if not value:
                 raise forms.ValidationError(_("Choose an action."))
             return {"add_tag": value}
-        queue = Queue.objects.filter(slug=value).first()
-        if queue is None:
-            raise forms.ValidationError(_("Unknown queue."))
-        return {"queue": queue}
+        return {"queue": _queue(value)}
+
+
+def _user(actor, value: str):
+    """ "me", "none", an id or a username."""
+    if value == "none":
+        return None
+    if value == "me":
+        return actor
+    users = get_user_model().objects.filter(is_active=True)
+    found = (users.filter(pk=int(value)) if value.isdigit() else users.filter(username=value)).first()
+    if found is None:
+        raise forms.ValidationError(_("Unknown user."))
+    return found
+
+
+def _queue(slug: str) -> Queue:
+    queue = Queue.objects.filter(slug=slug).first()
+    if queue is None:
+        raise forms.ValidationError(_("Unknown queue."))
+    return queue
 
 
 class MergeForm(forms.Form):

@@ -81,18 +81,20 @@ def _row(ticket: Ticket, page: _Page) -> str:
     assignee_name = escape(assignee.get_full_name() or assignee.username) if assignee else "—"
     return (
         f'<tr data-row data-href="{url}" class="priority-{ticket.priority}">\n'
-        f'  <td><input type="checkbox" name="tickets" value="{ticket.number}" aria-label="{select}"></td>\n'
-        f'  <td><a href="{url}">{ticket.number}</a></td>\n'
-        f'  <td><a href="{url}" data-row-link>{_subject(ticket, page)}</a>{tags}</td>\n'
-        f"  <td>{escape(requester.name or requester.email)}</td>\n"
-        f'  <td><span class="status status-{escape(ticket.status)}">'
+        f'  <td class="c-select"><input type="checkbox" name="tickets" value="{ticket.number}" '
+        f'aria-label="{select}"></td>\n'
+        f'  <td class="c-number"><a href="{url}">{ticket.number}</a></td>\n'
+        f'  <td class="c-subject"><a href="{url}" data-row-link>{_subject(ticket, page)}</a>{tags}</td>\n'
+        f'  <td class="c-requester">{escape(requester.name or requester.email)}</td>\n'
+        f'  <td class="c-status"><span class="status status-{escape(ticket.status)}">'
         f"{escape(page.statuses.get(ticket.status, ticket.status))}</span></td>\n"
-        f"  <td>{escape(page.priorities.get(ticket.priority, ticket.priority))}</td>\n"
-        f"  <td>{escape(ticket.language.upper())}</td>\n"
-        f"  <td>{escape(ticket.queue.name)}</td>\n"
-        f"  <td>{assignee_name}</td>\n"
-        f"  <td>{_clock(ticket, page)}</td>\n"
-        f'  <td><time datetime="{updated.isoformat()}">{escape(dateformat.format(updated, page.date_format))}'
+        f'  <td class="c-priority">{escape(page.priorities.get(ticket.priority, ticket.priority))}</td>\n'
+        f'  <td class="c-language">{escape(ticket.language.upper())}</td>\n'
+        f'  <td class="c-queue">{escape(ticket.queue.name)}</td>\n'
+        f'  <td class="c-assignee">{assignee_name}</td>\n'
+        f'  <td class="c-due">{_clock(ticket, page)}</td>\n'
+        f'  <td class="c-updated"><time datetime="{updated.isoformat()}">'
+        f"{escape(dateformat.format(updated, page.date_format))}"
         "</time></td>\n"
         "</tr>\n"
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import F, Q, QuerySet
@@ -307,6 +308,20 @@ def earlier_thread(ticket: Ticket, before_pk: int) -> QuerySet[Message]:
     return selectors.thread(ticket).filter(
         Q(created_at__lt=first["created_at"]) | Q(created_at=first["created_at"], pk__lt=first["pk"])
     )
+
+
+def bulk_assignees(user: AbstractBaseUser) -> list[tuple[int, str]]:
+    """(id, name) of the active members of the queues the user sees, for the bulk assignee picker."""
+    members = (
+        get_user_model()
+        .objects.filter(is_active=True, support_queues__in=selectors.queues_visible_to(user))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return [
+        (pk, f"{first} {last}".strip() or username)
+        for pk, first, last, username in members.values_list("pk", "first_name", "last_name", "username")
+    ]
 
 
 def assignable_users(ticket: Ticket) -> list[tuple[int, str]]:

@@ -75,6 +75,8 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
         "statuses": Ticket.Status.choices,
         "priorities": Ticket.Priority.choices,
         "bulk_statuses": Ticket.Status.choices,
+        "bulk_assignees": workspace.bulk_assignees(request.user),
+        "bulk_queues": workspace.movable_queues(request.user),
         "title": queue.name if queue else workspace.VIEWS[view],
     }
     if request.htmx and request.GET.get("after"):
