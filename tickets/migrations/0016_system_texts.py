@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0013_mine_and_in_reply_to_indexes'),
+        ('tickets', '0015_queue_list_mail'),
     ]
 
     operations = [
