@@ -4,9 +4,10 @@ encoded-word headers, the body part chosen, junk before the headers, and linear 
 import time
 
 import pytest
+from django.urls import reverse
 
 from tests.bench.mail_worst import process_content
-from tests.factories import QueueFactory
+from tests.factories import QueueFactory, associate
 from tests.fixtures.mail.hostile import MB, SHAPES, hostile_mail
 from tickets.email import quotes
 from tickets.email.inbound import process_inbound, store_inbound
@@ -79,6 +80,20 @@ def test_an_interleaved_reply_keeps_every_answer_in_order_with_each_quote_collap
     order = ["What is your username?", "It is @maria.lima", "When did it start?", "It started yesterday"]
     assert [html.index(text) for text in order] == sorted(html.index(text) for text in order)
     assert html.count("<details>") == 2
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_shows_an_interleaved_reply_as_written_with_each_quote_collapsed_once(client):
+    queue = QueueFactory(slug="suporte", languages=["pt", "en"], addresses=["suporte@acolhe.example"])
+    inbound, _ = store_inbound(plain(INTERLEAVED, n=11), esp="test", enqueue=False)
+    message = Message.objects.get(inbound_email=process_inbound(inbound.pk))
+    client.force_login(associate([queue], username="ana"))
+    page = client.get(reverse("ticket", args=[message.ticket.number])).content.decode()
+    body = page[page.index('class="message-body"') :]
+    order = ["What is your username?", "It is @maria.lima", "When did it start?", "It started yesterday"]
+    assert [body.index(text) for text in order] == sorted(body.index(text) for text in order)
+    assert body.index("<details>") < body.index("What is your username?") < body.index("</details>")
+    assert page.count("What is your username?") == 1  # not again under "Show quoted text"
 
 
 def test_a_top_posted_reply_still_hides_its_whole_history():
