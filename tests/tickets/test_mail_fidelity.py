@@ -96,6 +96,45 @@ def test_the_ticket_page_shows_an_interleaved_reply_as_written_with_each_quote_c
     assert page.count("What is your username?") == 1  # not again under "Show quoted text"
 
 
+def test_text_after_a_dash_dash_line_that_is_longer_than_a_signature_stays_visible():
+    lines = [f"Passo {n}: abri o aplicativo e tentei publicar de novo." for n in range(1, 11)]
+    parsed = parse_email(plain("Segue o que aconteceu:\n--\n" + "\n".join(lines)))
+    assert all(line in parsed.text for line in lines)
+    parsed = parse_email(plain("Obrigado pela ajuda.\n-- \nPaula Reis\n(11) 5555-0100\n"))
+    assert parsed.text == "Obrigado pela ajuda."
+    assert "5555-0100" in parsed.quoted_text
+
+
+def test_a_signature_stops_at_an_outlook_header_block_which_still_hides_the_history():
+    body = (
+        "Obrigada.\n-- \nPaula Reis\n\nDe: Acolhe <suporte@acolhe.example>\nEnviado: quarta-feira\n"
+        "Para: Paula\nAssunto: RE: Conta\n\n" + "\n".join(f"Linha antiga {n}" for n in range(20))
+    )
+    parsed = parse_email(plain(body))
+    assert parsed.text == "Obrigada."
+    assert "Linha antiga 19" in parsed.quoted_text
+
+
+def test_html_that_would_hide_what_the_text_shows_was_written_below_the_quote_is_not_trusted():
+    # The HTML has the answer inside Gmail's quote container; the plain text shows it below the quote.
+    text = "Hi,\n\nOn Mon, Nov 23, 2026 at 10:00 AM Acolhe <s@acolhe.example> wrote:\n> Which phone?\n\nAn iPhone 12.\n"
+    html = (
+        '<div>Hi,</div><div class="gmail_quote"><blockquote class="gmail_quote">Which phone?</blockquote>'
+        "An iPhone 12.</div>"
+    )
+    raw = HEADERS % 1 + (
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        + text.encode()
+        + b"\r\n--b\r\nContent-Type: text/html\r\n\r\n"
+        + html.encode()
+        + b"\r\n--b--\r\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.text == "Hi,\n\nAn iPhone 12."
+    assert "An iPhone 12." in parsed.html_unsafe
+    assert parsed.quoted_html_unsafe == ""
+
+
 def test_a_top_posted_reply_still_hides_its_whole_history():
     body = (
         "Obrigada, funcionou.\n\nEm qua., 25 de nov. de 2026 às 10:02, Acolhe <\nsuporte@acolhe.example> "

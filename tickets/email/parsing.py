@@ -426,11 +426,11 @@ def _split_bodies(text: str, html: str) -> tuple[str, str, str, str]:
         return new_text, quoted_text, html_split.new, html_split.quoted
     if not split.quoted:
         return split.new, "", html, ""
-    if html_split is not None:
+    if html_split is not None and (html_split.interleaved or not split.interleaved):
         new_html, quoted_html = html_split.new, html_split.quoted
     else:
-        # Quoted history the HTML does not mark (or HTML too big to read): show the text, which is split,
-        # rather than HTML that would show the history as new text.
+        # Quoted history the HTML does not mark, HTML too big to read, or HTML that would put in the
+        # history what the plain text shows the user wrote below it: show the text, which is split.
         new_html, quoted_html = "", ""
     if split.interleaved and not new_html:
         # Plain text written between quotes: show it as written, each quote collapsed in place.
