@@ -249,6 +249,24 @@ def test_raw_utf8_headers_are_read_as_utf8():
     assert [a.filename for a in parsed.attachments] == ["relatório.pdf"]
 
 
+def test_raw_latin1_headers_from_older_clients_are_read_as_windows_1252():
+    raw = b"From: Jo\xe3o Concei\xe7\xe3o <joao@example.com>\r\nSubject: Den\xfancia \x96 v\xeddeo\r\n\r\nOi\r\n"
+    parsed = parse_email(raw)
+    assert (parsed.from_name, parsed.subject) == ("João Conceição", "Denúncia – vídeo")  # noqa: RUF001
+
+
+def test_html_nested_too_deep_for_the_sanitiser_still_shows_its_text():
+    raw = html_only("<div>" * 600 + "Minha conta foi invadida e preciso de ajuda." + "</div>" * 600)
+    parsed = parse_email(raw)
+    assert "Minha conta foi invadida e preciso de ajuda." in parsed.text
+    assert parsed.html_unsafe == ""
+
+
+def test_text_past_the_lines_read_for_quotes_stays_visible():
+    lines = [f"> linha {n}" for n in range(quotes.MAX_SPLIT_LINES)] + ["Minha resposta, bem no fim."]
+    assert "Minha resposta, bem no fim." in parse_email(plain("\n".join(lines))).text
+
+
 @pytest.mark.parametrize(
     "from_header, name",
     [
