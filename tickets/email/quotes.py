@@ -169,12 +169,16 @@ def split_text(text: str) -> TextSplit:
         if _is_signature(line):
             # A signature runs to the next quoted block, history separator or the end; one longer than a
             # signature is text the user wrote after a "--" of their own, and stays visible.
-            end = index + 1
+            end, written = index + 1, 0
+            # The scan stops past MAX_SIGNATURE_LINES lines of text, so many "--" lines cost linear time.
             while end < len(lines) and not _is_quote(lines[end]) and not _attribution_span(lines, end):
                 if (len(lines[end]) <= MAX_MARKER_LINE and SEPARATOR.match(lines[end])) or headers.block_at(end):
                     break
+                written += bool(lines[end].strip())
+                if written > MAX_SIGNATURE_LINES:
+                    break
                 end += 1
-            if sum(1 for signature_line in lines[index + 1 : end] if signature_line.strip()) <= MAX_SIGNATURE_LINES:
+            if written <= MAX_SIGNATURE_LINES:
                 for marked in range(index, end):
                     quoted[marked] = True
                 index = end
