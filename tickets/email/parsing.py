@@ -419,7 +419,9 @@ def _split_bodies(text: str, html: str) -> tuple[str, str, str, str]:
     history at all (a forward keeps its quoted mail visible); HTML-only mail is split on its HTML, whose
     quote markers say more than its text does."""
     split = quotes.split_text(text or html_to_text(html))
-    html_split = quotes.split_html(html) if html and not split.forward else None
+    # The HTML is read for quote markers only where it decides (HTML-only mail) or the text found some.
+    wanted = html and not split.forward and (not text or split.quoted)
+    html_split = quotes.split_html(html) if wanted else None
     if not text and html_split is not None:
         new_text = html_to_text(html_split.user_only)
         quoted_text = "\n\n".join(html_to_text(block) for block in html_split.quoted_blocks)
