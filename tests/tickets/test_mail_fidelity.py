@@ -4,9 +4,10 @@ encoded-word headers, the body part chosen, junk before the headers, and linear 
 import time
 
 import pytest
+from django.urls import reverse
 
 from tests.bench.mail_worst import process_content
-from tests.factories import QueueFactory
+from tests.factories import QueueFactory, associate
 from tests.fixtures.mail.hostile import MB, SHAPES, hostile_mail
 from tickets.email import quotes
 from tickets.email.inbound import process_inbound, store_inbound
@@ -79,6 +80,59 @@ def test_an_interleaved_reply_keeps_every_answer_in_order_with_each_quote_collap
     order = ["What is your username?", "It is @maria.lima", "When did it start?", "It started yesterday"]
     assert [html.index(text) for text in order] == sorted(html.index(text) for text in order)
     assert html.count("<details>") == 2
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_shows_an_interleaved_reply_as_written_with_each_quote_collapsed_once(client):
+    queue = QueueFactory(slug="suporte", languages=["pt", "en"], addresses=["suporte@acolhe.example"])
+    inbound, _ = store_inbound(plain(INTERLEAVED, n=11), esp="test", enqueue=False)
+    message = Message.objects.get(inbound_email=process_inbound(inbound.pk))
+    client.force_login(associate([queue], username="ana"))
+    page = client.get(reverse("ticket", args=[message.ticket.number])).content.decode()
+    body = page[page.index('class="message-body"') :]
+    order = ["What is your username?", "It is @maria.lima", "When did it start?", "It started yesterday"]
+    assert [body.index(text) for text in order] == sorted(body.index(text) for text in order)
+    assert body.index("<details>") < body.index("What is your username?") < body.index("</details>")
+    assert page.count("What is your username?") == 1  # not again under "Show quoted text"
+
+
+def test_text_after_a_dash_dash_line_that_is_longer_than_a_signature_stays_visible():
+    lines = [f"Passo {n}: abri o aplicativo e tentei publicar de novo." for n in range(1, 11)]
+    parsed = parse_email(plain("Segue o que aconteceu:\n--\n" + "\n".join(lines)))
+    assert all(line in parsed.text for line in lines)
+    parsed = parse_email(plain("Obrigado pela ajuda.\n-- \nPaula Reis\n(11) 5555-0100\n"))
+    assert parsed.text == "Obrigado pela ajuda."
+    assert "5555-0100" in parsed.quoted_text
+
+
+def test_a_signature_stops_at_an_outlook_header_block_which_still_hides_the_history():
+    body = (
+        "Obrigada.\n-- \nPaula Reis\n\nDe: Acolhe <suporte@acolhe.example>\nEnviado: quarta-feira\n"
+        "Para: Paula\nAssunto: RE: Conta\n\n" + "\n".join(f"Linha antiga {n}" for n in range(20))
+    )
+    parsed = parse_email(plain(body))
+    assert parsed.text == "Obrigada."
+    assert "Linha antiga 19" in parsed.quoted_text
+
+
+def test_html_that_would_hide_what_the_text_shows_was_written_below_the_quote_is_not_trusted():
+    # The HTML has the answer inside Gmail's quote container; the plain text shows it below the quote.
+    text = "Hi,\n\nOn Mon, Nov 23, 2026 at 10:00 AM Acolhe <s@acolhe.example> wrote:\n> Which phone?\n\nAn iPhone 12.\n"
+    html = (
+        '<div>Hi,</div><div class="gmail_quote"><blockquote class="gmail_quote">Which phone?</blockquote>'
+        "An iPhone 12.</div>"
+    )
+    raw = HEADERS % 1 + (
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        + text.encode()
+        + b"\r\n--b\r\nContent-Type: text/html\r\n\r\n"
+        + html.encode()
+        + b"\r\n--b--\r\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.text == "Hi,\n\nAn iPhone 12."
+    assert "An iPhone 12." in parsed.html_unsafe
+    assert parsed.quoted_html_unsafe == ""
 
 
 def test_a_top_posted_reply_still_hides_its_whole_history():
@@ -193,6 +247,24 @@ def test_raw_utf8_headers_are_read_as_utf8():
     assert parsed.from_name == "João Conceição"
     assert parsed.subject == "Denúncia de assédio"
     assert [a.filename for a in parsed.attachments] == ["relatório.pdf"]
+
+
+def test_raw_latin1_headers_from_older_clients_are_read_as_windows_1252():
+    raw = b"From: Jo\xe3o Concei\xe7\xe3o <joao@example.com>\r\nSubject: Den\xfancia \x96 v\xeddeo\r\n\r\nOi\r\n"
+    parsed = parse_email(raw)
+    assert (parsed.from_name, parsed.subject) == ("João Conceição", "Denúncia – vídeo")  # noqa: RUF001
+
+
+def test_html_nested_too_deep_for_the_sanitiser_still_shows_its_text():
+    raw = html_only("<div>" * 600 + "Minha conta foi invadida e preciso de ajuda." + "</div>" * 600)
+    parsed = parse_email(raw)
+    assert "Minha conta foi invadida e preciso de ajuda." in parsed.text
+    assert parsed.html_unsafe == ""
+
+
+def test_text_past_the_lines_read_for_quotes_stays_visible():
+    lines = [f"> linha {n}" for n in range(quotes.MAX_SPLIT_LINES)] + ["Minha resposta, bem no fim."]
+    assert "Minha resposta, bem no fim." in parse_email(plain("\n".join(lines))).text
 
 
 @pytest.mark.parametrize(

@@ -419,18 +419,20 @@ def _split_bodies(text: str, html: str) -> tuple[str, str, str, str]:
     history at all (a forward keeps its quoted mail visible); HTML-only mail is split on its HTML, whose
     quote markers say more than its text does."""
     split = quotes.split_text(text or html_to_text(html))
-    html_split = quotes.split_html(html) if html and not split.forward else None
+    # The HTML is read for quote markers only where it decides (HTML-only mail) or the text found some.
+    wanted = html and not split.forward and (not text or split.quoted)
+    html_split = quotes.split_html(html) if wanted else None
     if not text and html_split is not None:
         new_text = html_to_text(html_split.user_only)
         quoted_text = "\n\n".join(html_to_text(block) for block in html_split.quoted_blocks)
         return new_text, quoted_text, html_split.new, html_split.quoted
     if not split.quoted:
         return split.new, "", html, ""
-    if html_split is not None:
+    if html_split is not None and (html_split.interleaved or not split.interleaved):
         new_html, quoted_html = html_split.new, html_split.quoted
     else:
-        # Quoted history the HTML does not mark (or HTML too big to read): show the text, which is split,
-        # rather than HTML that would show the history as new text.
+        # Quoted history the HTML does not mark, HTML too big to read, or HTML that would put in the
+        # history what the plain text shows the user wrote below it: show the text, which is split.
         new_html, quoted_html = "", ""
     if split.interleaved and not new_html:
         # Plain text written between quotes: show it as written, each quote collapsed in place.

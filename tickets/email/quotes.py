@@ -45,6 +45,8 @@ HEADER_WINDOW = int(MARKERS["header_block"]["window"])
 HTML_SPLIT_LIMIT = 512 * 1024
 # The most lines read for quote markers; lines past it stay visible (never hidden unread).
 MAX_SPLIT_LINES = 20_000
+# A signature is a few lines (the old "four lines" rule, with room for a phone and an address).
+MAX_SIGNATURE_LINES = 8
 # A line longer than this is never an attribution or header line (and is not matched at all).
 MAX_MARKER_LINE = 1000
 # What a collapsed quote shows before it is opened: no words, so nothing to translate at parse time.
@@ -165,13 +167,22 @@ def split_text(text: str) -> TextSplit:
             index += 1
             continue
         if _is_signature(line):
-            # A signature runs to the next quoted block (or the end).
-            end = index
+            # A signature runs to the next quoted block, history separator or the end; one longer than a
+            # signature is text the user wrote after a "--" of their own, and stays visible.
+            end, written = index + 1, 0
+            # The scan stops past MAX_SIGNATURE_LINES lines of text, so many "--" lines cost linear time.
             while end < len(lines) and not _is_quote(lines[end]) and not _attribution_span(lines, end):
-                quoted[end] = True
+                if (len(lines[end]) <= MAX_MARKER_LINE and SEPARATOR.match(lines[end])) or headers.block_at(end):
+                    break
+                written += bool(lines[end].strip())
+                if written > MAX_SIGNATURE_LINES:
+                    break
                 end += 1
-            index = end
-            continue
+            if written <= MAX_SIGNATURE_LINES:
+                for marked in range(index, end):
+                    quoted[marked] = True
+                index = end
+                continue
         index += 1
 
     runs: list[tuple[bool, list[str]]] = []
