@@ -26,10 +26,17 @@ $(VENV)/.installed: requirements-dev.lock
 
 install: $(VENV)/.installed
 
-# uv resolves for Python 3.11 on every platform without touching the virtualenv it runs from.
-lock: install
-	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
-	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev $(LOCK_OPTIONS) -o requirements-dev.lock
+# uv resolves for Python 3.11 on every platform, reading only pyproject.toml and the package index: nothing
+# is installed into .venv. It is the virtualenv's uv, or one put under .data/uv the first time.
+UV = $(firstword $(wildcard $(VENV)/bin/uv) .data/uv/bin/uv)
+
+.data/uv/bin/uv:
+	$(PYTHON) -m venv .data/uv
+	.data/uv/bin/pip install --quiet uv
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra embedded --extra dev $(LOCK_OPTIONS) -o requirements-dev.lock
 
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) -m helpdesk.devenv $(PY) -m helpdesk.run --host $(HOST) --port $(PORT)
