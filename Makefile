@@ -7,7 +7,7 @@ PORT ?= 8000
 QUICK ?=
 export ACOLHE_DEVELOPMENT ?= 1
 
-.PHONY: install run test lint format bench e2e clean-data messages
+.PHONY: install run test lint format bench faults e2e clean-data messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: install
 
 test: install
 	$(PY) -m helpdesk.devenv $(PY) -m pytest $(ARGS)
+
+# Fault scenarios against a real local stack (gunicorn, worker, beat, a Redis of its own); not part of `test`.
+faults: install
+	$(PY) -m helpdesk.devenv $(PY) -m tests.faults
 
 e2e: install
 	$(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e $(ARGS)
