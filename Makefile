@@ -17,7 +17,7 @@ TEST_WORKERS ?= auto
 # services and the test and lint tools).
 LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet --custom-compile-command 'make lock'
 
-.PHONY: install lock run test lint check-deploy format bench bench-scaling e2e clean-data messages
+.PHONY: install lock run test lint check-deploy format bench bench-scaling faults e2e clean-data messages
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ run: install
 test: install
 	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests (tests/e2e) will be skipped; install Debian's chromium package to run them."
 	$(PY) -m helpdesk.devenv $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -rs $(ARGS)
+
+# Fault scenarios against a real local stack (gunicorn, worker, beat, a Redis of its own); not part of `test`.
+faults: install
+	$(PY) -m helpdesk.devenv $(PY) -m tests.faults
 
 # The browser tests and the crawl of every page (screenshots under build/screenshots/).
 e2e: install

@@ -159,7 +159,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # The worker's consumer reconnects every second while the broker is away (helpdesk/celery.py).
 CELERY_WORKER_CONSUMER = "helpdesk.celery:QuickReconnectConsumer"
 # How often beat's sweeps look for work a lost task left behind, and how old that work must be.
-ACOLHE_SWEEP_SECONDS = env.int("ACOLHE_SWEEP_SECONDS", default=20)
+ACOLHE_SWEEP_SECONDS = env.int("ACOLHE_SWEEP_SECONDS", default=15)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Records SLA warnings and breaches; a run that waited past the next one is dropped (the next catches up).
@@ -302,6 +302,8 @@ ANYMAIL = {
         "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
         "SENDGRID_API_KEY": env.str("SENDGRID_API_KEY", default=""),
         "AMAZON_SES_CLIENT_PARAMS": {"region_name": env.str("AWS_REGION", default="us-east-1")},
+        # (connect, read) seconds for an ESP's API: a send gives up well inside its task's time limit.
+        "REQUESTS_TIMEOUT": (5, 15),
     }.items()
     if value
 }

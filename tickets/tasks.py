@@ -39,8 +39,10 @@ def process_inbound_email(self, inbound_id: int) -> str:
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=outbound.MAX_SEND_ATTEMPTS,
-    soft_time_limit=45,
-    time_limit=60,
+    # Inside the claim's lease (outbound.SENDING_LEASE, 35 s): the ESP call itself gives up after 20 s
+    # (ANYMAIL REQUESTS_TIMEOUT), so a sender past this is dead or stuck, and its message is re-driven.
+    soft_time_limit=25,
+    time_limit=30,
 )
 def send_message(self, message_id: int) -> str:
     """Send one queued message. Attempts are counted on the row, so a chain of retries re-driven by the

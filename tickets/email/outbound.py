@@ -178,7 +178,7 @@ def build_email(message: Message) -> EmailMultiAlternatives:
 # hard time limit is well inside SENDING_LEASE, so a claim older than that belongs to a dead worker); for a
 # `queued` message that failed an attempt, when its retry is due. A queued message nobody took within
 # QUEUED_GRACE of that (or of its creation) lost its task.
-SENDING_LEASE = timedelta(seconds=90)
+SENDING_LEASE = timedelta(seconds=35)
 QUEUED_GRACE = timedelta(seconds=30)
 # The first try and six retries, then the message shows as failed, ready to resend.
 MAX_SEND_ATTEMPTS = 7

@@ -41,6 +41,8 @@ class ReplyForm(forms.Form):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # A random token per composer form (see workspace `services.reply`): a second press is recognised.
     draft = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
+    # The version of the ticket the page showed (workspace `services.collisions`).
+    seen_event = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class FieldsForm(forms.Form):
@@ -54,6 +56,7 @@ class FieldsForm(forms.Form):
     queue = forms.ModelChoiceField(queryset=Queue.objects.all(), to_field_name="slug", required=False, label=_("Queue"))
     assignee = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
     tags = forms.CharField(required=False, max_length=1000, label=_("Tags"))
+    seen_event = forms.IntegerField(required=False, min_value=0)
 
     def changes(self, posted) -> dict:
         data = self.cleaned_data
@@ -95,6 +98,8 @@ class BulkForm(forms.Form):
     remove_tag = forms.CharField(max_length=50, required=False, label=_("Remove tag"))
     action = forms.ChoiceField(choices=ACTIONS, required=False)
     value = forms.CharField(max_length=100, required=False)
+    seen_event = forms.IntegerField(required=False, min_value=0)
+    take_over = forms.BooleanField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

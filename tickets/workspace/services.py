@@ -32,11 +32,76 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class ReplyConflict(Exception):
-    """Someone else answered the requester after the actor loaded the ticket."""
+    """Someone else answered the requester, or took or solved the ticket, after the actor loaded it."""
 
-    def __init__(self, messages: Sequence[Message]):
+    def __init__(self, messages: Sequence[Message], notices: Sequence[str] = ()):
         super().__init__(f"{len(messages)} newer message(s)")
         self.messages = list(messages)
+        self.notices = list(notices)
+
+
+# Optimistic concurrency for writes from a page. A page carries `seen_event`, the newest event id when it was
+# rendered (`latest_event_id`); a write from it is refused when someone else took, solved or answered one of
+# its tickets after that, instead of silently overriding what they did. The actor's own events, and the
+# system's (a requester's mail reopening a ticket), do not count.
+COLLIDING_KINDS = (Kind.ASSIGNED, Kind.STATUS_CHANGED, Kind.REPLY_SENT)
+COLLIDING_STATUSES = (Ticket.Status.SOLVED.value, Ticket.Status.CLOSED.value)
+
+
+def latest_event_id(ticket: Ticket | None = None) -> int:
+    """The version a page shows: the newest event id (of one ticket, or of all), 0 when there is none."""
+    events = TicketEvent.objects.all() if ticket is None else TicketEvent.objects.filter(ticket=ticket)
+    return events.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _ago(moment) -> str:
+    seconds = max(int((timezone.now() - moment).total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_event: int | None) -> list[str]:
+    """What others did to `tickets` since event `seen_event`, one translated sentence per ticket (its
+    latest such change): "Ana Souza took this ticket 5 s ago." Empty when nothing collides."""
+    if seen_event is None or not tickets:
+        return []
+    events = (
+        TicketEvent.objects.filter(ticket__in=tickets, pk__gt=seen_event, kind__in=COLLIDING_KINDS)
+        .exclude(actor=actor)
+        .exclude(actor__isnull=True)
+        .select_related("actor", "ticket")
+        .order_by("-pk")
+    )
+    numbers = {ticket.pk: ticket.number for ticket in tickets}
+    found: dict[int, str] = {}
+    for event in events:
+        if event.ticket_id in found:
+            continue
+        if event.kind == Kind.STATUS_CHANGED and event.new_value not in COLLIDING_STATUSES:
+            continue
+        if event.kind == Kind.ASSIGNED and not event.new_value:
+            continue
+        values = {"name": event.actor.get_full_name() or event.actor.get_username(), "ago": _ago(event.created_at)}
+        if event.kind == Kind.ASSIGNED:
+            text = _("%(name)s took this ticket %(ago)s ago.") % values
+        elif event.kind == Kind.STATUS_CHANGED:
+            text = _("%(name)s solved this ticket %(ago)s ago.") % values
+        else:
+            text = _("%(name)s answered this ticket %(ago)s ago.") % values
+        found[event.ticket_id] = text if len(tickets) == 1 else f"#{numbers[event.ticket_id]}: {text}"
+    return [found[t.pk] for t in tickets if t.pk in found]
+
+
+def refuse_collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_event: int | None) -> None:
+    """Raise a ValidationError naming who changed what, when a page's view of `tickets` went stale."""
+    found = collisions(actor, tickets, seen_event)
+    if found:
+        raise ValidationError(
+            [*found, _("Your change was not applied: look at the ticket again and repeat it if you still mean it.")]
+        )
 
 
 def lock_visible_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
@@ -90,8 +155,12 @@ def change_fields(actor: AbstractBaseUser, ticket: Ticket, **changes: Any) -> li
 
 
 @transaction.atomic
-def update_fields(actor: AbstractBaseUser, number: int, **changes: Any) -> tuple[Ticket, list[TicketEvent]]:
+def update_fields(
+    actor: AbstractBaseUser, number: int, *, seen_event: int | None = None, **changes: Any
+) -> tuple[Ticket, list[TicketEvent]]:
+    """Edit fields of one ticket; refused when someone else took, solved or answered it after `seen_event`."""
     ticket = lock_visible_ticket(actor, number)
+    refuse_collisions(actor, [ticket], seen_event)
     return ticket, change_fields(actor, ticket, **changes)
 
 
@@ -173,6 +242,7 @@ def reply(
     confirmed: bool = False,
     draft: str = "",
     actions: ReplyActions | None = None,
+    seen_event: int | None = None,
 ) -> ReplyResult:
     """Answer the requester by email or add an internal note, then optionally set the status and apply
     `actions`, all in one transaction and one field change: mail (the reply, a satisfaction survey) is
@@ -199,8 +269,9 @@ def reply(
             message_id = ""
     if not confirmed:
         conflicts = newer_replies(ticket, actor, seen_message_id)
-        if conflicts:
-            raise ReplyConflict(conflicts)
+        notices = collisions(actor, [ticket], seen_event)
+        if conflicts or notices:
+            raise ReplyConflict(conflicts, notices)
     events: list[TicketEvent] = []
     now = timezone.now()
     if internal:
@@ -309,9 +380,18 @@ BULK_FIELDS = ("assignee", "status", "queue", "add_tag", "remove_tag", "priority
 
 
 @transaction.atomic
-def bulk_update(actor: AbstractBaseUser, numbers: Sequence[int], **changes: Any) -> int:
+def bulk_update(
+    actor: AbstractBaseUser,
+    numbers: Sequence[int],
+    *,
+    seen_event: int | None = None,
+    take_over: bool = False,
+    **changes: Any,
+) -> int:
     """Apply one change to many tickets: assign, set status or priority, move, add or remove a tag.
-    All or nothing: one ticket the actor cannot touch refuses the whole batch."""
+    All or nothing: one ticket the actor cannot touch refuses the whole batch, and so does one that someone
+    else took, solved or answered after `seen_event`. Assigning to someone takes only unassigned tickets
+    (or theirs already) unless `take_over` says to take them from whoever has them."""
     unknown = set(changes) - set(BULK_FIELDS)
     if unknown or not changes:
         raise ValidationError(_("Choose an action."))
@@ -325,6 +405,18 @@ def bulk_update(actor: AbstractBaseUser, numbers: Sequence[int], **changes: Any)
     )
     if len(tickets) != len(numbers):
         raise PermissionDenied(_("You cannot work on some of these tickets."))
+    refuse_collisions(actor, tickets, seen_event)
+    if changes.get("assignee") is not None and not take_over:
+        taken = [t for t in tickets if t.assignee_id is not None and t.assignee_id != changes["assignee"].pk]
+        if taken:
+            raise ValidationError(
+                [
+                    _("#%(number)s is assigned to %(name)s.")
+                    % {"number": t.number, "name": t.assignee.get_full_name() or t.assignee.get_username()}
+                    for t in taken
+                ]
+                + [_("Nothing was changed. Tick “take over” to assign tickets that someone else has.")]
+            )
     for ticket in tickets:
         fields = {k: v for k, v in changes.items() if k not in ("add_tag", "remove_tag")}
         if "add_tag" in changes:

@@ -46,6 +46,9 @@ def sidebar_context(request) -> dict:
 def ticket_list(request, view: str = "mine", slug: str | None = None):
     if view not in workspace.VIEWS:
         raise Http404
+    # The version of every listed ticket, read before the tickets are: a bulk action from this page refuses
+    # what someone else changed since.
+    seen_event = services.latest_event_id()
     queue = None
     tickets = workspace.view_queryset(request.user, view)
     if slug is not None:
@@ -77,6 +80,7 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
         "bulk_statuses": Ticket.Status.choices,
         "bulk_assignees": workspace.bulk_assignees(request.user),
         "bulk_queues": workspace.movable_queues(request.user),
+        "seen_event": seen_event,
         "title": queue.name if queue else workspace.VIEWS[view],
     }
     if request.htmx and request.GET.get("after"):
@@ -105,7 +109,8 @@ def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None
     """What the ticket page needs beyond the thread: editable fields, composer, requester panel.
     After a reply conflict the composer comes back filled in, asking for confirmation."""
     recent, earlier_count, last_id = workspace.recent_thread(ticket, all_messages=request.GET.get("thread") == "all")
-    initial = {"seen_message": last_id, "draft": uuid.uuid4().hex}
+    seen_event = services.latest_event_id(ticket)
+    initial = {"seen_message": last_id, "draft": uuid.uuid4().hex, "seen_event": seen_event}
     queues = workspace.movable_queues(request.user)
     if reply_conflict:
         initial.update(
@@ -121,6 +126,9 @@ def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None
         "earlier_count": earlier_count,
         "reply_form": ReplyForm(initial=initial),
         "reply_conflict": reply_conflict,
+        "reply_conflict_messages": reply_conflict.messages if reply_conflict else [],
+        "reply_conflict_notices": reply_conflict.notices if reply_conflict else [],
+        "seen_event": seen_event,
         "merge_form": MergeForm(),
         "statuses": Ticket.Status.choices,
         "priorities": Ticket.Priority.choices,
@@ -197,7 +205,9 @@ def update_fields(request, number: int):
     form = FieldsForm(request.POST)
     if form.is_valid():
         try:
-            services.update_fields(request.user, number, **form.changes(request.POST))
+            services.update_fields(
+                request.user, number, seen_event=form.cleaned_data["seen_event"], **form.changes(request.POST)
+            )
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
@@ -232,12 +242,13 @@ def reply(request, number: int):
             seen_message_id=data["seen_message"],
             confirmed=data["confirmed"],
             draft=data["draft"],
+            seen_event=data["seen_event"],
         )
     except services.ReplyConflict as conflict:
         from tickets.views import ticket_detail
 
         request.method = "GET"
-        response = ticket_detail(request, number, reply_conflict=conflict.messages, reply_data=data)
+        response = ticket_detail(request, number, reply_conflict=conflict, reply_data=data)
         response.status_code = 409
         return response
     except ValidationError as exc:
@@ -294,7 +305,13 @@ def bulk(request):
         return redirect(back)
     try:
         changes = form.changes(request.user)
-        count = services.bulk_update(request.user, form.cleaned_data["tickets"], **changes)
+        count = services.bulk_update(
+            request.user,
+            form.cleaned_data["tickets"],
+            seen_event=form.cleaned_data["seen_event"],
+            take_over=form.cleaned_data["take_over"],
+            **changes,
+        )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
