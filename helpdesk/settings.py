@@ -88,6 +88,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Plain-text mail (`templates/**/email/*.txt`): rendered without HTML escaping, so a name like
+    # O'Brien goes out as written, not as `O&#x27;Brien`. See `tickets.email.outbound.render_text_mail`.
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # PostgreSQL always (one code path): `make run`/`make test` provide an embedded one when unset.

@@ -237,9 +237,10 @@ def send_reminder_mails(acknowledgement_ids: Iterable[int]) -> int:
     """Mail each still-pending associate a link to the version to read, in their interface language."""
     from django.conf import settings
     from django.core.mail import send_mail
-    from django.template.loader import render_to_string
     from django.urls import reverse
     from django.utils import translation
+
+    from tickets.email.outbound import render_text_mail
 
     sent = 0
     pending = Acknowledgement.objects.filter(pk__in=list(acknowledgement_ids), acknowledged_at__isnull=True)
@@ -250,8 +251,8 @@ def send_reminder_mails(acknowledgement_ids: Iterable[int]) -> int:
         language = (profile.ui_language if profile else "") or settings.LANGUAGE_CODE
         url = settings.SITE_URL.rstrip("/") + reverse("sop:version", args=[ack.version.sop.slug, ack.version.pk])
         with translation.override(language):
-            subject = render_to_string("sop/email/reminder_subject.txt", {"ack": ack}).strip()
-            body = render_to_string("sop/email/reminder.txt", {"ack": ack, "url": url})
+            subject = render_text_mail("sop/email/reminder_subject.txt", {"ack": ack}).strip()
+            body = render_text_mail("sop/email/reminder.txt", {"ack": ack, "url": url})
         send_mail(subject, body, None, [ack.user.email])
         sent += 1
     return sent

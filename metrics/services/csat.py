@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -65,7 +64,7 @@ def on_ticket_solved(ticket: Ticket) -> CsatSurvey | None:
     from tickets.email import outbound
 
     with translation.override(outbound.UI_LANGUAGE.get(ticket.language, "pt-br")):
-        body = render_to_string(
+        body = outbound.render_text_mail(
             "metrics/email/csat.txt",
             {"ticket": ticket, "requester": ticket.requester, "link": survey_link(survey)},
         ).strip()

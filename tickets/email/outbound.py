@@ -24,6 +24,12 @@ Kind = TicketEvent.Kind
 UI_LANGUAGE = {"pt": "pt-br", "en": "en"}
 
 
+def render_text_mail(template_name: str, context: dict) -> str:
+    """Render a plain-text mail template. Plain text is never HTML-escaped (the "text" template engine has
+    autoescape off): what a requester's name or a procedure's title holds goes out as written."""
+    return render_to_string(template_name, context, using="text")
+
+
 def new_message_id() -> str:
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "acolhe.local"
     return make_msgid(idstring="acolhe", domain=domain)
@@ -98,7 +104,7 @@ def queue_auto_acknowledgement(
         if last is not None:
             return None
     with translation.override(UI_LANGUAGE.get(ticket.language, "pt-br")):
-        body = render_to_string("tickets/email/auto_ack.txt", {"ticket": ticket, "requester": requester})
+        body = render_text_mail("tickets/email/auto_ack.txt", {"ticket": ticket, "requester": requester})
     thread = None
     if answering is not None:
         # What `thread_headers` reads for a ticket whose one public message is `answering`.
