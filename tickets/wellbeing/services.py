@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import escalations, selectors, services, sla
+from tickets.email.parsing import html_to_text
 from tickets.models import (
     Attachment,
     Escalation,
@@ -35,10 +36,17 @@ logger = logging.getLogger(__name__)
 SELF_HARM_TAG = "self-harm"
 # Only text attachments are read, and only their head: the scan is on the inbound hot path.
 TEXT_ATTACHMENT_BYTES = 20_000
+# Every field of a message that the ticket page (`templates/tickets/_thread.html`) shows an associate.
+# Each is scanned; a test fails when the page shows a field that is not listed here.
+SHOWN_TEXT_FIELDS = ("from_name", "from_address", "subject", "body_text", "quoted_text")
+SHOWN_HTML_FIELDS = ("body_html", "quoted_html")
+# Attachments an associate can read as text: any text/* type, and the usual text files sent as
+# application/octet-stream by clients that do not know better.
+TEXT_ATTACHMENT_EXTENSIONS = (".txt", ".text", ".csv", ".log", ".md", ".htm", ".html", ".eml", ".ics", ".vcf")
 
 
 def scan_message(message: Message, attachments: Iterable = ()) -> Verdict:
-    """Classify an inbound message (subject, visible body, attachment names and text attachments); a
+    """Classify an inbound message over everything an associate can be shown of it (see `shown_text`); a
     flagged result is stored on the message and rolled up on its ticket. Writes nothing when clean."""
     verdict = classify_message(message, attachments)
     if verdict:
@@ -49,14 +57,44 @@ def scan_message(message: Message, attachments: Iterable = ()) -> Verdict:
 def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     """`scan_message`'s verdict without writing it, for a caller that has writes of its own to make first
     when the message is flagged; `store_verdict` then writes it."""
-    parts = [message.subject, message.body_text]
+    return get_classifier().classify(shown_text(message, attachments))
+
+
+def shown_text(message: Message, attachments: Iterable = ()) -> str:
+    """All the text an associate can be shown of a message: sender name, subject, the visible text and the
+    quoted history, the HTML of both rendered as text (it may differ from the text part), and each
+    attachment's name and, for a text attachment, the head of its content. `attachments` are the parsed
+    parts (with `content`) or stored `Attachment` rows (their file is read)."""
+    parts = [getattr(message, name) or "" for name in SHOWN_TEXT_FIELDS]
+    parts += [html_to_text(getattr(message, name)) for name in SHOWN_HTML_FIELDS if getattr(message, name)]
     for attachment in attachments:
-        parts.append(getattr(attachment, "filename", "") or "")
-        content_type = getattr(attachment, "content_type", "") or ""
-        content = getattr(attachment, "content", b"")
-        if content_type.startswith("text/plain") and content:
-            parts.append(content[:TEXT_ATTACHMENT_BYTES].decode("utf-8", errors="replace"))
-    return get_classifier().classify("\n".join(p for p in parts if p))
+        filename = getattr(attachment, "filename", "") or ""
+        parts.append(filename)
+        if is_text_attachment(filename, getattr(attachment, "content_type", "") or ""):
+            head = _attachment_head(attachment)
+            parts.append(html_to_text(head) if filename.lower().endswith((".htm", ".html")) else head)
+    return "\n".join(p for p in parts if p)
+
+
+def is_text_attachment(filename: str, content_type: str) -> bool:
+    return content_type.lower().startswith("text/") or filename.lower().endswith(TEXT_ATTACHMENT_EXTENSIONS)
+
+
+def _attachment_head(attachment) -> str:
+    content = getattr(attachment, "content", None)
+    if content is None:
+        stored = getattr(attachment, "file", None)
+        if not stored:
+            return ""
+        with stored.open("rb") as handle:
+            content = handle.read(TEXT_ATTACHMENT_BYTES)
+    head = bytes(content[:TEXT_ATTACHMENT_BYTES])
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a letter cut in two at the end of the head
+            return head[: exc.start].decode("utf-8", errors="replace")
+        return head.decode("windows-1252", errors="replace")
 
 
 def store_verdict(message: Message, verdict: Verdict) -> None:
