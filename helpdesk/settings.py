@@ -260,6 +260,13 @@ ANYMAIL = {
 }
 # Inbound webhooks switched on per ESP.
 ACOLHE_INBOUND_ESPS = env.list("ACOLHE_INBOUND_ESPS", default=[])
+# Time limits of mail in. Per mail: one that takes longer to apply is marked failed with the reason (its raw
+# bytes kept) and the drain goes on. Per inbound task (Celery): the soft limit stops the mail being applied
+# the same way; the hard limit kills the worker process (for a mail stuck in C code the soft one cannot
+# interrupt). Both stay well under ACOLHE_BROKER_VISIBILITY_TIMEOUT.
+ACOLHE_INBOUND_MAIL_SECONDS = env.float("ACOLHE_INBOUND_MAIL_SECONDS", default=30.0)
+ACOLHE_INBOUND_TASK_SOFT_SECONDS = env.int("ACOLHE_INBOUND_TASK_SOFT_SECONDS", default=300)
+ACOLHE_INBOUND_TASK_HARD_SECONDS = env.int("ACOLHE_INBOUND_TASK_HARD_SECONDS", default=360)
 # Amazon SES (SNS) posts are accepted only from these topic ARNs; empty accepts any topic whose message
 # carries a valid SNS signature.
 ACOLHE_SES_TOPIC_ARNS = env.list("ACOLHE_SES_TOPIC_ARNS", default=[])

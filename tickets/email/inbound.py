@@ -11,11 +11,16 @@ task uses it. Both are idempotent (a processed row is left alone) and safe to ru
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -72,6 +77,80 @@ DRAIN_SECONDS = 10.0
 WAKE_FLAG_SECONDS = 60
 # A mail that failed inside a drain is tried again by a task of its own, this many seconds later.
 RETRY_AFTER_SECONDS = 5
+# A mail whose processing was started this many times without ever ending (its worker was killed by the
+# hard time limit, or died) is marked failed instead of being started again.
+MAX_UNFINISHED_STARTS = 2
+UNFINISHED_STARTS_SECONDS = 24 * 3600
+
+
+class MailTimeLimitExceeded(Exception):
+    """One mail took longer than `ACOLHE_INBOUND_MAIL_SECONDS` to apply."""
+
+
+# Raised inside the processing of one mail when it runs out of time: the mail-level limit, or the Celery
+# task's soft time limit. Such a mail is marked failed with the reason and not retried by itself (it would
+# take as long again); an admin can re-process it.
+TIME_LIMIT_ERRORS = (MailTimeLimitExceeded, SoftTimeLimitExceeded)
+
+
+class _MailTimedOut(Exception):
+    """A mail ran out of time in a batch run without savepoints: the batch is rolled back, the mail marked
+    failed, and a fresh drain applies the others."""
+
+    def __init__(self, inbound_pk: int, error: Exception):
+        super().__init__(str(error))
+        self.inbound_pk, self.error = inbound_pk, error
+
+
+@contextmanager
+def mail_time_limit(seconds: float | None = None) -> Iterator[None]:
+    """Raise `MailTimeLimitExceeded` in the code inside once `seconds` (default `ACOLHE_INBOUND_MAIL_SECONDS`)
+    have passed. A POSIX interval timer, as Celery's soft time limit is a signal: it interrupts Python code
+    (a slow parser, a slow query's return) but not one long call into C, which the task's hard time limit
+    ends. Off outside the main thread, where signals cannot be handled."""
+    seconds = settings.ACOLHE_INBOUND_MAIL_SECONDS if seconds is None else seconds
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise MailTimeLimitExceeded(f"processing took longer than the {seconds:g} s time limit per mail")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _starts_key(inbound: InboundEmail) -> str:
+    # The arrival time too: a database re-created (tests, a restore) gives the same ids to other mail.
+    return f"inbound:starts:{connection.settings_dict['NAME']}:{inbound.pk}:{inbound.received_at.timestamp()}"
+
+
+def _unfinished_starts(rows: list[InboundEmail]) -> dict[int, int]:
+    """How many times each mail's processing was started and never ended (one round trip per batch)."""
+    if not rows:
+        return {}
+    found = cache.get_many([_starts_key(row) for row in rows])
+    return {row.pk: found.get(_starts_key(row), 0) for row in rows}
+
+
+def _note_start(inbound: InboundEmail, starts: int, previous: InboundEmail | None) -> None:
+    """Record that this mail's processing starts (for the `starts`-th time) and the previous mail's ended,
+    in one round trip: if the worker is killed now, only this mail is left counted."""
+    marks = {_starts_key(inbound): starts}
+    if previous is not None:
+        marks[_starts_key(previous)] = 0
+    cache.set_many(marks, UNFINISHED_STARTS_SECONDS)
+
+
+def _forget_starts(rows: list[InboundEmail]) -> None:
+    """The batch holding these mails ended (committed or rolled back): their starts were not a crash."""
+    if rows:
+        cache.delete_many([_starts_key(row) for row in rows])
 
 
 @dataclass(frozen=True)
@@ -106,6 +185,8 @@ class _Batch:
     # Per requester id, when their latest auto-acknowledgement within the interval was recorded (None: none
     # was). The batch holds each requester's row lock until commit, so only the batch itself adds one.
     last_acks: dict[int, datetime | None] = field(default_factory=dict)
+    # Mails whose processing this batch started (see `_note_start`).
+    started: list[InboundEmail] = field(default_factory=list)
 
     def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
         key, policies = (queue_id, priority), self.lookups.policies
@@ -236,10 +317,10 @@ def process_waiting_inbound(*, limit: int = BATCH_SIZE, drain_seconds: float = D
 
 
 def process_inbound(inbound_id: int, *, not_spam: bool = False) -> InboundEmail:
-    """Parse one stored mail and apply it; a failure is recorded on the row and re-raised.
-    `not_spam` routes mail that an admin released from the spam view."""
+    """Parse one stored mail and apply it; a failure (running out of time included) is recorded on the row
+    and re-raised. `not_spam` routes mail that an admin released from the spam view."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), mail_time_limit():
             inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
             _process_locked(inbound, depth=0, not_spam=not_spam, batch=_Batch())
             return inbound
@@ -281,6 +362,13 @@ def _batch_transaction(own_id: int | None, limit: int, lookups: _Lookups) -> _Ba
         return _locked_batch(own_id, limit, lookups, isolate=False)
     except _MailFailed:
         return _locked_batch(own_id, limit, lookups, isolate=True)
+    except _MailTimedOut as timed_out:
+        # Rolled back whole: mark the slow mail failed and let a fresh task apply the others (this one may
+        # be past its own soft time limit).
+        _mark_failed(timed_out.inbound_pk, timed_out.error)
+        transaction.on_commit(wake_inbound_worker, robust=True)
+        own_error = timed_out.error if timed_out.inbound_pk == own_id else None
+        return InboundEmail.objects.filter(pk=own_id).first() if own_id else None, own_error, 0
 
 
 def _locked_batch(own_id: int | None, limit: int, lookups: _Lookups, *, isolate: bool) -> _BatchResult:
@@ -296,9 +384,14 @@ def _locked_batch(own_id: int | None, limit: int, lookups: _Lookups, *, isolate:
         )
         rows = sorted([own, *others] if own else others, key=lambda row: (row.received_at, row.pk))
         batch = _Batch(lookups=lookups)
-        own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
+        try:
+            own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
+        except Exception:
+            _forget_starts(batch.started)
+            raise
         # Known final only once committed: a rolled-back batch reports nothing.
         transaction.on_commit(batch.committed)
+        transaction.on_commit(partial(_forget_starts, batch.started), robust=True)
         return own, own_error, len(rows)
 
 
@@ -331,20 +424,40 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
     error raises `_MailFailed` (the caller rolls back); with it each row runs in a savepoint and a failed
     row is marked failed, and one that is not `own_pk` gets a retry task of its own once the batch commits."""
     own_error = None
+    starts = _unfinished_starts(rows)
     for inbound in rows:
         if inbound.pk in batch.touched:
             inbound.refresh_from_db(fields=["status", "reason", "ticket", "processed_at", "attempts"])
+        if inbound.status not in DONE_STATUSES:
+            count = starts[inbound.pk] + 1
+            if count > MAX_UNFINISHED_STARTS:
+                _finish(inbound, InboundEmail.Status.FAILED, _KILLED_REASON)
+                batch.started.append(inbound)  # its count is forgotten with the others'
+                continue
+            _note_start(inbound, count, batch.started[-1] if batch.started else None)
+            batch.started.append(inbound)
         if not isolate:
             try:
-                _process_locked(inbound, depth=0, batch=batch)
+                with mail_time_limit():
+                    _process_locked(inbound, depth=0, batch=batch)
+            except TIME_LIMIT_ERRORS as exc:
+                raise _MailTimedOut(inbound.pk, exc) from exc
             except Exception as exc:
                 raise _MailFailed from exc
             continue
         # An acknowledgement sent for a mail that then fails is rolled back with it.
         acks_before = dict(batch.last_acks)
         try:
-            with transaction.atomic():
+            with transaction.atomic(), mail_time_limit():
                 _process_locked(inbound, depth=0, batch=batch)
+        except TIME_LIMIT_ERRORS as exc:
+            batch.last_acks = acks_before
+            _mark_failed(inbound.pk, exc)
+            if inbound.pk == own_pk:
+                own_error = exc
+            # The task may be past its soft time limit: what is applied commits, a fresh task goes on.
+            transaction.on_commit(wake_inbound_worker, robust=True)
+            break
         except Exception as exc:
             batch.last_acks = acks_before
             _mark_failed(inbound.pk, exc)
@@ -354,6 +467,12 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
                 transaction.on_commit(partial(_retry_later, inbound.pk), robust=True)
     return own_error
+
+
+_KILLED_REASON = (
+    f"processing was started {MAX_UNFINISHED_STARTS} times and never ended (the worker was stopped by the hard "
+    "time limit, or died); the raw mail is kept for re-processing"
+)
 
 
 def _retry_later(inbound_id: int) -> None:
@@ -509,6 +628,8 @@ def _process_parents_first(parsed: ParsedEmail, batch: _Batch) -> None:
         try:
             with transaction.atomic():
                 _process_locked(parent, depth=1, batch=batch)
+        except TIME_LIMIT_ERRORS:
+            raise  # the reply's own time is up
         except Exception:
             logger.exception("parent mail %s failed while threading a reply", parent.pk)
 
