@@ -17,7 +17,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.message import Message as MimeMessage
+from email.utils import parsedate_to_datetime
 from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -34,6 +36,7 @@ from tickets.email import guards
 from tickets.email.outbound import auto_acknowledgement_since, last_auto_acknowledgement
 from tickets.email.parsing import (
     ParsedEmail,
+    header_text,
     message_ids,
     normalise_subject,
     parse_bytes,
@@ -77,6 +80,12 @@ DRAIN_SECONDS = 10.0
 WAKE_FLAG_SECONDS = 60
 # A mail that failed inside a drain is tried again by a task of its own, this many seconds later.
 RETRY_AFTER_SECONDS = 5
+# A Date header this far past the mail's arrival is a wrong clock: the arrival time stands in for it.
+FUTURE_DATE_TOLERANCE = timedelta(minutes=5)
+# Nor is a Date before this year a time any client wrote (a zero clock gives 1970).
+EARLIEST_DATE_YEAR = 1990
+# Only mail that arrived this recently is acknowledged: history fed through `import_mail` never is.
+ACKNOWLEDGE_WITHIN = timedelta(days=1)
 # A mail whose processing was started this many times without ever ending (its worker was killed by the
 # hard time limit, or died) is marked failed instead of being started again.
 MAX_UNFINISHED_STARTS = 2
@@ -123,6 +132,25 @@ def mail_time_limit(seconds: float | None = None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def mail_date(headers: MimeMessage | None, arrived: datetime) -> tuple[datetime, str]:
+    """(when the mail was written, "" or why the arrival time stands in for it: "missing", "unparseable"
+    or "future"). A Date without a zone (`-0000`, or none at all) is read as UTC."""
+    value = header_text(headers, "Date") if headers is not None else ""
+    if not value:
+        return arrived, "missing"
+    try:
+        written = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return arrived, "unparseable"
+    if written is None or written.year < EARLIEST_DATE_YEAR:
+        return arrived, "unparseable"
+    if written.tzinfo is None:
+        written = written.replace(tzinfo=UTC)
+    if written > arrived + FUTURE_DATE_TOLERANCE:
+        return arrived, "future"
+    return written, ""
 
 
 def _starts_key(inbound: InboundEmail) -> str:
@@ -240,9 +268,11 @@ def store_inbound(
     spam_detected: bool | None = None,
     spam_score: float | None = None,
     enqueue: bool = True,
+    received_at: datetime | None = None,
 ) -> tuple[InboundEmail, bool]:
     """Keep the raw mail and (unless `enqueue` is false) wake the worker for it on commit.
-    Returns (row, created); a second delivery of the same mail is a no-op."""
+    Returns (row, created); a second delivery of the same mail is a no-op. `received_at` is when it
+    arrived, for mail that arrived elsewhere first (`import_mail`); by default now."""
     digest = raw_sha256(raw)
     try:
         header_ids = message_ids(
@@ -262,7 +292,7 @@ def store_inbound(
         envelope_sender=(envelope_sender or "")[:254],
         spam_detected=spam_detected,
         spam_score=spam_score,
-        received_at=timezone.now(),
+        received_at=received_at or timezone.now(),
     )
     # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
     created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
@@ -722,8 +752,10 @@ def _apply(
 ) -> tuple[Ticket, Message, list[TicketEvent], bool]:
     """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
     write with the mail's status, before any other write, whether the mail opened the ticket). Without
-    `acknowledge` no automatic acknowledgement is sent, whatever the queue says."""
-    now = timezone.now()
+    `acknowledge` no automatic acknowledgement is sent, whatever the queue says. The message, and a ticket
+    it opens, take the mail's arrival time; its Date header is kept as `written_at`."""
+    now = inbound.received_at
+    written, date_fallback = mail_date(parsed.headers, now)
     visible_text = parsed.text or ""
     language = _mail_language(parsed)
     requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
@@ -741,6 +773,8 @@ def _apply(
     else:
         ticket = _open(parsed, inbound, requester, language, batch, pending_events, now=now)
         new_ticket = True
+    for event in pending_events:
+        event.created_at = now  # the ticket opened when the mail arrived
 
     # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
     html_ready = not any(part.content_id for part in parsed.attachments)
@@ -766,6 +800,7 @@ def _apply(
         language=language,
         # The ticket's `last_message_at`, to the microsecond (a new ticket was inserted with it).
         created_at=now,
+        written_at=written,
         **html_fields,
     )
     _insert(message)
@@ -781,15 +816,20 @@ def _apply(
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
         # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing
         # before then reads these two columns back from the row. A new ticket was inserted with them.
-        ticket.last_message_at = now
+        # Imported history may arrive older than what the ticket holds: it never moves the ticket back.
+        ticket.last_message_at = max(now, ticket.last_message_at) if ticket.last_message_at else now
         ticket.updated_at = timezone.now()
     sla.on_requester_message(ticket)
+    received = {"from": parsed.from_address, "written_at": written.isoformat()}
+    if date_fallback:
+        received["date_fallback"] = date_fallback  # shown on the timeline in the reader's language
     pending_events.append(
-        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value={"from": parsed.from_address})
+        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value=received, created_at=now)
     )
     if (
         new_ticket
         and acknowledge
+        and now >= timezone.now() - ACKNOWLEDGE_WITHIN
         and ticket.queue.auto_acknowledge
         and not guards.suppresses_auto_responses(parsed.headers)
         and not batch.acknowledged_recently(requester, first_contact=first_contact)
@@ -836,6 +876,7 @@ def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, f
         sla_policy_for=batch.sla_policy_for,
         pending_events=pending_events,
         last_message_at=now,
+        opened_at=now,
     )
 
 
