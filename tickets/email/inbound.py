@@ -168,7 +168,8 @@ def _unfinished_starts(rows: list[InboundEmail]) -> dict[int, int]:
 
 def _note_start(inbound: InboundEmail, starts: int, previous: InboundEmail | None) -> None:
     """Record that this mail's processing starts (for the `starts`-th time) and the previous mail's ended,
-    in one round trip: if the worker is killed now, only this mail is left counted."""
+    in one round trip: if the worker is killed now, only this mail is left counted. Only for a batch that
+    holds mail whose worker was killed (see `_apply_batch`)."""
     marks = {_starts_key(inbound): starts}
     if previous is not None:
         marks[_starts_key(previous)] = 0
@@ -455,10 +456,17 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
     row is marked failed, and one that is not `own_pk` gets a retry task of its own once the batch commits."""
     own_error = None
     starts = _unfinished_starts(rows)
+    # Usually no mail of the batch was started before: all are counted at once (one round trip per batch).
+    # When some were (their worker was killed), each mail is counted as it starts, so a kill counts only
+    # the mail it happened in, and a mail that killed its worker twice is not started a third time.
+    careful = any(starts.values())
+    if rows and not careful:
+        cache.set_many({_starts_key(row): 1 for row in rows}, UNFINISHED_STARTS_SECONDS)
+        batch.started.extend(rows)
     for inbound in rows:
         if inbound.pk in batch.touched:
             inbound.refresh_from_db(fields=["status", "reason", "ticket", "processed_at", "attempts"])
-        if inbound.status not in DONE_STATUSES:
+        if careful and inbound.status not in DONE_STATUSES:
             count = starts[inbound.pk] + 1
             if count > MAX_UNFINISHED_STARTS:
                 _finish(inbound, InboundEmail.Status.FAILED, _KILLED_REASON)
