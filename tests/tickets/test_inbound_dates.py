@@ -56,6 +56,10 @@ def test_a_mail_keeps_the_date_it_was_written_next_to_when_it_arrived(suporte, c
     client.force_login(associate([suporte]))
     page = client.get(reverse("ticket", args=[message.ticket.number])).content.decode()
     assert f'class="written-at" datetime="{timezone.localtime(written).isoformat()}"' in page
+    messages = client.get(f"/api/v1/tickets/{message.ticket.number}/").json()["messages"]
+    (api_message,) = [m for m in messages if m["direction"] == "in"]
+    assert api_message["written_at"] == timezone.localtime(written).isoformat()
+    assert api_message["created_at"] == timezone.localtime(inbound.received_at).isoformat()
 
 
 @pytest.mark.parametrize(
