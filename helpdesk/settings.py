@@ -309,6 +309,14 @@ ANYMAIL = {
 }
 # Inbound webhooks switched on per ESP.
 ACOLHE_INBOUND_ESPS = env.list("ACOLHE_INBOUND_ESPS", default=[])
+# Time limits of mail in. Per mail: one that takes longer to apply is marked failed with the reason (its raw
+# bytes kept) and the drain goes on. Per inbound task (Celery): the soft limit stops the mail being applied
+# the same way; the hard limit kills the worker process (for a mail stuck in C code the soft one cannot
+# interrupt). The longest retry countdown (240 s) plus the hard limit stays inside
+# ACOLHE_BROKER_VISIBILITY_TIMEOUT (420 s), so a task lost with its worker is redelivered within minutes.
+ACOLHE_INBOUND_MAIL_SECONDS = env.float("ACOLHE_INBOUND_MAIL_SECONDS", default=30.0)
+ACOLHE_INBOUND_TASK_SOFT_SECONDS = env.int("ACOLHE_INBOUND_TASK_SOFT_SECONDS", default=90)
+ACOLHE_INBOUND_TASK_HARD_SECONDS = env.int("ACOLHE_INBOUND_TASK_HARD_SECONDS", default=120)
 # Amazon SES (SNS) posts are accepted only from these topic ARNs; empty accepts any topic whose message
 # carries a valid SNS signature.
 ACOLHE_SES_TOPIC_ARNS = env.list("ACOLHE_SES_TOPIC_ARNS", default=[])

@@ -179,6 +179,7 @@ def open_ticket(
     sla_policy_for: Callable[[int, int], SlaPolicy | None] | None = None,
     pending_events: list[TicketEvent] | None = None,
     last_message_at: datetime | None = None,
+    opened_at: datetime | None = None,
 ) -> Ticket:
     """Create a ticket and its `created` event, and start its SLA clocks. `sla_policy_for(queue_id,
     priority)`, when given, says which SLA policy applies, so a caller opening many tickets in one
@@ -193,6 +194,8 @@ def open_ticket(
         follow_up_of=follow_up_of,
         priority=priority,
         last_message_at=last_message_at,
+        # A mail opens its ticket when it arrived (`import_mail`: when it was written), not when applied.
+        created_at=opened_at or timezone.now(),
     )
     # The clocks' targets go in with the INSERT: one write of the row (and of its indexes), not two.
     sla.set_clocks(ticket, ticket.created_at, policy=(sla_policy_for or sla.policy_for)(queue.pk, priority))

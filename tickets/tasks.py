@@ -1,10 +1,18 @@
 """Celery tasks: thin wrappers that load ids and call one service."""
 
 from celery import shared_task
+from django.conf import settings
 
 from helpdesk.locks import single_run
 from tickets.email import inbound, outbound
 
+# Mail in reads what strangers send: every inbound task has a soft limit (raised inside the task: the mail
+# being applied is marked failed with the reason, the others go on in a fresh task) and a hard one (the
+# worker process is killed; a mail that was being applied twice when that happened is marked failed).
+INBOUND_TIME_LIMITS = {
+    "soft_time_limit": settings.ACOLHE_INBOUND_TASK_SOFT_SECONDS,
+    "time_limit": settings.ACOLHE_INBOUND_TASK_HARD_SECONDS,
+}
 
 # Time limits: a drain stops taking batches after DRAIN_SECONDS (10 s), a send waits on one ESP call. A task
 # past its hard limit is killed and, being acks_late, delivered again; the database sweeps re-drive the work
@@ -16,19 +24,20 @@ from tickets.email import inbound, outbound
     retry_backoff=5,
     retry_backoff_max=240,
     max_retries=5,
-    soft_time_limit=90,
-    time_limit=120,
+    **INBOUND_TIME_LIMITS,
 )
 def process_waiting_inbound() -> int:
     """Queued by `inbound.wake_inbound_worker` (at most one waits in the queue): apply the waiting mail."""
     return inbound.process_waiting_inbound()
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, soft_time_limit=90, time_limit=120)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, **INBOUND_TIME_LIMITS)
 def process_inbound_email(self, inbound_id: int) -> str:
     """Apply one stored mail (a retry of one that failed); other waiting mail rides along with it."""
     try:
         return inbound.process_inbound_batch(inbound_id)
+    except inbound.TIME_LIMIT_ERRORS:
+        return "failed"  # marked failed with the reason; it would take as long again
     except Exception as exc:
         # The row is already marked failed with the error; retrying may succeed (a lock, a restart).
         raise self.retry(exc=exc, countdown=min(240, 5 * 2**self.request.retries)) from exc

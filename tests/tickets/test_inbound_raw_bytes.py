@@ -106,3 +106,23 @@ def test_postmark_raw_email_text_is_stored_as_its_utf8_bytes(client, django_capt
         assert _postmark(client, raw).status_code == 200
     assert bytes(InboundEmail.objects.get().raw) == raw.encode("utf-8")
     assert "€ 9,90" in Message.objects.get(direction="in").body_text
+
+
+def test_mailgun_body_mime_posted_as_a_file_part_is_stored_byte_for_byte(client):
+    timestamp, token = str(int(time.time())), secrets.token_hex(25)
+    signature = hmac.new(MAILGUN_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    boundary = secrets.token_hex(12)
+    parts = [
+        (f'--{boundary}\r\nContent-Disposition: form-data; name="body-mime"; filename="message.mime"\r\n'
+         "Content-Type: message/rfc822\r\n\r\n").encode() + WINDOWS_1252 + b"\r\n",
+    ] + [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in {"timestamp": timestamp, "token": token, "signature": signature}.items()
+    ]  # fmt: skip
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    response = client.generic(
+        "POST", "/anymail/mailgun/inbound_mime/", body,
+        content_type=f"multipart/form-data; boundary={boundary}", HTTP_AUTHORIZATION=BASIC,
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert bytes(InboundEmail.objects.get().raw) == WINDOWS_1252

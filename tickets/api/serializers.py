@@ -34,7 +34,7 @@ class MessageSerializer(serializers.ModelSerializer):
         fields = [
             "id", "ticket", "direction", "author", "from_address", "from_name", "subject", "body_text",
             "body_html", "quoted_text", "message_id", "in_reply_to", "delivery_status", "language",
-            "created_at", "attachments",
+            "created_at", "written_at", "attachments",
         ]  # fmt: skip
         read_only_fields = fields
 

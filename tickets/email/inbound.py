@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.message import Message as MimeMessage
+from email.utils import parsedate_to_datetime
+from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -29,6 +37,7 @@ from tickets.email import guards
 from tickets.email.outbound import auto_acknowledgement_since, last_auto_acknowledgement
 from tickets.email.parsing import (
     ParsedEmail,
+    header_text,
     message_ids,
     normalise_subject,
     parse_bytes,
@@ -75,6 +84,106 @@ WAKE_FLAG_SECONDS = 60
 RETRY_AFTER_SECONDS = 5
 # Mail waiting longer than this with no drain holding it is taken by beat's sweep (`stale_waiting_count`).
 STALE_AFTER = timedelta(seconds=30)
+# A Date header this far past the mail's arrival is a wrong clock: the arrival time stands in for it.
+FUTURE_DATE_TOLERANCE = timedelta(minutes=5)
+# Nor is a Date before this year a time any client wrote (a zero clock gives 1970).
+EARLIEST_DATE_YEAR = 1990
+# Only mail that arrived this recently is acknowledged: history fed through `import_mail` never is.
+ACKNOWLEDGE_WITHIN = timedelta(days=1)
+# A mail whose processing was started this many times without ever ending (its worker was killed by the
+# hard time limit, or died) is marked failed instead of being started again.
+MAX_UNFINISHED_STARTS = 2
+UNFINISHED_STARTS_SECONDS = 24 * 3600
+
+
+class MailTimeLimitExceeded(Exception):
+    """One mail took longer than `ACOLHE_INBOUND_MAIL_SECONDS` to apply."""
+
+
+# Raised inside the processing of one mail when it runs out of time: the mail-level limit, or the Celery
+# task's soft time limit. Such a mail is marked failed with the reason and not retried by itself (it would
+# take as long again); an admin can re-process it.
+TIME_LIMIT_ERRORS = (MailTimeLimitExceeded, SoftTimeLimitExceeded)
+
+
+class _MailTimedOut(Exception):
+    """A mail ran out of time in a batch run without savepoints: the batch is rolled back, the mail marked
+    failed, and a fresh drain applies the others."""
+
+    def __init__(self, inbound_pk: int, error: Exception):
+        super().__init__(str(error))
+        self.inbound_pk, self.error = inbound_pk, error
+
+
+@contextmanager
+def mail_time_limit(seconds: float | None = None) -> Iterator[None]:
+    """Raise `MailTimeLimitExceeded` in the code inside once `seconds` (default `ACOLHE_INBOUND_MAIL_SECONDS`)
+    have passed. A POSIX interval timer, as Celery's soft time limit is a signal: it interrupts Python code
+    (a slow parser, a slow query's return) but not one long call into C, which the task's hard time limit
+    ends. Off outside the main thread, where signals cannot be handled."""
+    seconds = settings.ACOLHE_INBOUND_MAIL_SECONDS if seconds is None else seconds
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise MailTimeLimitExceeded(f"processing took longer than the {seconds:g} s time limit per mail")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def mail_date(headers: MimeMessage | None, arrived: datetime) -> tuple[datetime, str]:
+    """(when the mail was written, "" or why the arrival time stands in for it: "missing", "unparseable"
+    or "future"). A Date without a zone (`-0000`, or none at all) is read as UTC."""
+    value = header_text(headers, "Date") if headers is not None else ""
+    if not value:
+        return arrived, "missing"
+    try:
+        written = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return arrived, "unparseable"
+    if written is None or written.year < EARLIEST_DATE_YEAR:
+        return arrived, "unparseable"
+    if written.tzinfo is None:
+        written = written.replace(tzinfo=UTC)
+    if written > arrived + FUTURE_DATE_TOLERANCE:
+        return arrived, "future"
+    return written, ""
+
+
+def _starts_key(inbound: InboundEmail) -> str:
+    # The arrival time too: a database re-created (tests, a restore) gives the same ids to other mail.
+    return f"inbound:starts:{connection.settings_dict['NAME']}:{inbound.pk}:{inbound.received_at.timestamp()}"
+
+
+def _unfinished_starts(rows: list[InboundEmail]) -> dict[int, int]:
+    """How many times each mail's processing was started and never ended (one round trip per batch)."""
+    if not rows:
+        return {}
+    found = cache.get_many([_starts_key(row) for row in rows])
+    return {row.pk: found.get(_starts_key(row), 0) for row in rows}
+
+
+def _note_start(inbound: InboundEmail, starts: int, previous: InboundEmail | None) -> None:
+    """Record that this mail's processing starts (for the `starts`-th time) and the previous mail's ended,
+    in one round trip: if the worker is killed now, only this mail is left counted. Only for a batch that
+    holds mail whose worker was killed (see `_apply_batch`)."""
+    marks = {_starts_key(inbound): starts}
+    if previous is not None:
+        marks[_starts_key(previous)] = 0
+    cache.set_many(marks, UNFINISHED_STARTS_SECONDS)
+
+
+def _forget_starts(rows: list[InboundEmail]) -> None:
+    """The batch holding these mails ended (committed or rolled back): their starts were not a crash."""
+    if rows:
+        cache.delete_many([_starts_key(row) for row in rows])
 
 
 @dataclass(frozen=True)
@@ -109,6 +218,8 @@ class _Batch:
     # Per requester id, when their latest auto-acknowledgement within the interval was recorded (None: none
     # was). The batch holds each requester's row lock until commit, so only the batch itself adds one.
     last_acks: dict[int, datetime | None] = field(default_factory=dict)
+    # Mails whose processing this batch started (see `_note_start`).
+    started: list[InboundEmail] = field(default_factory=list)
 
     def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
         key, policies = (queue_id, priority), self.lookups.policies
@@ -162,9 +273,11 @@ def store_inbound(
     spam_detected: bool | None = None,
     spam_score: float | None = None,
     enqueue: bool = True,
+    received_at: datetime | None = None,
 ) -> tuple[InboundEmail, bool]:
     """Keep the raw mail and (unless `enqueue` is false) wake the worker for it on commit.
-    Returns (row, created); a second delivery of the same mail is a no-op."""
+    Returns (row, created); a second delivery of the same mail is a no-op. `received_at` is when it
+    arrived, for mail that arrived elsewhere first (`import_mail`); by default now."""
     digest = raw_sha256(raw)
     try:
         header_ids = message_ids(
@@ -184,7 +297,7 @@ def store_inbound(
         envelope_sender=(envelope_sender or "")[:254],
         spam_detected=spam_detected,
         spam_score=spam_score,
-        received_at=timezone.now(),
+        received_at=received_at or timezone.now(),
     )
     # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
     created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
@@ -269,10 +382,10 @@ def process_waiting_inbound(*, limit: int = BATCH_SIZE, drain_seconds: float = D
 
 
 def process_inbound(inbound_id: int, *, not_spam: bool = False) -> InboundEmail:
-    """Parse one stored mail and apply it; a failure is recorded on the row and re-raised.
-    `not_spam` routes mail that an admin released from the spam view."""
+    """Parse one stored mail and apply it; a failure (running out of time included) is recorded on the row
+    and re-raised. `not_spam` routes mail that an admin released from the spam view."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), mail_time_limit():
             inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
             _process_locked(inbound, depth=0, not_spam=not_spam, batch=_Batch())
             return inbound
@@ -314,6 +427,13 @@ def _batch_transaction(own_id: int | None, limit: int, lookups: _Lookups) -> _Ba
         return _locked_batch(own_id, limit, lookups, isolate=False)
     except _MailFailed:
         return _locked_batch(own_id, limit, lookups, isolate=True)
+    except _MailTimedOut as timed_out:
+        # Rolled back whole: mark the slow mail failed and let a fresh task apply the others (this one may
+        # be past its own soft time limit).
+        _mark_failed(timed_out.inbound_pk, timed_out.error)
+        transaction.on_commit(wake_inbound_worker, robust=True)
+        own_error = timed_out.error if timed_out.inbound_pk == own_id else None
+        return InboundEmail.objects.filter(pk=own_id).first() if own_id else None, own_error, 0
 
 
 def _locked_batch(own_id: int | None, limit: int, lookups: _Lookups, *, isolate: bool) -> _BatchResult:
@@ -329,9 +449,14 @@ def _locked_batch(own_id: int | None, limit: int, lookups: _Lookups, *, isolate:
         )
         rows = sorted([own, *others] if own else others, key=lambda row: (row.received_at, row.pk))
         batch = _Batch(lookups=lookups)
-        own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
+        try:
+            own_error = _apply_batch(rows, own_id, isolate=isolate, batch=batch)
+        except Exception:
+            _forget_starts(batch.started)
+            raise
         # Known final only once committed: a rolled-back batch reports nothing.
         transaction.on_commit(batch.committed)
+        transaction.on_commit(partial(_forget_starts, batch.started), robust=True)
         return own, own_error, len(rows)
 
 
@@ -364,20 +489,47 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
     error raises `_MailFailed` (the caller rolls back); with it each row runs in a savepoint and a failed
     row is marked failed, and one that is not `own_pk` gets a retry task of its own once the batch commits."""
     own_error = None
+    starts = _unfinished_starts(rows)
+    # Usually no mail of the batch was started before: all are counted at once (one round trip per batch).
+    # When some were (their worker was killed), each mail is counted as it starts, so a kill counts only
+    # the mail it happened in, and a mail that killed its worker twice is not started a third time.
+    careful = any(starts.values())
+    if rows and not careful:
+        cache.set_many({_starts_key(row): 1 for row in rows}, UNFINISHED_STARTS_SECONDS)
+        batch.started.extend(rows)
     for inbound in rows:
         if inbound.pk in batch.touched:
             inbound.refresh_from_db(fields=["status", "reason", "ticket", "processed_at", "attempts"])
+        if careful and inbound.status not in DONE_STATUSES:
+            count = starts[inbound.pk] + 1
+            if count > MAX_UNFINISHED_STARTS:
+                _finish(inbound, InboundEmail.Status.FAILED, _KILLED_REASON)
+                batch.started.append(inbound)  # its count is forgotten with the others'
+                continue
+            _note_start(inbound, count, batch.started[-1] if batch.started else None)
+            batch.started.append(inbound)
         if not isolate:
             try:
-                _process_locked(inbound, depth=0, batch=batch)
+                with mail_time_limit():
+                    _process_locked(inbound, depth=0, batch=batch)
+            except TIME_LIMIT_ERRORS as exc:
+                raise _MailTimedOut(inbound.pk, exc) from exc
             except Exception as exc:
                 raise _MailFailed from exc
             continue
         # An acknowledgement sent for a mail that then fails is rolled back with it.
         acks_before = dict(batch.last_acks)
         try:
-            with transaction.atomic():
+            with transaction.atomic(), mail_time_limit():
                 _process_locked(inbound, depth=0, batch=batch)
+        except TIME_LIMIT_ERRORS as exc:
+            batch.last_acks = acks_before
+            _mark_failed(inbound.pk, exc)
+            if inbound.pk == own_pk:
+                own_error = exc
+            # The task may be past its soft time limit: what is applied commits, a fresh task goes on.
+            transaction.on_commit(wake_inbound_worker, robust=True)
+            break
         except Exception as exc:
             batch.last_acks = acks_before
             _mark_failed(inbound.pk, exc)
@@ -388,6 +540,12 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 # A lambda, not a partial: Django names a robust callback that raised by its __qualname__.
                 transaction.on_commit(lambda pk=inbound.pk: _retry_later(pk), robust=True)
     return own_error
+
+
+_KILLED_REASON = (
+    f"processing was started {MAX_UNFINISHED_STARTS} times and never ended (the worker was stopped by the hard "
+    "time limit, or died); the raw mail is kept for re-processing"
+)
 
 
 def _retry_later(inbound_id: int) -> None:
@@ -551,6 +709,8 @@ def _process_parents_first(parsed: ParsedEmail, batch: _Batch) -> None:
         try:
             with transaction.atomic():
                 _process_locked(parent, depth=1, batch=batch)
+        except TIME_LIMIT_ERRORS:
+            raise  # the reply's own time is up
         except Exception:
             logger.exception("parent mail %s failed while threading a reply", parent.pk)
 
@@ -643,8 +803,10 @@ def _apply(
 ) -> tuple[Ticket, Message, list[TicketEvent], bool]:
     """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
     write with the mail's status, before any other write, whether the mail opened the ticket). Without
-    `acknowledge` no automatic acknowledgement is sent, whatever the queue says."""
-    now = timezone.now()
+    `acknowledge` no automatic acknowledgement is sent, whatever the queue says. The message, and a ticket
+    it opens, take the mail's arrival time; its Date header is kept as `written_at`."""
+    now = inbound.received_at
+    written, date_fallback = mail_date(parsed.headers, now)
     visible_text = parsed.text or ""
     language = _mail_language(parsed)
     requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
@@ -664,6 +826,8 @@ def _apply(
     else:
         ticket = _open(parsed, inbound, requester, language, batch, pending_events, now=now)
         new_ticket = True
+    for event in pending_events:
+        event.created_at = now  # the ticket opened when the mail arrived
 
     # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
     html_ready = not any(part.content_id for part in parsed.attachments)
@@ -689,6 +853,7 @@ def _apply(
         language=language,
         # The ticket's `last_message_at`, to the microsecond (a new ticket was inserted with it).
         created_at=now,
+        written_at=written,
         **html_fields,
     )
     _insert(message)
@@ -704,15 +869,20 @@ def _apply(
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
         # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing
         # before then reads these two columns back from the row. A new ticket was inserted with them.
-        ticket.last_message_at = now
+        # Imported history may arrive older than what the ticket holds: it never moves the ticket back.
+        ticket.last_message_at = max(now, ticket.last_message_at) if ticket.last_message_at else now
         ticket.updated_at = timezone.now()
     sla.on_requester_message(ticket)
+    received = {"from": parsed.from_address, "written_at": written.isoformat()}
+    if date_fallback:
+        received["date_fallback"] = date_fallback  # shown on the timeline in the reader's language
     pending_events.append(
-        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value={"from": parsed.from_address})
+        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value=received, created_at=now)
     )
     if (
         new_ticket
         and acknowledge
+        and now >= timezone.now() - ACKNOWLEDGE_WITHIN
         and ticket.queue.auto_acknowledge
         and not guards.suppresses_auto_responses(parsed.headers)
         and not batch.acknowledged_recently(requester, first_contact=first_contact)
@@ -773,6 +943,7 @@ def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, f
         sla_policy_for=batch.sla_policy_for,
         pending_events=pending_events,
         last_message_at=now,
+        opened_at=now,
     )
 
 

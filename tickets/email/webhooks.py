@@ -26,8 +26,10 @@ from anymail.webhooks.base import AnymailBasicAuthMixin
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView, SendGridTrackingWebhookView
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
+from django.core.files.uploadhandler import load_handler
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
@@ -182,7 +184,9 @@ def form_bytes(request, name: str) -> bytes | None:
     (as many clients still send) would lose its letters before it is stored. Decoding the same body as
     ISO-8859-1 maps every byte to one code point and back, so encoding the field again gives its bytes."""
     if request.content_type == "multipart/form-data":
-        parser = MultiPartParser(request.META, BytesIO(request.body), request.upload_handlers, "iso-8859-1")
+        # Handlers of its own: the request's were used when its form was parsed.
+        handlers = [load_handler(path, request) for path in settings.FILE_UPLOAD_HANDLERS]
+        parser = MultiPartParser(request.META, BytesIO(request.body), handlers, "iso-8859-1")
         fields, files = parser.parse()
         if name in fields:
             return fields[name].encode("iso-8859-1")
@@ -205,6 +209,8 @@ def _text_to_bytes(value: str) -> bytes:
 
 class MailgunRawInboundView(MailgunReplayMixin, RawMimeMixin, MailgunInboundWebhookView):
     def raw_mime(self, request):
+        if "body-mime" not in request.POST and "body-mime" not in request.FILES:
+            return None  # parsed fields: Anymail builds the message
         raw = form_bytes(request, "body-mime")
         if raw is None:
             return None
@@ -249,6 +255,8 @@ class PostmarkHardenedTrackingView(HardenedWebhookMixin, PostmarkTrackingWebhook
 
 class SendGridRawInboundView(RawMimeMixin, SendGridInboundWebhookView):
     def raw_mime(self, request):
+        if "email" not in request.POST and "email" not in request.FILES:
+            return None  # parsed fields: Anymail builds the message
         raw = form_bytes(request, "email")
         if raw is None:
             return None

@@ -464,7 +464,12 @@ class Message(models.Model):
     )
     language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     sensitivity = models.JSONField(default=dict, blank=True)
+    # When the message joined the ticket: a mail's arrival (for `import_mail`, its Date: the history keeps
+    # its order), a reply's or note's saving. The thread and timeline are ordered by it.
     created_at = models.DateTimeField(default=timezone.now)
+    # An inbound mail's own Date header, as the sender's client wrote it; the arrival time when the header
+    # is missing, unparseable or in the future (the `message_received` event says which).
+    written_at = models.DateTimeField(_("written at"), null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     search_document = models.GeneratedField(
         expression=search_document("body_text"), output_field=SearchVectorField(), db_persist=True, editable=False

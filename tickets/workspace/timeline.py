@@ -144,11 +144,28 @@ def _created(event: TicketEvent, actor: str | None) -> SafeString:
     return format_html("{}", _("The ticket was opened"))
 
 
+_DATE_FALLBACKS = {
+    "future": _("its Date header was in the future, so it is shown at the time it arrived"),
+    "unparseable": _("its Date header could not be read, so it is shown at the time it arrived"),
+    "missing": _("it had no Date header, so it is shown at the time it arrived"),
+}
+
+
 def _received(event: TicketEvent, actor: str | None) -> SafeString:
-    sender = (event.new_value or {}).get("from") if isinstance(event.new_value, dict) else None
+    value = event.new_value if isinstance(event.new_value, dict) else {}
+    sender = value.get("from")
     if sender:
-        return _say(_("A message arrived from %(sender)s"), sender=sender)
-    return format_html("{}", _("A message arrived from the requester"))
+        text = _say(_("A message arrived from %(sender)s"), sender=sender)
+    else:
+        text = format_html("{}", _("A message arrived from the requester"))
+    fallback = _DATE_FALLBACKS.get(value.get("date_fallback") or "")
+    if fallback:
+        return format_html('{}: <span class="muted date-fallback">{}</span>', text, fallback)
+    return text
+
+
+def _message_id_reused(event: TicketEvent, actor: str | None) -> SafeString:
+    return format_html("{}", _("This mail reused the Message-ID of another mail; it was kept as its own mail"))
 
 
 def _reply(event: TicketEvent, actor: str | None) -> SafeString:
@@ -310,4 +327,5 @@ _BUILDERS: dict[str, Callable[[TicketEvent, str | None], SafeString | None]] = {
     Kind.MACRO_APPLIED: _macro,
     Kind.SENSITIVITY_FLAGGED: _flagged,
     Kind.SENSITIVITY_CLEARED: _cleared,
+    Kind.MESSAGE_ID_REUSED: _message_id_reused,
 }

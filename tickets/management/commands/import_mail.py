@@ -5,13 +5,16 @@ from __future__ import annotations
 import mailbox
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from tqdm import tqdm
 
-from tickets.email.inbound import process_inbound, store_inbound
+from tickets.email.inbound import mail_date, process_inbound, store_inbound
+from tickets.email.parsing import parse_bytes
 
 
 def _is_maildir(path: Path) -> bool:
@@ -21,6 +24,19 @@ def _is_maildir(path: Path) -> bool:
 def _is_mbox(path: Path) -> bool:
     with path.open("rb") as handle:
         return handle.read(5) == b"From "
+
+
+def header_block(raw: bytes) -> bytes:
+    return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+
+
+def written_at(raw: bytes, now: datetime) -> datetime:
+    """When a mail was written (its Date), or `now` when its Date is missing, unparseable or future."""
+    try:
+        headers = parse_bytes(header_block(raw))
+    except Exception:  # a header block the parser cannot read: the mail is still imported, at `now`
+        return now
+    return mail_date(headers, now)[0]
 
 
 def iter_raw_messages(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -53,10 +69,17 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"not found: {', '.join(missing)}")
         summary: Counter[str] = Counter()
-        messages = [item for path in paths for item in iter_raw_messages(path)]
-        for label, raw in tqdm(messages, desc="importing", unit="mail", disable=options["verbosity"] == 0):
+        now = timezone.now()
+        # Oldest first, each at the time it was written: the history keeps its order, and a reply finds
+        # the mail it answers already applied.
+        messages = sorted(
+            ((written_at(raw, now), label, raw) for path in paths for label, raw in iter_raw_messages(path)),
+            key=lambda item: item[0],
+        )
+        progress = tqdm(messages, desc="importing", unit="mail", disable=options["verbosity"] == 0)
+        for written, label, raw in progress:
             with transaction.atomic():
-                inbound, created = store_inbound(raw, esp=esp, enqueue=run_async)
+                inbound, created = store_inbound(raw, esp=esp, enqueue=run_async, received_at=written)
             if not created:
                 summary["duplicate"] += 1
                 continue
