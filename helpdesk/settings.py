@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tickets.account.middleware.TwoFactorMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
+    # After the user and language are known, so its 400 page is rendered for them.
+    "helpdesk.bad_input.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "helpdesk.pagecache.WriteGenerationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

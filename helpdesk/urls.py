@@ -37,3 +37,5 @@ if settings.ACOLHE_BENCH_BASELINE:
 
 # Uploaded files are never served from MEDIA_URL, not even under DEBUG: attachments go through the
 # access-checked `attachment` view only.
+
+handler400 = "helpdesk.bad_input.bad_request"

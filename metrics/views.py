@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.bad_input import optional_id
 from helpdesk.pagecache import cached_page, leaves_pages_alone
 from metrics import selectors, services, tables
 from metrics.forms import CalibrationForm, CsatForm, FilterForm, ReviewForm
@@ -141,9 +142,9 @@ def heartbeat(request):
 @login_required
 @require_GET
 def qa_home(request):
-    number = request.GET.get("number", "")
-    if number.isdigit():
-        return redirect("metrics:review_ticket", number=int(number))
+    number = optional_id(request.GET.get("number"), name=_("ticket number"))
+    if number is not None:
+        return redirect("metrics:review_ticket", number=number)
     reviews = selectors.reviews_visible_to(request.user).filter(calibration__isnull=True)[:50]
     return render(
         request,
@@ -161,7 +162,10 @@ def qa_home(request):
 
 def _review_target(request, number: int):
     ticket = ticket_selectors.ticket_or_404(request.user, number)
-    associate_id = request.GET.get("associate") or request.POST.get("associate") or ticket.assignee_id
+    associate_id = (
+        optional_id(request.GET.get("associate") or request.POST.get("associate"), name=_("associate"))
+        or ticket.assignee_id
+    )
     associate = get_user_model().objects.filter(pk=associate_id).first() if associate_id else None
     if associate is None:
         raise Http404
@@ -173,13 +177,16 @@ def _review_target(request, number: int):
 def review_ticket(request, number: int):
     ticket, associate = _review_target(request, number)
     calibration = None
-    calibration_id = request.GET.get("calibration") or request.POST.get("calibration")
+    calibration_id = optional_id(
+        request.GET.get("calibration") or request.POST.get("calibration"), name=_("calibration")
+    )
     if calibration_id:
         calibration = get_object_or_404(selectors.calibrations_visible_to(request.user), pk=calibration_id)
         scorecard = calibration.scorecard
     else:
         scorecards = selectors.active_scorecards()
-        scorecard = scorecards.filter(pk=request.GET.get("scorecard") or 0).first() or scorecards.first()
+        scorecard_id = optional_id(request.GET.get("scorecard"), name=_("scorecard"))
+        scorecard = scorecards.filter(pk=scorecard_id or 0).first() or scorecards.first()
     if scorecard is None:
         messages.error(request, _("There is no active QA scorecard yet."))
         return redirect("metrics:qa")

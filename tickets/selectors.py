@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from tickets.models import Attachment, Escalation, Message, Queue, Role, Ticket
+from tickets.models import Attachment, Escalation, Message, Notification, Queue, Role, Ticket
 
 
 def has_role(user: AbstractBaseUser, role: str) -> bool:
@@ -110,8 +110,9 @@ RESTRICTED_CATEGORIES = ("child_safety",)
 
 
 def restricted() -> Q:
-    """Tickets whose content needs more than queue membership to read (child-safety content)."""
-    return Q(sensitivity__overlap=list(RESTRICTED_CATEGORIES))
+    """Tickets whose records (reviews, calibrations, survey answers, notices) follow the ticket's visibility:
+    child-safety content, and anything under legal hold."""
+    return Q(sensitivity__overlap=list(RESTRICTED_CATEGORIES)) | Q(legal_hold=True)
 
 
 def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
@@ -124,3 +125,9 @@ def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
 
 def can_read_ticket(user: AbstractBaseUser, ticket: Ticket) -> bool:
     return tickets_visible_to(user).filter(pk=ticket.pk).exists()
+
+
+def notifications_for(user: AbstractBaseUser) -> QuerySet[Notification]:
+    """The user's in-app notices, newest first, except those about a restricted ticket the user may not read
+    (any more): a notice written before an escalation must not keep quoting the ticket."""
+    return Notification.objects.filter(user=user).filter(about_readable_ticket(user))

@@ -61,7 +61,7 @@ def escalation_list(request):
 @login_required
 def notification_list(request):
     """The user's notices, newest first; showing them marks them read."""
-    notices = list(Notification.objects.filter(user=request.user).select_related("ticket")[:100])
+    notices = list(selectors.notifications_for(request.user).select_related("ticket")[:100])
     unread = [n.pk for n in notices if n.read_at is None]
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())

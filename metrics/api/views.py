@@ -6,15 +6,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import CursorPagination
 
+from helpdesk.pagination import CheckedCursorPagination
 from metrics import selectors, services
 from metrics.api.serializers import CsatSurveySerializer, DailyStatsSerializer, ReviewSerializer, ScorecardSerializer
 from metrics.models import CsatSurvey, DailyStats
 from tickets import selectors as ticket_selectors
 
 
-class ByDayPagination(CursorPagination):
+class ByDayPagination(CheckedCursorPagination):
     ordering = ("-day", "-id")
     page_size_query_param = "page_size"
     max_page_size = 1000
@@ -85,7 +85,7 @@ class CsatSurveyFilter(filters.FilterSet):
         fields = ["associate", "rating", "language", "answered"]
 
 
-class CsatPagination(CursorPagination):
+class CsatPagination(CheckedCursorPagination):
     ordering = ("-sent_at", "-id")
 
 

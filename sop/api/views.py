@@ -6,9 +6,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from helpdesk.pagination import CheckedCursorPagination
 from sop import selectors, services
 from sop.api.serializers import (
     AcknowledgementSerializer,
@@ -127,7 +127,7 @@ class SOPVersionViewSet(
         return Response(AcknowledgementSerializer(ack).data, status=status.HTTP_200_OK)
 
 
-class NewestRequestFirst(CursorPagination):
+class NewestRequestFirst(CheckedCursorPagination):
     ordering = ("-requested_at", "-id")
     page_size_query_param = "page_size"
     max_page_size = 200

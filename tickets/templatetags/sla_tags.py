@@ -8,7 +8,7 @@ from django.utils.timesince import timeuntil
 
 from helpdesk.pagecache import per_user
 from tickets import escalations, selectors, sla
-from tickets.models import Escalation, Notification, Queue, Role
+from tickets.models import Escalation, Queue, Role
 from tickets.workspace import rows
 
 register = template.Library()
@@ -59,6 +59,6 @@ def sla_nav(context):
         lambda: {
             "health": selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD),
             "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
-            "unread": Notification.objects.filter(user=user, read_at=None).count(),
+            "unread": selectors.notifications_for(user).filter(read_at=None).count(),
         },
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.bad_input import MAX_ID, InvalidInput, parse_id
 from helpdesk.pagecache import per_user
 from tickets import selectors
 from tickets.models import Message, Queue, SavedView, Ticket, TicketEvent
@@ -92,28 +93,32 @@ class Filters:
 
     @classmethod
     def from_query(cls, query) -> Filters:
-        def many(name, cast=str, allowed=None):
+        """The filters of a list's query string; a value that is not one of the choices raises InvalidInput."""
+
+        def many(name, allowed):
             values = []
             for raw in query.getlist(name):
                 for part in str(raw).split(","):
                     part = part.strip()
                     if not part:
                         continue
-                    try:
-                        value = cast(part)
-                    except (TypeError, ValueError):
-                        continue
-                    if allowed is None or value in allowed:
-                        values.append(value)
+                    if part not in allowed:
+                        raise InvalidInput(
+                            _("“%(value)s” is not a valid %(name)s.") % {"value": part[:40], "name": name}
+                        )
+                    values.append(allowed[part])
             return values
 
+        assignee = (query.get("assignee") or "").strip()
+        if assignee and assignee != "none":
+            assignee = str(parse_id(assignee, name="assignee"))
         return cls(
-            status=many("status", allowed=set(Ticket.Status.values)),
-            priority=many("priority", int, set(Ticket.Priority.values)),
-            language=many("language", allowed={"pt", "en"}),
+            status=many("status", {value: value for value in Ticket.Status.values}),
+            priority=many("priority", {str(value): value for value in Ticket.Priority.values}),
+            language=many("language", {"pt": "pt", "en": "en"}),
             tag=(query.get("tag") or "").strip().lower()[:50],
             queue=(query.get("queue") or "").strip()[:50],
-            assignee=(query.get("assignee") or "").strip()[:20],
+            assignee=assignee,
         )
 
     def apply(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -129,7 +134,7 @@ class Filters:
             tickets = tickets.filter(queue__slug=self.queue)
         if self.assignee == "none":
             tickets = tickets.filter(assignee__isnull=True)
-        elif self.assignee.isdigit():
+        elif self.assignee:
             tickets = tickets.filter(assignee_id=int(self.assignee))
         return tickets
 
@@ -148,6 +153,33 @@ def decode_cursor(cursor: str) -> list[Any] | None:
     return values if isinstance(values, list) and len(values) == 2 else None
 
 
+def _cursor_position(cursor: str, column: str, nullable: bool) -> tuple[Any, int]:
+    """The (sort value, id) a cursor points after, each of the type its column holds; anything else (a
+    hand-made or truncated cursor, one from another sort) raises InvalidInput."""
+    invalid = InvalidInput(_("This page link is not valid any more; open the list again from its first page."))
+    values = decode_cursor(cursor)
+    if values is None:
+        raise invalid
+    value, last_id = values
+    if type(last_id) is not int or not 0 < last_id <= MAX_ID:
+        raise invalid
+    if value is None:
+        if not nullable:
+            raise invalid
+        return None, last_id
+    if column.endswith("_at"):
+        try:
+            moment = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise invalid
+        return moment, last_id
+    if type(value) is not int or not -(2**31) <= value < 2**31:
+        raise invalid
+    return value, last_id
+
+
 @dataclass
 class Page:
     tickets: list[Ticket]
@@ -158,10 +190,12 @@ class Page:
 
 def parse_sort(raw: str, view: str) -> tuple[str, bool]:
     raw = (raw or DEFAULT_SORT.get(view, "updated")).strip()
-    key = raw.lstrip("-")
+    key = raw[1:] if raw.startswith("-") else raw
     if key not in SORTS:
-        key = DEFAULT_SORT.get(view, "updated")
-        raw = key
+        raise InvalidInput(
+            _("“%(value)s” is not a way to sort this list; use one of: %(keys)s.")
+            % {"value": raw[:40], "keys": ", ".join(SORTS)}
+        )
     natural_desc = SORTS[key][1]
     descending = natural_desc != raw.startswith("-")
     return key, descending
@@ -181,11 +215,8 @@ def paginate(tickets: QuerySet[Ticket], sort: str, descending: bool, cursor: str
     # The number is unique: it needs no tie-breaker.
     tiebreak = [] if column == "number" else ["-id" if descending else "id"]
     tickets = tickets.order_by(order, *tiebreak)
-    after = decode_cursor(cursor) if cursor else None
-    if after is not None:
-        value, last_id = after
-        if column.endswith("_at") and value is not None:
-            value = parse_datetime(value)
+    if cursor:
+        value, last_id = _cursor_position(cursor, column, nullable)
         op = "lt" if descending else "gt"
         if value is None:
             tickets = tickets.filter(**{f"{column}__isnull": True, f"id__{op}": last_id})
