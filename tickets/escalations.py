@@ -417,9 +417,12 @@ def escalations_visible_to(user: AbstractBaseUser):
 
 
 def open_escalations_for_specialist(user: AbstractBaseUser):
-    """Open escalations to the cross-functional queues the user belongs to (all of them for admins)."""
+    """Open escalations to the cross-functional queues the user belongs to (for admins, all of those whose
+    ticket they may read: a child-safety escalation's reason is not shown outside Trust & Safety)."""
     scope = Q(status=Escalation.Status.OPEN)
-    if not selectors.is_admin(user):
+    if selectors.is_admin(user):
+        scope &= Q(target_queue__members=user) | Q(ticket__in=selectors.tickets_visible_to(user).values("pk"))
+    else:
         scope &= Q(target_queue__members=user)
     return (
         Escalation.objects.filter(scope)
