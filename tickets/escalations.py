@@ -202,7 +202,8 @@ def _may_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
 @transaction.atomic
 def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Escalation:
     """The specialist team answers: the note goes on the ticket as an internal note, the ticket returns to
-    the associate who escalated it, and they are told."""
+    the associate who escalated it if they can still open it (else to a lead or specialist who can, see
+    `_hand_back_assignee`), and they are told (without the note when the ticket is restricted)."""
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
         .select_related("ticket__queue", "target_queue", "return_to")
