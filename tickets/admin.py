@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -44,9 +45,12 @@ class RequesterAdmin(admin.ModelAdmin):
             self.message_user(request, _("Export one requester at a time."), messages.WARNING)
             return None
         requester = queryset.get()
-        response = HttpResponse(
-            privacy.export_requester(requester, request.user, request=request), content_type="application/zip"
-        )
+        try:
+            archive = privacy.export_requester(requester, request.user, request=request)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        response = HttpResponse(archive, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="requester-{requester.pk}.zip"'
         return response
 

@@ -218,7 +218,8 @@ def _may_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
 @transaction.atomic
 def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Escalation:
     """The specialist team answers: the note goes on the ticket as an internal note, the ticket returns to
-    the associate who escalated it, and they are told."""
+    the associate who escalated it if they can still open it (else to a lead or specialist who can, see
+    `_hand_back_assignee`), and they are told (without the note when the ticket is restricted)."""
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
         .select_related("ticket__queue", "target_queue", "return_to")
@@ -421,9 +422,12 @@ def escalations_visible_to(user: AbstractBaseUser):
 
 
 def open_escalations_for_specialist(user: AbstractBaseUser):
-    """Open escalations to the cross-functional queues the user belongs to (all of them for admins)."""
+    """Open escalations to the cross-functional queues the user belongs to (for admins, all of those whose
+    ticket they may read: a child-safety escalation's reason is not shown outside Trust & Safety)."""
     scope = Q(status=Escalation.Status.OPEN)
-    if not selectors.is_admin(user):
+    if selectors.is_admin(user):
+        scope &= Q(target_queue__members=user) | Q(ticket__in=selectors.tickets_visible_to(user).values("pk"))
+    else:
         scope &= Q(target_queue__members=user)
     return (
         Escalation.objects.filter(scope)

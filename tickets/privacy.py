@@ -13,7 +13,7 @@ import zipfile
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -101,6 +101,21 @@ def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, re
     """A zip with `requester.json` (who they are, their tickets and every public message on them, their
     survey answers) and their attachments under `attachments/<ticket>/`. Internal notes are staff records
     about the case and are not included."""
+    if actor is not None:
+        # The zip holds every message: child-safety content only for someone who may read it (Trust & Safety).
+        from tickets import selectors
+
+        unreadable = (
+            requester.tickets.filter(sensitivity__contains=["child_safety"])
+            .exclude(pk__in=selectors.tickets_visible_to(actor).values("pk"))
+            .order_by("number")
+            .values_list("number", flat=True)
+        )
+        if unreadable:
+            raise PermissionDenied(
+                _("Tickets %(numbers)s hold child-safety content: ask Trust & Safety to export this requester.")
+                % {"numbers": ", ".join(f"#{n}" for n in unreadable)}
+            )
     tickets = list(
         requester.tickets.order_by("created_at").select_related("csat").prefetch_related("messages__attachments")
     )

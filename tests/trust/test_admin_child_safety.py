@@ -125,3 +125,37 @@ def test_an_admin_outside_trust_and_safety_cannot_hand_back_a_child_safety_escal
         escalations.hand_back(escalation.pk, actor=admin, note="ok")
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.OPEN
+
+
+def test_the_escalation_list_leaves_out_child_safety_escalations_for_an_admin_outside_trust_and_safety(
+    report, admin, suporte, trust_and_safety, client
+):
+    from tickets import escalations
+
+    ordinary = TicketFactory(queue=suporte, subject="Conta invadida")
+    escalations.escalate(ordinary, target_queue=trust_and_safety, reason="razao-comum")
+    listed = set(escalations.open_escalations_for_specialist(admin).values_list("ticket__number", flat=True))
+    assert listed == {ordinary.number}
+    client.force_login(admin)
+    page = client.get(reverse("escalation_list")).content.decode()
+    reason = report.escalations.get().reason
+    assert "razao-comum" in page and reason not in page
+    assert f"/tickets/{report.number}/" not in page
+
+
+def test_an_admin_outside_trust_and_safety_cannot_export_a_child_safety_report(report, admin, client):
+    from tickets import privacy
+
+    with pytest.raises(PermissionDenied):
+        privacy.export_requester(report.requester, admin)
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:tickets_requester_changelist"),
+        {"action": "export_personal_data", "_selected_action": [report.requester.pk]},
+        follow=True,
+    )
+    assert response["Content-Type"].startswith("text/html")
+    assert f"#{report.number}" in response.content.decode()
+    # Trust & Safety can.
+    specialist = UserFactory(username="tessa", role=Role.SPECIALIST, queues=[report.queue])
+    assert privacy.export_requester(report.requester, specialist)[:2] == b"PK"

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tickets import privacy
@@ -36,7 +36,11 @@ class Command(BaseCommand):
             raise CommandError(f"No requester {requester}.")
         if action == "export":
             path = Path(output or f"requester-{found.pk}.zip")
-            path.write_bytes(privacy.export_requester(found, user))
+            try:
+                archive = privacy.export_requester(found, user)
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from exc
+            path.write_bytes(archive)
             self.stdout.write(f"Wrote {path} ({path.stat().st_size} bytes).")
             return
         if not yes and input(f"Erase {found.email} and all their messages? Type yes: ").strip() != "yes":
