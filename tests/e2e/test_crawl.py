@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from tests.e2e.crawler import LOCALES, VIEWPORTS, crawl, sign_in, use_language
+from tickets.models import Role
 
 pytestmark = [pytest.mark.e2e]
 
@@ -31,7 +33,10 @@ full_crawl = pytest.mark.skipif(os.environ.get("ACOLHE_CRAWL") != "1", reason="t
 
 @pytest.fixture
 def demo(transactional_db):
-    """The demo data. A live-server test empties the database after it, so each test loads its own."""
+    """The demo data. A live-server test empties the database after it (the roles its migration made
+    included), so each test puts the roles back and loads its own."""
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
     call_command("seed_demo", tickets=int(os.environ.get("ACOLHE_CRAWL_TICKETS", "60")))
 
 
@@ -63,6 +68,7 @@ def test_smoke_an_associates_main_pages_fit_a_phone_and_a_desktop_without_errors
 
 
 @full_crawl
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_a_role_reaches_fits_and_loads_cleanly(browser, live_server, demo, role):
     problems, visited = [], {}

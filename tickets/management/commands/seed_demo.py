@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
+from tickets.demo.sla import load_demo_policies
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail, Message, Profile, Queue, Role, Team, Ticket, TicketEvent
 
@@ -65,6 +66,8 @@ class Command(BaseCommand):
     def handle(self, *args, tickets: int, seed: int, **options):
         with transaction.atomic():
             queues = self._queues()
+            # Before the tickets, so their clocks start on the business calendar.
+            load_demo_policies(queues, timezone.localdate())
             staff = self._staff(queues)
         if InboundEmail.objects.filter(esp="demo").exists():
             self.stdout.write("Demo tickets already loaded.")
