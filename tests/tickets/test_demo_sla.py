@@ -36,3 +36,19 @@ def test_every_demo_queue_has_a_policy_and_demo_tickets_have_due_times(settings)
     waiting = Ticket.objects.filter(first_responded_at=None)
     assert waiting.exists()
     assert not waiting.filter(first_response_due_at=None).exists()
+
+
+def test_the_demo_dashboard_shows_plausible_numbers(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", tickets=80)
+    from metrics.models import DailyStats
+    from tickets.models import TicketEvent
+
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.REOPENED).exists()
+    totals = DailyStats.objects.exclude(associate=None)
+    solved = sum(totals.values_list("solved", flat=True))
+    first_contact = sum(totals.values_list("first_contact_resolved", flat=True))
+    handle_minutes = sum(totals.values_list("handle_seconds", flat=True)) / 60
+    replies = sum(totals.values_list("replies_sent", flat=True))
+    assert 0 < first_contact < solved  # FCR below 100%
+    assert 4 <= handle_minutes / replies <= 30  # minutes per reply, not zero
