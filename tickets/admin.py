@@ -13,6 +13,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.sla.forms import SlaPolicyForm
 
 
 @admin.register(Team)
@@ -177,6 +178,7 @@ from tickets.models import (  # noqa: E402
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
+    form = SlaPolicyForm
     list_display = [
         "name",
         "queue",
