@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
 
 # Mail. Anymail sends through the ESP whose backend EMAIL_BACKEND names; development prints to the console.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Where the file-based backend keeps mail (`make run` uses it: demo mail is stored, not printed).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "sent-mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="suporte@acolhe.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {

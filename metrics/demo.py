@@ -4,16 +4,16 @@ rollup of the last 30 days. Safe to run again: what exists is left as it is."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from metrics import services
-from metrics.models import Criterion, CsatSurvey, Review, Scorecard
+from metrics.models import Criterion, CsatSurvey, Heartbeat, Review, Scorecard
 from metrics.services.rollup import local_today
-from tickets.models import Team, Ticket
+from tickets.models import Team, Ticket, TicketEvent
 
 SCORECARD = "Atendimento front line / Front line"
 CRITERIA = [
@@ -108,6 +108,24 @@ def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str
             survey.answered_at = answered
             survey.save(update_fields=["rating", "comment", "answered_at"])
             answers += 1
+        heartbeats = demo_heartbeats(rng)
     today = local_today()
     result = services.rollup_days(today - timedelta(days=30), today)
-    return {"reviews": reviews, "csat": answers, "rows": result.rows}
+    return {"reviews": reviews, "csat": answers, "heartbeats": heartbeats, "rows": result.rows}
+
+
+def demo_heartbeats(rng: random.Random) -> int:
+    """The time associates spent on each demo reply: 4 to 25 minutes of 30-second slots ending when the reply
+    went out, as the ticket page reports them, so handle times read in minutes."""
+    if Heartbeat.objects.exists():
+        return 0
+    beats = []
+    replies = TicketEvent.objects.filter(kind=TicketEvent.Kind.REPLY_SENT, actor__isnull=False)
+    for ticket_id, user_id, sent_at in replies.values_list("ticket_id", "actor_id", "created_at").order_by("pk"):
+        last = int(sent_at.timestamp()) // 30
+        for slot in range(last - rng.randint(8, 50), last + 1):
+            beats.append(
+                Heartbeat(user_id=user_id, ticket_id=ticket_id, slot=slot, at=datetime.fromtimestamp(slot * 30, UTC))
+            )
+    Heartbeat.objects.bulk_create(beats, batch_size=2000, ignore_conflicts=True)
+    return len(beats)

@@ -4,6 +4,7 @@ calibrations, the public CSAT page and the page heartbeat. Thin: parse, call a s
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -71,12 +73,32 @@ def export_csv(request, table: str):
     board = selectors.dashboard(request.user, _filter_form(request).filters())
     exported = tables.table(board, table, iso=True)
     filters = board.filters
+    delimiter, decimal, bom = _spreadsheet_dialect(request.GET.get("sep", ""))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="acolhe-{table}-{filters.first}-{filters.last}.csv"'
-    writer = csv.writer(response)
+    if bom:
+        response.write("\ufeff")
+    writer = csv.writer(response, delimiter=delimiter)
     writer.writerow([str(cell) for cell in exported.header])
-    writer.writerows([["" if cell is None else cell for cell in row] for row in exported.rows])
+    writer.writerows([[_csv_cell(cell, decimal) for cell in row] for row in exported.rows])
     return response
+
+
+def _spreadsheet_dialect(choice: str) -> tuple[str, str, bool]:
+    """(separator, decimal mark, byte-order mark). A spreadsheet set to Brazilian Portuguese splits on
+    `;`, reads `3,5` as a number and needs the BOM to read UTF-8; others expect `,` and `3.5`. The reader's
+    language decides unless `?sep=semicolon` or `?sep=comma` says otherwise."""
+    if choice not in ("semicolon", "comma"):
+        choice = "semicolon" if (get_language() or "").startswith("pt") else "comma"
+    return (";", ",", True) if choice == "semicolon" else (",", ".", False)
+
+
+def _csv_cell(cell, decimal: str):
+    if cell is None:
+        return ""
+    if isinstance(cell, float | Decimal):
+        return str(cell).replace(".", decimal)
+    return cell
 
 
 def _scores_page(request, associate):

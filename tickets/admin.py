@@ -15,6 +15,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.sla.forms import SlaPolicyForm
 
 
 @admin.register(Team)
@@ -251,6 +252,7 @@ from tickets.models import (  # noqa: E402
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
+    form = SlaPolicyForm
     list_display = [
         "name",
         "queue",

@@ -202,6 +202,44 @@ def _hand_back_assignee(ticket: Ticket, escalation: Escalation, actor: AbstractB
     return None
 
 
+@transaction.atomic
+def claim(escalation_pk: int, *, actor: AbstractBaseUser) -> Escalation:
+    """A specialist takes an open escalation of one of their teams (or takes it over from a colleague)."""
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("ticket", "target_queue")
+        .filter(pk=escalation_pk)
+        .first()
+    )
+    if escalation is None or not can_hand_back(actor, escalation):
+        raise PermissionDenied(_("Only the specialist team can take this escalation."))
+    if escalation.claimed_by_id == actor.pk:
+        return escalation
+    escalation.claimed_by = actor
+    escalation.claimed_at = timezone.now()
+    escalation.save(update_fields=["claimed_by", "claimed_at"])
+    services.record_event(
+        escalation.ticket,
+        Kind.ESCALATION_CLAIMED,
+        actor=actor,
+        new={
+            "escalation": escalation.pk,
+            "queue": {"id": escalation.target_queue_id, "name": escalation.target_queue.name},
+        },
+    )
+    return escalation
+
+
+def escalation_counts(user: AbstractBaseUser) -> dict[str, int]:
+    """Open escalations to the user's teams: all, not taken by anyone, taken by the user."""
+    rows = open_escalations_for_specialist(user)
+    return {
+        "open": rows.count(),
+        "unclaimed": rows.filter(claimed_by=None).count(),
+        "mine": rows.filter(claimed_by=user).count(),
+    }
+
+
 def can_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
     if not user.is_authenticated or not escalation.is_open:
         return False
@@ -431,6 +469,6 @@ def open_escalations_for_specialist(user: AbstractBaseUser):
         scope &= Q(target_queue__members=user)
     return (
         Escalation.objects.filter(scope)
-        .select_related("ticket", "target_queue", "from_queue", "requested_by")
+        .select_related("ticket", "target_queue", "from_queue", "requested_by", "claimed_by")
         .order_by("due_at", "created_at")
     )

@@ -14,6 +14,7 @@ INBOUND_TIME_LIMITS = {
     "time_limit": settings.ACOLHE_INBOUND_TASK_HARD_SECONDS,
 }
 
+
 # Time limits: a drain stops taking batches after DRAIN_SECONDS (10 s), a send waits on one ESP call. A task
 # past its hard limit is killed and, being acks_late, delivered again; the database sweeps re-drive the work
 # anyway. The longest retry countdown (240 s) plus a hard limit stays inside the broker's visibility timeout.

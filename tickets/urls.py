@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/<int:number>/escalate/", views_escalation.escalate, name="ticket_escalate"),
     path("escalations/", views_escalation.escalation_list, name="escalation_list"),
     path("escalations/<int:pk>/hand-back/", views_escalation.hand_back, name="escalation_hand_back"),
+    path("escalations/<int:pk>/claim/", views_escalation.escalation_claim, name="escalation_claim"),
     path("notifications/", views_escalation.notification_list, name="notifications"),
     path("sla/", views_escalation.sla_health, name="sla_health"),
 ]

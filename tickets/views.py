@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.pagecache import cached_response
 from helpdesk.redirects import safe_url
-from tickets import selectors
+from tickets import escalations, selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
 from tickets.models import Message, Profile
 
@@ -53,7 +53,11 @@ def set_language(request):
 @require_GET
 def home(request):
     queues = selectors.queues_with_open_counts(request.user)
-    return render(request, "tickets/home.html", {"queues": queues})
+    return render(
+        request,
+        "tickets/home.html",
+        {"queues": queues, "escalation_counts": escalations.escalation_counts(request.user)},
+    )
 
 
 @login_required

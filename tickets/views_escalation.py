@@ -53,9 +53,39 @@ def hand_back(request, pk: int):
 @login_required
 @require_GET
 def escalation_list(request):
-    """Open escalations to the specialist's cross-functional queues, most urgent target first."""
-    rows = escalations.open_escalations_for_specialist(request.user)[:200]
-    return render(request, "tickets/escalations.html", {"escalations": rows, "now": timezone.now()})
+    """Open escalations to the specialist's cross-functional queues, most urgent target first; `?show=`
+    narrows to the ones nobody took or the ones the user took."""
+    show = request.GET.get("show", "")
+    rows = escalations.open_escalations_for_specialist(request.user)
+    if show == "unclaimed":
+        rows = rows.filter(claimed_by=None)
+    elif show == "mine":
+        rows = rows.filter(claimed_by=request.user)
+    else:
+        show = ""
+    return render(
+        request,
+        "tickets/escalations.html",
+        {
+            "escalations": rows[:200],
+            "now": timezone.now(),
+            "show": show,
+            "counts": escalations.escalation_counts(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def escalation_claim(request, pk: int):
+    try:
+        escalation = escalations.claim(pk, actor=request.user)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(
+        request, _("You took the escalation of ticket #%(number)s.") % {"number": escalation.ticket.number}
+    )
+    return redirect("ticket", number=escalation.ticket.number)
 
 
 @login_required

@@ -49,6 +49,17 @@
     typingTimer = setTimeout(() => setTyping(false), typingIdleMs);
   });
 
+  // Ctrl+Enter (Cmd+Enter on a Mac) in the composer sends, as the plain Send button does.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || !event.target.matches("[data-composer]")) {
+      return;
+    }
+    const send = document.querySelector("#reply-form [data-testid=send]");
+    if (!send || !event.target.value.trim()) return;
+    event.preventDefault();
+    send.form.requestSubmit(send);
+  });
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const help = document.getElementById("shortcuts-help");
@@ -83,12 +94,21 @@
       case "s": {
         const box = composer();
         if (box && box.value.trim()) {
-          document.querySelector("[data-send-solve]").click();
+          // A key press must not mail the requester by accident: ask first.
+          const button = document.querySelector("[data-send-solve]");
+          if (!window.confirm(button.dataset.confirm)) return;
+          button.click();
         } else {
           const form = document.getElementById("solve-form");
           if (!form) return;
           form.requestSubmit();
         }
+        break;
+      }
+      case "m": {
+        const macros = document.querySelector("[data-macro-search]");
+        if (!macros) return;
+        macros.focus();
         break;
       }
       case "a": {

@@ -54,7 +54,11 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit].button-primary")
-    page.wait_for_url(f"{base_url}/")
+    try:
+        page.wait_for_url(f"{base_url}/")
+    except Exception as exc:
+        text = page.inner_text("body")[:300].replace("\n", " ")
+        raise AssertionError(f"{username} could not sign in: at {page.url}: {text}") from exc
 
 
 def settle(page) -> None:

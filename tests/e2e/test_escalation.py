@@ -21,6 +21,7 @@ def test_escalate_work_and_hand_back(new_page, live_server):
     associate_page = new_page(locale="en-US")
     login(associate_page, live_server, "bia")
     associate_page.goto(f"{live_server.url}/tickets/{ticket.number}/")
+    associate_page.click(".escalate-details summary")  # the form waits behind a button on long threads
     associate_page.select_option("#escalate-queue", "account-security")
     associate_page.fill("#escalate-reason", "Recovery email changed by an attacker; needs identity check.")
     associate_page.click(".escalate-form button[type=submit]")
@@ -29,6 +30,12 @@ def test_escalate_work_and_hand_back(new_page, live_server):
     specialist_page = new_page(locale="en-US")
     login(specialist_page, live_server, "sergio")
     specialist_page.goto(f"{live_server.url}/escalations/")
+    expect(specialist_page.get_by_test_id("count-unclaimed")).to_have_text("1")
+    specialist_page.get_by_test_id("escalation-row").get_by_test_id("claim").click()  # take it from the inbox
+    specialist_page.wait_for_url(f"{live_server.url}/tickets/{ticket.number}/")
+    expect(specialist_page.get_by_test_id("claimed-by")).to_contain_text("Sérgio")
+    specialist_page.goto(f"{live_server.url}/escalations/?show=mine")
+    expect(specialist_page.get_by_test_id("count-mine")).to_have_text("1")
     specialist_page.get_by_role("link", name=ticket.subject).first.click()
     specialist_page.wait_for_url(f"{live_server.url}/tickets/{ticket.number}/")
     specialist_page.locator(".hand-back-form textarea").fill("Identity verified; original email restored.")

@@ -65,3 +65,29 @@ def test_list_keyboard_navigation_and_search(new_page, live_server):
     page.keyboard.press("Enter")
     expect(page.locator(".search-results")).to_contain_text(older.subject)
     expect(page.locator(".snippet mark")).to_have_text("transmissão")
+
+
+def test_ctrl_enter_sends_and_the_s_key_asks_before_mailing_and_solving(new_page, live_server):
+    queue = QueueFactory(slug="suporte", name="Suporte", addresses=["suporte@acolhe.example"])
+    associate([queue], username="bia", first_name="Bia", last_name="Souza")
+    ticket = TicketFactory(queue=queue, subject="Cobrança em dobro")
+    MessageFactory(ticket=ticket, body_text="Fui cobrado duas vezes")
+    page = sign_in(new_page, live_server, "bia")
+    page.goto(f"{live_server.url}/tickets/{ticket.number}/")
+
+    page.keyboard.press("r")
+    page.keyboard.type("Estamos verificando a cobrança.")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".message-out", has_text="Estamos verificando a cobrança.")).to_be_visible()
+
+    page.keyboard.press("r")
+    page.keyboard.type("Estornamos o valor.")
+    page.locator("[data-composer]").blur()
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.keyboard.press("s")
+    expect(page.locator("[data-composer]")).to_have_value("Estornamos o valor.")
+    assert questions == ["Enviar esta resposta ao solicitante e resolver o chamado?"]
+    ticket.refresh_from_db()
+    assert ticket.status != "solved"
+    assert not ticket.messages.filter(body_text__contains="Estornamos").exists()

@@ -58,20 +58,37 @@ def test_the_dashboard_reads_rollups_in_a_handful_of_queries(client, worked, lea
 
 def test_csv_export_follows_the_filters(client, worked, lead, queue):
     client.force_login(lead)
-    response = client.get(reverse("metrics:export", args=["associates"]) + query(queue=queue.pk))
+    response = client.get(reverse("metrics:export", args=["associates"]) + query(queue=queue.pk) + "&sep=comma")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     by_name = {row[0]: row for row in rows[1:]}
     assert set(by_name) == {"Ana Souza", "Bia Lima"}
     assert by_name["Ana Souza"][1] == "2"  # solved
     assert by_name["Bia Lima"][2] == "1"  # replies
-    empty = client.get(reverse("metrics:export", args=["associates"]) + query(language="en"))
+    empty = client.get(reverse("metrics:export", args=["associates"]) + query(language="en") + "&sep=comma")
     assert len(list(csv.reader(io.StringIO(empty.content.decode())))) == 1
     trend = list(
-        csv.reader(io.StringIO(client.get(reverse("metrics:export", args=["trend"]) + query()).content.decode()))
+        csv.reader(
+            io.StringIO(client.get(reverse("metrics:export", args=["trend"]) + query() + "&sep=comma").content.decode())
+        )
     )
     assert len(trend) == 31
     assert client.get(reverse("metrics:export", args=["nope"])).status_code == 404
+
+
+def test_csv_export_opens_in_a_spreadsheet_set_to_brazilian_portuguese(client, worked, lead, queue):
+    client.force_login(lead)
+    client.post("/language/", {"language": "pt-br", "next": "/"})
+    raw = client.get(reverse("metrics:export", args=["associates"]) + query(queue=queue.pk)).content
+    assert raw.startswith("\ufeff".encode())  # the BOM: Excel reads the file as UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Atendente"
+    decimals = [cell for row in rows[1:] for cell in row[1:] if cell and not cell.isdigit() and cell != "—"]
+    assert decimals and all("," in cell and "." not in cell for cell in decimals)
+
+    client.post("/language/", {"language": "en", "next": "/"})
+    english = client.get(reverse("metrics:export", args=["associates"]) + query(queue=queue.pk)).content.decode()
+    assert not english.startswith("\ufeff") and english.splitlines()[0].startswith("Associate,")
 
 
 def test_an_associate_sees_only_their_own_page(client, worked, ana, bia, lead):

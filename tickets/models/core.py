@@ -564,6 +564,7 @@ class TicketEvent(models.Model):
         MESSAGE_ID_REUSED = "message_id_reused", _("Message-ID reused by another mail")
         SENSITIVITY_FLAGGED = "sensitivity_flagged", _("Sensitive content flagged")
         SENSITIVITY_CLEARED = "sensitivity_cleared", _("Sensitive content flag cleared")
+        ESCALATION_CLAIMED = "escalation_claimed", _("Escalation taken")
 
     # Indexed by event_ticket_created and event_actor_created (each column first).
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)

@@ -238,6 +238,16 @@ class Escalation(models.Model):
     )
     handed_back_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(_("resolution note"), blank=True)
+    # The specialist working on it, so two of them do not answer the same escalation.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    claimed_at = models.DateTimeField(_("taken at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -257,6 +257,11 @@ def _handed_back(event: TicketEvent, actor: str | None) -> SafeString:
     return _say(_("%(queue)s handed the ticket back"), queue=queue)
 
 
+def _claimed(event: TicketEvent, actor: str | None) -> SafeString:
+    queue = _named((event.new_value or {}).get("queue")) or "—"
+    return _say(_("%(actor)s (%(queue)s) took the escalation"), actor=actor or _("The system"), queue=queue)
+
+
 def _rule_fired(event: TicketEvent, actor: str | None) -> SafeString:
     value = event.new_value or {}
     trigger = _choice(EscalationRule.Trigger, value.get("trigger")) if value.get("trigger") else ""
@@ -328,4 +333,5 @@ _BUILDERS: dict[str, Callable[[TicketEvent, str | None], SafeString | None]] = {
     Kind.SENSITIVITY_FLAGGED: _flagged,
     Kind.SENSITIVITY_CLEARED: _cleared,
     Kind.MESSAGE_ID_REUSED: _message_id_reused,
+    Kind.ESCALATION_CLAIMED: _claimed,
 }

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
+from tickets.demo.sla import load_demo_policies
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail, Message, Profile, Queue, Role, Team, Ticket, TicketEvent
 
@@ -57,6 +58,10 @@ STAFF = [
 
 class Command(BaseCommand):
     help = "Load bilingual demo data (queues, staff, tickets). Running it again changes nothing."
+    SECOND_ANSWERS = {
+        "pt": ["Conferimos de novo e agora ficou certo. Pode testar?", "Ajustamos mais um detalhe; deve funcionar."],
+        "en": ["We checked again and fixed the remaining part. Could you try?", "One more fix is in; it should work."],
+    }
 
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=300, help="How many demo tickets to create.")
@@ -65,6 +70,8 @@ class Command(BaseCommand):
     def handle(self, *args, tickets: int, seed: int, **options):
         with transaction.atomic():
             queues = self._queues()
+            # Before the tickets, so their clocks start on the business calendar.
+            load_demo_policies(queues, timezone.localdate())
             staff = self._staff(queues)
         if InboundEmail.objects.filter(esp="demo").exists():
             self.stdout.write("Demo tickets already loaded.")
@@ -174,7 +181,31 @@ class Command(BaseCommand):
             else:
                 with time_machine.travel(answered + timedelta(minutes=2), tick=False):
                     services.update_ticket(ticket, actor=agent, status=Ticket.Status.SOLVED)
+                if rng.random() < 0.15 and follow_up:
+                    # Not solved after all: the requester writes again, the ticket reopens and is solved
+                    # later, so first-contact resolution is below 100%.
+                    self._reopen(ticket, agent, name, address, to, subject, follow_up, answered, rng)
         return count
+
+    def _reopen(self, ticket, agent, name, address, to, subject, follow_up, answered, rng) -> None:
+        import time_machine
+
+        again = answered + timedelta(hours=rng.randint(2, 30))
+        if again >= timezone.now():
+            return
+        with time_machine.travel(again, tick=False):
+            last_reply = ticket.messages.filter(direction="out").last()
+            reply = self._mail(
+                name, address, to, f"Re: {ticket.tag} {subject}", follow_up, in_reply_to=last_reply.message_id
+            )
+            inbound, _ = store_inbound(reply, esp="demo", envelope_recipient=to, enqueue=False)
+            process_inbound(inbound.pk)
+        solved_again = again + timedelta(minutes=rng.randint(30, 240))
+        if solved_again < timezone.now():
+            with time_machine.travel(solved_again, tick=False):
+                ticket.refresh_from_db()
+                self._reply(ticket, agent, rng.choice(self.SECOND_ANSWERS[ticket.language]))
+                services.update_ticket(ticket, actor=agent, status=Ticket.Status.SOLVED)
 
     def _mail(self, name, address, to, subject, body, in_reply_to="") -> bytes:
         mail = EmailMessage()

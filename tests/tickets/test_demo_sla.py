@@ -1,0 +1,54 @@
+"""The demo's SLA policies: a business-hours calendar in São Paulo with Brazil's national holidays."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from tickets.demo.sla import easter, national_holidays
+from tickets.models import Queue, SlaPolicy, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_easter_and_good_friday_fall_on_the_published_dates():
+    # Easter Sunday as the Brazilian civil calendar lists it for these years.
+    assert [easter(year) for year in (2024, 2025, 2026, 2027)] == [
+        date(2024, 3, 31),
+        date(2025, 4, 20),
+        date(2026, 4, 5),
+        date(2027, 3, 28),
+    ]
+    holidays = national_holidays(2026)
+    assert date(2026, 4, 3) in holidays  # Sexta-feira Santa
+    assert date(2026, 11, 20) in holidays  # Dia Nacional de Zumbi e da Consciência Negra
+    assert len(holidays) == 10
+
+
+def test_every_demo_queue_has_a_policy_and_demo_tickets_have_due_times(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", tickets=12)
+    for queue in Queue.objects.all():
+        policy = SlaPolicy.objects.get(queue=queue, priority=None)
+        assert policy.time_zone == "America/Sao_Paulo"
+        assert policy.business_hours["mon"] == [["08:00", "18:00"]] and "sun" not in policy.business_hours
+        assert date(date.today().year, 9, 7) in policy.holidays
+    waiting = Ticket.objects.filter(first_responded_at=None)
+    assert waiting.exists()
+    assert not waiting.filter(first_response_due_at=None).exists()
+
+
+def test_the_demo_dashboard_shows_plausible_numbers(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", tickets=80)
+    from metrics.models import DailyStats
+    from tickets.models import TicketEvent
+
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.REOPENED).exists()
+    totals = DailyStats.objects.exclude(associate=None)
+    solved = sum(totals.values_list("solved", flat=True))
+    first_contact = sum(totals.values_list("first_contact_resolved", flat=True))
+    handle_minutes = sum(totals.values_list("handle_seconds", flat=True)) / 60
+    replies = sum(totals.values_list("replies_sent", flat=True))
+    assert 0 < first_contact < solved  # FCR below 100%
+    assert 4 <= handle_minutes / replies <= 30  # minutes per reply, not zero
