@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0014_workspace_system_texts'),
+        ('tickets', '0017_ticketevent_kinds_merged'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

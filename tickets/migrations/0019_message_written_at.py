@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0014_mail-edge_queue_list_mail'),
+        ('tickets', '0018_escalation_claim'),
     ]
 
     operations = [
