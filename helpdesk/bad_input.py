@@ -35,6 +35,9 @@ def optional_id(raw: object, *, name: str) -> int | None:
     return parse_id(raw, name=name)
 
 
+WEBHOOK_PREFIX = "/anymail/"
+
+
 class RejectNulCharactersMiddleware:
     """PostgreSQL text cannot hold NUL: a query or form value with one would fail deep in a query (a 500 on
     search, lists and SOPs). No one types it, so it is refused at the door."""
@@ -43,6 +46,10 @@ class RejectNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(WEBHOOK_PREFIX):
+            # ESPs post raw mail there: the webhook reads the body as bytes itself (a form read here would
+            # consume the stream and decode 8-bit mail), and mail content never reaches a query unescaped.
+            return self.get_response(request)
         form = request.POST if request.content_type in FORM_TYPES else None
         for params in (request.GET, form):
             if params is not None and any(_has_nul(key, values) for key, values in params.lists()):

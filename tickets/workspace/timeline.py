@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from tickets import system_texts
@@ -144,10 +145,11 @@ def _created(event: TicketEvent, actor: str | None) -> SafeString:
     return format_html("{}", _("The ticket was opened"))
 
 
+# Lazy: put into words when a reader's page is rendered, in the reader's language.
 _DATE_FALLBACKS = {
-    "future": _("its Date header was in the future, so it is shown at the time it arrived"),
-    "unparseable": _("its Date header could not be read, so it is shown at the time it arrived"),
-    "missing": _("it had no Date header, so it is shown at the time it arrived"),
+    "future": gettext_lazy("its Date header was in the future, so it is shown at the time it arrived"),
+    "unparseable": gettext_lazy("its Date header could not be read, so it is shown at the time it arrived"),
+    "missing": gettext_lazy("it had no Date header, so it is shown at the time it arrived"),
 }
 
 
