@@ -121,3 +121,15 @@ def test_inbound_tasks_have_soft_and_hard_time_limits(settings):
         assert (
             0 < task.soft_time_limit < task.time_limit < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
         )
+
+
+def test_mail_is_still_applied_when_the_cache_holding_start_counts_is_down(monkeypatch, three_mails):
+    rows, _ = three_mails
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    for name in ("get_many", "set_many", "delete_many"):
+        monkeypatch.setattr(inbound_module.cache, name, down)
+    inbound_module.process_waiting_inbound()
+    assert statuses(rows) == ["processed", "processed", "processed"]

@@ -162,12 +162,27 @@ def _starts_key(inbound: InboundEmail) -> str:
     return f"inbound:starts:{connection.settings_dict['NAME']}:{inbound.pk}:{inbound.received_at.timestamp()}"
 
 
+# The start counts are a safety net kept in the cache: mail is applied without them when it is unreachable
+# (`import_mail` runs with no broker), as it was before they existed.
+
+
 def _unfinished_starts(rows: list[InboundEmail]) -> dict[int, int]:
     """How many times each mail's processing was started and never ended (one round trip per batch)."""
     if not rows:
         return {}
-    found = cache.get_many([_starts_key(row) for row in rows])
+    try:
+        found = cache.get_many([_starts_key(row) for row in rows])
+    except Exception as exc:
+        logger.warning("inbound start counts unavailable: %s", exc)
+        found = {}
     return {row.pk: found.get(_starts_key(row), 0) for row in rows}
+
+
+def _mark_starts(marks: dict[str, int]) -> None:
+    try:
+        cache.set_many(marks, UNFINISHED_STARTS_SECONDS)
+    except Exception as exc:
+        logger.warning("inbound start counts not recorded: %s", exc)
 
 
 def _note_start(inbound: InboundEmail, starts: int, previous: InboundEmail | None) -> None:
@@ -177,13 +192,16 @@ def _note_start(inbound: InboundEmail, starts: int, previous: InboundEmail | Non
     marks = {_starts_key(inbound): starts}
     if previous is not None:
         marks[_starts_key(previous)] = 0
-    cache.set_many(marks, UNFINISHED_STARTS_SECONDS)
+    _mark_starts(marks)
 
 
 def _forget_starts(rows: list[InboundEmail]) -> None:
     """The batch holding these mails ended (committed or rolled back): their starts were not a crash."""
     if rows:
-        cache.delete_many([_starts_key(row) for row in rows])
+        try:
+            cache.delete_many([_starts_key(row) for row in rows])
+        except Exception as exc:
+            logger.warning("inbound start counts not cleared: %s", exc)
 
 
 @dataclass(frozen=True)
@@ -495,7 +513,7 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
     # the mail it happened in, and a mail that killed its worker twice is not started a third time.
     careful = any(starts.values())
     if rows and not careful:
-        cache.set_many({_starts_key(row): 1 for row in rows}, UNFINISHED_STARTS_SECONDS)
+        _mark_starts({_starts_key(row): 1 for row in rows})
         batch.started.extend(rows)
     for inbound in rows:
         if inbound.pk in batch.touched:
