@@ -109,18 +109,22 @@ def attachment_for(user: AbstractBaseUser, attachment_id: int) -> Attachment | N
 RESTRICTED_CATEGORIES = ("child_safety",)
 
 
-def restricted() -> Q:
+def restricted(prefix: str = "") -> Q:
     """Tickets whose records (reviews, calibrations, survey answers, notices) follow the ticket's visibility:
-    child-safety content, and anything under legal hold."""
-    return Q(sensitivity__overlap=list(RESTRICTED_CATEGORIES)) | Q(legal_hold=True)
+    child-safety content, and anything under legal hold. `prefix` reads them through a relation ("ticket__")."""
+    return Q(**{f"{prefix}sensitivity__overlap": list(RESTRICTED_CATEGORIES)}) | Q(**{f"{prefix}legal_hold": True})
 
 
 def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
-    """For a queryset of records with a `field` foreign key to Ticket: those about an ordinary ticket, or about a
-    restricted one that the user may read. Records about ordinary tickets keep their own scoping (a lead reads
-    the reviews of the team's associates wherever the ticket sits)."""
-    restricted_ids = Ticket.objects.filter(restricted()).exclude(pk__in=tickets_visible_to(user).values("pk"))
-    return ~Q(**{f"{field}__in": restricted_ids.values("pk")})
+    """For a queryset of records with a `field` foreign key to Ticket: those about an ordinary ticket (or none),
+    or about a restricted one that the user may read. Records about ordinary tickets keep their own scoping (a
+    lead reads the reviews of the team's associates wherever the ticket sits). Tested per record through its
+    ticket, so the cost follows the records read, not the number of restricted tickets."""
+    return (
+        Q(**{f"{field}__isnull": True})
+        | ~restricted(f"{field}__")
+        | Q(**{f"{field}__in": tickets_visible_to(user).values("pk")})
+    )
 
 
 def can_read_ticket(user: AbstractBaseUser, ticket: Ticket) -> bool:
