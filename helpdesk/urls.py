@@ -11,7 +11,7 @@ from helpdesk.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that do not name an icon (the admin, the API docs).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("admin/", admin.site.urls),
     path("anymail/", include("tickets.email.webhook_urls")),
     path("api/v1/", include("helpdesk.api_urls")),

@@ -63,7 +63,7 @@ PAGES = {
     "/tickets/{ticket}/": ["thread"],
     "/tickets/{ticket}/earlier/": ["before"],
     "/metrics/": METRIC_FILTERS,
-    "/metrics/export/associates.csv": METRIC_FILTERS,
+    "/metrics/export/associates.csv": [*METRIC_FILTERS, "sep"],
     "/metrics/me/": METRIC_FILTERS,
     "/metrics/associates/{associate}/": METRIC_FILTERS,
     "/metrics/qa/": ["number"],
@@ -76,6 +76,7 @@ PAGES = {
     "/sop/macros/search/": ["ticket", "macro_q"],
     "/csat/invalid-token/": ["lang"],
     "/login/": ["next"],
+    "/escalations/": ["show"],
 }
 
 

@@ -24,6 +24,7 @@ PAGES = [
     ("post", "/tickets/{ticket}/escalate/", {"target_queue": "juridico", "reason": "x"}),
     ("post", "/messages/{reply}/resend/", {}),
     ("post", "/escalations/{escalation}/hand-back/", {"resolution_note": "x"}),
+    ("post", "/escalations/{escalation}/claim/", {}),
     ("get", "/sop/tickets/{ticket}/panel/", None),
     ("post", "/sop/tickets/{ticket}/steps/1/", {"checked": "1"}),
     ("get", "/sop/macros/search/?ticket={ticket}&q=", None),

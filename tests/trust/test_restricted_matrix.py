@@ -48,11 +48,6 @@ READERS = {
     "child_safety": {"trust_safety_specialist"},
     "legal_hold": {"other_specialist", "admin"},
 }
-# Admins read child-safety content on this branch until the admin rule of docs/wellbeing.md lands with the
-# change that makes `tickets_visible_to` hold it for admins too; strict, so the marker goes when it passes.
-ADMIN_RULE_PENDING = pytest.mark.xfail(
-    strict=True, reason="admins and child safety: enforced by the visibility change of docs/wellbeing.md"
-)
 
 # Read channels about one ticket; {n} its number, the rest its objects.
 TICKET_PAGES = [
@@ -224,8 +219,7 @@ def _cases():
         for role in ROLES:
             if role in READERS[kind]:
                 continue
-            marks = [ADMIN_RULE_PENDING] if (kind, role) == ("child_safety", "admin") else []
-            yield pytest.param(kind, role, marks=marks, id=f"{kind}-{role}")
+            yield pytest.param(kind, role, id=f"{kind}-{role}")
 
 
 @pytest.mark.parametrize(("kind", "role"), list(_cases()))
@@ -307,14 +301,14 @@ def test_only_admins_reach_the_lgpd_export(client, matrix, role):
 NOT_READ_CHANNELS = {
     # Writes on one ticket: refused to the wrong queue by tests/trust/test_idor_matrix.py.
     "ticket_fields", "ticket_reply", "ticket_merge", "ticket_presence", "message_resend", "ticket_escalate",
-    "escalation_hand_back", "ticket_reveal", "ticket_clear_flag", "ticket_step", "heartbeat", "workspace_bulk",
+    "escalation_hand_back", "escalation_claim", "ticket_reveal", "ticket_clear_flag", "ticket_step", "heartbeat", "workspace_bulk",
     "saved_view_save", "saved_view_delete", "macro_new", "macro_edit",
     # Next ticket hands out work by the routing rules: child safety only to specialists
     # (tests/tickets/test_wellbeing_routing.py), always from tickets_visible_to.
     "next_ticket", "ticket-next-ticket",
-    # Session, account and language: no ticket content.
+    # Session, account and language: no ticket content. The favicon is a static file.
     "login", "logout", "set_language", "account_tokens", "two_factor", "two_factor_verify", "healthz",
-    "wellbeing_intake", "wellbeing_text_only",
+    "wellbeing_intake", "wellbeing_text_only", "favicon",
     # The SOP library is shared reading for all staff (tests/sop/).
     "library", "sop_new", "detail", "sop_edit", "history", "diff", "coverage", "version_new", "version",
     "version_edit", "version_publish", "remind", "acknowledge",
