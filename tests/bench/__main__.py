@@ -8,12 +8,12 @@ import platform
 import sys
 import time
 
-from tests.bench import mail, workspace
+from tests.bench import mail, sensitivity, workspace
 from tests.bench.harness import ROOT
 
 # The pages, sweep, rollup and next-ticket run on the one data set; mail in runs on a database of its own
-# that it empties first.
-SUITES = [("workspace", workspace.run), ("mail", mail.run)]
+# that it empties first; the sensitivity scan needs no database.
+SUITES = [("workspace", workspace.run), ("mail", mail.run), ("sensitivity", sensitivity.run)]
 
 
 def main(argv: list[str]) -> int:
