@@ -231,10 +231,12 @@ def test_reaching_a_limit_brings_a_check_in_and_one_private_notice_to_the_lead(q
 
 
 @pytest.mark.django_db
-def test_a_self_harm_ticket_brings_a_check_in_and_tells_the_lead_once_a_shift(queue, client):
+def test_a_self_harm_ticket_given_by_next_ticket_brings_a_check_in_and_tells_the_lead_once_a_shift(queue, client):
     lead = UserFactory(username="lia", role=Role.TEAM_LEAD, queues=[queue])
     agent = associate([queue], username="bia")
     ticket = sensitive(queue, categories=("self_harm",))[0]
+    assert assign_next(agent) == ticket
+    assert not Notification.objects.filter(user=lead).exists()
     client.force_login(agent)
     html = client.get(reverse("ticket", args=[ticket.number])).content.decode()
     assert 'data-testid="check-in" data-reason="ticket"' in html

@@ -51,8 +51,8 @@ def test_report(classifier):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Not reached yet: bullying, violence and child-safety precision, bullying, self-harm and animal-harm "
-    "recall are below the goals on the test split (docs/wellbeing.md). Strict: remove the mark when reached.",
+    reason="Not reached yet: bullying and violence precision, bullying, self-harm and animal-harm recall are "
+    "below the goals on the test split (docs/wellbeing.md). Strict: remove the mark when reached.",
 )
 def test_every_category_meets_the_goal_floors_on_the_test_split(test_report):
     for category, score in test_report.scores.items():
@@ -152,6 +152,7 @@ def test_the_learned_classifier_is_the_default(settings):
     assert detection.get_classifier().name.startswith("terms+ngrams-")
 
 
+@pytest.mark.timeout(600)
 def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_category(tmp_path):
     # A small data set keeps this quick: the same command trains the committed weights on the full one.
     train, validation = tmp_path / "train.tsv", tmp_path / "validation.tsv"
@@ -170,6 +171,7 @@ def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_categ
         output=output,
         model_version="t1",
         composed=10,
+        c_grid=[8.0],
         stdout=out,
     )
     for category in CATEGORIES:

@@ -278,6 +278,8 @@ def _count_exposure(
         if first_in_shift and not created:
             # Seen in an earlier shift: this shift counts it afresh.
             entry.taken_at, entry.views, entry.seconds, entry.last_slot = now, 0, 0, 0
+        # The first look at it this shift (a ticket given by Next ticket has an entry with no view yet).
+        first_view = views > 0 and entry.views == 0
         entry.sensitive, entry.categories = True, list(ticket.sensitivity)
         entry.views += views
         if slot and slot > entry.last_slot:
@@ -285,16 +287,16 @@ def _count_exposure(
             entry.last_slot = slot
         entry.save()
         after = wellbeing_selectors.exposure(user, budget, now)
-        _tell_leads(user, ticket, budget, before, after, first_in_shift, now)
+        _tell_leads(user, ticket, budget, before, after, first_view, now)
     return entry
 
 
-def _tell_leads(user, ticket: Ticket, budget: ExposureBudget, before, after, first_in_shift: bool, now) -> None:
+def _tell_leads(user, ticket: Ticket, budget: ExposureBudget, before, after, first_view: bool, now) -> None:
     """A private notice to the associate's leads when they first reach a limit in a shift, or first handle
     a child-safety or self-harm ticket in it: no ticket content, a name and a suggestion only."""
     name = user.get_full_name() or user.get_username()
     reached = after.over_budget and not before.over_budget
-    heavy = first_in_shift and {Category.CHILD_SAFETY, Category.SELF_HARM} & set(ticket.sensitivity)
+    heavy = first_view and {Category.CHILD_SAFETY, Category.SELF_HARM} & set(ticket.sensitivity)
     if reached and (budget.limit_notice_at is None or budget.limit_notice_at < wellbeing_selectors.shift_start(now)):
         budget.limit_notice_at = now
         budget.save(update_fields=["limit_notice_at"])

@@ -193,6 +193,7 @@ def train(
     *,
     version: str | None = None,
     composed_per_category: int = COMPOSED_PER_CATEGORY,
+    c_grid: tuple[float, ...] = C_GRID,
 ) -> TrainingResult:
     """Fit one logistic regression per category on the training split, choose C and the thresholds on
     the validation split. Deterministic for a given data set."""
@@ -212,7 +213,7 @@ def train(
     x_validation, y_validation = encoder.matrix(validation_cases), labels(validation_cases)
 
     best: tuple[float, float, list, np.ndarray] | None = None
-    for c in C_GRID:
+    for c in c_grid:
         models, probabilities = [], []
         for column in range(len(CATEGORIES)):
             model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from tickets.wellbeing.model import MODEL_PATH
-from tickets.wellbeing.training import COMPOSED_PER_CATEGORY, LABELLED_DIR
+from tickets.wellbeing.training import C_GRID, COMPOSED_PER_CATEGORY, LABELLED_DIR
 from tickets.wellbeing.training import train as train_model
 
 
@@ -24,12 +24,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--composed", type=int, default=COMPOSED_PER_CATEGORY, help="composed messages per category and language"
         )
+        parser.add_argument(
+            "--c", type=float, action="append", dest="c_grid", help="a regularisation strength to try (repeatable)"
+        )
         parser.add_argument("--model-version", default=None, help="stored with the weights and named in each verdict")
 
-    def handle(
-        self, *args, train: Path, validation: Path, output: Path, model_version: str | None, composed: int, **options
-    ):
-        result = train_model(train, validation, version=model_version, composed_per_category=composed)
+    def handle(self, *args, train: Path, validation: Path, output: Path, **options):
+        result = train_model(
+            train,
+            validation,
+            version=options["model_version"],
+            composed_per_category=options["composed"],
+            c_grid=tuple(options["c_grid"] or C_GRID),
+        )
         result.weights.save(output)
         self.stdout.write(
             f"trained on {result.train_cases} cases (and their altered copies), C={result.c}, "
