@@ -333,11 +333,16 @@ ACOLHE_AUTO_ACK_INTERVAL_SECONDS = env.int("ACOLHE_AUTO_ACK_INTERVAL_SECONDS", d
 # budget of sensitive tickets, the streak after which the workspace suggests a break, and the queue that
 # child-safety tickets are escalated to.
 ACOLHE_SENSITIVITY_CLASSIFIER = env.str(
-    "ACOLHE_SENSITIVITY_CLASSIFIER", default="tickets.wellbeing.detection.TermListClassifier"
+    "ACOLHE_SENSITIVITY_CLASSIFIER", default="tickets.wellbeing.model.LearnedClassifier"
 )
 ACOLHE_EXPOSURE_BUDGET = env.int("ACOLHE_EXPOSURE_BUDGET", default=8)
 ACOLHE_SHIFT_HOURS = env.int("ACOLHE_SHIFT_HOURS", default=8)
 ACOLHE_BREAK_AFTER = env.int("ACOLHE_BREAK_AFTER", default=3)
+# Exposure in time, measured from the ticket page's heartbeats: the shift's cap in minutes and the break
+# prompt after each so many minutes (a team's wellbeing policy may set its own). The defaults follow the
+# Internet Watch Foundation's practice for its analysts: hourly breaks, at most five hours a day.
+ACOLHE_EXPOSURE_MINUTES = env.int("ACOLHE_EXPOSURE_MINUTES", default=300)
+ACOLHE_BREAK_EVERY_MINUTES = env.int("ACOLHE_BREAK_EVERY_MINUTES", default=60)
 ACOLHE_TRUST_SAFETY_QUEUE = env.str("ACOLHE_TRUST_SAFETY_QUEUE", default="trust-safety")
 # Roles (group names) whose members must sign in with a second factor: until they enrol, a session of
 # theirs reaches only the enrolment page. Admins outside development.

@@ -310,6 +310,36 @@ SOPS = [
         ),
     },
     {
+        "slug": "child-safety",
+        "title": "Child safety",
+        "category": "safety",
+        "queues": [*FRONT_LINE, "trust-safety"],
+        "tags": ["seguranca-infantil", "child-safety"],
+        "pt": (
+            "Segurança infantil",
+            "Uma criança ou adolescente pode estar em risco (aliciamento, pedido de fotos, chantagem, material "
+            "de abuso). **Não baixe, não abra de novo, não encaminhe nem copie** o material, nem para colegas, "
+            "nem para a polícia por e-mail: o chamado já está sob retenção legal e tudo fica preservado. "
+            "Prioridade urgente e escalonamento para Trust & Safety, que faz a denúncia às autoridades (no "
+            "Brasil, a SaferNet e a Polícia Federal). Agradeça a quem denunciou, diga que a equipe "
+            "especializada está cuidando do caso, não prometa prazos nem resultados e não faça perguntas "
+            "investigativas à criança. Se você ficou abalado, faça uma pausa e fale com sua liderança.",
+            "! Não baixar nem encaminhar o material\n! Confirmar que o chamado está urgente e sob retenção legal\n"
+            "! Escalar para Trust & Safety\nResponder agradecendo a denúncia, sem detalhes do caso",
+        ),
+        "en": (
+            "Child safety",
+            "A child or teenager may be at risk (grooming, requests for pictures, sextortion, abuse material). "
+            "**Do not download, reopen, forward or copy** the material, not to a colleague and not to the "
+            "police by email: the ticket is already under legal hold and everything is preserved. Urgent "
+            "priority and escalation to Trust & Safety, who report it to the authorities (NCMEC in the US, "
+            "SaferNet in Brazil). Thank the reporter, say the specialist team is on it, promise no timelines or "
+            "outcomes and do not question the child. If it shook you, take a break and talk to your lead.",
+            "! Do not download or forward the material\n! Check the ticket is urgent and under legal hold\n"
+            "! Escalate to Trust & Safety\nReply thanking the reporter, with no details of the case",
+        ),
+    },
+    {
         "slug": "data-request",
         "title": "Personal data request (LGPD/GDPR)",
         "category": "privacy",

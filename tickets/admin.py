@@ -364,14 +364,21 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 # Associate wellbeing ----------------------------------------------------------------------------------------
 
-from tickets.models import ExposureBudget, FlagClearance, SensitiveAccessLog  # noqa: E402
+from tickets.models import ExposureBudget, FlagClearance, SensitiveAccessLog, TeamWellbeingPolicy  # noqa: E402
 
 
 @admin.register(ExposureBudget)
 class ExposureBudgetAdmin(admin.ModelAdmin):
-    list_display = ["user", "per_shift", "break_after", "intake_paused_at"]
+    list_display = ["user", "per_shift", "minutes_per_shift", "break_after", "intake_paused_at"]
+    fields = ["user", "per_shift", "minutes_per_shift", "break_after", "intake_paused_at"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(TeamWellbeingPolicy)
+class TeamWellbeingPolicyAdmin(admin.ModelAdmin):
+    list_display = ["team", "tickets_per_shift", "minutes_per_shift", "break_every_minutes"]
+    fields = ["team", "tickets_per_shift", "minutes_per_shift", "break_every_minutes", "support_resources"]
 
 
 @admin.register(SensitiveAccessLog)

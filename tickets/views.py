@@ -75,10 +75,11 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
     ticket = selectors.ticket_or_404(request.user, number)
     from sop.selectors import ticket_sop_panel
     from tickets.wellbeing import selectors as wellbeing
-    from tickets.wellbeing.services import log_child_safety_access
+    from tickets.wellbeing.services import record_ticket_view
     from tickets.workspace.views import ticket_context
 
-    log_child_safety_access(request.user, ticket)
+    # Every render counts, whichever page led here (list, search, notification, link).
+    record_ticket_view(request.user, ticket)
 
     def render_page():
         return render(
@@ -91,11 +92,16 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
                 **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
                 "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
                 "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
+                "wellbeing_checkin": (
+                    wellbeing.check_in(request.user, ticket, wellbeing.exposure(request.user))
+                    if ticket.sensitivity
+                    else None
+                ),
             },
         )
 
-    # The access check and the audit above run on every view; the page itself is kept a few seconds, and
-    # never past the ticket's own last change (a new message, a field edited by anyone).
+    # The access check, the audit and the exposure count above run on every view; the page itself is kept a
+    # few seconds, and never past the ticket's own last change (a new message, a field edited by anyone).
     return cached_response(request, render_page, version=ticket.updated_at.isoformat())
 
 

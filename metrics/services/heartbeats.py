@@ -1,4 +1,5 @@
-"""Page heartbeats: the ticket page reports every 30 seconds while it is visible and focused."""
+"""Page heartbeats: the ticket page reports every 30 seconds while it is visible and focused. They are
+handle time for metrics and, on a sensitive ticket, exposure time for the associate's wellbeing."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from django.utils import timezone
 from metrics.definitions import HEARTBEAT_SECONDS
 from metrics.models import Heartbeat
 from tickets import selectors
+from tickets.wellbeing.services import record_screen_time
 
 
 def record_heartbeat(user: AbstractBaseUser, number: int, *, now: datetime | None = None) -> bool:
     """Count the current 30-second slot for the user on a ticket they can see. False when the ticket is not
     theirs to see; a second beat in the same slot is a no-op."""
-    ticket = selectors.tickets_visible_to(user).filter(number=number).only("pk").first()
+    ticket = selectors.tickets_visible_to(user).filter(number=number).only("pk", "sensitivity").first()
     if ticket is None:
         return False
     now = now or timezone.now()
@@ -24,4 +26,6 @@ def record_heartbeat(user: AbstractBaseUser, number: int, *, now: datetime | Non
         [Heartbeat(user=user, ticket=ticket, slot=slot, at=now)],
         ignore_conflicts=True,
     )
+    # Time on a sensitive ticket counts towards the associate's exposure (once per slot).
+    record_screen_time(user, ticket, slot=slot, seconds=HEARTBEAT_SECONDS, now=now)
     return True

@@ -40,6 +40,7 @@ from tickets.models.wellbeing import (
     ExposureEntry,
     FlagClearance,
     SensitiveAccessLog,
+    TeamWellbeingPolicy,
 )
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "SlaClock",
     "SlaPolicy",
     "Team",
+    "TeamWellbeingPolicy",
     "Ticket",
     "TicketEvent",
     "attachment_path",

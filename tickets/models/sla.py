@@ -286,6 +286,7 @@ class Notification(models.Model):
         SLA = "sla", _("SLA")
         ESCALATED = "escalated", _("Escalated")
         HANDED_BACK = "handed_back", _("Handed back")
+        WELLBEING = "wellbeing", _("Wellbeing")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="+")

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models.core import Ticket
+from tickets.models.core import Team, Ticket
 
 # Associate wellbeing (tickets/wellbeing) -----------------------------------------------------------------
 
@@ -55,6 +55,17 @@ class ExposureBudget(models.Model):
         _("suggest a break after (in a row)"), null=True, blank=True, help_text=_("Empty: the team default.")
     )
     intake_paused_at = models.DateTimeField(_("intake paused since"), null=True, blank=True)
+    minutes_per_shift = models.PositiveSmallIntegerField(
+        _("minutes of sensitive content per shift"), null=True, blank=True, help_text=_("Empty: the team's limit.")
+    )
+    # Seconds of exposure this shift when the associate last took a break (paused intake): the hourly
+    # prompt counts from there.
+    seconds_at_last_break = models.PositiveIntegerField(default=0)
+    # Categories Next ticket skips for the associate until `skip_until` (the end of their shift).
+    skipped_categories = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    skip_until = models.DateTimeField(null=True, blank=True)
+    # The shift in which the associate's lead was last told they reached a limit (told once a shift).
+    limit_notice_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("exposure budget")
@@ -65,14 +76,19 @@ class ExposureBudget(models.Model):
 
 
 class ExposureEntry(models.Model):
-    """One ticket an associate took with Next ticket, sensitive or not: the shift's exposure and the
-    streak of sensitive tickets in a row are counted from these."""
+    """One ticket an associate took with Next ticket or opened from any page, within a shift: the shift's
+    exposure (tickets, and seconds on screen from the page heartbeats) and the streak of sensitive tickets
+    in a row are counted from these. A ticket seen again in a later shift starts its entry afresh."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     sensitive = models.BooleanField(default=False)
     categories = ArrayField(models.CharField(max_length=30), default=list, blank=True)
     taken_at = models.DateTimeField(default=timezone.now)
+    views = models.PositiveIntegerField(_("views"), default=0)
+    seconds = models.PositiveIntegerField(_("seconds on screen"), default=0)
+    # The last heartbeat slot counted, so that a beat repeated in the same slot adds nothing.
+    last_slot = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -102,3 +118,32 @@ class FlagClearance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} cleared on #{self.ticket_id}"
+
+
+class TeamWellbeingPolicy(models.Model):
+    """A team's exposure limits and the support it offers; empty limits follow the ACOLHE_EXPOSURE_*
+    settings (a break prompt after each hour of exposure, five hours a day at most, after the Internet
+    Watch Foundation's practice for its analysts)."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="wellbeing_policy")
+    tickets_per_shift = models.PositiveSmallIntegerField(
+        _("sensitive tickets per shift"), null=True, blank=True, help_text=_("Empty: the default.")
+    )
+    minutes_per_shift = models.PositiveSmallIntegerField(
+        _("minutes of sensitive content per shift"), null=True, blank=True, help_text=_("Empty: the default.")
+    )
+    break_every_minutes = models.PositiveSmallIntegerField(
+        _("break prompt after this many minutes of exposure"), null=True, blank=True, help_text=_("Empty: the default.")
+    )
+    support_resources = models.TextField(
+        _("support resources"),
+        blank=True,
+        help_text=_("Shown to associates in the check-in: who to call, the care programme, opening hours."),
+    )
+
+    class Meta:
+        verbose_name = _("team wellbeing policy")
+        verbose_name_plural = _("team wellbeing policies")
+
+    def __str__(self) -> str:
+        return f"wellbeing policy of team {self.team_id}"

@@ -293,7 +293,16 @@ class TermListClassifier:
     def classify(self, text: str) -> Verdict:
         if not text or not text.strip():
             return Verdict(classifier=self.name)
-        folded = normalise(text)
+        findings = [
+            Finding(category, confidence, phrases)
+            for category, (confidence, phrases) in self.scores(normalise(text)).items()
+            if confidence >= self.threshold
+        ]
+        return Verdict(findings=tuple(findings), classifier=self.name)
+
+    def scores(self, folded: str) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """Each category the lists found in text already folded by `normalise`, with its combined
+        confidence (below the threshold too) and up to ten matched phrases, in `CATEGORIES` order."""
         for _section, start, end, _weight in self._benign.scan(folded):
             folded = folded[:start] + " " * (end - start) + folded[end:]
         scores: dict[str, dict[str, float]] = {}
@@ -321,7 +330,7 @@ class TermListClassifier:
             )
             if pair:
                 scores[Category.CHILD_SAFETY] = {pair: 0.85}
-        findings = []
+        combined = {}
         for category in CATEGORIES:
             phrases = scores.get(category)
             if not phrases:
@@ -330,10 +339,8 @@ class TermListClassifier:
             remaining = 1.0
             for weight in phrases.values():
                 remaining *= 1.0 - weight
-            confidence = 1.0 - remaining
-            if confidence >= self.threshold:
-                findings.append(Finding(category, confidence, tuple(sorted(phrases))[:10]))
-        return Verdict(findings=tuple(findings), classifier=self.name)
+            combined[category] = (1.0 - remaining, tuple(sorted(phrases))[:10])
+        return combined
 
 
 @lru_cache(maxsize=4)

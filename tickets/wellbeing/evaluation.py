@@ -20,6 +20,7 @@ class Score:
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
+    true_negatives: int = 0
 
     @property
     def precision(self) -> float:
@@ -32,11 +33,17 @@ class Score:
         return self.true_positives / expected if expected else 1.0
 
 
+NONE = "-"
+
+
 @dataclass
 class Report:
     scores: dict[str, Score] = field(default_factory=dict)
     misses: list[tuple[Case, frozenset[str]]] = field(default_factory=list)
     cases: int = 0
+    # confusion[expected][flagged]: how many cases labelled `expected` were flagged `flagged` ("-" for none
+    # on either side); a case with two labels or two flags counts in each pair.
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -58,7 +65,12 @@ def read_cases(path: Path) -> list[Case]:
 
 
 def evaluate(classifier: Classifier, cases: list[Case]) -> Report:
-    report = Report(scores={category: Score() for category in CATEGORIES}, cases=len(cases))
+    labels = [*CATEGORIES, NONE]
+    report = Report(
+        scores={category: Score() for category in CATEGORIES},
+        cases=len(cases),
+        confusion={expected: dict.fromkeys(labels, 0) for expected in labels},
+    )
     for case in cases:
         found = frozenset(classifier.classify(case.text).categories)
         for category, score in report.scores.items():
@@ -68,6 +80,11 @@ def evaluate(classifier: Classifier, cases: list[Case]) -> Report:
                 score.false_positives += 1
             elif category in case.expected:
                 score.false_negatives += 1
+            else:
+                score.true_negatives += 1
+        for expected in case.expected or {NONE}:
+            for flagged in found or {NONE}:
+                report.confusion[expected][flagged] += 1
         if found != case.expected:
             report.misses.append((case, found))
     return report

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tickets import escalations, selectors, services, sla, system_texts
 from tickets.email.parsing import html_to_text
@@ -23,18 +26,26 @@ from tickets.models import (
     ExposureEntry,
     FlagClearance,
     Message,
+    Notification,
+    Profile,
     Queue,
     Role,
     SensitiveAccessLog,
     Ticket,
     TicketEvent,
 )
+from tickets.wellbeing import selectors as wellbeing_selectors
 from tickets.wellbeing.detection import CATEGORIES, Category, Verdict, get_classifier
 
 logger = logging.getLogger(__name__)
 
-# The tag that makes the self-harm SOP (and any other procedure tagged so) apply to a ticket.
+# The tags that make the self-harm and child-safety SOPs (and any other procedure tagged so) apply.
 SELF_HARM_TAG = "self-harm"
+CHILD_SAFETY_TAG = "child-safety"
+# Categories that make a ticket urgent and bring their SOP, by the tag that SOP is found by.
+URGENT_CATEGORIES = {Category.SELF_HARM: SELF_HARM_TAG, Category.CHILD_SAFETY: CHILD_SAFETY_TAG}
+# The built-in escalation rule's name: stored in English, shown in the reader's language.
+CHILD_SAFETY_RULE_NAME = gettext_noop("Child-safety content → Trust & Safety")
 # Only text attachments are read, and only their head: the scan is on the inbound hot path.
 TEXT_ATTACHMENT_BYTES = 20_000
 # Every field of a message that the ticket page (`templates/tickets/_thread.html`) shows an associate.
@@ -107,9 +118,10 @@ def store_verdict(message: Message, verdict: Verdict) -> None:
 
 @transaction.atomic
 def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
-    """Add categories to the ticket's sensitivity and act on the new ones: self-harm makes the ticket urgent
-    and brings its SOP and crisis macro; child safety puts it under legal hold and escalates it to Trust &
-    Safety. The `sensitive_content` escalation rules run too. Returns the categories that were new."""
+    """Add categories to the ticket's sensitivity and act on the new ones: self-harm and child safety make
+    the ticket urgent and bring their SOP (by tag); child safety also puts it under legal hold and
+    escalates it to Trust & Safety through the built-in rule that names it. The `sensitive_content`
+    escalation rules run too. Returns the categories that were new."""
     new = [c for c in categories if c in CATEGORIES and c not in ticket.sensitivity]
     if not new:
         return []
@@ -121,15 +133,19 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
     ticket.save(update_fields=update)
     # The timeline says "The scanner flagged: self-harm or suicide" (categories as codes, named when read).
     services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_FLAGGED, new={"categories": new})
-    if Category.SELF_HARM in new:
-        changes: dict = {"tags": [*ticket.tags, SELF_HARM_TAG]}
+    tags = [URGENT_CATEGORIES[c] for c in new if c in URGENT_CATEGORIES and URGENT_CATEGORIES[c] not in ticket.tags]
+    if tags or any(c in URGENT_CATEGORIES for c in new):
+        changes: dict = {"tags": [*ticket.tags, *tags]} if tags else {}
         raise_priority = ticket.priority < Ticket.Priority.URGENT
         if raise_priority:
             changes["priority"] = Ticket.Priority.URGENT
-        services.update_ticket(ticket, actor=None, **changes)
+        if changes:
+            services.update_ticket(ticket, actor=None, **changes)
         if raise_priority and ticket.first_responded_at is None:
             # Still unanswered: its clocks follow the urgent policy, counted from when it was opened.
             sla.start_clocks(ticket, now=ticket.created_at)
+    if Category.CHILD_SAFETY in new:
+        child_safety_rule()
     escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT)
     if Category.CHILD_SAFETY in new:
         _escalate_to_trust_and_safety(ticket)
@@ -191,7 +207,30 @@ def trust_and_safety_queue() -> Queue | None:
     return Queue.objects.filter(slug=settings.ACOLHE_TRUST_SAFETY_QUEUE).first()
 
 
+def child_safety_rule() -> EscalationRule:
+    """The rule child-safety content escalates by: the first `sensitive_content` rule for that category
+    (an admin may rename or extend it), created the first time it is needed, so the escalation always
+    names a rule and an admin finds it with the others."""
+    rule = (
+        EscalationRule.objects.filter(
+            trigger=EscalationRule.Trigger.SENSITIVE_CONTENT, sensitivity__contains=[Category.CHILD_SAFETY]
+        )
+        .order_by("position", "pk")
+        .first()
+    )
+    if rule is None:
+        rule = EscalationRule.objects.create(
+            name=CHILD_SAFETY_RULE_NAME,
+            trigger=EscalationRule.Trigger.SENSITIVE_CONTENT,
+            sensitivity=[Category.CHILD_SAFETY],
+            raise_priority_to=Ticket.Priority.URGENT,
+            escalate_to_queue=trust_and_safety_queue(),
+        )
+    return rule
+
+
 def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
+    """Child safety always reaches Trust & Safety, even when its rule was switched off or points nowhere."""
     queue = trust_and_safety_queue()
     if queue is None:
         logger.error("child-safety ticket #%s: no queue %r", ticket.number, settings.ACOLHE_TRUST_SAFETY_QUEUE)
@@ -201,7 +240,10 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
     if queue.kind != Queue.Kind.CROSS_FUNCTIONAL:
         logger.error("child-safety ticket #%s: %s is not a cross-functional queue", ticket.number, queue.slug)
         return
-    escalations.escalate(ticket, target_queue=queue, reason="", reason_text=system_texts.text("scanner_child_safety"))
+    rule = child_safety_rule()
+    escalations.escalate(
+        ticket, target_queue=queue, reason="", reason_text=system_texts.text("scanner_child_safety"), rule=rule
+    )
 
 
 def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
@@ -269,12 +311,117 @@ def _locked_budget(user_id: int) -> ExposureBudget | None:
 
 
 def set_intake_paused(user: AbstractBaseUser, paused: bool) -> ExposureBudget:
-    """Pause or resume intake: while paused, Next ticket gives the associate nothing."""
+    """Pause or resume intake: while paused, Next ticket gives the associate nothing. A pause is a break:
+    the hourly break prompt counts its hour from here."""
     with transaction.atomic():
         budget = budget_for(user, lock=True)
         budget.intake_paused_at = (budget.intake_paused_at or timezone.now()) if paused else None
-        budget.save(update_fields=["intake_paused_at"])
+        update = ["intake_paused_at"]
+        if paused:
+            budget.seconds_at_last_break = wellbeing_selectors.exposure(user, budget).seconds
+            update.append("seconds_at_last_break")
+        budget.save(update_fields=update)
     return budget
+
+
+def skip_category(user: AbstractBaseUser, category: str, *, now=None) -> ExposureBudget:
+    """The associate asks Next ticket not to give them this category for the rest of their shift."""
+    if category not in CATEGORIES:
+        raise ValidationError(_("Unknown category."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        budget = budget_for(user, lock=True)
+        if budget.skip_until is None or budget.skip_until <= now:
+            budget.skipped_categories = []
+        budget.skipped_categories = sorted({*budget.skipped_categories, category})
+        budget.skip_until = now + timedelta(hours=settings.ACOLHE_SHIFT_HOURS)
+        budget.save(update_fields=["skipped_categories", "skip_until"])
+    return budget
+
+
+def record_ticket_view(user: AbstractBaseUser, ticket: Ticket, *, now=None) -> ExposureEntry | None:
+    """A ticket page was rendered for the user, whatever page led there (a list, search, a notification,
+    a link): child-safety access is logged, and a sensitive ticket counts towards the shift's exposure."""
+    log_child_safety_access(user, ticket)
+    if not ticket.sensitivity:
+        return None
+    return _count_exposure(user, ticket, now=now or timezone.now(), views=1)
+
+
+def record_screen_time(user: AbstractBaseUser, ticket: Ticket, *, slot: int, seconds: int, now=None):
+    """The page of a sensitive ticket was on screen for one heartbeat slot: its seconds count towards the
+    shift's exposure, once per slot however many beats arrive in it."""
+    if not ticket.sensitivity:
+        return None
+    return _count_exposure(user, ticket, now=now or timezone.now(), slot=slot, seconds=seconds)
+
+
+def _count_exposure(
+    user: AbstractBaseUser, ticket: Ticket, *, now, views: int = 0, slot: int = 0, seconds: int = 0
+) -> ExposureEntry:
+    since = wellbeing_selectors.shift_start(now)
+    with transaction.atomic():
+        # The budget row is locked as routing locks it: a view or a beat and a press of Next ticket by the
+        # same associate are counted one after the other, and a lead is told of a limit once.
+        budget = budget_for(user, lock=True)
+        before = wellbeing_selectors.exposure(user, budget, now)
+        entry, created = ExposureEntry.objects.get_or_create(
+            user=user,
+            ticket=ticket,
+            defaults={"sensitive": True, "categories": list(ticket.sensitivity), "taken_at": now},
+        )
+        first_in_shift = created or entry.taken_at < since
+        if first_in_shift and not created:
+            # Seen in an earlier shift: this shift counts it afresh.
+            entry.taken_at, entry.views, entry.seconds, entry.last_slot = now, 0, 0, 0
+        # The first look at it this shift (a ticket given by Next ticket has an entry with no view yet).
+        first_view = views > 0 and entry.views == 0
+        entry.sensitive, entry.categories = True, list(ticket.sensitivity)
+        entry.views += views
+        if slot and slot > entry.last_slot:
+            entry.seconds += seconds
+            entry.last_slot = slot
+        entry.save()
+        after = wellbeing_selectors.exposure(user, budget, now)
+        _tell_leads(user, ticket, budget, before, after, first_view, now)
+    return entry
+
+
+def _tell_leads(user, ticket: Ticket, budget: ExposureBudget, before, after, first_view: bool, now) -> None:
+    """A private notice to the associate's leads when they first reach a limit in a shift, or first handle
+    a child-safety or self-harm ticket in it: no ticket content, a name and a suggestion only."""
+    name = user.get_full_name() or user.get_username()
+    reached = after.over_budget and not before.over_budget
+    heavy = first_view and {Category.CHILD_SAFETY, Category.SELF_HARM} & set(ticket.sensitivity)
+    if reached and (budget.limit_notice_at is None or budget.limit_notice_at < wellbeing_selectors.shift_start(now)):
+        budget.limit_notice_at = now
+        budget.save(update_fields=["limit_notice_at"])
+        notify_leads(
+            user,
+            lambda: _("%(name)s reached a limit of sensitive content for this shift. A word from you may help.")
+            % {"name": name},
+        )
+    elif heavy:
+        notify_leads(
+            user,
+            lambda: _("%(name)s is handling a child-safety or self-harm ticket. A word from you may help.")
+            % {"name": name},
+        )
+
+
+def notify_leads(user: AbstractBaseUser, text) -> int:
+    """An in-app notice, in each lead's language, to the leads of the associate's team (else the team
+    leads of their queues); it links to the team's wellbeing page, never to a ticket."""
+    leads = wellbeing_selectors.leads_of(user)
+    if not leads:
+        return 0
+    languages = dict(Profile.objects.filter(user__in=leads).values_list("user_id", "ui_language"))
+    url = reverse("wellbeing_team")
+    for lead in leads:
+        with translation.override(languages.get(lead.pk) or settings.LANGUAGE_CODE):
+            body = str(text())[:500]
+        Notification.objects.create(user=lead, kind=Notification.Kind.WELLBEING, text=body, url=url)
+    return len(leads)
 
 
 def record_intake(user: AbstractBaseUser, ticket: Ticket) -> ExposureEntry:
@@ -284,8 +431,9 @@ def record_intake(user: AbstractBaseUser, ticket: Ticket) -> ExposureEntry:
     # One statement instead of get_or_create's read, savepoint, insert and release: this runs on every press.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH added AS (INSERT INTO {table} (user_id, ticket_id, sensitive, categories, taken_at) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, ticket_id) DO NOTHING "
+            f"WITH added AS (INSERT INTO {table} "
+            "(user_id, ticket_id, sensitive, categories, taken_at, views, seconds, last_slot) "
+            "VALUES (%s, %s, %s, %s, %s, 0, 0, 0) ON CONFLICT (user_id, ticket_id) DO NOTHING "
             "RETURNING id, sensitive, categories, taken_at) "
             "SELECT id, sensitive, categories, taken_at FROM added UNION ALL "
             f"SELECT id, sensitive, categories, taken_at FROM {table} "

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.redirects import back_url
 from tickets.wellbeing import selectors, services
+from tickets.wellbeing.detection import CATEGORIES
 
 
 @login_required
@@ -21,7 +22,11 @@ def my_wellbeing(request):
     return render(
         request,
         "tickets/wellbeing/mine.html",
-        {"exposure": selectors.exposure(request.user), "text_only": selectors.text_only(request.session)},
+        {
+            "exposure": selectors.exposure(request.user),
+            "text_only": selectors.text_only(request.session),
+            "categories": [(code, str(label)) for code, label in CATEGORIES.items()],
+        },
     )
 
 
@@ -34,6 +39,21 @@ def intake(request):
         messages.success(request, _("Intake paused: Next ticket gives you nothing until you resume."))
     else:
         messages.success(request, _("Intake resumed."))
+    return redirect(back_url(request, reverse("wellbeing")))
+
+
+@login_required
+@require_POST
+def skip(request):
+    """Next ticket gives the associate no more tickets of a category for the rest of their shift."""
+    try:
+        services.skip_category(request.user, request.POST.get("category", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Understood: Next ticket will not give you that category for the rest of your shift.")
+        )
     return redirect(back_url(request, reverse("wellbeing")))
 
 

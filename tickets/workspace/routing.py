@@ -41,6 +41,7 @@ def next_eligible(user: AbstractBaseUser, exposure: wellbeing.Exposure | None = 
         wellbeing.is_specialist(user),
         exposure.over_budget,
         bool(exposure.streak),
+        exposure.skipped,
     )
 
 
@@ -49,7 +50,13 @@ def _held_skills(skills) -> tuple[str, ...]:
 
 
 def _eligible(
-    user_id: int, languages: tuple[str, ...], held: tuple[str, ...], specialist: bool, over_budget: bool, rest: bool
+    user_id: int,
+    languages: tuple[str, ...],
+    held: tuple[str, ...],
+    specialist: bool,
+    over_budget: bool,
+    rest: bool,
+    skipped: tuple[str, ...] = (),
 ) -> QuerySet[Ticket]:
     # Everything the rules depend on is an argument, so one compiled query serves every press alike.
     queryset = Ticket.objects.filter(
@@ -66,7 +73,9 @@ def _eligible(
         ],
         params=[SKILL_TAG_PREFIX + "%", list(held)],
     )
-    queryset = wellbeing.routable_by(queryset, specialist=specialist, over_budget=over_budget, rest=rest)
+    queryset = wellbeing.routable_by(
+        queryset, specialist=specialist, over_budget=over_budget, rest=rest, skipped=skipped
+    )
     return wellbeing.rest_first(queryset, (*URGENCY, "id"))
 
 
@@ -100,12 +109,18 @@ JOIN tickets_requester AS r ON r.id = claimed.requester_id
 
 @lru_cache(maxsize=1024)
 def _claim_sql(
-    user_id: int, languages: tuple[str, ...], held: tuple[str, ...], specialist: bool, over_budget: bool, rest: bool
+    user_id: int,
+    languages: tuple[str, ...],
+    held: tuple[str, ...],
+    specialist: bool,
+    over_budget: bool,
+    rest: bool,
+    skipped: tuple[str, ...] = (),
 ) -> tuple[str, tuple]:
     """The claim statement for one combination of facts about the associate. Building and compiling the
     eligible query costs more than running it, so it is done once per combination and process."""
     eligible = (
-        _eligible(user_id, languages, held, specialist, over_budget, rest)
+        _eligible(user_id, languages, held, specialist, over_budget, rest, skipped)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("id", "status")[:1]
     )
@@ -158,7 +173,13 @@ def assign_next(user: AbstractBaseUser) -> Ticket | None:
         exposure = wellbeing.exposure(user, budget)
         languages, held = _profile_facts(user.pk)
         sql, params = _claim_sql(
-            user.pk, languages, held, wellbeing.is_specialist(user), exposure.over_budget, bool(exposure.streak)
+            user.pk,
+            languages,
+            held,
+            wellbeing.is_specialist(user),
+            exposure.over_budget,
+            bool(exposure.streak),
+            exposure.skipped,
         )
         now = timezone.now()
         kept = Ticket.Status.OPEN  # solved/closed times stay only on a ticket that was open already

@@ -1,4 +1,5 @@
-"""Print precision and recall per sensitivity category on a labelled set."""
+"""Print precision, recall and the confusion per sensitivity category on a labelled set (by default the
+test split, which neither training nor the choice of thresholds ever reads)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets.wellbeing.detection import get_classifier
-from tickets.wellbeing.evaluation import evaluate, read_cases
+from tickets.wellbeing.detection import CATEGORIES, get_classifier
+from tickets.wellbeing.evaluation import NONE, evaluate, read_cases
 
-DEFAULT_SET = Path(settings.BASE_DIR) / "tests" / "fixtures" / "sensitivity" / "cases.tsv"
+DEFAULT_SET = Path(settings.BASE_DIR) / "tests" / "fixtures" / "sensitivity" / "test.tsv"
 
 
 class Command(BaseCommand):
@@ -26,13 +27,19 @@ class Command(BaseCommand):
         classifier = get_classifier()
         report = evaluate(classifier, read_cases(cases))
         self.stdout.write(f"{classifier.name} on {report.cases} cases from {cases.name}")
-        self.stdout.write(f"{'category':<14} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4}")
+        self.stdout.write(f"{'category':<14} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4} {'tn':>4}")
         for category, score in report.scores.items():
             self.stdout.write(
-                f"{category:<14} {score.precision:>9.2f} {score.recall:>7.2f} "
-                f"{score.true_positives:>4} {score.false_positives:>4} {score.false_negatives:>4}"
+                f"{category:<14} {score.precision:>9.2f} {score.recall:>7.2f} {score.true_positives:>4} "
+                f"{score.false_positives:>4} {score.false_negatives:>4} {score.true_negatives:>4}"
             )
         self.stdout.write(f"exactly right: {report.cases - len(report.misses)} of {report.cases}")
+        labels = [*CATEGORIES, NONE]
+        self.stdout.write("confusion (rows: expected, columns: flagged; - is none):")
+        self.stdout.write(f"{'':<14}" + "".join(f"{label[:8]:>9}" for label in labels))
+        for expected in labels:
+            row = report.confusion[expected]
+            self.stdout.write(f"{expected:<14}" + "".join(f"{row[flagged]:>9}" for flagged in labels))
         if misses:
             for case, found in report.misses:
                 expected = ",".join(sorted(case.expected)) or "-"

@@ -1,0 +1,207 @@
+"""The learned sensitivity classifier: the labelled data set, the floors on its test split, the weights file
+and the training command."""
+
+import re
+import unicodedata
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tickets.wellbeing import detection
+from tickets.wellbeing.detection import CATEGORIES, Category
+from tickets.wellbeing.evaluation import evaluate, read_cases
+from tickets.wellbeing.model import MODEL_PATH, LearnedClassifier, Weights
+from tickets.wellbeing.training import LABELLED_DIR, read_fragments
+
+TEST_SPLIT = Path(__file__).resolve().parent.parent / "fixtures" / "sensitivity" / "test.tsv"
+# The goals of the issue that asked for the model (docs/wellbeing.md has the measured figures).
+RECALL_FLOOR = {Category.SELF_HARM: 0.90, Category.CHILD_SAFETY: 0.90}
+DEFAULT_RECALL_FLOOR = 0.85
+PRECISION_FLOOR = 0.85
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return LearnedClassifier()
+
+
+def _words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+    return re.findall(r"[a-z0-9]+", folded)
+
+
+def _five_grams(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+
+
+# What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
+# retrained model or edited term lists must not fall below it.
+REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.95}
+REGRESSION_DEFAULT_RECALL_FLOOR = 0.70
+REGRESSION_PRECISION_FLOOR = 0.60
+
+
+@pytest.fixture(scope="module")
+def test_report(classifier):
+    return evaluate(classifier, read_cases(TEST_SPLIT))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Not reached yet: bullying and violence precision, bullying, self-harm and animal-harm recall are "
+    "below the goals on the test split (docs/wellbeing.md). Strict: remove the mark when reached.",
+)
+def test_every_category_meets_the_goal_floors_on_the_test_split(test_report):
+    for category, score in test_report.scores.items():
+        assert score.recall >= RECALL_FLOOR.get(category, DEFAULT_RECALL_FLOOR), (category, score)
+        assert score.precision >= PRECISION_FLOOR, (category, score)
+
+
+def test_no_category_falls_below_what_the_committed_model_reaches_on_the_test_split(test_report):
+    for category, score in test_report.scores.items():
+        assert score.true_positives + score.false_negatives >= 25, category
+        recall_floor = REGRESSION_RECALL_FLOOR.get(category, REGRESSION_DEFAULT_RECALL_FLOOR)
+        assert score.recall >= recall_floor, (category, score)
+        assert score.precision >= REGRESSION_PRECISION_FLOOR, (category, score)
+
+
+def test_the_learned_classifier_does_better_than_the_term_lists_alone_on_the_test_split(test_report):
+    lists = evaluate(detection.TermListClassifier(), read_cases(TEST_SPLIT))
+
+    def macro_f1(report):
+        scores = report.scores.values()
+        return sum(2 * s.precision * s.recall / (s.precision + s.recall or 1) for s in scores) / len(scores)
+
+    assert macro_f1(test_report) > macro_f1(lists) + 0.1
+
+
+def test_the_data_set_has_1500_messages_in_both_languages_with_every_category_and_hard_negatives():
+    splits = [read_cases(LABELLED_DIR / "train.tsv"), read_cases(LABELLED_DIR / "validation.tsv")]
+    cases = [case for split in [*splits, read_cases(TEST_SPLIT)] for case in split]
+    assert len(cases) >= 1500
+    assert {case.language for case in cases} == {"pt", "en"}
+    for category in CATEGORIES:
+        for language in ("pt", "en"):
+            assert sum(category in c.expected and c.language == language for c in cases) >= 50, (category, language)
+    assert sum(not case.expected for case in cases) >= 400
+    assert sum(len(case.expected) > 1 for case in cases) >= 40
+
+
+def test_no_test_message_shares_five_words_in_a_row_with_training_validation_or_fragments():
+    seen = set()
+    for path in (LABELLED_DIR / "train.tsv", LABELLED_DIR / "validation.tsv"):
+        for case in read_cases(path):
+            seen |= _five_grams(case.text)
+    for language in ("pt", "en"):
+        for section, lines in read_fragments(LABELLED_DIR / f"fragments-{language}.txt").items():
+            if section != "frames":
+                for line in lines:
+                    seen |= _five_grams(line)
+    shared = [case.text for case in read_cases(TEST_SPLIT) if _five_grams(case.text) & seen]
+    assert shared == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I've made my peace and said my goodbyes", {"self_harm"}),
+        ("ninguém vai sentir falta de mim", {"self_harm"}),
+        ("an adult keeps messaging my 11-year-old and told her to keep it between them", {"child_safety"}),
+        (
+            "schoolmates keep posting videos mocking me and telling me to hurt myself",
+            {"bullying", "self_harm"},
+        ),
+        ("this update is killing me", set()),
+        ("my video about rescuing a stray dog was removed, why?", set()),
+        ("how do I turn on parental controls for my 10 year old?", set()),
+        ("esse bug vai me matar, não consigo entrar na conta", set()),
+    ],
+)
+def test_the_phrasings_from_the_report_are_read_as_people_mean_them(classifier, text, expected):
+    assert set(classifier.classify(text).categories) == expected
+
+
+def test_a_flag_keeps_the_term_lists_phrases_and_names_the_model(classifier):
+    verdict = classifier.classify("Estou pensando em suicídio e já escrevi minha carta de despedida")
+    stored = verdict.as_json()
+    assert "self_harm" in stored["categories"]
+    assert "suicidio" in stored["phrases"]["self_harm"]
+    assert stored["classifier"].startswith("terms+ngrams-")
+    assert 0 < stored["confidence"]["self_harm"] <= 1
+
+
+def test_a_long_mail_is_read_in_windows_so_a_late_paragraph_still_counts(classifier):
+    filler = "Segue o relatório do pagamento do mês, com as notas fiscais anexas. " * 120
+    text = filler + "Ps: eu não aguento mais, quero tirar minha vida hoje."
+    assert "self_harm" in classifier.classify(text).categories
+    assert classifier.classify(filler).categories == []
+
+
+def test_the_weights_file_is_small_and_holds_numbers_only():
+    assert MODEL_PATH.stat().st_size < 5 * 1024 * 1024
+    weights = Weights.load()
+    assert weights.categories == tuple(CATEGORIES)
+    assert all(0 < threshold < 1 for threshold in weights.thresholds)
+
+
+def test_the_learned_classifier_is_the_default(settings):
+    detection._load.cache_clear()
+    assert detection.get_classifier().name.startswith("terms+ngrams-")
+
+
+@pytest.mark.timeout(600)
+def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_category(tmp_path):
+    # A small data set keeps this quick: the same command trains the committed weights on the full one.
+    train, validation = tmp_path / "train.tsv", tmp_path / "validation.tsv"
+    for source, target, every in (
+        (LABELLED_DIR / "train.tsv", train, 4),
+        (LABELLED_DIR / "validation.tsv", validation, 2),
+    ):
+        lines = [line for line in source.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        target.write_text("\n".join(lines[::every]) + "\n", encoding="utf-8")
+    output = tmp_path / "model.npz"
+    out = StringIO()
+    call_command(
+        "train_sensitivity_model",
+        train=train,
+        validation=validation,
+        output=output,
+        model_version="t1",
+        composed=10,
+        c_grid=[8.0],
+        stdout=out,
+    )
+    for category in CATEGORIES:
+        assert category in out.getvalue()
+    trained = LearnedClassifier(output)
+    assert trained.name == "terms+ngrams-t1"
+    assert trained.model.weights.thresholds.shape == (len(CATEGORIES),)
+
+
+def test_the_report_prints_precision_recall_and_confusion_on_the_test_split():
+    out = StringIO()
+    call_command("sensitivity_report", stdout=out)
+    text = out.getvalue()
+    assert "test.tsv" in text
+    assert "confusion" in text
+    for category in CATEGORIES:
+        assert category in text
+
+
+def test_scoring_row_by_row_equals_the_feature_matrix_times_the_weights(classifier):
+    import numpy as np
+
+    from tickets.wellbeing.detection import normalise
+    from tickets.wellbeing.model import windows
+
+    model = classifier.model
+    for case in read_cases(TEST_SPLIT)[::10]:
+        folded = normalise(case.text * 40)  # long enough for several windows
+        found = {c: confidence for c, (confidence, _p) in classifier.terms.scores(folded).items()}
+        parts = windows(folded)
+        matrix = model.featurizer.transform(parts, [found] * len(parts))
+        expected = np.asarray(matrix @ model.weights.coef) + model.weights.intercept
+        assert np.allclose(model.logits(parts, found), expected)

@@ -1,0 +1,248 @@
+"""Training the n-gram model from the labelled set in `data/labelled/` (run by
+`manage.py train_sensitivity_model`; the result is committed as `data/model.npz`).
+
+- The training split is fitted, with each message also seen in two altered copies (a typo or two, a
+  greeting or sign-off of its language around it), so that spelling slips and small talk do not decide.
+- Composed messages are fitted too: a clause from `fragments-<language>.txt` (one of a category, or an
+  ordinary support request) set in a frame of the same file, sometimes two clauses of different
+  categories together (both labels). The fragments were written apart from the three splits and share no
+  sentence with them; they widen the vocabulary the model has seen, and never reach the validation or
+  test split.
+- The validation split chooses the regularisation strength and each category's threshold; it is never fitted.
+- The test split (`tests/fixtures/sensitivity/test.tsv`) is read by neither: `sensitivity_report` scores on it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from tickets.wellbeing.detection import CATEGORIES, DATA_DIR, Category, TermListClassifier, normalise
+from tickets.wellbeing.evaluation import Case, read_cases
+from tickets.wellbeing.model import Featurizer, Weights, windows
+
+LABELLED_DIR = DATA_DIR / "labelled"
+# Self-harm and child safety: a missed report costs more than a second look, so their threshold weighs
+# recall twice as much as precision (F2); the other categories weigh both alike (F1).
+RECALL_WEIGHT = {Category.SELF_HARM: 2.0, Category.CHILD_SAFETY: 2.0}
+# Inverse regularisation strengths tried on the validation split.
+C_GRID = (4.0, 8.0, 16.0)
+SEED = 18
+
+OPENERS = {
+    "pt": ["oi", "ola, suporte", "boa noite", "bom dia gente", "por favor me ajudem", "urgente", "oii", "socorro"],
+    "en": ["hi", "hello support", "good evening", "hey", "please help", "urgent", "hi there", "hello?"],
+}
+CLOSERS = {
+    "pt": ["obrigada", "o que eu faco?", "alguem responde pfv", "aguardo", "vlw", "me ajudem por favor", "obg"],
+    "en": ["thanks", "what do i do?", "please answer", "thank you", "thx", "any help?", "waiting for a reply"],
+}
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """One or two slips a hurried writer makes: a letter dropped, doubled or swapped with the next."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 2)):
+        letters = [i for i, c in enumerate(chars[:-1]) if c.isalpha() and chars[i + 1].isalpha()]
+        if not letters:
+            break
+        at = rng.choice(letters)
+        slip = rng.randrange(3)
+        if slip == 0:
+            del chars[at]
+        elif slip == 1:
+            chars.insert(at, chars[at])
+        else:
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+    return "".join(chars)
+
+
+def altered(case: Case, rng: random.Random) -> list[Case]:
+    language = case.language if case.language in OPENERS else "en"
+    framed = f"{rng.choice(OPENERS[language])}, {case.text} {rng.choice(CLOSERS[language])}"
+    return [
+        Case(expected=case.expected, language=case.language, text=typo(case.text, rng)),
+        Case(expected=case.expected, language=case.language, text=typo(framed, rng)),
+    ]
+
+
+# Composed messages per category and language (and twice this many ordinary requests).
+COMPOSED_PER_CATEGORY = 300
+TWO_CLAUSE_SHARE = 0.2
+
+
+def read_fragments(path: Path) -> dict[str, list[str]]:
+    """Sections `[category]`, `[none]` and `[frames]` (each frame holds `{core}`), one line each."""
+    sections: dict[str, list[str]] = {}
+    section = None
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            if section not in CATEGORIES and section not in ("none", "frames"):
+                raise ValueError(f"{path.name}:{number}: unknown section [{section}]")
+            continue
+        if section is None:
+            raise ValueError(f"{path.name}:{number}: a line before any [section]")
+        if section == "frames" and "{core}" not in line:
+            raise ValueError(f"{path.name}:{number}: a frame without {{core}}")
+        sections.setdefault(section, []).append(line)
+    return sections
+
+
+def composed(
+    rng: random.Random, per_category: int = COMPOSED_PER_CATEGORY, directory: Path = LABELLED_DIR
+) -> list[Case]:
+    cases = []
+    for language in ("pt", "en"):
+        fragments = read_fragments(directory / f"fragments-{language}.txt")
+        frames = fragments["frames"]
+        pools = [(category, fragments[category]) for category in CATEGORIES] + [("none", fragments["none"])] * 2
+        for category, pool in pools:
+            for _ in range(per_category):
+                core, expected = rng.choice(pool), {category} - {"none"}
+                if rng.random() < TWO_CLAUSE_SHARE:
+                    other, other_pool = rng.choice([p for p in pools if p[0] != category])
+                    joiner = " e " if language == "pt" else " and "
+                    core = core + joiner + rng.choice(other_pool)
+                    expected |= {other} - {"none"}
+                text = rng.choice(frames).replace("{core}", core)
+                cases.append(Case(expected=frozenset(expected), language=language, text=typo(text, rng)))
+    return cases
+
+
+@dataclass
+class Threshold:
+    category: str
+    value: float
+    precision: float
+    recall: float
+
+
+@dataclass
+class TrainingResult:
+    weights: Weights
+    c: float
+    thresholds: list[Threshold] = field(default_factory=list)
+    train_cases: int = 0
+    validation_cases: int = 0
+
+
+class Encoder:
+    """Folds, scores with the term lists and featurizes a list of cases (one window each: cases are short)."""
+
+    def __init__(self):
+        self.terms = TermListClassifier()
+        self.featurizer = Featurizer()
+
+    def fit_idf(self, cases: list[Case]) -> None:
+        """Learn each n-gram's inverse document frequency from the cases fitted (smoothed, as scikit-learn)."""
+        folded = [windows(normalise(case.text))[0] for case in cases]
+        idf = []
+        for block in self.featurizer.counts(folded):
+            block = block.tocsr()
+            block.sum_duplicates()
+            documents = np.bincount(block.indices, minlength=block.shape[1])
+            idf.append(np.log((1 + block.shape[0]) / (1 + documents)) + 1.0)
+        self.featurizer.idf = np.array(idf, dtype=np.float32)
+
+    def matrix(self, cases: list[Case]):
+        folded = [windows(normalise(case.text))[0] for case in cases]
+        found = [{c: conf for c, (conf, _p) in self.terms.scores(text).items()} for text in folded]
+        return self.featurizer.transform(folded, found)
+
+
+def labels(cases: list[Case]) -> np.ndarray:
+    return np.array([[category in case.expected for category in CATEGORIES] for case in cases], dtype=np.int8)
+
+
+def f_beta(precision: float, recall: float, beta: float) -> float:
+    if precision + recall == 0:
+        return 0.0
+    return (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
+
+
+def choose_threshold(category: str, probabilities: np.ndarray, truth: np.ndarray) -> Threshold:
+    """The threshold with the best F-beta on the validation split; on a tie the lower (more recall)."""
+    beta = RECALL_WEIGHT.get(category, 1.0)
+    ordered = np.unique(probabilities)
+    candidates = [0.5, *((ordered[:-1] + ordered[1:]) / 2)]
+    best: tuple[float, Threshold] | None = None
+    positives = int(truth.sum())
+    for value in sorted(candidates):
+        flagged = probabilities >= value
+        true_positives = int((flagged & (truth == 1)).sum())
+        precision = true_positives / int(flagged.sum()) if flagged.any() else 1.0
+        recall = true_positives / positives if positives else 1.0
+        score = f_beta(precision, recall, beta)
+        if best is None or score > best[0]:
+            best = (score, Threshold(category, float(value), precision, recall))
+    assert best is not None
+    return best[1]
+
+
+def train(
+    train_path: Path = LABELLED_DIR / "train.tsv",
+    validation_path: Path = LABELLED_DIR / "validation.tsv",
+    *,
+    version: str | None = None,
+    composed_per_category: int = COMPOSED_PER_CATEGORY,
+    c_grid: tuple[float, ...] = C_GRID,
+) -> TrainingResult:
+    """Fit one logistic regression per category on the training split, choose C and the thresholds on
+    the validation split. Deterministic for a given data set."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = random.Random(SEED)
+    train_cases = read_cases(train_path)
+    fitted = [
+        *train_cases,
+        *(copy for case in train_cases for copy in altered(case, rng)),
+        *composed(rng, composed_per_category),
+    ]
+    validation_cases = read_cases(validation_path)
+    encoder = Encoder()
+    encoder.fit_idf(fitted)
+    x_train, y_train = encoder.matrix(fitted), labels(fitted)
+    x_validation, y_validation = encoder.matrix(validation_cases), labels(validation_cases)
+
+    best: tuple[float, float, list, np.ndarray] | None = None
+    for c in c_grid:
+        models, probabilities = [], []
+        for column in range(len(CATEGORIES)):
+            model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+            model.fit(x_train, y_train[:, column])
+            models.append(model)
+            probabilities.append(model.predict_proba(x_validation)[:, 1])
+        probabilities_by_category = np.column_stack(probabilities)
+        chosen = [
+            choose_threshold(category, probabilities_by_category[:, i], y_validation[:, i])
+            for i, category in enumerate(CATEGORIES)
+        ]
+        macro = float(np.mean([f_beta(t.precision, t.recall, 1.0) for t in chosen]))
+        if best is None or macro > best[0]:
+            best = (macro, c, models, np.array([t.value for t in chosen]))
+            thresholds = chosen
+    assert best is not None
+    _macro, c, models, threshold_values = best
+    weights = Weights(
+        coef=np.column_stack([m.coef_[0] for m in models]).astype(np.float32),
+        intercept=np.array([m.intercept_[0] for m in models], dtype=np.float32),
+        thresholds=threshold_values.astype(np.float32),
+        categories=tuple(CATEGORIES),
+        version=version or f"v{date.today():%Y%m%d}",
+        idf=encoder.featurizer.idf,
+    )
+    return TrainingResult(
+        weights=weights,
+        c=c,
+        thresholds=thresholds,
+        train_cases=len(train_cases),
+        validation_cases=len(validation_cases),
+    )
