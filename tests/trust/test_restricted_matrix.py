@@ -42,7 +42,7 @@ SECRETS = {"child_safety": "RELATO-PROTEGIDO-4410", "legal_hold": "PROCESSO-RETI
 # the query itself is not the secret.
 SEARCH_WORDS = {"child_safety": "zanzibar", "legal_hold": "quixotesco"}
 # Every kind of in-app notice is written about each restricted ticket to every role.
-NOTIFICATION_KINDS = ("sla", "escalated", "handed_back")
+NOTIFICATION_KINDS = ("sla", "escalated", "handed_back", "wellbeing")
 ROLES = ["associate", "bilingual_associate", "lead", "trust_safety_specialist", "other_specialist", "admin"]
 READERS = {
     "child_safety": {"trust_safety_specialist"},
@@ -301,7 +301,8 @@ def test_only_admins_reach_the_lgpd_export(client, matrix, role):
 NOT_READ_CHANNELS = {
     # Writes on one ticket: refused to the wrong queue by tests/trust/test_idor_matrix.py.
     "ticket_fields", "ticket_reply", "ticket_merge", "ticket_presence", "message_resend", "ticket_escalate",
-    "escalation_hand_back", "escalation_claim", "ticket_reveal", "ticket_clear_flag", "ticket_step", "heartbeat", "workspace_bulk",
+    "escalation_hand_back", "escalation_claim", "ticket_reveal", "ticket_clear_flag", "ticket_step", "heartbeat",
+    "workspace_bulk",
     "saved_view_save", "saved_view_delete", "macro_new", "macro_edit",
     # Next ticket hands out work by the routing rules: child safety only to specialists
     # (tests/tickets/test_wellbeing_routing.py), always from tickets_visible_to.
@@ -309,6 +310,9 @@ NOT_READ_CHANNELS = {
     # Session, account and language: no ticket content. The favicon is a static file.
     "login", "logout", "set_language", "account_tokens", "two_factor", "two_factor_verify", "healthz",
     "wellbeing_intake", "wellbeing_text_only", "favicon",
+    # Skipping a category for the rest of one's own shift: a write about oneself, no ticket content
+    # (tests/tickets/test_wellbeing_exposure.py).
+    "wellbeing_skip",
     # The SOP library is shared reading for all staff (tests/sop/).
     "library", "sop_new", "detail", "sop_edit", "history", "diff", "coverage", "version_new", "version",
     "version_edit", "version_publish", "remind", "acknowledge",
