@@ -64,7 +64,7 @@ def test_smoke_an_associates_main_pages_fit_a_phone_and_a_desktop_without_errors
     for size in VIEWPORTS:
         result = crawl_as(browser, live_server, "ana.souza", locale="pt-BR", size=size, max_pages=8)
         assert len(result.visits) == 8
-        assert result.problems == []
+        assert result.problems == [], "\n".join(result.problems)
 
 
 @full_crawl
@@ -87,4 +87,4 @@ def test_every_page_a_role_reaches_fits_and_loads_cleanly(browser, live_server, 
             visited[f"{locale} {size}"] = len(result.visits)
             problems += [f"[{locale} {size}] {problem}" for problem in result.problems]
     assert min(visited.values()) >= 5, visited
-    assert problems == []
+    assert problems == [], "\n".join(problems)
