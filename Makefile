@@ -7,7 +7,7 @@ PORT ?= 8000
 QUICK ?=
 export ACOLHE_DEVELOPMENT ?= 1
 
-.PHONY: install run test lint format bench e2e clean-data messages
+.PHONY: install run test lint format bench e2e screenshots clean-data messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install
 # The browser tests and the crawl of every page (screenshots under build/screenshots/).
 e2e: install
 	ACOLHE_CRAWL=1 $(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e $(ARGS)
+
+# The README's screenshot tour, from a running `make run` (URL=... to use another address).
+screenshots: install
+	$(PY) -m tests.e2e.tour $(or $(URL),http://127.0.0.1:$(PORT)) docs/screenshots
 
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)
