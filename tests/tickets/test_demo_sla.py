@@ -52,3 +52,21 @@ def test_the_demo_dashboard_shows_plausible_numbers(settings):
     replies = sum(totals.values_list("replies_sent", flat=True))
     assert 0 < first_contact < solved  # FCR below 100%
     assert 4 <= handle_minutes / replies <= 30  # minutes per reply, not zero
+
+
+def test_the_demo_shows_escalations_at_each_stage_and_every_sensitivity_category(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", tickets=40)
+    from tickets.models import Escalation
+    from tickets.wellbeing.detection import CATEGORIES
+
+    stages = {
+        (e.target_queue.slug, e.status, e.claimed_by is not None)
+        for e in Escalation.objects.select_related("target_queue")
+    }
+    assert ("account-security", "open", False) in stages  # nobody took it yet
+    assert ("engineering", "open", True) in stages  # a specialist took it
+    assert ("legal", "handed_back", True) in stages
+    assert ("trust-safety", "open", False) in stages  # child safety escalates itself
+    flagged = {category for ticket in Ticket.objects.exclude(sensitivity=[]) for category in ticket.sensitivity}
+    assert flagged == set(CATEGORIES)

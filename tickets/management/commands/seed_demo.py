@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
+from tickets.demo.showcase import load_showcase
 from tickets.demo.sla import load_demo_policies
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail, Message, Profile, Queue, Role, Team, Ticket, TicketEvent
@@ -80,6 +81,8 @@ class Command(BaseCommand):
             with override_settings(ACOLHE_CSAT_ENABLED=False):
                 created = self._tickets(tickets, random.Random(seed), staff)
             self.stdout.write(f"Loaded {len(queues)} queues, {len(staff)} staff, {created} tickets.")
+            shown = load_showcase(staff)
+            self.stdout.write(f"Escalated {shown['escalations']} tickets and flagged {shown['flagged']}.")
             from metrics.demo import load_demo_metrics
 
             load_demo_metrics()  # QA reviews, answered surveys and the first rollup
