@@ -70,3 +70,15 @@ def test_the_demo_shows_escalations_at_each_stage_and_every_sensitivity_category
     assert ("trust-safety", "open", False) in stages  # child safety escalates itself
     flagged = {category for ticket in Ticket.objects.exclude(sensitivity=[]) for category in ticket.sensitivity}
     assert flagged == set(CATEGORIES)
+
+
+def test_nothing_in_the_demo_happens_in_the_future(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from django.utils import timezone
+
+    from tickets.models import Message, TicketEvent
+
+    call_command("seed_demo", tickets=60)
+    now = timezone.now()
+    assert not Message.objects.filter(created_at__gt=now).exists()
+    assert not TicketEvent.objects.filter(created_at__gt=now).exists()

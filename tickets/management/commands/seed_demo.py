@@ -162,12 +162,19 @@ class Command(BaseCommand):
             if fate < 0.25:
                 continue  # still new and unassigned
             agent = rng.choice(associates[language])
-            answered = opened + timedelta(minutes=rng.randint(20, 600))
+            answered = max(
+                opened + timedelta(minutes=1),
+                min(opened + timedelta(minutes=rng.randint(20, 600)), now - timedelta(minutes=2)),
+            )
             with time_machine.travel(answered, tick=False):
                 services.update_ticket(ticket, actor=agent, assignee=agent, status=Ticket.Status.OPEN)
                 self._reply(ticket, agent, answer.format(first=first, handle=handle))
             if fate < 0.5 and follow_up:
-                with time_machine.travel(answered + timedelta(hours=rng.randint(1, 20)), tick=False):
+                # Never in the future: a ticket opened an hour ago gets its follow-up before now.
+                replied = min(
+                    answered + timedelta(hours=rng.randint(1, 20)), now - timedelta(minutes=rng.randint(1, 30))
+                )
+                with time_machine.travel(max(replied, answered + timedelta(minutes=1)), tick=False):
                     reply = self._mail(
                         name,
                         address,
