@@ -24,6 +24,7 @@ PAGES = [
     ("post", "/tickets/{ticket}/escalate/", {"target_queue": "juridico", "reason": "x"}),
     ("post", "/messages/{reply}/resend/", {}),
     ("post", "/escalations/{escalation}/hand-back/", {"resolution_note": "x"}),
+    ("post", "/escalations/{escalation}/claim/", {}),
     ("get", "/sop/tickets/{ticket}/panel/", None),
     ("post", "/sop/tickets/{ticket}/steps/1/", {"checked": "1"}),
     ("get", "/sop/macros/search/?ticket={ticket}&q=", None),
@@ -127,6 +128,7 @@ def _snapshot(world):
         Message.objects.filter(ticket=ticket).count(),
         Message.objects.get(pk=world.reply_b.pk).delivery_status,
         world.escalation_b.__class__.objects.get(pk=world.escalation_b.pk).status,
+        world.escalation_b.__class__.objects.get(pk=world.escalation_b.pk).claimed_by_id,
         world.macro_b.__class__.objects.get(pk=world.macro_b.pk).name,
         world.acknowledgement_b.__class__.objects.get(pk=world.acknowledgement_b.pk).acknowledged_at,
     )
