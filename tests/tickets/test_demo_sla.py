@@ -82,3 +82,15 @@ def test_nothing_in_the_demo_happens_in_the_future(settings):
     now = timezone.now()
     assert not Message.objects.filter(created_at__gt=now).exists()
     assert not TicketEvent.objects.filter(created_at__gt=now).exists()
+
+
+def test_the_demo_has_a_long_thread_with_attachments(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from tickets.models import Attachment
+
+    call_command("seed_demo", tickets=10)
+    ticket = Ticket.objects.get(subject="Pagamento da venda de moedas não caiu")
+    assert ticket.messages.count() >= 8
+    assert ticket.status == Ticket.Status.SOLVED
+    names = set(Attachment.objects.filter(message__ticket=ticket).values_list("filename", flat=True))
+    assert names == {"print-do-app.png", "comprovante.txt"}
