@@ -17,7 +17,7 @@ TEST_WORKERS ?= auto
 # services and the test and lint tools).
 LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet --custom-compile-command 'make lock'
 
-.PHONY: install lock run test lint check-deploy format bench bench-scaling faults e2e clean-data messages
+.PHONY: install lock run test lint check-deploy format bench bench-scaling faults e2e screenshots clean-data messages
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ faults: install
 e2e: install
 	@command -v "$$ACOLHE_CHROMIUM" >/dev/null || echo "No Chromium at $$ACOLHE_CHROMIUM: the browser tests will be skipped; install Debian's chromium package to run them."
 	ACOLHE_CRAWL=1 $(PY) -m helpdesk.devenv $(PY) -m pytest tests/e2e -rs $(ARGS)
+
+# The README's screenshot tour, from a running `make run` (URL=... to use another address).
+screenshots: install
+	$(PY) -m tests.e2e.tour $(or $(URL),http://127.0.0.1:$(PORT)) docs/screenshots
 
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)

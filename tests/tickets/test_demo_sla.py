@@ -52,3 +52,45 @@ def test_the_demo_dashboard_shows_plausible_numbers(settings):
     replies = sum(totals.values_list("replies_sent", flat=True))
     assert 0 < first_contact < solved  # FCR below 100%
     assert 4 <= handle_minutes / replies <= 30  # minutes per reply, not zero
+
+
+def test_the_demo_shows_escalations_at_each_stage_and_every_sensitivity_category(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", tickets=40)
+    from tickets.models import Escalation
+    from tickets.wellbeing.detection import CATEGORIES
+
+    stages = {
+        (e.target_queue.slug, e.status, e.claimed_by is not None)
+        for e in Escalation.objects.select_related("target_queue")
+    }
+    assert ("account-security", "open", False) in stages  # nobody took it yet
+    assert ("engineering", "open", True) in stages  # a specialist took it
+    assert ("legal", "handed_back", True) in stages
+    assert ("trust-safety", "open", False) in stages  # child safety escalates itself
+    flagged = {category for ticket in Ticket.objects.exclude(sensitivity=[]) for category in ticket.sensitivity}
+    assert flagged == set(CATEGORIES)
+
+
+def test_nothing_in_the_demo_happens_in_the_future(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from django.utils import timezone
+
+    from tickets.models import Message, TicketEvent
+
+    call_command("seed_demo", tickets=60)
+    now = timezone.now()
+    assert not Message.objects.filter(created_at__gt=now).exists()
+    assert not TicketEvent.objects.filter(created_at__gt=now).exists()
+
+
+def test_the_demo_has_a_long_thread_with_attachments(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from tickets.models import Attachment
+
+    call_command("seed_demo", tickets=10)
+    ticket = Ticket.objects.get(subject="Pagamento da venda de moedas não caiu")
+    assert ticket.messages.count() >= 8
+    assert ticket.status == Ticket.Status.SOLVED
+    names = set(Attachment.objects.filter(message__ticket=ticket).values_list("filename", flat=True))
+    assert names == {"print-do-app.png", "comprovante.txt"}

@@ -128,6 +128,7 @@ def _snapshot(world):
         Message.objects.filter(ticket=ticket).count(),
         Message.objects.get(pk=world.reply_b.pk).delivery_status,
         world.escalation_b.__class__.objects.get(pk=world.escalation_b.pk).status,
+        world.escalation_b.__class__.objects.get(pk=world.escalation_b.pk).claimed_by_id,
         world.macro_b.__class__.objects.get(pk=world.macro_b.pk).name,
         world.acknowledgement_b.__class__.objects.get(pk=world.acknowledgement_b.pk).acknowledged_at,
     )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
+from tickets.demo.showcase import load_showcase
 from tickets.demo.sla import load_demo_policies
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail, Message, Profile, Queue, Role, Team, Ticket, TicketEvent
@@ -80,6 +81,10 @@ class Command(BaseCommand):
             with override_settings(ACOLHE_CSAT_ENABLED=False):
                 created = self._tickets(tickets, random.Random(seed), staff)
             self.stdout.write(f"Loaded {len(queues)} queues, {len(staff)} staff, {created} tickets.")
+            with override_settings(ACOLHE_CSAT_ENABLED=False):
+                self._long_thread(staff)
+            shown = load_showcase(staff)
+            self.stdout.write(f"Escalated {shown['escalations']} tickets and flagged {shown['flagged']}.")
             from metrics.demo import load_demo_metrics
 
             load_demo_metrics()  # QA reviews, answered surveys and the first rollup
@@ -159,12 +164,19 @@ class Command(BaseCommand):
             if fate < 0.25:
                 continue  # still new and unassigned
             agent = rng.choice(associates[language])
-            answered = opened + timedelta(minutes=rng.randint(20, 600))
+            answered = max(
+                opened + timedelta(minutes=1),
+                min(opened + timedelta(minutes=rng.randint(20, 600)), now - timedelta(minutes=2)),
+            )
             with time_machine.travel(answered, tick=False):
                 services.update_ticket(ticket, actor=agent, assignee=agent, status=Ticket.Status.OPEN)
                 self._reply(ticket, agent, answer.format(first=first, handle=handle))
             if fate < 0.5 and follow_up:
-                with time_machine.travel(answered + timedelta(hours=rng.randint(1, 20)), tick=False):
+                # Never in the future: a ticket opened an hour ago gets its follow-up before now.
+                replied = min(
+                    answered + timedelta(hours=rng.randint(1, 20)), now - timedelta(minutes=rng.randint(1, 30))
+                )
+                with time_machine.travel(max(replied, answered + timedelta(minutes=1)), tick=False):
                     reply = self._mail(
                         name,
                         address,
@@ -206,6 +218,61 @@ class Command(BaseCommand):
                 ticket.refresh_from_db()
                 self._reply(ticket, agent, rng.choice(self.SECOND_ANSWERS[ticket.language]))
                 services.update_ticket(ticket, actor=agent, status=Ticket.Status.SOLVED)
+
+    LONG_THREAD = [
+        # (who writes, text): a payment case that takes a few days, with a screenshot and a receipt attached
+        ("requester", "Oi! Vendi moedas no app e o pagamento não caiu. Mando o print da tela e o comprovante."),
+        ("agent", "Olá, Renata! Recebemos o print e o comprovante. Vou conferir com o time de pagamentos."),
+        ("requester", "Obrigada. O valor era de R$ 182,40, feito no dia 2."),
+        ("agent", "Encontramos o repasse: ele ficou retido na revisão de segurança. Já pedimos a liberação."),
+        ("requester", "Ainda não apareceu na minha conta bancária."),
+        ("agent", "O banco leva até 2 dias úteis depois da liberação. Acompanho por aqui."),
+        ("requester", "Caiu agora de manhã! Só uma dúvida: os próximos também vão ficar retidos?"),
+        (
+            "agent",
+            "Não devem: a revisão acontece só no primeiro saque acima de R$ 150. Qualquer coisa, é só responder.",
+        ),
+    ]
+    # A 1x1 PNG and a short text receipt: real files, nothing to look at.
+    PNG = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
+    )
+
+    def _long_thread(self, staff: dict) -> None:
+        """One ticket with a long back-and-forth and attachments, so a long thread shows its collapsed start."""
+        import time_machine
+
+        agent = staff["fernanda.costa"]
+        name, address, to = "Renata Albuquerque", "renata.albuquerque@example.com", "suporte@acolhe.example"
+        subject = "Pagamento da venda de moedas não caiu"
+        when = timezone.now() - timedelta(days=4)
+        ticket = None
+        last_id = ""
+        for position, (who, text) in enumerate(self.LONG_THREAD):
+            when += timedelta(hours=7)
+            with time_machine.travel(when, tick=False):
+                if who == "agent":
+                    if position == 1:
+                        services.update_ticket(ticket, actor=agent, assignee=agent, status=Ticket.Status.OPEN)
+                    last_id = self._reply(ticket, agent, text).message_id
+                    continue
+                mail = EmailMessage()
+                mail["From"], mail["To"] = f"{name} <{address}>", to
+                mail["Subject"] = subject if ticket is None else f"Re: {ticket.tag} {subject}"
+                mail["Date"], mail["Message-ID"] = format_datetime(timezone.now()), make_msgid(domain="example.com")
+                if last_id:
+                    mail["In-Reply-To"] = mail["References"] = last_id
+                mail.set_content(text)
+                if ticket is None:
+                    mail.add_attachment(self.PNG, maintype="image", subtype="png", filename="print-do-app.png")
+                    receipt = "Comprovante de venda\nValor: R$ 182,40\nData: dia 2\n"
+                    mail.add_attachment(receipt, subtype="plain", filename="comprovante.txt")
+                inbound, _ = store_inbound(mail.as_bytes(), esp="demo", envelope_recipient=to, enqueue=False)
+                process_inbound(inbound.pk)
+                ticket = Ticket.objects.get(pk=InboundEmail.objects.get(pk=inbound.pk).ticket_id)
+        with time_machine.travel(when + timedelta(minutes=5), tick=False):
+            services.update_ticket(ticket, actor=agent, status=Ticket.Status.SOLVED)
 
     def _mail(self, name, address, to, subject, body, in_reply_to="") -> bytes:
         mail = EmailMessage()
