@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 TEXTS = {
@@ -46,6 +47,9 @@ def render(code: str, params: dict[str, Any] | None = None, *, fallback: str = "
     if template is None:
         return fallback
     values = {key: _render_param(value) for key, value in (params or {}).items()}
+    if code == "rule" and isinstance(values.get("rule"), str):
+        # A built-in rule's name is stored in English and has a translation; a team's own has none.
+        values["rule"] = gettext(values["rule"])
     try:
         return str(template) % values if values else str(template)
     except (KeyError, TypeError, ValueError):  # a row written by another version of the text

@@ -78,12 +78,16 @@ def test_the_scanner_flag_and_its_escalation_read_in_the_readers_language(suport
     assert text_of(flagged, "pt-br") == "O detector marcou: automutilação ou suicídio, segurança infantil"
     assert text_of(flagged, "en") == "The scanner flagged: self-harm or suicide, child safety"
     escalated = latest(ticket, TicketEvent.Kind.ESCALATED)
-    assert text_of(escalated, "en") == ("Escalated to Trust & Safety: Child-safety content found by the scanner.")
+    # The built-in child-safety rule escalates it, and the timeline names the rule in the reader's language.
+    assert text_of(escalated, "en") == "Escalated to Trust & Safety by the rule “Child-safety content → Trust & Safety”"
+    assert text_of(escalated, "pt-br") == (
+        "Escalado para Trust & Safety pela regra “Conteúdo de segurança infantil → Trust & Safety”"
+    )
     escalation = Escalation.objects.get(ticket=ticket)
     with translation.override("en"):
-        assert escalation.display_reason == "Child-safety content found by the scanner."
+        assert escalation.display_reason == "Escalation rule “Child-safety content → Trust & Safety”"
     with translation.override("pt-br"):
-        assert escalation.display_reason == "Conteúdo de segurança infantil encontrado pelo detector."
+        assert escalation.display_reason.endswith("“Conteúdo de segurança infantil → Trust & Safety”")
 
 
 def test_an_escalation_by_rule_names_the_rule(suporte, trust_and_safety):

@@ -237,7 +237,10 @@ def _escalated(event: TicketEvent, actor: str | None) -> SafeString:
     rule = value.get("rule")
     reason_text = value.get("reason_text")
     if rule:
-        return _say(_("Escalated to %(queue)s by the rule “%(rule)s”"), queue=queue, rule=_named(rule))
+        # A built-in rule's name is stored in English and has a translation; a name a team wrote has none
+        # and shows as written.
+        name = _named(rule)
+        return _say(_("Escalated to %(queue)s by the rule “%(rule)s”"), queue=queue, rule=_(name) if name else name)
     if reason_text:
         reason = system_texts.render(reason_text["code"], reason_text.get("params"), fallback=value.get("reason", ""))
         return _say(_("Escalated to %(queue)s: %(reason)s"), queue=queue, reason=reason)
