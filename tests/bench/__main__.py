@@ -8,12 +8,19 @@ import platform
 import sys
 import time
 
-from tests.bench import mail, mail_worst, scaling, workspace
+from tests.bench import assist, mail, mail_worst, scaling, workspace
 from tests.bench.harness import ROOT
 
 # The pages, sweep, rollup and next-ticket run on the one data set; mail in runs on a database of its own
-# that it empties first; the scaling curves (1, 2 and 4 worker processes) on another.
-SUITES = [("workspace", workspace.run), ("mail", mail.run), ("mail_worst", mail_worst.run), ("scaling", scaling.run)]
+# that it empties first; the scaling curves (1, 2 and 4 worker processes) on another; the assist accuracy
+# on a labelled set of its own.
+SUITES = [
+    ("workspace", workspace.run),
+    ("mail", mail.run),
+    ("mail_worst", mail_worst.run),
+    ("scaling", scaling.run),
+    ("assist", assist.run),
+]
 
 
 def main(argv: list[str]) -> int:

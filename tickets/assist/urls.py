@@ -1,0 +1,7 @@
+from django.urls import path
+
+from tickets.assist import views
+
+urlpatterns = [
+    path("tickets/<int:number>/assist/", views.panel, name="assist_panel"),
+]
