@@ -3,22 +3,12 @@ from django.urls import reverse
 
 from tests.bench.assist import seed_labelled
 from tests.factories import MacroFactory, MessageFactory, QueueFactory, TicketFactory, associate
+from tests.tickets.assist.helpers import solved
 from tickets.assist.evaluation import evaluate
 from tickets.assist.selectors import suggestions_for
-from tickets.models import Message, Role, Ticket, TicketEvent
+from tickets.models import Role, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-def solved(queue, subject, first, reply, *, macro=None, **fields):
-    ticket = TicketFactory(queue=queue, subject=subject, status=Ticket.Status.SOLVED, **fields)
-    MessageFactory(ticket=ticket, body_text=first)
-    MessageFactory(ticket=ticket, direction=Message.Direction.OUT, body_text=reply)
-    if macro is not None:
-        TicketEvent.objects.create(
-            ticket=ticket, kind=TicketEvent.Kind.MACRO_APPLIED, new_value={"macro": macro.pk, "name": macro.name}
-        )
-    return ticket
 
 
 @pytest.fixture
