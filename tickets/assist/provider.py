@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 # Personal data masked before sending. Emails first (they contain digits a phone pattern could eat), then
-# CPF (000.000.000-00 or 11 digits), then phone numbers (Brazilian and international shapes, 8+ digits).
+# CPF (000.000.000-00, with or without its dots and dash), then phone numbers: international ones written
+# with "+", then Brazilian shapes (area code in brackets or not, landlines of 4+4 digits, mobiles of 9+4+4).
+# A long order or protocol number may be masked as a phone too: masking too much is the safe mistake.
 PATTERNS = (
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
-    ("CPF", re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)")),
-    ("PHONE", re.compile(r"(?<![\w])\+?(?:\(?\d{2,3}\)?[\s.-]?)?(?:9\s?)?\d{4,5}[\s.-]?\d{4}(?!\d)")),
+    ("CPF", re.compile(r"(?<!\d)\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}(?!\d)")),
+    ("PHONE", re.compile(r"\+\d[\d\s().-]{6,18}\d(?!\d)")),
+    ("PHONE", re.compile(r"(?<![\w+])(?:\(?0?\d{2}\)?[\s.-]?)?(?:9[\s.]?)?\d{4}[\s.-]?\d{4}(?!\d)")),
 )
 PLACEHOLDER = re.compile(r"\[(EMAIL|CPF|PHONE)_(\d+)\]")
 
