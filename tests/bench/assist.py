@@ -11,6 +11,7 @@ another macro), as real triage has.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -99,30 +100,66 @@ def seed_labelled(count: int, *, seed: int = 11, prefix: str = "assist") -> int:
     return len(created)
 
 
+def label_demo_tickets() -> int:
+    """The demo tickets (`seed_demo`) record no macro use: give each solved one the macro of the SOP that
+    applies to its tags (the demo's own link between procedures and macros; where an SOP has two macros, one
+    by the ticket's id), as an associate following the procedure would have. Returns how many were labelled."""
+    from sop.models import SOP
+    from tickets.assist.evaluation import labelled_tickets
+    from tickets.models import Ticket, TicketEvent
+
+    sops = [(set(sop.tags), list(sop.macros.order_by("pk"))) for sop in SOP.objects.prefetch_related("macros")]
+    done = set(labelled_tickets().values_list("pk", flat=True))
+    events = []
+    for ticket in Ticket.objects.filter(status__in=[Ticket.Status.SOLVED, Ticket.Status.CLOSED]).exclude(pk__in=done):
+        macros = next((macros for tags, macros in sops if macros and tags & set(ticket.tags)), None)
+        if macros:
+            macro = macros[ticket.pk % len(macros)]
+            new_value = {"macro": macro.pk, "name": macro.name}
+            events.append(TicketEvent(ticket=ticket, kind=TicketEvent.Kind.MACRO_APPLIED, new_value=new_value))
+    TicketEvent.objects.bulk_create(events)
+    return len(events)
+
+
+def _figures(prefix: str, result, note: str) -> dict:
+    return {
+        f"{prefix}_macro_top1": {"value": result.macro_top1, "unit": "share", "note": note},
+        f"{prefix}_macro_top3": {"value": result.macro_top3, "unit": "share", "goal": "> baseline"},
+        f"{prefix}_queue_top1": {"value": result.queue_top1, "unit": "share", "goal": "> baseline"},
+        f"{prefix}_baseline_macro_top1": {"value": result.baseline_macro_top1, "unit": "share"},
+        f"{prefix}_baseline_macro_top3": {"value": result.baseline_macro_top3, "unit": "share"},
+        f"{prefix}_baseline_queue_top1": {"value": result.baseline_queue_top1, "unit": "share"},
+    }
+
+
 def measure(quick: bool) -> dict:
     """Runs in the child process, with Django set up on the assist bench database."""
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from tickets.assist.evaluation import evaluate, labelled_tickets
+    from tickets.models import Ticket
 
     size = 1_500 if quick else 6_000
-    if labelled_tickets().count() < size:
+    if labelled_tickets().filter(queue__slug__startswith="assist-").count() < size:
         started = time.monotonic()
-        seed_labelled(size - labelled_tickets().count())
+        seed_labelled(size - labelled_tickets().filter(queue__slug__startswith="assist-").count())
         log(f"  {size:,} labelled tickets in {time.monotonic() - started:.0f} s")
     started = time.monotonic()
-    result = evaluate()
+    result = evaluate(labelled_tickets().filter(queue__slug__startswith="assist-"))
     seconds = time.monotonic() - started
     note = f"{result.held_out:,} held-out tickets, {seconds / max(result.held_out, 1) * 1000:.0f} ms each"
-    return {
-        "assist_macro_top1": {"value": result.macro_top1, "unit": "share", "note": note},
-        "assist_macro_top3": {"value": result.macro_top3, "unit": "share", "goal": "> baseline"},
-        "assist_queue_top1": {"value": result.queue_top1, "unit": "share", "goal": "> baseline"},
-        "assist_baseline_macro_top1": {"value": result.baseline_macro_top1, "unit": "share"},
-        "assist_baseline_macro_top3": {"value": result.baseline_macro_top3, "unit": "share"},
-        "assist_baseline_queue_top1": {"value": result.baseline_queue_top1, "unit": "share"},
-    }
+    figures = _figures("assist", result, note)
+    # The demo data set, labelled through its SOPs (two queues, one per language: the queue baseline is hard
+    # to beat there, and the figure says so).
+    if not Ticket.objects.exclude(queue__slug__startswith="assist-").exists():
+        call_command("seed_demo", "--tickets", "300", stdout=io.StringIO())
+    label_demo_tickets()
+    demo = evaluate(labelled_tickets().exclude(queue__slug__startswith="assist-"))
+    figures.update(_figures("assist_demo", demo, f"{demo.held_out:,} held-out demo tickets"))
+    return figures
 
 
 def run(quick: bool) -> dict:
