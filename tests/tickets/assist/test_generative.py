@@ -195,3 +195,22 @@ def test_no_request_ever_carries_restricted_text_or_an_unmasked_email(client, de
     for raw in stub_provider.raw:
         assert marker not in raw
         assert not EMAIL.findall(raw.replace("\\u00", ""))
+
+
+def test_a_model_answer_is_shown_as_text_never_as_markup(client, desk, stub_provider):
+    stub_provider.answer = lambda body: '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    for action in ("summary", "draft"):
+        page = ask(client, desk["user"], desk["ticket"], action)
+        assert "<script>" not in page and "<img" not in page
+        assert "&lt;script&gt;" in page
+
+
+def test_a_message_flagged_as_child_safety_is_left_out_even_if_the_ticket_is_not_flagged(client, desk, stub_provider):
+    MessageFactory(
+        ticket=desk["ticket"], body_text="mensagem-sinalizada-456",
+        sensitivity={"categories": ["child_safety"], "confidence": {"child_safety": 0.9}},
+    )  # fmt: skip
+    for action in ("summary", "draft", "translation", "second-opinion"):
+        ask(client, desk["user"], desk["ticket"], action)
+    assert len(stub_provider.raw) == 4
+    assert not any("mensagem-sinalizada-456" in raw for raw in stub_provider.raw)
