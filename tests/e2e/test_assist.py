@@ -33,7 +33,12 @@ def test_an_associate_summarises_drafts_translates_and_asks_a_second_opinion(liv
     )  # fmt: skip
     requester = RequesterFactory(email="joana@exemplo.com.br", name="Joana Silva")
     ticket = TicketFactory(queue=queue, requester=requester, subject="Invadiram minha conta", language="pt")
-    MessageFactory(ticket=ticket, body_text="Trocaram a senha da minha conta. Meu e-mail é joana@exemplo.com.br.")
+    # The scanner flagged it weakly (one phrase): the panel offers a second opinion.
+    MessageFactory(
+        ticket=ticket,
+        body_text="Trocaram a senha da minha conta, que idiota. Meu e-mail é joana@exemplo.com.br.",
+        sensitivity={"categories": ["bullying"], "confidence": {"bullying": 0.55}},
+    )
     associate([queue], username="maria", first_name="Maria")
 
     page = new_page(locale="pt-BR")

@@ -203,6 +203,23 @@ def ask_translation(actor: AbstractBaseUser, ticket: Ticket, message_id: int | N
     return answer
 
 
+# The scanner flags a category from a confidence of 0.5 (`tickets.wellbeing.detection.THRESHOLD`); a single
+# weak phrase lands between that and this, where a second opinion is worth asking for.
+UNSURE_BELOW = 0.8
+
+
+def scanner_is_unsure(ticket: Ticket) -> bool:
+    """The scanner flagged the requester's latest message, but only weakly."""
+    latest = (
+        ticket.messages.filter(direction=Message.Direction.IN)
+        .order_by("-created_at", "-id")
+        .values_list("sensitivity", flat=True)
+        .first()
+    )
+    confidence = (latest or {}).get("confidence") or {}
+    return any(isinstance(value, int | float) and value < UNSURE_BELOW for value in confidence.values())
+
+
 def ask_second_opinion(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A second opinion on whether the requester's latest message is sensitive, for an associate unsure of
     the scanner's verdict. Advisory only: it changes no flag."""

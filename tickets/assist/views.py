@@ -25,6 +25,7 @@ def panel(request, number: int):
             # Generative help shows only once a provider is configured; then it says why it is off, if it is.
             "generative": provider.is_configured(),
             "unavailable": services.availability(ticket) if provider.is_configured() else "",
+            "scanner_unsure": provider.is_configured() and services.scanner_is_unsure(ticket),
         },
     )
 

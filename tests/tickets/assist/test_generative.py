@@ -158,11 +158,23 @@ def test_without_a_provider_the_panel_shows_no_generative_help(client, desk):
     assert "Nenhum assistente" in ask(client, desk["user"], desk["ticket"], "draft")
 
 
-def test_with_a_provider_the_panel_offers_the_four_actions(client, desk, stub_provider):
+def test_with_a_provider_the_panel_offers_summary_draft_and_translation(client, desk, stub_provider):
     client.force_login(desk["user"])
     page = client.get(reverse("assist_panel", args=[desk["ticket"].number])).content.decode()
-    for action in ("summary", "draft", "translation", "second-opinion"):
+    for action in ("summary", "draft", "translation"):
         assert reverse("assist_ask", args=[desk["ticket"].number, action]) in page
+    assert reverse("assist_ask", args=[desk["ticket"].number, "second-opinion"]) not in page
+
+
+@pytest.mark.parametrize(("confidence", "offered"), [(0.55, True), (0.97, False)])
+def test_a_second_opinion_is_offered_when_the_scanner_is_unsure(client, desk, stub_provider, confidence, offered):
+    MessageFactory(
+        ticket=desk["ticket"], body_text="você é um lixo",
+        sensitivity={"categories": ["bullying"], "confidence": {"bullying": confidence}},
+    )  # fmt: skip
+    client.force_login(desk["user"])
+    page = client.get(reverse("assist_panel", args=[desk["ticket"].number])).content.decode()
+    assert (reverse("assist_ask", args=[desk["ticket"].number, "second-opinion"]) in page) is offered
 
 
 def test_someone_who_cannot_open_the_ticket_gets_not_found(client, desk, stub_provider):
