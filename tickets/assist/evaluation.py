@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from tickets.assist.selectors import SOLVED_STATUSES, macros_used_on, query_text, rank_neighbours, vote_macros
 from tickets.models import Ticket, TicketEvent
@@ -34,21 +34,23 @@ def labelled_tickets() -> QuerySet[Ticket]:
 
 
 def evaluate(tickets: QuerySet[Ticket] | None = None, *, every: int = 5) -> Accuracy:
-    """Hold out every `every`-th labelled ticket (by id); suggest for each from the others only."""
-    tickets = labelled_tickets() if tickets is None else tickets
-    rows = list(tickets.order_by("pk").values_list("pk", "queue_id", "language"))
-    used = macros_used_on([pk for pk, _, _ in rows])
-    held_out = [row for index, row in enumerate(rows) if index % every == every - 1 and row[0] in used]
+    """Hold out the labelled tickets whose id is a multiple of `every`; suggest for each from the others only.
+    The split is a condition in SQL, not a list of ids, so the neighbour queries stay what the page runs."""
+    tickets = (labelled_tickets() if tickets is None else tickets).annotate(fold=F("pk") % every)
+    training_qs = tickets.exclude(fold=0)
+    training = list(training_qs.values_list("pk", "queue_id", "language"))
+    held_out = list(tickets.filter(fold=0).order_by("pk").values_list("pk", "queue_id", "language"))
+    used = macros_used_on([pk for pk, _, _ in training + held_out])
+    held_out = [row for row in held_out if row[0] in used]
     held_ids = {pk for pk, _, _ in held_out}
-    training = [row for row in rows if row[0] not in held_ids and row[0] in used]
-    training_qs = Ticket.objects.filter(pk__in=[pk for pk, _, _ in training])
 
     macros_by_queue: dict[int, Counter] = defaultdict(Counter)
     queues_by_language: dict[str, Counter] = defaultdict(Counter)
     queue_of = {}
     for pk, queue_id, language in training:
-        macros_by_queue[queue_id][used[pk][0]] += 1
-        queues_by_language[language][queue_id] += 1
+        if pk in used:
+            macros_by_queue[queue_id][used[pk][0]] += 1
+            queues_by_language[language][queue_id] += 1
         queue_of[pk] = queue_id
 
     hits = Counter()
