@@ -352,6 +352,13 @@ ACOLHE_TWO_FACTOR_REQUIRED_ROLES = env.list(
 # Ticket lists, search and the dashboard are kept this many seconds per user (helpdesk/pagecache.py); a
 # user's own writes always show at once. 0 turns the cache off.
 ACOLHE_PAGE_CACHE_SECONDS = env.int("ACOLHE_PAGE_CACHE_SECONDS", default=10)
+# Assist (tickets/assist): an OpenAI-compatible chat completions endpoint (Ollama, vLLM, llama.cpp's server
+# or a hosted API), e.g. http://127.0.0.1:11434/v1/chat/completions, its model and key. Empty: generative help
+# is off; each queue must also opt in. Suggestions from similar solved tickets need none of this.
+ACOLHE_ASSIST_URL = env.str("ACOLHE_ASSIST_URL", default="")
+ACOLHE_ASSIST_MODEL = env.str("ACOLHE_ASSIST_MODEL", default="")
+ACOLHE_ASSIST_KEY = env.str("ACOLHE_ASSIST_KEY", default="")
+ACOLHE_ASSIST_TIMEOUT_SECONDS = env.int("ACOLHE_ASSIST_TIMEOUT_SECONDS", default=20)
 # `make bench` only: serve the baseline view (helpdesk/baseline.py) the page throughputs are compared to.
 ACOLHE_BENCH_BASELINE = env.bool("ACOLHE_BENCH_BASELINE", default=False)
 # Raw inbound mail bigger than this is refused by the webhook with 413 (the ESP keeps it and retries).

@@ -8,18 +8,19 @@ import platform
 import sys
 import time
 
-from tests.bench import mail, mail_worst, scaling, sensitivity, workspace
+from tests.bench import assist, mail, mail_worst, scaling, sensitivity, workspace
 from tests.bench.harness import ROOT
 
 # The pages, sweep, rollup and next-ticket run on the one data set; mail in runs on a database of its own
 # that it empties first; the sensitivity scan needs no database; the scaling curves (1, 2 and 4 worker
-# processes) run on another database.
+# processes) run on another database; the assist accuracy on a labelled set of its own.
 SUITES = [
     ("workspace", workspace.run),
     ("mail", mail.run),
     ("mail_worst", mail_worst.run),
     ("sensitivity", sensitivity.run),
     ("scaling", scaling.run),
+    ("assist", assist.run),
 ]
 
 

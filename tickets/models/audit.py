@@ -21,6 +21,7 @@ class AuditLog(models.Model):
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
         TWO_FACTOR_ENABLED = "two_factor_enabled", _("Two-factor enabled")
         TWO_FACTOR_DISABLED = "two_factor_disabled", _("Two-factor disabled")
+        ASSIST_REQUESTED = "assist_requested", _("Assistant asked")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

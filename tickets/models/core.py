@@ -133,6 +133,14 @@ class Queue(models.Model):
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="support_queues", blank=True)
     auto_acknowledge = models.BooleanField(_("send an automatic acknowledgement"), default=False)
+    assist_enabled = models.BooleanField(
+        _("generative assist"),
+        default=False,
+        help_text=_(
+            "Let associates ask the configured model for summaries, reply drafts, translations and second "
+            "opinions on this queue's tickets. Restricted content is never sent; personal data is masked."
+        ),
+    )
     # Mail routed here from a mailing list or a null sender never gets an acknowledgement; this says
     # whether it becomes a ticket at all. A queue whose support address is itself a group (Google Groups
     # adds List-Id to every mail it passes on) wants tickets.

@@ -1,0 +1,255 @@
+"""Generative help on one ticket: a summary of the thread, a reply draft, a translation of a message and a
+second opinion on sensitivity, through the configured provider (`tickets.assist.provider`).
+
+Names: `check_*` take a ticket number and the acting user and apply the access and privacy rules (the
+ticket must be one the actor may open, on a queue that opted in, and not restricted); the `ask_*`
+functions take the ticket `check_ticket` returned and trust it. Each call is audited, answered or not.
+Nothing is sent to the requester: a draft goes into the associate's composer, to edit and send.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from sop.selectors import macros_for, ticket_sop_panel
+from sop.services import render_macro
+from tickets import audit, privacy, selectors
+from tickets.assist import provider
+from tickets.assist.selectors import suggestions_for
+from tickets.models import AuditLog, Message, Ticket
+from tickets.wellbeing.detection import CATEGORIES
+
+# What one prompt may carry: the most recent messages first, each cut to its opening.
+THREAD_CHARS = 12_000
+MESSAGE_CHARS = 3_000
+SOP_CHARS = 4_000
+LANGUAGE_NAMES = {"pt": "Brazilian Portuguese", "en": "English"}
+KEEP_PLACEHOLDERS = (
+    "Text in square brackets such as [EMAIL_1], [PHONE_1] or [CPF_1] stands for personal data: copy those "
+    "placeholders exactly where they are needed and never guess what they hide."
+)
+
+
+class AssistUnavailable(Exception):
+    """The assistant may not be used on this ticket; `message` says why, in the reader's language."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class AssistAnswer:
+    kind: str
+    text: str = ""
+    error: str = ""
+    language: str = ""
+
+
+def is_restricted(ticket: Ticket) -> bool:
+    """Child-safety content and anything under legal hold (the ticket's own or merged in) never leaves."""
+    return bool(set(ticket.sensitivity or ()) & set(selectors.RESTRICTED_CATEGORIES)) or privacy.on_legal_hold(ticket)
+
+
+def availability(ticket: Ticket) -> str:
+    """Why the assistant is off for this ticket (translated), or "" when it may be used."""
+    if not provider.is_configured():
+        return _("No assistant is configured for this helpdesk.")
+    if not ticket.queue.assist_enabled:
+        return _("The assistant is not turned on for this queue.")
+    if is_restricted(ticket):
+        return _("This ticket's content is restricted: it is never sent to the assistant.")
+    return ""
+
+
+def check_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
+    """The ticket `number` if `actor` may open it and the assistant may read it; 404 or AssistUnavailable."""
+    ticket = selectors.ticket_or_404(actor, number)
+    reason = availability(ticket)
+    if reason:
+        raise AssistUnavailable(reason)
+    return ticket
+
+
+def _readable_messages(ticket: Ticket, *, notes: bool) -> list[Message]:
+    """The thread, without any message the scanner found restricted content in (belt and braces: such a
+    message makes its ticket restricted, and the ticket is refused before this runs)."""
+    messages = [
+        message
+        for message in selectors.thread(ticket)
+        if not set((message.sensitivity or {}).get("categories") or ()) & set(selectors.RESTRICTED_CATEGORIES)
+        and (notes or message.direction != Message.Direction.NOTE)
+    ]
+    return messages
+
+
+def _thread_text(messages: list[Message]) -> str:
+    labels = {
+        Message.Direction.IN: "Requester",
+        Message.Direction.OUT: "Associate",
+        Message.Direction.NOTE: "Internal note",
+    }
+    parts, size = [], 0
+    for message in reversed(messages):
+        part = (
+            f"[{labels[message.direction]}, {message.created_at:%Y-%m-%d %H:%M}]\n{message.body_text[:MESSAGE_CHARS]}"
+        )
+        if size + len(part) > THREAD_CHARS and parts:
+            break
+        parts.append(part)
+        size += len(part)
+    return "\n\n".join(reversed(parts))
+
+
+def _ask(actor: AbstractBaseUser, ticket: Ticket, kind: str, system: str, user: str, *, request=None) -> AssistAnswer:
+    """Mask, send, restore, audit. Provider failures come back as a translated error, never an exception."""
+    masker = provider.Masker()
+    messages = [
+        {"role": "system", "content": f"{system}\n{KEEP_PLACEHOLDERS}"},
+        {"role": "user", "content": masker.mask(user)},
+    ]
+    sent = sum(len(message["content"]) for message in messages)
+    try:
+        text = provider.complete(messages)
+    except provider.ProviderError as error:
+        audit.record(
+            actor, AuditLog.Action.ASSIST_REQUESTED, target=f"ticket:{ticket.number}", request=request,
+            kind=kind, provider=provider.provider_label(), characters_sent=sent, characters_received=0,
+            outcome=error.reason,
+        )  # fmt: skip
+        if error.reason == "timeout":
+            message = _("The assistant did not answer in time. Try again, or go on without it.")
+        else:
+            message = _("The assistant could not answer right now. The ticket works as usual; try again later.")
+        return AssistAnswer(kind, error=message)
+    audit.record(
+        actor, AuditLog.Action.ASSIST_REQUESTED, target=f"ticket:{ticket.number}", request=request,
+        kind=kind, provider=provider.provider_label(), characters_sent=sent, characters_received=len(text),
+        outcome="answered",
+    )  # fmt: skip
+    return AssistAnswer(kind, text=masker.restore(text))
+
+
+def _reader_language() -> str:
+    return "en" if (translation.get_language() or "pt").startswith("en") else "pt"
+
+
+def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+    """A hand-off summary of the thread, internal notes included, in the associate's language."""
+    language = LANGUAGE_NAMES[_reader_language()]
+    system = (
+        "You summarise a customer support ticket for a colleague who takes it over. In "
+        f"{language}, in at most eight short lines: what the requester wants, what has been done, what is "
+        "still open, and how the requester feels. Use only what the thread says."
+    )
+    user = f"Subject: {ticket.subject}\n\n{_thread_text(_readable_messages(ticket, notes=True))}"
+    return _ask(actor, ticket, "summary", system, user, request=request)
+
+
+def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
+    parts = []
+    for entry in ticket_sop_panel(ticket, actor, visible=True)["sops"]:
+        steps = "\n".join(f"- {item.step.text}" for item in entry.steps)
+        parts.append(f"{entry.version.title}\n{entry.version.body}\n{steps}".strip())
+    return "\n\n".join(parts)[:SOP_CHARS]
+
+
+def best_macro_text(actor: AbstractBaseUser, ticket: Ticket) -> tuple[str, str]:
+    """(name, text rendered for this ticket) of the macro the similar solved tickets suggest, if any."""
+    votes = suggestions_for(actor, ticket).macros
+    macro = macros_for(actor).filter(pk=votes[0].value).first() if votes else None
+    if macro is None:
+        return "", ""
+    return macro.name, render_macro(macro, ticket, actor).text
+
+
+def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+    """A reply draft in the requester's language, grounded in the ticket's SOP and best macro. Returned to
+    the associate's composer with the personal data put back; never sent by itself."""
+    language = ticket.requester.language or ticket.language
+    sop = _sop_text(actor, ticket)
+    macro_name, macro = best_macro_text(actor, ticket)
+    system = (
+        f"You draft the next reply of a support associate to the requester, in {LANGUAGE_NAMES[language]}. "
+        "Follow the procedure and build on the macro when they are given; do not promise anything they do "
+        "not allow and do not invent facts. Write only the reply's text: the associate will edit it."
+    )
+    user = (
+        f"Procedure (SOP):\n{sop or '(none)'}\n\n"
+        f"Suggested macro{f' ({macro_name})' if macro_name else ''}:\n{macro or '(none)'}\n\n"
+        f"Subject: {ticket.subject}\n\nThread:\n{_thread_text(_readable_messages(ticket, notes=False))}"
+    )
+    answer = _ask(actor, ticket, "draft", system, user, request=request)
+    answer.language = language
+    return answer
+
+
+def ask_translation(actor: AbstractBaseUser, ticket: Ticket, message_id: int | None, *, request=None) -> AssistAnswer:
+    """The message (by default the requester's latest) translated into the associate's language."""
+    messages = [m for m in _readable_messages(ticket, notes=True) if message_id is None or m.pk == message_id]
+    if message_id is None:
+        messages = [m for m in messages if m.direction == Message.Direction.IN] or messages
+    if not messages:
+        return AssistAnswer("translation", error=_("There is no message to translate."))
+    language = LANGUAGE_NAMES[_reader_language()]
+    system = f"Translate the support message you are given into {language}. Answer with the translation only."
+    answer = _ask(actor, ticket, "translation", system, messages[-1].body_text[:MESSAGE_CHARS], request=request)
+    answer.language = _reader_language()
+    return answer
+
+
+# The scanner flags a category from a confidence of 0.5 (`tickets.wellbeing.detection.THRESHOLD`); a single
+# weak phrase lands between that and this, where a second opinion is worth asking for.
+UNSURE_BELOW = 0.8
+
+
+def scanner_is_unsure(ticket: Ticket) -> bool:
+    """The scanner flagged the requester's latest message, but only weakly."""
+    latest = (
+        ticket.messages.filter(direction=Message.Direction.IN)
+        .order_by("-created_at", "-id")
+        .values_list("sensitivity", flat=True)
+        .first()
+    )
+    confidence = (latest or {}).get("confidence") or {}
+    return any(isinstance(value, int | float) and value < UNSURE_BELOW for value in confidence.values())
+
+
+def ask_second_opinion(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+    """A second opinion on whether the requester's latest message is sensitive, for an associate unsure of
+    the scanner's verdict. Advisory only: it changes no flag."""
+    incoming = [m for m in _readable_messages(ticket, notes=False) if m.direction == Message.Direction.IN]
+    if not incoming:
+        return AssistAnswer("second_opinion", error=_("There is no message from the requester to assess."))
+    categories = ", ".join(CATEGORIES)
+    system = (
+        "You help a trust and safety team. Say whether the message contains sensitive content of these "
+        f"categories: {categories}. Answer as JSON: "
+        '{"categories": [...], "confidence": 0.0-1.0, "reason": "one sentence"}, '
+        f"the reason in {LANGUAGE_NAMES[_reader_language()]}."
+    )
+    answer = _ask(actor, ticket, "second_opinion", system, incoming[-1].body_text[:MESSAGE_CHARS], request=request)
+    if answer.text:
+        answer.text = _describe_opinion(answer.text)
+    return answer
+
+
+def _describe_opinion(text: str) -> str:
+    """The model's JSON verdict in the reader's words; its raw text when it did not answer in JSON."""
+    start, end = text.find("{"), text.rfind("}")
+    try:
+        verdict = json.loads(text[start : end + 1]) if start >= 0 else None
+    except ValueError:
+        verdict = None
+    if not isinstance(verdict, dict):
+        return text
+    found = [str(CATEGORIES[c]) for c in verdict.get("categories") or () if c in CATEGORIES]
+    reason = str(verdict.get("reason") or "")
+    if not found:
+        return _("Nothing sensitive found. %(reason)s") % {"reason": reason}
+    return _("Possibly sensitive: %(categories)s. %(reason)s") % {"categories": ", ".join(found), "reason": reason}
