@@ -26,6 +26,8 @@ PAGES = [
     ("post", "/escalations/{escalation}/hand-back/", {"resolution_note": "x"}),
     ("post", "/escalations/{escalation}/claim/", {}),
     ("get", "/sop/tickets/{ticket}/panel/", None),
+    ("get", "/tickets/{ticket}/assist/", None),
+    ("post", "/tickets/{ticket}/assist/summary/", {}),
     ("post", "/sop/tickets/{ticket}/steps/1/", {"checked": "1"}),
     ("get", "/sop/macros/search/?ticket={ticket}&q=", None),
     ("get", "/sop/macros/{macro}/edit/", None),

@@ -57,6 +57,7 @@ TICKET_PAGES = [
     "/messages/{message}/source/",
     "/attachments/{attachment}/",
     "/sop/tickets/{n}/panel/",
+    "/tickets/{n}/assist/",
     "/sop/macros/search/?ticket={n}&macro_q=",
     "/metrics/qa/tickets/{n}/review/?associate={associate}",
     "/metrics/qa/tickets/{n}/calibrate/?associate={associate}",
@@ -87,6 +88,7 @@ LISTS = [
     "/notifications/",
     "/sla/",
     "/tickets/{sibling}/",  # the requester panel: the same requester's other tickets
+    "/tickets/{sibling}/assist/",  # suggestions: similar solved tickets of others
     "/metrics/",
     "/metrics/me/",
     "/metrics/associates/{associate}/",
@@ -313,6 +315,10 @@ NOT_READ_CHANNELS = {
     # Skipping a category for the rest of one's own shift: a write about oneself, no ticket content
     # (tests/tickets/test_wellbeing_exposure.py).
     "wellbeing_skip",
+    # Generative assist (a POST, off until configured): a ticket under child safety or legal hold is refused
+    # before any prompt is built (tests/tickets/assist/test_generative.py); the wrong queue gets a 404
+    # (tests/trust/test_idor_matrix.py).
+    "assist_ask",
     # The SOP library is shared reading for all staff (tests/sop/).
     "library", "sop_new", "detail", "sop_edit", "history", "diff", "coverage", "version_new", "version",
     "version_edit", "version_publish", "remind", "acknowledge",
