@@ -124,6 +124,40 @@ def test_the_phrasings_from_the_report_are_read_as_people_mean_them(classifier, 
     assert set(classifier.classify(text).categories) == expected
 
 
+# Everyday support phrasing that shares words with self-harm (the false positives found on mail the model
+# had not seen); none of these sentences is in the labelled set.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Obrigado, vou tentar de novo amanhã.",
+        "desisto desse app, o vídeo nunca termina de carregar",
+        "não aguento mais esse bug na tela de login",
+        "I'm done with this update, where is the old editor?",
+        "tried again today and it still fails with error 500",
+        "this lag is killing me during ranked matches",
+        "vou me matar de tanto estudar pro vestibular kkk",
+        "kill me now, the payment page reloaded and charged me twice",
+        "I give up, how do I get my banned account back?",
+        "cansei de tentar, alguém me ajuda com o reembolso?",
+    ],
+)
+def test_everyday_support_phrasing_about_apps_and_exams_is_not_flagged(classifier, text):
+    assert classifier.classify(text).categories == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cansei de tudo, já escrevi uma carta pra minha família e não vou tentar mais nada",
+        "I'm done trying to get better, I just want everything to stop for good",
+        "I've given my things away and won't need this account after tonight",
+        "não quero mais acordar amanhã, já pensei em como acabar com tudo",
+    ],
+)
+def test_indirect_self_harm_with_the_same_words_is_still_flagged(classifier, text):
+    assert "self_harm" in classifier.classify(text).categories
+
+
 def test_a_flag_keeps_the_term_lists_phrases_and_names_the_model(classifier):
     verdict = classifier.classify("Estou pensando em suicídio e já escrevi minha carta de despedida")
     stored = verdict.as_json()
