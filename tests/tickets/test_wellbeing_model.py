@@ -38,8 +38,9 @@ def _five_grams(text: str) -> set[tuple[str, ...]]:
 
 
 # What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
-# retrained model or edited term lists must not fall below it.
-REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.95}
+# retrained model or edited term lists must not fall below it. Bullying's floor is v4's 23 of 34 less a
+# margin: v4 traded bullying recall for everyday support phrasing no longer read as self-harm.
+REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.95, Category.BULLYING: 0.65}
 REGRESSION_DEFAULT_RECALL_FLOOR = 0.70
 REGRESSION_PRECISION_FLOOR = 0.60
 
