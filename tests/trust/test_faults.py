@@ -382,6 +382,9 @@ def redis_server():
 def celery_pointing_at(url: str):
     """The in-process app publishes to the throwaway broker (not eagerly) for the duration."""
     old_url = celery_app.conf.broker_url
+    # Put back as found, or every later test of this process publishes without retries (a publish that
+    # meets a stale pooled connection would then fail, and its mail wait for the sweep).
+    old_retry = celery_app.conf.broker_connection_retry, celery_app.conf.task_publish_retry
     celery_app.conf.update(CELERY_BROKER_URL=url, broker_url=url, task_always_eager=False)
     celery_app.conf.update(broker_connection_retry=False, task_publish_retry=False)
     _forget_connections()
@@ -389,6 +392,7 @@ def celery_pointing_at(url: str):
         yield
     finally:
         celery_app.conf.update(CELERY_BROKER_URL=old_url, broker_url=old_url, task_always_eager=True)
+        celery_app.conf.update(broker_connection_retry=old_retry[0], task_publish_retry=old_retry[1])
         _forget_connections()
 
 
