@@ -112,15 +112,17 @@ def test_failed_sends_to_the_esp_are_counted(
 
 
 def test_the_queue_depth_is_read_from_the_broker(client, db, prometheus, monkeypatch):
-    queue = f"acolhe-tests-depth-{uuid.uuid4().hex}"
-    monkeypatch.setattr(celery_app.conf, "task_default_queue", queue)
-    assert scrape(client)[("acolhe_celery_queue_messages", (("queue", queue),))] == 0
+    # This test process's own queue (tests/conftest.py gives each process one). Not a queue set for the test:
+    # Celery keeps the queues it declared, so a worker started later in this process would listen to that one.
+    queue = celery_app.conf.task_default_queue
+    key = ("acolhe_celery_queue_messages", (("queue", queue),))
+    before = scrape(client)[key]
     monkeypatch.setattr(celery_app.conf, "task_always_eager", False)
     try:
         for _ in range(4):
             tasks.requeue_stale_inbound.apply_async(queue=queue)
         figures = scrape(client)
-        assert figures[("acolhe_celery_queue_messages", (("queue", queue),))] == 4
+        assert figures[key] == before + 4
         assert figures[("acolhe_celery_broker_up", ())] == 1
     finally:
         with celery_app.connection_for_write() as connection:
