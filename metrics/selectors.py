@@ -285,7 +285,7 @@ def calibration_reviewers(ticket: Ticket, associate: AbstractBaseUser) -> QueryS
         .distinct()
         .order_by("username")
     )
-    readers = [user.pk for user in candidates if ticket_selectors.can_read_ticket(user, ticket)]
+    readers = [user.pk for user in candidates if ticket_selectors.can_open(user, ticket)]
     return candidates.filter(pk__in=readers)
 
 

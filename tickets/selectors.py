@@ -127,10 +127,6 @@ def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
     )
 
 
-def can_read_ticket(user: AbstractBaseUser, ticket: Ticket) -> bool:
-    return tickets_visible_to(user).filter(pk=ticket.pk).exists()
-
-
 def notifications_for(user: AbstractBaseUser) -> QuerySet[Notification]:
     """The user's in-app notices, newest first, except those about a restricted ticket the user may not read
     (any more): a notice written before an escalation must not keep quoting the ticket."""

@@ -146,7 +146,7 @@ def sample_week(week: date, per_associate: int = 3, *, seed: int | None = None) 
             continue
         tickets = sorted(by_associate[associate_id])
         eligible = {
-            ticket_id: [r for r in reviewers if selectors.can_read_ticket(r, restricted[ticket_id])]
+            ticket_id: [r for r in reviewers if selectors.can_open(r, restricted[ticket_id])]
             if ticket_id in restricted
             else reviewers
             for ticket_id in tickets
@@ -173,7 +173,7 @@ def start_calibration(
     Calibration reviews do not count in the associate's QA score. Reviewers are leads of the ticket's team
     (or admins) who may read the ticket (`metrics.selectors.calibration_reviewers`)."""
     reviewers = list({r.pk: r for r in reviewers}.values())
-    if not can_review(actor, associate) or not selectors.can_read_ticket(actor, ticket):
+    if not can_review(actor, associate) or not selectors.can_open(actor, ticket):
         raise PermissionDenied(_("You cannot review this associate."))
     if len(reviewers) < 2:
         raise ValidationError(_("Choose at least two reviewers."))
