@@ -18,7 +18,6 @@ import sys
 import time
 import urllib.request
 
-import psycopg2
 import redis
 
 from tests.bench import mail
@@ -66,19 +65,9 @@ def _drain_with(env: dict[str, str], processes: int, broker: redis.Redis) -> tup
     workers = [
         subprocess.Popen([*command, "--hostname", f"scaling{n}@%h"], cwd=ROOT, env=env) for n in range(processes)
     ]
-    probe = psycopg2.connect(env["DATABASE_URL"])
-    probe.autocommit = True
     try:
-        deadline = time.monotonic() + 900
-        with probe.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status = 'received')")
-                if not cursor.fetchone()[0]:
-                    break
-                time.sleep(0.1)
-        elapsed = time.perf_counter() - started
+        elapsed = mail.wait_until_drained(env, started)
     finally:
-        probe.close()
         for worker in workers:
             worker.terminate()
         for worker in workers:
