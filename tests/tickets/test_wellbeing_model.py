@@ -240,3 +240,68 @@ def test_scoring_row_by_row_equals_the_feature_matrix_times_the_weights(classifi
         matrix = model.featurizer.transform(parts, [found] * len(parts))
         expected = np.asarray(matrix @ model.weights.coef) + model.weights.intercept
         assert np.allclose(model.logits(parts, found), expected)
+
+
+def _labelled_texts() -> list[str]:
+    texts = [case.text for path in sorted(LABELLED_DIR.glob("*.tsv")) for case in read_cases(path)]
+    sample = texts[::4]
+    # Longer mail (several windows, some cut inside a word), one-letter words, tokens past 32 characters.
+    sample += [" ".join(texts[i : i + 60]) for i in range(0, 600, 60)]
+    sample += ["a b c d e f g", "x", "", "  \n\t ", "ab " * 900, "senha:" + "k9z" * 900, "palavra " * 300]
+    return sample
+
+
+def test_scoring_without_scikit_learn_gives_the_vectorizers_probabilities_on_the_labelled_set(classifier):
+    import numpy as np
+
+    from tickets.wellbeing.detection import normalise
+    from tickets.wellbeing.model import windows
+
+    model = classifier.model
+    texts = _labelled_texts()
+    assert len(texts) > 300
+    for text in texts:
+        folded = normalise(text)
+        found = {c: confidence for c, (confidence, _p) in classifier.terms.scores(folded).items()}
+        parts = windows(folded)
+        matrix = model.featurizer.transform(parts, [found] * len(parts))
+        expected = np.asarray(matrix @ model.weights.coef) + model.weights.intercept
+        assert np.allclose(model.logits(parts, found), expected, rtol=1e-6, atol=1e-6), text[:80]
+        probabilities = 1.0 / (1.0 + np.exp(-expected.max(axis=0)))
+        got = model.probabilities(folded, found)
+        assert np.allclose([got[c] for c in model.weights.categories], probabilities, rtol=1e-6, atol=1e-9)
+
+
+def test_the_numpy_n_gram_hash_is_scikit_learns_murmurhash():
+    import random
+
+    import numpy as np
+    from sklearn.utils import murmurhash3_32 as reference
+
+    from tickets.wellbeing.model import murmurhash3_32
+
+    rng = random.Random(16)
+    text = bytes(rng.randrange(256) for _ in range(3000))
+    lengths = [0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 35, 36, 37, 100, 999]
+    keys = [(rng.randrange(0, 2000), rng.choice(lengths)) for _ in range(2000)] + [(0, 3000), (2999, 1), (3000, 0)]
+    starts = np.array([start for start, _length in keys], dtype=np.int64)
+    sizes = np.array([length for _start, length in keys], dtype=np.int64)
+    expected = [reference(text[start : start + length], seed=0) for start, length in keys]
+    assert murmurhash3_32(text, starts, sizes).tolist() == expected
+
+
+def test_the_scoring_path_reads_the_vectorizers_token_pattern_and_never_imports_scikit_learn():
+    import subprocess
+    import sys
+
+    from tickets.wellbeing.model import _TOKEN, Featurizer
+
+    assert Featurizer().word.token_pattern == _TOKEN.pattern
+    # Importing scikit-learn and SciPy costs a worker most of a second of CPU.
+    script = (
+        "import sys, django; django.setup()\n"
+        "from tickets.wellbeing.model import LearnedClassifier\n"
+        "LearnedClassifier().classify('Estou pensando em suicídio, não aguento mais')\n"
+        "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, 'scikit-learn was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[2])

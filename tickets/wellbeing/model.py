@@ -5,10 +5,16 @@ category (logistic regression, trained by `manage.py train_sensitivity_model`).
 The weights live in `data/model.npz` (numbers only, read with `allow_pickle=False`): nothing is downloaded
 and nothing is executed when it is loaded. Scoring one message is a hash of its n-grams and a sparse dot
 product, well under a millisecond for a support message (`make bench`, `sensitivity_scan_ms`).
+
+Scoring does not use scikit-learn: `ngram_columns` hashes the n-grams with NumPy, to the same columns as the
+HashingVectorizers of `Featurizer` (which training uses, and which a test compares it with). Importing
+scikit-learn and SciPy costs a worker most of a second of CPU, and each vectorizer call a fixed 0.2 ms
+before it reads a character, twice per message.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -95,6 +101,108 @@ def windows(folded: str) -> list[str]:
     return parts or [""]
 
 
+# --- the n-gram columns without scikit-learn -----------------------------------------------------------
+
+# The word vectorizer's token pattern (a test keeps the two equal).
+_TOKEN = re.compile(r"(?u)\b\w+\b")
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+_TAIL_MASKS = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=np.uint32)
+# Keys with more 4-byte blocks than this (tokens over 32 characters, rare) finish their blocks one by one.
+_PASSES = 8
+
+
+def _rotl(x: np.ndarray, bits: int) -> np.ndarray:
+    return (x << np.uint32(bits)) | (x >> np.uint32(32 - bits))
+
+
+def _scramble(k: np.ndarray) -> np.ndarray:
+    return _rotl(k * _C1, 15) * _C2
+
+
+def murmurhash3_32(text: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """MurmurHash3 (x86, 32 bits, seed 0) of each key `text[start:start + length]`, as signed 32-bit
+    integers: what scikit-learn's hashing vectorizers compute for an n-gram, for all the n-grams of a text
+    in a few array operations."""
+    padded = np.frombuffer(text + bytes(4), dtype=np.uint8).astype(np.uint32)
+    # The little-endian 32-bit word that starts at each byte of the text (and one past its end).
+    words = padded[:-3] | padded[1:-2] << 8 | padded[2:-1] << 16 | padded[3:] << 24
+    h = np.zeros(len(starts), dtype=np.uint32)
+    blocks = lengths >> 2
+    most = int(blocks.max(initial=0))
+    for block in range(min(most, _PASSES)):
+        active = np.flatnonzero(blocks > block)
+        h[active] = _rotl(h[active] ^ _scramble(words[starts[active] + 4 * block]), 13) * 5 + 0xE6546B64
+    for key in np.flatnonzero(blocks > _PASSES) if most > _PASSES else ():
+        value = int(h[key])
+        for k in _scramble(words[starts[key] + 4 * np.arange(_PASSES, blocks[key])]).tolist():
+            value ^= k
+            value = (((value << 13) | (value >> 19)) * 5 + 0xE6546B64) & 0xFFFFFFFF
+        h[key] = value
+    # The last 1 to 3 bytes; scrambling 0 gives 0, so a key without them is left as it is.
+    h ^= _scramble(words[starts + 4 * blocks] & _TAIL_MASKS[lengths & 3])
+    h ^= lengths.astype(np.uint32)
+    h ^= h >> 16
+    h *= 0x85EBCA6B
+    h ^= h >> 13
+    h *= 0xC2B2AE35
+    h ^= h >> 16
+    return h.view(np.int32)
+
+
+def _char_keys(words: list[str], at: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, length) of each character n-gram within words, as the `char_wb` analyzer takes them: every
+    substring of each word padded with a space on both sides, a padded word shorter than the smallest n
+    once. Positions are in `" " + "  ".join(words) + " "`, placed at `at`."""
+    sizes = np.fromiter((len(word) + 2 for word in words), dtype=np.int64, count=len(words))
+    ends = np.cumsum(sizes)
+    word_end = np.repeat(ends, sizes)
+    positions = np.arange(len(word_end), dtype=np.int64)
+    low, high = CHAR_NGRAMS
+    starts = [ends[sizes < low] - sizes[sizes < low]]
+    lengths = [sizes[sizes < low]]
+    for n in range(low, high + 1):
+        fits = positions[positions + n <= word_end]
+        starts.append(fits)
+        lengths.append(np.full(len(fits), n, dtype=np.int64))
+    return np.concatenate(starts) + at, np.concatenate(lengths)
+
+
+def _word_keys(tokens: list[str], at: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, length) of each word n-gram (tokens joined by one space), in `" ".join(tokens)` placed at
+    `at`: the n-gram from token i spans from its start to the end of token i + n - 1."""
+    sizes = np.fromiter((len(token) for token in tokens), dtype=np.int64, count=len(tokens))
+    token_starts = np.cumsum(sizes + 1) - (sizes + 1)
+    token_ends = token_starts + sizes
+    starts, lengths = [], []
+    low, high = WORD_NGRAMS
+    for n in range(low, high + 1):
+        count = len(tokens) - n + 1
+        if count <= 0:
+            break
+        starts.append(token_starts[:count])
+        lengths.append(token_ends[n - 1 :] - token_starts[:count])
+    if not starts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(starts) + at, np.concatenate(lengths)
+
+
+def ngram_columns(folded: str) -> tuple[np.ndarray, np.ndarray]:
+    """The hashed columns (0 to HASHED_COLUMNS - 1, once per occurrence) of the character and of the word
+    n-grams of one ASCII text: the columns `Featurizer.counts` counts for it."""
+    words, tokens = folded.split(), _TOKEN.findall(folded)
+    char_text = " " + "  ".join(words) + " " if words else ""
+    word_text = " ".join(tokens)
+    char_starts, char_lengths = _char_keys(words, 0) if words else (np.zeros(0, dtype=np.int64),) * 2
+    word_starts, word_lengths = _word_keys(tokens, len(char_text))
+    hashes = murmurhash3_32(
+        (char_text + word_text).encode("ascii"),
+        np.concatenate([char_starts, word_starts]),
+        np.concatenate([char_lengths, word_lengths]),
+    ).astype(np.int64)
+    columns = np.abs(hashes) % HASHED_COLUMNS
+    return columns[: len(char_starts)], columns[len(char_starts) :]
+
+
 @dataclass(frozen=True)
 class Weights:
     """What training writes: a weight per column and category, a bias and a threshold per category."""
@@ -150,7 +258,11 @@ class NgramModel:
         if weights.categories != Featurizer.categories:
             raise ValueError(f"model categories {weights.categories} differ from {Featurizer.categories}")
         self.weights = weights
-        self.featurizer = Featurizer(weights.idf)
+
+    @cached_property
+    def featurizer(self) -> Featurizer:
+        # Only for text that is not ASCII, which `normalise` never returns (and for comparing in tests).
+        return Featurizer(self.weights.idf)
 
     @cached_property
     def thresholds(self) -> dict[str, float]:
@@ -166,20 +278,31 @@ class NgramModel:
         """`Featurizer.transform(parts) @ coef + intercept`, computed row by row from the n-grams each
         part has: only those rows of the weights are read, so a message costs a fraction of a millisecond
         (multiplying the sparse matrix by the whole weight matrix converts all of it on every call)."""
-        coef, featurizer = self.weights.coef, self.featurizer
-        terms = np.array([TERM_SCALE * term_confidence.get(c, 0.0) for c in featurizer.categories])
+        coef = self.weights.coef
+        terms = np.array([TERM_SCALE * term_confidence.get(c, 0.0) for c in Featurizer.categories])
         logits = np.tile(self.weights.intercept + terms @ coef[2 * HASHED_COLUMNS :], (len(parts), 1))
-        for index, block in enumerate(featurizer.counts(parts)):
-            offset = index * HASHED_COLUMNS
-            idf = featurizer.idf[index]
+        if not all(part.isascii() for part in parts):
+            return self._add_vectorized(logits, parts)
+        for row, part in enumerate(parts):
+            for index, occurrences in enumerate(ngram_columns(part)):
+                if not len(occurrences):
+                    continue
+                columns, counts = np.unique(occurrences, return_counts=True)
+                logits[row] += self._block_logits(index, columns, counts.astype(np.float64))
+        return logits
+
+    def _block_logits(self, index: int, columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        # TF-IDF scaled to unit length, as `Featurizer.transform`, times the weight rows of those columns.
+        values = (1.0 + np.log(counts)) * self.weights.idf[index][columns]
+        values /= np.sqrt(values @ values)
+        return values @ self.weights.coef[index * HASHED_COLUMNS + columns]
+
+    def _add_vectorized(self, logits: np.ndarray, parts: list[str]) -> np.ndarray:
+        for index, block in enumerate(self.featurizer.counts(parts)):
             for row in range(len(parts)):
                 start, end = block.indptr[row], block.indptr[row + 1]
-                if start == end:
-                    continue
-                columns = block.indices[start:end]
-                values = (1.0 + np.log(block.data[start:end])) * idf[columns]
-                values /= np.sqrt(values @ values)
-                logits[row] += values @ coef[offset + columns]
+                if start < end:
+                    logits[row] += self._block_logits(index, block.indices[start:end], block.data[start:end])
         return logits
 
 
