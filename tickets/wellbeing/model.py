@@ -283,12 +283,19 @@ class NgramModel:
         logits = np.tile(self.weights.intercept + terms @ coef[2 * HASHED_COLUMNS :], (len(parts), 1))
         if not all(part.isascii() for part in parts):
             return self._add_vectorized(logits, parts)
+        idf = self.weights.idf.ravel()
         for row, part in enumerate(parts):
-            for index, occurrences in enumerate(ngram_columns(part)):
-                if not len(occurrences):
-                    continue
-                columns, counts = np.unique(occurrences, return_counts=True)
-                logits[row] += self._block_logits(index, columns, counts.astype(np.float64))
+            chars, words = ngram_columns(part)
+            # Both blocks at once: word n-grams in the columns after the character n-grams, as in `coef`.
+            columns, counts = np.unique(np.concatenate([chars, words + HASHED_COLUMNS]), return_counts=True)
+            if not len(columns):
+                continue
+            values = (1.0 + np.log(counts)) * idf[columns]
+            split = int(np.searchsorted(columns, HASHED_COLUMNS))
+            for block in (values[:split], values[split:]):
+                if len(block):
+                    block /= np.sqrt(block @ block)
+            logits[row] += values @ coef[columns]
         return logits
 
     def _block_logits(self, index: int, columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
