@@ -37,6 +37,7 @@ from tickets.email import guards
 from tickets.email.outbound import auto_acknowledgement_since, last_auto_acknowledgement
 from tickets.email.parsing import (
     ParsedEmail,
+    collapse_history,
     header_text,
     message_ids,
     normalise_subject,
@@ -66,6 +67,8 @@ logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
 # How far back a reply without headers or tag may match an open ticket by its subject.
 SUBJECT_MATCH_WINDOW = timedelta(days=30)
+# How many of a thread's latest messages a reply is compared with, for history pasted without markers.
+HISTORY_MESSAGES = 20
 # A stored mail in one of these states is final: processing it again is a no-op.
 DONE_STATUSES = (InboundEmail.Status.PROCESSED, InboundEmail.Status.IGNORED, InboundEmail.Status.SPAM)
 # Mail applied per transaction by a worker: one commit (and its flush to disk) covers them all, while the
@@ -836,6 +839,8 @@ def _apply(
     pending_events: list[TicketEvent] = []
     if ticket is not None:
         ticket = _follow_merges(ticket)
+        parsed = _collapse_earlier_messages(parsed, ticket)
+        visible_text = parsed.text or ""
         if ticket.status == Ticket.Status.CLOSED:
             closed = ticket
             ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=closed, now=now)
@@ -915,6 +920,20 @@ def _apply(
         queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True)
         batch.last_acks[requester.pk] = sent_at
     return ticket, message, pending_events, new_ticket
+
+
+def _collapse_earlier_messages(parsed: ParsedEmail, thread: Ticket) -> ParsedEmail:
+    """The mail with the blocks that repeat an earlier message of its thread (the requester's or our replies,
+    never an internal note) collapsed as history: one query, for a reply only."""
+    if not parsed.whole_text and not parsed.whole_html:
+        return parsed
+    earlier = (
+        Message.objects.filter(ticket=thread)
+        .exclude(direction=Message.Direction.NOTE)
+        .order_by("-created_at", "-pk")
+        .values_list("body_text", flat=True)[:HISTORY_MESSAGES]
+    )
+    return collapse_history(parsed, earlier)
 
 
 def _inherit_from_closed(follow_up: Ticket, closed: Ticket, pending_events: list[TicketEvent]) -> None:

@@ -3,11 +3,13 @@ attachments. Pure functions over bytes: no database, so they are cheap to test a
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.header import decode_header
 from email.headerregistry import Address
@@ -86,6 +88,10 @@ class ParsedEmail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     headers: Message | None = None
     defects: list[str] = field(default_factory=list)
+    # The bodies before splitting ("" for a forward, whose quoted mail stays visible): a reply is split again
+    # once its thread is known (`collapse_history`).
+    whole_text: str = ""
+    whole_html: str = ""
 
 
 def parse_bytes(raw: bytes) -> Message:
@@ -450,7 +456,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
         # Crafted nesting: read its text only (linear); the HTML is neither kept nor sanitised.
         text = text or quotes.strip_tags(html)
         html = ""
-    if FORWARD_SUBJECT.match(header_text(msg, "Subject")):
+    forward = FORWARD_SUBJECT.match(header_text(msg, "Subject"))
+    if forward:
         new_text, quoted_text, new_html, quoted_html = (text or html_to_text(html)), "", html, ""
     else:
         new_text, quoted_text, new_html, quoted_html = _split_bodies(text, html)
@@ -479,6 +486,33 @@ def parse_email(raw: bytes) -> ParsedEmail:
         attachments=[_attachment(p, i) for i, p in enumerate(files, start=1)],
         headers=msg,
         defects=defects,
+        whole_text="" if forward else text,
+        whole_html="" if forward else html,
+    )
+
+
+def collapse_history(parsed: ParsedEmail, earlier: Iterable[str]) -> ParsedEmail:
+    """The mail with each block that repeats an earlier message of its thread (`earlier`: their texts,
+    newest first) collapsed as quoted history, as `quotes.split_text` finds them; the same mail when there is
+    none. The HTML does not mark such a block, so the split text is then shown, each block in place.
+
+    HTML-only mail whose HTML had quotes is left as it is: its text, read from the HTML, no longer shows
+    which lines were quoted, and the earlier message is most likely inside those quotes."""
+    if not parsed.whole_text and (not parsed.whole_html or parsed.quoted_text or parsed.quoted_html_unsafe):
+        return parsed
+    history = quotes.History(earlier)
+    if not history:
+        return parsed
+    split = quotes.split_text(parsed.whole_text or html_to_text(parsed.whole_html), history)
+    if not split.earlier:
+        return parsed
+    in_place = bool(parsed.whole_html) or split.interleaved
+    return dataclasses.replace(
+        parsed,
+        text=split.new,
+        quoted_text=split.quoted,
+        html_unsafe=quotes.text_with_quotes_in_place(split) if in_place else "",
+        quoted_html_unsafe="",
     )
 
 

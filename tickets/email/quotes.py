@@ -1,8 +1,9 @@
 """Quoted history in mail: what the user wrote apart from what they quoted, without ever hiding new text.
 
 Only a block that is quoted history is collapsed: a top-posted tail after an attribution line (or an
-Outlook header block), or a quoted block. A bottom-posted or interleaved reply keeps every line the user
-wrote visible, in order, with the quoted blocks between them collapsed in place (`<details>`).
+Outlook header block), a quoted block, or a block that repeats an earlier message of the thread without any
+marker (`History`). A bottom-posted or interleaved reply keeps every line the user wrote visible, in order,
+with the quoted blocks between them collapsed in place (`<details>`).
 
 Why our own code: the maintained libraries were tried on the corpus and both hide new text.
 `quotequail` (0.5) takes everything after the first attribution line as quoted, so a bottom-posted
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape, unescape
 from pathlib import Path
@@ -117,24 +119,118 @@ class TextSplit:
     interleaved: bool  # True when user text follows quoted text: the reply is bottom-posted or interleaved
     forward: bool  # a forward marker was met: what follows it stays visible
     segments: list[tuple[bool, str]]  # (is_quoted, text) in document order, for showing quotes in place
+    earlier: bool = False  # a block repeating an earlier message of the thread was collapsed
 
 
-def split_text(text: str) -> TextSplit:
+# --- unmarked history -------------------------------------------------------------------------------------
+# A reply may carry an earlier message of its thread with no ">" and no attribution line: mobile clients that
+# paste the previous message under the answer, or our own reply pasted back. Such a block is found by runs of
+# HISTORY_SHINGLE words that an earlier message has in the same order (case, punctuation and line breaks
+# aside, as clients rewrap what they paste); a line is history only when every word of it is in such a run.
+HISTORY_SHINGLE = 5
+# A shorter block stays visible: short lines ("Obrigada!", "Any update?") repeat by chance.
+MIN_HISTORY_WORDS = 12
+# The most words read from a thread's earlier messages, and from a reply: linear, bounded work.
+MAX_HISTORY_WORDS = 50_000
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str, limit: int) -> list[str]:
+    # Ten characters a word is more than any language here needs: the cut only bounds the regex's work.
+    return _WORD.findall(text[: limit * 10].casefold())[:limit]
+
+
+class History:
+    """The earlier messages of a thread, newest first, as the runs of HISTORY_SHINGLE words they hold."""
+
+    def __init__(self, texts: Iterable[str]):
+        self.runs: set[str] = set()
+        budget = MAX_HISTORY_WORDS
+        for text in texts:
+            if budget <= 0:
+                break
+            words = _words(text or "", budget)
+            budget -= len(words)
+            self.runs.update(" ".join(words[i : i + HISTORY_SHINGLE]) for i in range(len(words) - HISTORY_SHINGLE + 1))
+
+    def __bool__(self) -> bool:
+        return bool(self.runs)
+
+    def repeated_lines(self, lines: list[str], quoted: list[bool], stop: int) -> list[int]:
+        """The lines (before `stop`, not quoted already) in blocks that repeat an earlier message: each block
+        runs from one such line to another, blank or wordless lines between them included, and holds at
+        least MIN_HISTORY_WORDS words. A quoted line ends a block: runs never span it."""
+        words: list[str] = []
+        line_of: list[int] = []
+        found: list[int] = []
+        start = 0
+        budget = MAX_HISTORY_WORDS
+        for index in range(stop + 1):
+            if index < stop and not quoted[index] and budget > 0:
+                line = lines[index]
+                line_words = _WORD.findall(line.casefold()) if len(line) <= 10 * budget else None
+                if line_words is not None and len(line_words) <= budget:
+                    budget -= len(line_words)
+                    words += line_words
+                    line_of += [index] * len(line_words)
+                    continue
+                budget = 0  # a line not read to its end is never history, nor anything after it
+            found += self._blocks(words, line_of, range(start, index))
+            words, line_of, start = [], [], index + 1
+        return found
+
+    def _blocks(self, words: list[str], line_of: list[int], span: range) -> list[int]:
+        size = HISTORY_SHINGLE
+        covered = [False] * len(words)
+        for i in range(len(words) - size + 1):
+            if " ".join(words[i : i + size]) in self.runs:
+                covered[i : i + size] = [True] * size
+        whole: dict[int, bool] = {}  # line -> every word of it covered (lines with words only)
+        counts: dict[int, int] = {}
+        for position, line in enumerate(line_of):
+            whole[line] = whole.get(line, True) and covered[position]
+            counts[line] = counts.get(line, 0) + 1
+        found: list[int] = []
+        block: list[int] = []  # lines of the block being read, up to its last repeated line
+        pending: list[int] = []  # wordless lines after it, which join it if another repeated line follows
+        block_words = 0
+        for line in [*span, None]:
+            if line is not None and line not in whole:
+                pending.append(line)
+                continue
+            if line is not None and whole[line]:
+                if block:
+                    block += pending
+                block.append(line)
+                block_words += counts[line]
+                pending = []
+                continue
+            if block_words >= MIN_HISTORY_WORDS:
+                found += block
+            block, pending, block_words = [], [], 0
+        return found
+
+
+def split_text(text: str, history: History | None = None) -> TextSplit:
     """Split plain text into what the user wrote and what they quoted.
 
     Blocks of quoted history are: runs of ">" lines (with the attribution line and blank lines just
     before them); an Outlook separator or header block, which runs to the end (Outlook quotes unmarked);
-    and a signature, which runs to the next quoted block. Whatever is not in a block is the user's and
-    stays visible."""
+    a signature, which runs to the next quoted block; and, given the thread's `history`, a block that
+    repeats an earlier message. Whatever is not in a block is the user's and stays visible. When the
+    earlier-message blocks would leave none of the user's words visible (the same mail sent again), they
+    are not collapsed."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     quoted = [False] * len(lines)
     headers = _HeaderLines(lines)
     index = 0
     forward = False
+    stop = min(len(lines), MAX_SPLIT_LINES)
     while index < min(len(lines), MAX_SPLIT_LINES):
         line = lines[index]
         if is_forward(line):
             forward = True
+            stop = index
             # A forward's quoted mail is the point of the message: it stays visible, to the end.
             break
         if (len(line) <= MAX_MARKER_LINE and SEPARATOR.match(line)) or headers.block_at(index):
@@ -185,6 +281,15 @@ def split_text(text: str) -> TextSplit:
                 continue
         index += 1
 
+    earlier = False
+    if history:
+        repeated = history.repeated_lines(lines, quoted, stop)
+        left = [i for i in range(len(lines)) if not quoted[i] and _WORD.search(lines[i][:MAX_MARKER_LINE])]
+        if repeated and set(left) - set(repeated):
+            for marked in repeated:
+                quoted[marked] = True
+            earlier = True
+
     runs: list[tuple[bool, list[str]]] = []
     for line, is_quoted in zip(lines, quoted, strict=True):
         if runs and runs[-1][0] == is_quoted:
@@ -198,7 +303,9 @@ def split_text(text: str) -> TextSplit:
     interleaved = first_quote is not None and any(not q for q, _ in segments[first_quote:])
     new = "\n\n".join(chunk.strip("\n") for is_quoted, chunk in segments if not is_quoted).strip()
     quoted_text = "\n\n".join(chunk.strip("\n") for is_quoted, chunk in segments if is_quoted).strip()
-    return TextSplit(new=new, quoted=quoted_text, interleaved=interleaved, forward=forward, segments=segments)
+    return TextSplit(
+        new=new, quoted=quoted_text, interleaved=interleaved, forward=forward, segments=segments, earlier=earlier
+    )
 
 
 def text_with_quotes_in_place(split: TextSplit) -> str:
