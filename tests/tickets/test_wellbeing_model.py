@@ -13,7 +13,7 @@ from tickets.wellbeing import detection
 from tickets.wellbeing.detection import CATEGORIES, Category
 from tickets.wellbeing.evaluation import evaluate, read_cases
 from tickets.wellbeing.model import MODEL_PATH, LearnedClassifier, Weights
-from tickets.wellbeing.training import LABELLED_DIR, read_fragments
+from tickets.wellbeing.training import LABELLED_DIR, choose_threshold, read_fragments
 
 TEST_SPLIT = Path(__file__).resolve().parent.parent / "fixtures" / "sensitivity" / "test.tsv"
 # The goals of the issue that asked for the model (docs/wellbeing.md has the measured figures).
@@ -173,6 +173,27 @@ def test_a_long_mail_is_read_in_windows_so_a_late_paragraph_still_counts(classif
     text = filler + "Ps: eu não aguento mais, quero tirar minha vida hoje."
     assert "self_harm" in classifier.classify(text).categories
     assert classifier.classify(filler).categories == []
+
+
+def test_self_harm_and_child_safety_take_the_most_recall_at_the_precision_goal_the_others_the_best_f1():
+    import numpy as np
+
+    # Ten validation messages, four of them positive. Lowering the threshold from 0.75 to 0.25 finds the
+    # fourth positive at a precision of 4 in 6: F2 would take it, the precision goal does not.
+    probabilities = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.15, 0.1, 0.05])
+    truth = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
+    for category in (Category.SELF_HARM, Category.CHILD_SAFETY):
+        chosen = choose_threshold(category, probabilities, truth)
+        assert (chosen.value, chosen.precision, chosen.recall) == (0.75, 1.0, 0.75)
+    # On a tie in recall, the lowest threshold that keeps the goal: the most room below the last positive.
+    tie = choose_threshold(Category.CHILD_SAFETY, np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0]))
+    assert (tie.value, tie.precision, tie.recall) == (0.5, 1.0, 1.0)
+    best_f1 = choose_threshold(Category.BULLYING, probabilities, truth)
+    assert (best_f1.value, best_f1.precision, best_f1.recall) == (0.75, 1.0, 0.75)
+    # No threshold reaches the goal: the best F2, where recall weighs twice.
+    truth = np.array([0, 1, 0, 1, 0, 1, 0, 0, 1, 0])
+    fallback = choose_threshold(Category.SELF_HARM, probabilities, truth)
+    assert (round(fallback.value, 3), fallback.recall) == (0.075, 1.0)
 
 
 def test_the_weights_file_is_small_and_holds_numbers_only():

@@ -1,7 +1,9 @@
-"""The tickets API. Every queryset comes from a selector, so the API sees what the pages see."""
+"""The tickets API. Every queryset comes from a selector, so the API sees what the pages see, and a read of
+a sensitive ticket or its messages counts towards the reader's exposure as a page view does."""
 
 from django.db.models import Prefetch
 from rest_framework import viewsets
+from rest_framework.response import Response
 
 from tickets import selectors
 from tickets.api.serializers import (
@@ -12,6 +14,7 @@ from tickets.api.serializers import (
 )
 from tickets.api.workspace import TicketWorkspaceActions
 from tickets.models import Message
+from tickets.wellbeing.services import record_api_read
 
 
 class QueueViewSet(viewsets.ReadOnlyModelViewSet):
@@ -34,9 +37,8 @@ class TicketViewSet(TicketWorkspaceActions, viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         ticket = super().get_object()
         if self.action == "retrieve":
-            from tickets.wellbeing.services import log_child_safety_access
-
-            log_child_safety_access(self.request.user, ticket)
+            # The detail carries every message: a read like the ticket page (exposure, child-safety log).
+            record_api_read(self.request.user, [ticket])
         return ticket
 
     def get_queryset(self):
@@ -59,3 +61,17 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("ticket")
             .prefetch_related("attachments")
         )
+
+    def get_object(self):
+        message = super().get_object()
+        record_api_read(self.request.user, [message.ticket])
+        return message
+
+    def list(self, request, *args, **kwargs):
+        # A page of messages is a read of each ticket they belong to, counted once per response.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        messages = list(queryset) if page is None else page
+        record_api_read(request.user, [message.ticket for message in messages])
+        serializer = self.get_serializer(messages, many=True)
+        return Response(serializer.data) if page is None else self.get_paginated_response(serializer.data)

@@ -348,6 +348,15 @@ def record_ticket_view(user: AbstractBaseUser, ticket: Ticket, *, now=None) -> E
     return _count_exposure(user, ticket, now=now or timezone.now(), views=1)
 
 
+def record_api_read(user: AbstractBaseUser, tickets: Iterable[Ticket], *, now=None) -> list[ExposureEntry]:
+    """The API gave the user a ticket or messages of tickets (a detail, a page of a list): each ticket read
+    counts once for this response, as a page view does; child-safety access is logged."""
+    now = now or timezone.now()
+    distinct = {ticket.pk: ticket for ticket in tickets}
+    entries = [record_ticket_view(user, ticket, now=now) for ticket in distinct.values()]
+    return [entry for entry in entries if entry is not None]
+
+
 def record_screen_time(user: AbstractBaseUser, ticket: Ticket, *, slot: int, seconds: int, now=None):
     """The page of a sensitive ticket was on screen for one heartbeat slot: its seconds count towards the
     shift's exposure, once per slot however many beats arrive in it."""
