@@ -66,10 +66,14 @@ def is_configured() -> bool:
     return bool(settings.ACOLHE_ASSIST_URL and settings.ACOLHE_ASSIST_MODEL)
 
 
+def host() -> str:
+    """The endpoint's host and port: where prompts go."""
+    return urllib.parse.urlsplit(settings.ACOLHE_ASSIST_URL).netloc
+
+
 def provider_label() -> str:
     """Which provider answered, for the audit log: the endpoint's host and the model, never the key."""
-    host = urllib.parse.urlsplit(settings.ACOLHE_ASSIST_URL).netloc
-    return f"{host} {settings.ACOLHE_ASSIST_MODEL}".strip()
+    return f"{host()} {settings.ACOLHE_ASSIST_MODEL}".strip()
 
 
 def complete(messages: list[dict[str, str]]) -> str:

@@ -14,7 +14,8 @@ from tests.factories import (
     associate,
 )
 from tests.tickets.assist.helpers import solved
-from tickets.models import AuditLog, Message, Role
+from tickets.assist.selectors import outputs_visible_to
+from tickets.models import AssistOutput, AuditLog, Message, Role, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +227,56 @@ def test_a_message_flagged_as_child_safety_is_left_out_even_if_the_ticket_is_not
         ask(client, desk["user"], desk["ticket"], action)
     assert len(stub_provider.raw) == 4
     assert not any("mensagem-sinalizada-456" in raw for raw in stub_provider.raw)
+
+
+def test_each_answer_is_kept_with_who_which_ticket_when_and_which_provider(client, desk, stub_provider):
+    for action in ("summary", "draft", "translation", "second-opinion"):
+        ask(client, desk["user"], desk["ticket"], action)
+    kept = {output.kind: output for output in AssistOutput.objects.all()}
+    assert set(kept) == {"summary", "draft", "translation", "second_opinion"}
+    host = stub_provider.url.split("/")[2]
+    for output in kept.values():
+        assert (output.ticket, output.actor, output.provider, output.model) == (
+            desk["ticket"], desk["user"], host, "stub-model",
+        )  # fmt: skip
+        assert output.created_at is not None
+    # As the associate saw it: personal data put back, the second opinion in words.
+    assert "Joana.Silva+conta@exemplo.com.br" in kept["draft"].text and kept["draft"].language == "pt"
+    opinion = kept["second_opinion"].text
+    assert "Insulto direto ao usuário." in opinion and not opinion.startswith("{")
+
+
+def test_a_refused_or_failed_call_keeps_nothing(client, desk, stub_provider):
+    stub_provider.status = 500
+    ask(client, desk["user"], desk["ticket"], "draft")
+    stub_provider.status = 200
+    restricted = TicketFactory(queue=desk["queue"], sensitivity=["child_safety"])
+    ask(client, associate([desk["queue"]], role=Role.SPECIALIST), restricted, "draft")
+    assert not AssistOutput.objects.exists()
+
+
+def test_kept_answers_are_read_by_the_tickets_visibility_rule(client, desk, stub_provider):
+    ask(client, desk["user"], desk["ticket"], "draft")
+    specialist = associate([desk["queue"]], role=Role.SPECIALIST)
+    assert outputs_visible_to(desk["user"]).count() == 1
+    assert not outputs_visible_to(associate([QueueFactory(slug="outra")])).exists()
+    # Content found later to be child safety takes the answers already written with it.
+    Ticket.objects.filter(pk=desk["ticket"].pk).update(sensitivity=["child_safety"])
+    assert not outputs_visible_to(desk["user"]).exists()
+    assert outputs_visible_to(specialist).count() == 1
+
+
+def test_admins_read_kept_answers_in_the_admin_without_changing_them(client, desk, stub_provider):
+    ask(client, desk["user"], desk["ticket"], "draft")
+    output = AssistOutput.objects.get()
+    admin = associate([], role=Role.ADMIN, username="root")
+    admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    page = client.get(reverse("admin:tickets_assistoutput_change", args=[output.pk])).content.decode()
+    assert "Joana.Silva+conta@exemplo.com.br" in page
+    deleting = client.post(reverse("admin:tickets_assistoutput_delete", args=[output.pk]), {"post": "yes"})
+    assert deleting.status_code == 403
+    assert AssistOutput.objects.filter(pk=output.pk).exists()
+    client.force_login(desk["user"])  # an associate is not staff: the admin sends them to its login
+    assert client.get(reverse("admin:tickets_assistoutput_changelist")).status_code == 302
