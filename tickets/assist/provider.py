@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-# Personal data masked before sending. Emails first (they contain digits a phone pattern could eat), then
-# CPF (000.000.000-00, with or without its dots and dash), then phone numbers: international ones written
-# with "+", then Brazilian shapes (area code in brackets or not, landlines of 4+4 digits, mobiles of 9+4+4).
-# A long order or protocol number may be masked as a phone too: masking too much is the safe mistake.
+# Personal data masked before sending. Emails first (they contain digits a phone pattern could eat): any
+# local part RFC 5322 allows, at a domain with or without dots (`root@server`) or an address literal
+# (`x@[10.0.0.1]`), matched only from the start of a run of address characters, so a long word costs linear
+# time. Then CPF (000.000.000-00, with or without its dots and dash), then phone numbers: international ones
+# written with "+", then Brazilian shapes (area code in brackets or not, landlines of 4+4 digits, mobiles of
+# 9+4+4). A long order or protocol number may be masked as a phone too: masking too much is the safe mistake.
+ADDRESS_CHARACTER = r"[\w.!#$%&'*+/=?^`{|}~-]"
 PATTERNS = (
-    ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
+    ("EMAIL", re.compile(rf"(?<!{ADDRESS_CHARACTER}){ADDRESS_CHARACTER}+@(?:[\w-]+(?:\.[\w-]+)*|\[[\w.:]+\])")),
     ("CPF", re.compile(r"(?<!\d)\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}(?!\d)")),
     ("PHONE", re.compile(r"\+\d[\d\s().-]{6,18}\d(?!\d)")),
     ("PHONE", re.compile(r"(?<![\w+])(?:\(?0?\d{2}\)?[\s.-]?)?(?:9[\s.]?)?\d{4}[\s.-]?\d{4}(?!\d)")),

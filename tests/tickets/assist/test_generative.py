@@ -1,4 +1,8 @@
+import email
+import email.policy
 import re
+from email.utils import getaddresses
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -14,6 +18,7 @@ from tests.factories import (
     associate,
 )
 from tests.tickets.assist.helpers import solved
+from tickets.assist import services
 from tickets.assist.selectors import outputs_visible_to
 from tickets.models import AssistOutput, AuditLog, Message, Role, Ticket
 
@@ -280,3 +285,46 @@ def test_admins_read_kept_answers_in_the_admin_without_changing_them(client, des
     assert AssistOutput.objects.filter(pk=output.pk).exists()
     client.force_login(desk["user"])  # an associate is not staff: the admin sends them to its login
     assert client.get(reverse("admin:tickets_assistoutput_changelist")).status_code == 302
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
+ADDRESS_HEADERS = ("From", "To", "Cc", "Reply-To", "Sender", "Return-Path")
+LOOSE_ADDRESS = re.compile(r"[^\s<>\"(),;:\[\]]+@[^\s<>\"(),;:]+")
+
+
+def _forwarded(path: Path) -> tuple[str, str, set[str]]:
+    """A mail of the corpus as an associate's forward of it: its address headers over its text, and every
+    address in it, read by the standard library's header parser and a loose scan of the text (not the
+    masker's pattern)."""
+    mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.compat32)
+    headers = [f"{name}: {value}" for name in ADDRESS_HEADERS for value in mail.get_all(name) or ()]
+    parts = [part for part in mail.walk() if part.get_content_type() == "text/plain"]
+    payload = parts[0].get_payload(decode=True) if parts else b""
+    text = payload.decode(parts[0].get_content_charset() or "utf-8", "replace") if payload else ""
+    body = "---------- Forwarded message ----------\n" + "\n".join(headers) + "\n\n" + text[:2_500]
+    addresses = {address for _, address in getaddresses(headers) if "@" in address}
+    addresses |= {token.rstrip(".") for token in LOOSE_ADDRESS.findall(body)}
+    return str(mail["Subject"] or path.stem)[:200], body, addresses
+
+
+def test_no_address_of_real_shaped_mail_reaches_the_provider(client, desk, stub_provider):
+    """Input not written for this test: CPython's email test messages (PSF licence) and the client-shaped
+    corpus (tests/fixtures/mail/*/README.md), each forwarded into a ticket with its address headers. No
+    address they hold (as Python's header parser or a loose text scan reads it) is in any prompt."""
+    paths = sorted((CORPUS / "cpython").glob("*.eml")) + sorted((CORPUS / "clients").glob("*.eml"))
+    assert len(paths) > 100
+    planted = {}
+    for path in paths:
+        subject, body, addresses = _forwarded(path)
+        ticket = TicketFactory(queue=desk["queue"], subject=subject)
+        MessageFactory(ticket=ticket, body_text=body)
+        planted[ticket.number] = addresses
+    assert sum(len(addresses) for addresses in planted.values()) > 200
+    for number in planted:
+        ticket = services.check_ticket(desk["user"], number)
+        assert services.ask_summary(desk["user"], ticket).text
+    assert len(stub_provider.requests) == len(planted)
+    for request, (number, addresses) in zip(stub_provider.requests, planted.items(), strict=True):
+        prompt = " ".join(message["content"] for message in request["messages"]).lower()
+        leaked = [address for address in addresses if address.lower() in prompt]
+        assert not leaked, f"ticket #{number}: {leaked}"
