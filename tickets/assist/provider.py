@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -79,6 +80,24 @@ def provider_label() -> str:
     return f"{host()} {settings.ACOLHE_ASSIST_MODEL}".strip()
 
 
+ANSWER_BYTES = 2_000_000
+
+
+def _read_by_deadline(response, deadline: float) -> bytes:
+    """The answer's body, given up at `deadline`: the socket timeout bounds each read, not the whole answer,
+    and a server that sends a few bytes at a time would otherwise hold the page for as long as it likes."""
+    chunks, size = [], 0
+    while size < ANSWER_BYTES:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer took longer than the assist timeout")
+        chunk = response.read1(min(65_536, ANSWER_BYTES - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def complete(messages: list[dict[str, str]]) -> str:
     """Send chat `messages` (already masked) and return the assistant's text. Raises ProviderError."""
     body = json.dumps(
@@ -88,9 +107,10 @@ def complete(messages: list[dict[str, str]]) -> str:
     if settings.ACOLHE_ASSIST_KEY:
         headers["Authorization"] = f"Bearer {settings.ACOLHE_ASSIST_KEY}"
     request = urllib.request.Request(settings.ACOLHE_ASSIST_URL, data=body, headers=headers, method="POST")
+    deadline = time.monotonic() + settings.ACOLHE_ASSIST_TIMEOUT_SECONDS
     try:
         with urllib.request.urlopen(request, timeout=settings.ACOLHE_ASSIST_TIMEOUT_SECONDS) as response:
-            answer = json.loads(response.read(2_000_000))
+            answer = json.loads(_read_by_deadline(response, deadline))
     except TimeoutError as error:
         raise ProviderError("timeout") from error
     except urllib.error.HTTPError as error:

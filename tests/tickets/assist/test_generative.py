@@ -144,6 +144,15 @@ def test_a_timeout_leaves_the_page_working_with_a_clear_message(client, desk, st
     assert client.get(reverse("ticket", args=[desk["ticket"].number])).status_code == 200
 
 
+def test_an_answer_trickling_in_past_the_timeout_is_given_up(client, desk, stub_provider):
+    # Each few bytes come well within the socket timeout (1 s), the whole answer in several seconds.
+    stub_provider.trickle = 0.2
+    page = ask(client, desk["user"], desk["ticket"], "draft")
+    assert "não respondeu a tempo" in page
+    assert AuditLog.objects.get(action=AuditLog.Action.ASSIST_REQUESTED).detail["outcome"] == "timeout"
+    assert not AssistOutput.objects.exists()
+
+
 def test_a_provider_error_answers_with_a_message_not_an_error_page(client, desk, stub_provider):
     stub_provider.status = 500
     page = ask(client, desk["user"], desk["ticket"], "draft")
