@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
+    AssistOutput,
     Attachment,
     AuditLog,
     InboundEmail,
@@ -351,6 +352,40 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self._is_admin(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AssistOutput)
+class AssistOutputAdmin(admin.ModelAdmin):
+    """Read-only, for admins: what the assistant answered, on the tickets the admin may open (a child-safety
+    ticket's answers only for Trust & Safety, as the ticket itself)."""
+
+    list_display = ["created_at", "ticket", "kind", "actor", "provider", "model"]
+    list_filter = ["kind"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "ticket", "kind", "actor", "provider", "model", "language", "text"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        from tickets.assist.selectors import outputs_visible_to
+
+        return outputs_visible_to(request.user).select_related("ticket", "actor")
+
+    def has_module_permission(self, request):
+        from tickets.selectors import is_admin
+
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
 
     def has_add_permission(self, request):
         return False

@@ -1,8 +1,8 @@
 """Privacy (LGPD / GDPR): export everything held about a requester, erase it, and enforce retention per queue.
 
 Erasure and retention scrub personal data in place: requester identity, subjects, message bodies, raw mail,
-attachment files, CSAT comments. Tickets, messages and events stay as rows, so every count the metrics read
-(tickets, replies, response times, SLA) is unchanged. A ticket on legal hold is never scrubbed.
+attachment files, CSAT comments, the assistant's answers. Tickets, messages and events stay as rows, so every
+count the metrics read (tickets, replies, response times, SLA) is unchanged. A ticket on legal hold is never scrubbed.
 """
 
 from __future__ import annotations
@@ -22,7 +22,17 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from tickets import audit
-from tickets.models import Attachment, AuditLog, InboundEmail, Message, Queue, Requester, Ticket, TicketEvent
+from tickets.models import (
+    AssistOutput,
+    Attachment,
+    AuditLog,
+    InboundEmail,
+    Message,
+    Queue,
+    Requester,
+    Ticket,
+    TicketEvent,
+)
 
 ERASED = "[erased]"
 
@@ -89,6 +99,25 @@ def _message_record(message: Message) -> dict:
     }
 
 
+# What the assistant wrote for or from the requester (a reply draft, a translation of their mail) is exported
+# with its text; summaries and second opinions are the staff's own assessment of the case, like internal notes:
+# the export says when and to which provider the ticket was sent for them, not what they said.
+ASSIST_TEXT_EXPORTED = (AssistOutput.Kind.DRAFT, AssistOutput.Kind.TRANSLATION)
+
+
+def _assist_record(output: AssistOutput) -> dict:
+    record = {
+        "kind": output.kind,
+        "created_at": output.created_at,
+        "provider": output.provider,
+        "model": output.model,
+        "language": output.language,
+    }
+    if output.kind in ASSIST_TEXT_EXPORTED:
+        record["text"] = output.text
+    return record
+
+
 def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
     try:
         name = get_valid_filename(attachment.filename)
@@ -99,8 +128,8 @@ def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
 
 def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> bytes:
     """A zip with `requester.json` (who they are, their tickets and every public message on them, their
-    survey answers) and their attachments under `attachments/<ticket>/`. Internal notes are staff records
-    about the case and are not included."""
+    survey answers, what the generative assistant was asked about them) and their attachments under
+    `attachments/<ticket>/`. Internal notes are staff records about the case and are not included."""
     if actor is not None:
         # The zip holds every message: child-safety content only for someone who may read it (Trust & Safety).
         from tickets import selectors
@@ -117,7 +146,9 @@ def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, re
                 % {"numbers": ", ".join(f"#{n}" for n in unreadable)}
             )
     tickets = list(
-        requester.tickets.order_by("created_at").select_related("csat").prefetch_related("messages__attachments")
+        requester.tickets.order_by("created_at")
+        .select_related("csat")
+        .prefetch_related("messages__attachments", "assist_outputs")
     )
     document = {
         "exported_at": timezone.now(),
@@ -142,6 +173,7 @@ def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, re
                 "created_at": ticket.created_at,
                 "solved_at": ticket.solved_at,
                 "messages": [_message_record(m) for m in messages],
+                "assistant": [_assist_record(o) for o in sorted(ticket.assist_outputs.all(), key=_by_time)],
             }
             survey = getattr(ticket, "csat", None)
             if survey is not None and survey.answered_at:
@@ -163,6 +195,10 @@ def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, re
         tickets=len(tickets),
     )
     return buffer.getvalue()
+
+
+def _by_time(output: AssistOutput):
+    return (output.created_at, output.pk)
 
 
 # Erasure and retention
@@ -203,6 +239,8 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
     from metrics.models import CsatSurvey
 
     CsatSurvey.objects.filter(ticket_id__in=ids).exclude(comment="").update(comment="")
+    # The assistant's answers carry the personal data put back into them; the rows stay (what was sent where).
+    AssistOutput.objects.filter(ticket_id__in=ids).update(text=ERASED)
     Ticket.objects.filter(pk__in=ids).update(subject=ERASED, personal_data_erased_at=timezone.now())
     return {"tickets": len(ids), "messages": message_count, "files": files}
 

@@ -36,6 +36,37 @@ WORDS = " ".join(
 ).split()
 
 
+# What the solved tickets were about, and the macro that answers each topic: 16 topics, each a few words in
+# each language (shared words, such as "conta" or "vídeo", make neighbouring topics hard to tell apart). A
+# share of the solved tickets was answered with a macro, as associates do: mostly their topic's macro, some
+# the macro of a neighbouring topic or any other (the associate's choice, or a mail about two things). Their
+# subject and first mail carry some of the topic's words among the usual ones, and most of them sit in the
+# topic's home queue (the others where routing left them). Topics are skewed, as support requests are.
+TOPICS = (
+    ("Senha esquecida", "senha esqueci redefinir acesso", "password forgot reset access"),
+    ("Conta invadida", "conta hackeada invadida recuperar", "account hacked compromised recover"),
+    ("Pagamento atrasado", "pagamento atrasado transferência monetização", "payment payout late transfer"),
+    ("Direitos autorais", "direitos autorais música remoção", "copyright music claim removal"),
+    ("Transmissão ao vivo", "transmissão vivo travando lento", "livestream lag stream slow"),
+    ("Selo de verificação", "verificação selo perfil oficial", "verification badge profile official"),
+    ("Denúncia de comentário", "denúncia comentário ofensivo assédio", "report comment abusive harassment"),
+    ("Conta bloqueada", "bloqueio banido recurso diretrizes", "banned appeal strike guidelines"),
+    ("Falha no upload", "upload vídeo erro falhou", "upload video error failed"),
+    ("Notificações", "notificação sumiu aplicativo celular", "notification missing app phone"),
+    ("Vídeo apagado", "vídeo apagado sumiu recuperar", "video deleted missing recover"),
+    ("Seguidores", "seguidores curtida caiu perderam", "followers likes dropped lost"),
+    ("Legendas e miniaturas", "legenda miniatura editar vídeo", "subtitle thumbnail edit video"),
+    ("Trocar e-mail", "email trocar alterar conta", "email change update account"),
+    ("Código de login", "login entrar código celular", "login code sign phone"),
+    ("Nota fiscal", "nota fiscal imposto pagamento", "tax invoice payment form"),
+)
+MACRO_SHARE = 40  # % of solved and closed tickets answered with a macro
+HOME_QUEUE_SHARE = 75  # % of those in their topic's home queue
+TOPIC_MACRO_SHARE = 80  # % answered with their topic's macro; half the rest a neighbouring topic's, half any
+SUBJECT_WORDS_SHARE = 70  # % whose subject names the topic (the first mail always says something of it)
+MACROS_VERSION = 1
+
+
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -106,11 +137,11 @@ def _marker() -> dict | None:
         return {stage: (tickets, version, at) for stage, tickets, version, at in cursor.fetchall()}
 
 
-def _mark(stage: str, tickets: int) -> None:
+def _mark(stage: str, tickets: int, version: int = VERSION) -> None:
     _sql(
         "INSERT INTO bench_dataset (stage, tickets, version) VALUES (%s, %s, %s) "
         "ON CONFLICT (stage) DO UPDATE SET tickets = EXCLUDED.tickets, version = EXCLUDED.version, seeded_at = now()",
-        [stage, tickets, VERSION],
+        [stage, tickets, version],
     )
 
 
@@ -329,6 +360,96 @@ def _seed_events() -> None:
     log(f"  event indexes in {time.monotonic() - started:.0f} s")
 
 
+def _macro_use_sql() -> str:
+    """SQL for the solved bench tickets answered with a macro: (id, topic, home queue index, macro index, whether
+    routing left it elsewhere), each a fixed function of the ticket's id, so a rerun picks the same ones."""
+    u = "(mod(abs(hashint4(t.id::int * 53 + 7)), 1000003)::float8 / 1000003)"
+    h = "mod(abs(hashint4(t.id::int * 29 + 3)), 100)"
+    other = f"mod(abs(hashint4(t.id::int * 17 + 1)), {len(TOPICS)})"
+    return (
+        f"SELECT id, topic, mod(topic, {QUEUES}) AS home, "
+        f"CASE WHEN {h} < {TOPIC_MACRO_SHARE} THEN topic "
+        f"WHEN {h} < {TOPIC_MACRO_SHARE + (100 - TOPIC_MACRO_SHARE) // 2} THEN topic # 1 ELSE {other} END AS macro, "
+        f"mod(abs(hashint4(t.id::int * 31 + 11)), 100) >= {HOME_QUEUE_SHARE} AS elsewhere "
+        f"FROM (SELECT t.id, floor({len(TOPICS)} * power({u}, 1.5))::int AS topic FROM tickets_ticket t "
+        "WHERE t.subject LIKE 'bench %%' AND t.status IN ('solved', 'closed') "
+        f"AND mod(abs(hashint4(t.id::int * 13 + 5)), 100) < {MACRO_SHARE}) t"
+    )
+
+
+def _words_sql(column: str, count: int, salt: int) -> str:
+    """SQL for `count` words of the ticket's topic in its language, picked by the ticket's id."""
+
+    def matrix(words_of) -> str:  # a text[][] of the topics' words in one language, 4 per topic
+        rows = (",".join(f"'{word}'" for word in words_of(topic).split()) for topic in TOPICS)
+        return "ARRAY[" + ",".join(f"ARRAY[{row}]" for row in rows) + "]"
+
+    pt, en = matrix(lambda topic: topic[1]), matrix(lambda topic: topic[2])
+    pick = f"1 + mod(abs(hashint4({column}::int * {salt} + k)), 4)"
+    word = f"CASE WHEN lang = 'en' THEN ({en})[topic + 1][{pick}] ELSE ({pt})[topic + 1][{pick}] END"
+    return f"array_to_string(ARRAY(SELECT {word} FROM generate_series(1, {count}) k), ' ')"
+
+
+def _seed_macro_use(queues: list, *, text: bool) -> int:
+    """One macro per topic; a share of the solved tickets answered with one (`MACRO_APPLIED`, as the reply
+    composer records it). With `text`, also write the topic into those tickets' subject and first mail and
+    move most of them to their topic's home queue (once: the words are added, not replaced)."""
+    from sop.models import Macro
+
+    started = time.monotonic()
+    macros = []
+    for index, (name, pt, en) in enumerate(TOPICS):
+        macro, _ = Macro.objects.get_or_create(
+            name=f"Bench {index}: {name}",
+            defaults={
+                "body_pt": f"Olá {{{{ requester.first_name }}}}, sobre {pt}: siga estes passos.",
+                "body_en": f"Hi {{{{ requester.first_name }}}}, about {en}: please follow these steps.",
+            },
+        )
+        macros.append(macro)
+    macro_ids = "ARRAY[" + ",".join(str(m.pk) for m in macros) + "]"
+    macro_names = "ARRAY[" + ",".join("'" + m.name.replace("'", "''") + "'" for m in macros) + "]"
+    queue_ids = "ARRAY[" + ",".join(str(q.pk) for q in queues) + "]"
+    _sql("DROP TABLE IF EXISTS bench_macro_use")
+    _sql(f"CREATE TEMP TABLE bench_macro_use AS {_macro_use_sql()}")
+    _sql("ALTER TABLE bench_macro_use ADD PRIMARY KEY (id)")
+    if text:
+        subject_words = _words_sql("t.id", 2, 41)
+        _sql(
+            f"UPDATE tickets_ticket t SET queue_id = CASE WHEN u.elsewhere THEN t.queue_id "
+            f"ELSE ({queue_ids})[u.home + 1] END, "
+            f"subject = CASE WHEN mod(abs(hashint4(t.id::int * 7 + 2)), 100) < {SUBJECT_WORDS_SHARE} "
+            f"THEN 'bench ' || (SELECT {subject_words} FROM (SELECT t.language AS lang, u.topic) v) "
+            "|| substr(t.subject, 6) ELSE t.subject END "
+            "FROM bench_macro_use u WHERE u.id = t.id"
+        )
+        body_words = _words_sql("m.ticket_id", 3, 43)
+        _sql(
+            f"UPDATE tickets_message m SET body_text = (SELECT {body_words} FROM (SELECT t.language AS lang, "
+            "u.topic) v) || ' ' || m.body_text FROM bench_macro_use u JOIN tickets_ticket t ON t.id = u.id "
+            "WHERE m.id = (SELECT f.id FROM tickets_message f WHERE f.ticket_id = u.id AND f.direction = 'in' "
+            "ORDER BY f.created_at, f.id LIMIT 1)"
+        )
+    _sql(
+        "DELETE FROM tickets_ticketevent e USING bench_macro_use u WHERE e.ticket_id = u.id AND e.kind = %s",
+        ["macro_applied"],
+    )
+    rows = _sql(
+        "INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, new_value, created_at) "
+        f"SELECT t.id, t.assignee_id, 'macro_applied', jsonb_build_object('macro', ({macro_ids})[u.macro + 1], "
+        f"'name', ({macro_names})[u.macro + 1]), t.created_at + interval '30 minutes' "
+        "FROM bench_macro_use u JOIN tickets_ticket t ON t.id = u.id ORDER BY t.id"
+    )
+    for index, macro in enumerate(macros):
+        _sql(
+            "UPDATE sop_macro SET usage_count = (SELECT count(*) FROM bench_macro_use WHERE macro = %s) WHERE id = %s",
+            [index, macro.pk],
+        )
+    _sql("DROP TABLE bench_macro_use")
+    log(f"  {rows:,} tickets answered with a macro in {time.monotonic() - started:.0f} s")
+    return rows
+
+
 def ensure(quick: bool) -> dict:
     """Seed what this database lacks; return the data set's description."""
     from django.db import connection, transaction
@@ -360,6 +481,14 @@ def ensure(quick: bool) -> dict:
         with transaction.atomic():
             _seed_events()
             _mark("events", tickets)
+        changed = True
+    if changed or marker.get("macros", (0, 0))[1] != MACROS_VERSION:
+        # The events stage truncates the log: the macro events come back with it; the words stay written.
+        text = marker.get("macros", (0, 0))[1] != MACROS_VERSION
+        log("recording macro use on solved tickets (once)...")
+        with transaction.atomic():
+            _seed_macro_use(queues, text=text)
+            _mark("macros", tickets, MACROS_VERSION)
         changed = True
     if changed:
         with connection.cursor() as cursor:

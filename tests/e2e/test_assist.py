@@ -9,7 +9,7 @@ from tests.e2e.conftest import login
 from tests.factories import MacroFactory, MessageFactory, QueueFactory, RequesterFactory, TicketFactory, associate
 from tests.tickets.assist.helpers import solved
 from tests.tickets.assist.stub import StubProvider
-from tickets.models import Message
+from tickets.models import AssistOutput, Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -67,5 +67,8 @@ def test_an_associate_summarises_drafts_translates_and_asks_a_second_opinion(liv
 
     assert len(stub_provider.requests) == 4
     assert all("joana@exemplo.com.br" not in raw for raw in stub_provider.raw)
-    # Nothing went to the requester: the draft waits in the composer.
+    # Nothing went to the requester: the draft waits in the composer. Each answer is kept for the export.
     assert not ticket.messages.filter(direction=Message.Direction.OUT).exists()
+    assert sorted(AssistOutput.objects.filter(ticket=ticket).values_list("kind", flat=True)) == [
+        "draft", "second_opinion", "summary", "translation",
+    ]  # fmt: skip

@@ -16,7 +16,17 @@ from django.utils import timezone
 from metrics.models import CsatSurvey
 from tests.factories import MessageFactory, QueueFactory, RequesterFactory, TicketFactory, UserFactory
 from tickets import privacy
-from tickets.models import Attachment, AuditLog, InboundEmail, Message, Requester, Ticket, TicketEvent
+from tickets.models import (
+    AssistOutput,
+    Attachment,
+    AuditLog,
+    InboundEmail,
+    Message,
+    Queue,
+    Requester,
+    Ticket,
+    TicketEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +173,57 @@ def test_retention_skips_tickets_on_legal_hold(requester_with_history):
     )
     assert privacy.purge_expired_tickets() == 0
     assert Ticket.objects.get(pk=ticket.pk).subject == "Minha conta foi invadida"
+
+
+@pytest.fixture
+def assisted(requester_with_history, settings):
+    """The requester's ticket after an associate asked the assistant (a stub provider on loopback) for a
+    draft, a translation and a summary: what the export and erasure must carry."""
+    from tests.tickets.assist.stub import StubProvider
+    from tickets.assist import services as assist
+
+    requester, ticket, _attachment, other = requester_with_history
+    Queue.objects.filter(pk=ticket.queue_id).update(assist_enabled=True)
+    user = UserFactory(username="carla", queues=[ticket.queue])
+    with StubProvider() as stub:
+        settings.ACOLHE_ASSIST_URL = stub.url
+        settings.ACOLHE_ASSIST_MODEL = "stub-model"
+        checked = assist.check_ticket(user, ticket.number)
+        for ask in (assist.ask_draft, assist.ask_summary):
+            assert ask(user, checked).text
+        assert assist.ask_translation(user, checked, None).text
+        assert assist.check_ticket(user, other.number)
+        assert assist.ask_draft(user, other).text
+    return requester, ticket, other
+
+
+def test_export_carries_the_assistants_drafts_and_translations_and_says_where_the_rest_went(assisted):
+    requester, ticket, _other = assisted
+    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, UserFactory(username="dpo"))))
+    document = json.loads(archive.read("requester.json"))
+    [exported] = document["tickets"]
+    by_kind = {record["kind"]: record for record in exported["assistant"]}
+    assert set(by_kind) == {"draft", "translation", "summary"}
+    # The stub repeats the placeholders it was sent: the kept draft holds the CPF put back, as it was shown.
+    assert (
+        by_kind["draft"]["text"].startswith("Rascunho do assistente") and "123.456.789-00" in by_kind["draft"]["text"]
+    )
+    assert by_kind["translation"]["text"].startswith("Tradução do assistente")
+    assert "text" not in by_kind["summary"]  # the staff's own reading of the case, like an internal note
+    assert {record["model"] for record in exported["assistant"]} == {"stub-model"}
+    assert all(record["provider"].startswith("127.0.0.1:") for record in exported["assistant"])
+    # Only this requester's tickets: the other ticket's draft is not theirs.
+    assert len(exported["assistant"]) == 3 and AssistOutput.objects.exclude(ticket=ticket).count() == 1
+
+
+def test_erasure_and_retention_scrub_the_assistants_answers(assisted):
+    requester, ticket, other = assisted
+    privacy.erase_requester(requester, None)
+    kept = AssistOutput.objects.filter(ticket=ticket)
+    assert kept.count() == 3 and set(kept.values_list("text", flat=True)) == {privacy.ERASED}
+    assert AssistOutput.objects.get(ticket=other).text != privacy.ERASED
+    other.queue.retention_days = 1
+    other.queue.save()
+    Ticket.objects.filter(pk=other.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=10))
+    assert privacy.purge_expired_tickets() == 1
+    assert AssistOutput.objects.get(ticket=other).text == privacy.ERASED

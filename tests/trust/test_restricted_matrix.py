@@ -32,7 +32,7 @@ from tests.factories import (
     UserFactory,
 )
 from tickets import selectors
-from tickets.models import Attachment, Escalation, InboundEmail, Notification, Queue, Role, Ticket
+from tickets.models import AssistOutput, Attachment, Escalation, InboundEmail, Notification, Queue, Role, Ticket
 from tickets.workspace import selectors as workspace_selectors
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,7 @@ TICKET_PAGES = [
     "/metrics/qa/tickets/{n}/calibrate/?associate={associate}",
     "/metrics/qa/reviews/{review}/",
     "/metrics/qa/calibrations/{calibration}/",
+    "/admin/tickets/assistoutput/{assist_output}/change/",  # an answer of the generative assistant
 ]
 TICKET_API = [
     "/api/v1/tickets/{n}/",
@@ -97,6 +98,7 @@ LISTS = [
     "/wellbeing/",
     "/wellbeing/team/",
     "/sop/macros/",
+    "/admin/tickets/assistoutput/",  # the assistant's answers, for admins
 ]
 API_LISTS = [
     "/api/v1/tickets/",
@@ -136,6 +138,8 @@ def matrix(settings):
         "admin": _staff("root", Role.ADMIN),
     }
     team.leads.add(users["lead"])
+    users["admin"].is_staff = True  # reaches the admin site, as an admin does
+    users["admin"].save(update_fields=["is_staff"])
     reviewer = users["trust_safety_specialist"]
     scorecard = Scorecard.objects.create(name="Padrão")
     Criterion.objects.create(scorecard=scorecard, name="Tom")
@@ -180,6 +184,11 @@ def matrix(settings):
         survey = CsatSurvey.objects.create(
             ticket=ticket, associate=associate, rating=1, comment=secret, answered_at=timezone.now()
         )
+        # Written before the ticket was restricted (the assistant refuses restricted tickets): a draft kept
+        # for the requester's export.
+        output = AssistOutput.objects.create(
+            ticket=ticket, actor=users["associate"], kind=AssistOutput.Kind.DRAFT, text=f"Rascunho {secret}"
+        )
         for user in users.values():
             for notice_kind in NOTIFICATION_KINDS:
                 Notification.objects.create(user=user, ticket=ticket, kind=notice_kind, text=f"Aviso {secret}")
@@ -200,6 +209,7 @@ def matrix(settings):
                 "word": SEARCH_WORDS[kind],
                 "sibling": sibling.number,
                 "macro": macro.pk,
+                "assist_output": output.pk,
             },
         }
     return {"users": users, "tickets": tickets, "sibling": sibling}
@@ -258,8 +268,10 @@ def test_those_with_the_right_do_read_it_so_the_matrix_can_fail(client, matrix, 
     api = _api(user)
     for url in ["/api/v1/tickets/{n}/", "/api/v1/tickets/search/?q={word}", "/api/v1/messages/{message}/"]:
         assert secret in _body(api.get(url.format(**ids))), url
-    if role == "admin":  # the raw mail is for admins only
+    if role == "admin":  # the raw mail and the assistant's stored answers are for admins only
         assert secret in _body(client.get("/messages/{message}/source/".format(**ids)))
+        assert secret in _body(client.get("/admin/tickets/assistoutput/"))
+        assert secret in _body(client.get("/admin/tickets/assistoutput/{assist_output}/change/".format(**ids)))
 
 
 @pytest.mark.parametrize("role", ROLES)

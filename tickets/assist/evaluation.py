@@ -9,7 +9,15 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import F, QuerySet
 
-from tickets.assist.selectors import SOLVED_STATUSES, macros_used_on, query_text, rank_neighbours, vote_macros
+from tickets.assist.selectors import (
+    SHOWN,
+    SOLVED_STATUSES,
+    macros_used_on,
+    query_text,
+    rank_neighbours,
+    vote_macros,
+    with_queue_habits,
+)
 from tickets.models import Ticket, TicketEvent
 
 
@@ -33,15 +41,18 @@ def labelled_tickets() -> QuerySet[Ticket]:
     return Ticket.objects.filter(status__in=SOLVED_STATUSES, pk__in=with_macro)
 
 
-def evaluate(tickets: QuerySet[Ticket] | None = None, *, every: int = 5) -> Accuracy:
+def evaluate(tickets: QuerySet[Ticket] | None = None, *, every: int = 5, limit: int | None = None) -> Accuracy:
     """Hold out the labelled tickets whose id is a multiple of `every`; suggest for each from the others only.
-    The split is a condition in SQL, not a list of ids, so the neighbour queries stay what the page runs."""
+    The split is a condition in SQL, not a list of ids, so the neighbour queries stay what the page runs.
+    With `limit`, at most that many of the held-out tickets are asked about, spread evenly over them."""
     tickets = (labelled_tickets() if tickets is None else tickets).annotate(fold=F("pk") % every)
     training_qs = tickets.exclude(fold=0)
     training = list(training_qs.values_list("pk", "queue_id", "language"))
     held_out = list(tickets.filter(fold=0).order_by("pk").values_list("pk", "queue_id", "language"))
     used = macros_used_on([pk for pk, _, _ in training + held_out])
     held_out = [row for row in held_out if row[0] in used]
+    if limit is not None and len(held_out) > limit:
+        held_out = held_out[:: -(-len(held_out) // limit)]
     held_ids = {pk for pk, _, _ in held_out}
 
     macros_by_queue: dict[int, Counter] = defaultdict(Counter)
@@ -58,7 +69,8 @@ def evaluate(tickets: QuerySet[Ticket] | None = None, *, every: int = 5) -> Accu
     for pk, queue_id, language in held_out:
         truth = used[pk][0]
         ranked = rank_neighbours(training_qs, query_text(by_pk[pk]))
-        macros = [vote.value for vote in vote_macros(ranked, used)]
+        habits = [(macro, "") for macro, _ in macros_by_queue[queue_id].most_common(SHOWN)]
+        macros = [vote.value for vote in with_queue_habits(vote_macros(ranked, used), habits, slots=SHOWN)]
         hits["macro_top1"] += truth in macros[:1]
         hits["macro_top3"] += truth in macros[:3]
         queue_weights: Counter = Counter()

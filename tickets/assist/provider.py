@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,12 +17,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-# Personal data masked before sending. Emails first (they contain digits a phone pattern could eat), then
-# CPF (000.000.000-00, with or without its dots and dash), then phone numbers: international ones written
-# with "+", then Brazilian shapes (area code in brackets or not, landlines of 4+4 digits, mobiles of 9+4+4).
-# A long order or protocol number may be masked as a phone too: masking too much is the safe mistake.
+# Personal data masked before sending. Emails first (they contain digits a phone pattern could eat): any
+# local part RFC 5322 allows, at a domain with or without dots (`root@server`) or an address literal
+# (`x@[10.0.0.1]`), matched only from the start of a run of address characters, so a long word costs linear
+# time. Then CPF (000.000.000-00, with or without its dots and dash), then phone numbers: international ones
+# written with "+", then Brazilian shapes (area code in brackets or not, landlines of 4+4 digits, mobiles of
+# 9+4+4). A long order or protocol number may be masked as a phone too: masking too much is the safe mistake.
+ADDRESS_CHARACTER = r"[\w.!#$%&'*+/=?^`{|}~-]"
 PATTERNS = (
-    ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
+    ("EMAIL", re.compile(rf"(?<!{ADDRESS_CHARACTER}){ADDRESS_CHARACTER}+@(?:[\w-]+(?:\.[\w-]+)*|\[[\w.:]+\])")),
     ("CPF", re.compile(r"(?<!\d)\d{3}[.\s]?\d{3}[.\s]?\d{3}[-\s]?\d{2}(?!\d)")),
     ("PHONE", re.compile(r"\+\d[\d\s().-]{6,18}\d(?!\d)")),
     ("PHONE", re.compile(r"(?<![\w+])(?:\(?0?\d{2}\)?[\s.-]?)?(?:9[\s.]?)?\d{4}[\s.-]?\d{4}(?!\d)")),
@@ -66,10 +70,32 @@ def is_configured() -> bool:
     return bool(settings.ACOLHE_ASSIST_URL and settings.ACOLHE_ASSIST_MODEL)
 
 
+def host() -> str:
+    """The endpoint's host and port: where prompts go."""
+    return urllib.parse.urlsplit(settings.ACOLHE_ASSIST_URL).netloc
+
+
 def provider_label() -> str:
     """Which provider answered, for the audit log: the endpoint's host and the model, never the key."""
-    host = urllib.parse.urlsplit(settings.ACOLHE_ASSIST_URL).netloc
-    return f"{host} {settings.ACOLHE_ASSIST_MODEL}".strip()
+    return f"{host()} {settings.ACOLHE_ASSIST_MODEL}".strip()
+
+
+ANSWER_BYTES = 2_000_000
+
+
+def _read_by_deadline(response, deadline: float) -> bytes:
+    """The answer's body, given up at `deadline`: the socket timeout bounds each read, not the whole answer,
+    and a server that sends a few bytes at a time would otherwise hold the page for as long as it likes."""
+    chunks, size = [], 0
+    while size < ANSWER_BYTES:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer took longer than the assist timeout")
+        chunk = response.read1(min(65_536, ANSWER_BYTES - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def complete(messages: list[dict[str, str]]) -> str:
@@ -81,9 +107,10 @@ def complete(messages: list[dict[str, str]]) -> str:
     if settings.ACOLHE_ASSIST_KEY:
         headers["Authorization"] = f"Bearer {settings.ACOLHE_ASSIST_KEY}"
     request = urllib.request.Request(settings.ACOLHE_ASSIST_URL, data=body, headers=headers, method="POST")
+    deadline = time.monotonic() + settings.ACOLHE_ASSIST_TIMEOUT_SECONDS
     try:
         with urllib.request.urlopen(request, timeout=settings.ACOLHE_ASSIST_TIMEOUT_SECONDS) as response:
-            answer = json.loads(response.read(2_000_000))
+            answer = json.loads(_read_by_deadline(response, deadline))
     except TimeoutError as error:
         raise ProviderError("timeout") from error
     except urllib.error.HTTPError as error:

@@ -4,15 +4,20 @@ second opinion on sensitivity, through the configured provider (`tickets.assist.
 Names: `check_*` take a ticket number and the acting user and apply the access and privacy rules (the
 ticket must be one the actor may open, on a queue that opted in, and not restricted); the `ask_*`
 functions take the ticket `check_ticket` returned and trust it. Each call is audited, answered or not.
-Nothing is sent to the requester: a draft goes into the associate's composer, to edit and send.
+Nothing is sent to the requester: a draft goes into the associate's composer, to edit and send. Each answer
+is kept (`AssistOutput`: who, which ticket, when, which provider and model) for the requester's LGPD export,
+and is erased with the ticket's other personal content (`tickets.privacy`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -21,7 +26,7 @@ from sop.services import render_macro
 from tickets import audit, privacy, selectors
 from tickets.assist import provider
 from tickets.assist.selectors import suggestions_for
-from tickets.models import AuditLog, Message, Ticket
+from tickets.models import AssistOutput, AuditLog, Message, Ticket
 from tickets.wellbeing.detection import CATEGORIES
 
 # What one prompt may carry: the most recent messages first, each cut to its opening.
@@ -33,6 +38,14 @@ KEEP_PLACEHOLDERS = (
     "Text in square brackets such as [EMAIL_1], [PHONE_1] or [CPF_1] stands for personal data: copy those "
     "placeholders exactly where they are needed and never guess what they hide."
 )
+
+
+KINDS = {
+    "summary": AssistOutput.Kind.SUMMARY,
+    "draft": AssistOutput.Kind.DRAFT,
+    "translation": AssistOutput.Kind.TRANSLATION,
+    "second_opinion": AssistOutput.Kind.SECOND_OPINION,
+}
 
 
 class AssistUnavailable(Exception):
@@ -106,8 +119,12 @@ def _thread_text(messages: list[Message]) -> str:
     return "\n\n".join(reversed(parts))
 
 
-def _ask(actor: AbstractBaseUser, ticket: Ticket, kind: str, system: str, user: str, *, request=None) -> AssistAnswer:
-    """Mask, send, restore, audit. Provider failures come back as a translated error, never an exception."""
+def _ask(
+    actor: AbstractBaseUser, ticket: Ticket, kind: str, system: str, user: str, *, request=None,
+    language: str = "", present: Callable[[str], str] | None = None,
+) -> AssistAnswer:  # fmt: skip
+    """Mask, send, restore, audit and keep the answer (shaped by `present`, as the associate sees it).
+    Provider failures come back as a translated error, never an exception."""
     masker = provider.Masker()
     messages = [
         {"role": "system", "content": f"{system}\n{KEEP_PLACEHOLDERS}"},
@@ -127,12 +144,21 @@ def _ask(actor: AbstractBaseUser, ticket: Ticket, kind: str, system: str, user: 
         else:
             message = _("The assistant could not answer right now. The ticket works as usual; try again later.")
         return AssistAnswer(kind, error=message)
-    audit.record(
-        actor, AuditLog.Action.ASSIST_REQUESTED, target=f"ticket:{ticket.number}", request=request,
-        kind=kind, provider=provider.provider_label(), characters_sent=sent, characters_received=len(text),
-        outcome="answered",
-    )  # fmt: skip
-    return AssistAnswer(kind, text=masker.restore(text))
+    answer = AssistAnswer(kind, text=masker.restore(text), language=language)
+    if present is not None:
+        answer.text = present(answer.text)
+    # The provider call stays outside: no transaction is held open while a model thinks.
+    with transaction.atomic():
+        audit.record(
+            actor, AuditLog.Action.ASSIST_REQUESTED, target=f"ticket:{ticket.number}", request=request,
+            kind=kind, provider=provider.provider_label(), characters_sent=sent, characters_received=len(text),
+            outcome="answered",
+        )  # fmt: skip
+        AssistOutput.objects.create(
+            ticket=ticket, actor=actor, kind=KINDS[kind],
+            provider=provider.host(), model=settings.ACOLHE_ASSIST_MODEL, language=language, text=answer.text,
+        )  # fmt: skip
+    return answer
 
 
 def _reader_language() -> str:
@@ -148,7 +174,7 @@ def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> Ass
         "still open, and how the requester feels. Use only what the thread says."
     )
     user = f"Subject: {ticket.subject}\n\n{_thread_text(_readable_messages(ticket, notes=True))}"
-    return _ask(actor, ticket, "summary", system, user, request=request)
+    return _ask(actor, ticket, "summary", system, user, request=request, language=_reader_language())
 
 
 def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
@@ -184,7 +210,7 @@ def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> Assis
         f"Suggested macro{f' ({macro_name})' if macro_name else ''}:\n{macro or '(none)'}\n\n"
         f"Subject: {ticket.subject}\n\nThread:\n{_thread_text(_readable_messages(ticket, notes=False))}"
     )
-    answer = _ask(actor, ticket, "draft", system, user, request=request)
+    answer = _ask(actor, ticket, "draft", system, user, request=request, language=language)
     answer.language = language
     return answer
 
@@ -198,7 +224,10 @@ def ask_translation(actor: AbstractBaseUser, ticket: Ticket, message_id: int | N
         return AssistAnswer("translation", error=_("There is no message to translate."))
     language = LANGUAGE_NAMES[_reader_language()]
     system = f"Translate the support message you are given into {language}. Answer with the translation only."
-    answer = _ask(actor, ticket, "translation", system, messages[-1].body_text[:MESSAGE_CHARS], request=request)
+    answer = _ask(
+        actor, ticket, "translation", system, messages[-1].body_text[:MESSAGE_CHARS], request=request,
+        language=_reader_language(),
+    )  # fmt: skip
     answer.language = _reader_language()
     return answer
 
@@ -233,10 +262,10 @@ def ask_second_opinion(actor: AbstractBaseUser, ticket: Ticket, *, request=None)
         '{"categories": [...], "confidence": 0.0-1.0, "reason": "one sentence"}, '
         f"the reason in {LANGUAGE_NAMES[_reader_language()]}."
     )
-    answer = _ask(actor, ticket, "second_opinion", system, incoming[-1].body_text[:MESSAGE_CHARS], request=request)
-    if answer.text:
-        answer.text = _describe_opinion(answer.text)
-    return answer
+    return _ask(
+        actor, ticket, "second_opinion", system, incoming[-1].body_text[:MESSAGE_CHARS], request=request,
+        present=_describe_opinion,
+    )  # fmt: skip
 
 
 def _describe_opinion(text: str) -> str:

@@ -1,5 +1,8 @@
 """Acolhe's core models, one module per topic; import them from here (`from tickets.models import Ticket`)."""
 
+from tickets.models.assist import (
+    AssistOutput,
+)
 from tickets.models.audit import (
     AuditLog,
 )
@@ -49,6 +52,7 @@ __all__ = [
     "UNACCENT_FROM",
     "UNACCENT_TABLE",
     "UNACCENT_TO",
+    "AssistOutput",
     "Attachment",
     "AuditLog",
     "Escalation",

@@ -32,6 +32,7 @@ class StubProvider:
         self.raw: list[str] = []
         self.answer: Callable[[dict], str] = default_answer
         self.delay = 0.0
+        self.trickle = 0.0  # seconds between each few bytes of the answer's body
         self.status = 200
         stub = self
 
@@ -55,7 +56,12 @@ class StubProvider:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout)
-                    self.wfile.write(payload)
+                    if not stub.trickle:
+                        self.wfile.write(payload)
+                    for start in range(0, len(payload), 8) if stub.trickle else ():
+                        self.wfile.write(payload[start : start + 8])
+                        self.wfile.flush()
+                        time.sleep(stub.trickle)
 
             def log_message(self, *args):
                 pass

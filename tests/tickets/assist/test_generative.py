@@ -1,4 +1,8 @@
+import email
+import email.policy
 import re
+from email.utils import getaddresses
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -14,7 +18,9 @@ from tests.factories import (
     associate,
 )
 from tests.tickets.assist.helpers import solved
-from tickets.models import AuditLog, Message, Role
+from tickets.assist import services
+from tickets.assist.selectors import outputs_visible_to
+from tickets.models import AssistOutput, AuditLog, Message, Role, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +144,15 @@ def test_a_timeout_leaves_the_page_working_with_a_clear_message(client, desk, st
     assert client.get(reverse("ticket", args=[desk["ticket"].number])).status_code == 200
 
 
+def test_an_answer_trickling_in_past_the_timeout_is_given_up(client, desk, stub_provider):
+    # Each few bytes come well within the socket timeout (1 s), the whole answer in several seconds.
+    stub_provider.trickle = 0.2
+    page = ask(client, desk["user"], desk["ticket"], "draft")
+    assert "não respondeu a tempo" in page
+    assert AuditLog.objects.get(action=AuditLog.Action.ASSIST_REQUESTED).detail["outcome"] == "timeout"
+    assert not AssistOutput.objects.exists()
+
+
 def test_a_provider_error_answers_with_a_message_not_an_error_page(client, desk, stub_provider):
     stub_provider.status = 500
     page = ask(client, desk["user"], desk["ticket"], "draft")
@@ -226,3 +241,99 @@ def test_a_message_flagged_as_child_safety_is_left_out_even_if_the_ticket_is_not
         ask(client, desk["user"], desk["ticket"], action)
     assert len(stub_provider.raw) == 4
     assert not any("mensagem-sinalizada-456" in raw for raw in stub_provider.raw)
+
+
+def test_each_answer_is_kept_with_who_which_ticket_when_and_which_provider(client, desk, stub_provider):
+    for action in ("summary", "draft", "translation", "second-opinion"):
+        ask(client, desk["user"], desk["ticket"], action)
+    kept = {output.kind: output for output in AssistOutput.objects.all()}
+    assert set(kept) == {"summary", "draft", "translation", "second_opinion"}
+    host = stub_provider.url.split("/")[2]
+    for output in kept.values():
+        assert (output.ticket, output.actor, output.provider, output.model) == (
+            desk["ticket"], desk["user"], host, "stub-model",
+        )  # fmt: skip
+        assert output.created_at is not None
+    # As the associate saw it: personal data put back, the second opinion in words.
+    assert "Joana.Silva+conta@exemplo.com.br" in kept["draft"].text and kept["draft"].language == "pt"
+    opinion = kept["second_opinion"].text
+    assert "Insulto direto ao usuário." in opinion and not opinion.startswith("{")
+
+
+def test_a_refused_or_failed_call_keeps_nothing(client, desk, stub_provider):
+    stub_provider.status = 500
+    ask(client, desk["user"], desk["ticket"], "draft")
+    stub_provider.status = 200
+    restricted = TicketFactory(queue=desk["queue"], sensitivity=["child_safety"])
+    ask(client, associate([desk["queue"]], role=Role.SPECIALIST), restricted, "draft")
+    assert not AssistOutput.objects.exists()
+
+
+def test_kept_answers_are_read_by_the_tickets_visibility_rule(client, desk, stub_provider):
+    ask(client, desk["user"], desk["ticket"], "draft")
+    specialist = associate([desk["queue"]], role=Role.SPECIALIST)
+    assert outputs_visible_to(desk["user"]).count() == 1
+    assert not outputs_visible_to(associate([QueueFactory(slug="outra")])).exists()
+    # Content found later to be child safety takes the answers already written with it.
+    Ticket.objects.filter(pk=desk["ticket"].pk).update(sensitivity=["child_safety"])
+    assert not outputs_visible_to(desk["user"]).exists()
+    assert outputs_visible_to(specialist).count() == 1
+
+
+def test_admins_read_kept_answers_in_the_admin_without_changing_them(client, desk, stub_provider):
+    ask(client, desk["user"], desk["ticket"], "draft")
+    output = AssistOutput.objects.get()
+    admin = associate([], role=Role.ADMIN, username="root")
+    admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    page = client.get(reverse("admin:tickets_assistoutput_change", args=[output.pk])).content.decode()
+    assert "Joana.Silva+conta@exemplo.com.br" in page
+    deleting = client.post(reverse("admin:tickets_assistoutput_delete", args=[output.pk]), {"post": "yes"})
+    assert deleting.status_code == 403
+    assert AssistOutput.objects.filter(pk=output.pk).exists()
+    client.force_login(desk["user"])  # an associate is not staff: the admin sends them to its login
+    assert client.get(reverse("admin:tickets_assistoutput_changelist")).status_code == 302
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
+ADDRESS_HEADERS = ("From", "To", "Cc", "Reply-To", "Sender", "Return-Path")
+LOOSE_ADDRESS = re.compile(r"[^\s<>\"(),;:\[\]]+@[^\s<>\"(),;:]+")
+
+
+def _forwarded(path: Path) -> tuple[str, str, set[str]]:
+    """A mail of the corpus as an associate's forward of it: its address headers over its text, and every
+    address in it, read by the standard library's header parser and a loose scan of the text (not the
+    masker's pattern)."""
+    mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.compat32)
+    headers = [f"{name}: {value}" for name in ADDRESS_HEADERS for value in mail.get_all(name) or ()]
+    parts = [part for part in mail.walk() if part.get_content_type() == "text/plain"]
+    payload = parts[0].get_payload(decode=True) if parts else b""
+    text = payload.decode(parts[0].get_content_charset() or "utf-8", "replace") if payload else ""
+    body = "---------- Forwarded message ----------\n" + "\n".join(headers) + "\n\n" + text[:2_500]
+    addresses = {address for _, address in getaddresses(headers) if "@" in address}
+    addresses |= {token.rstrip(".") for token in LOOSE_ADDRESS.findall(body)}
+    return str(mail["Subject"] or path.stem)[:200], body, addresses
+
+
+def test_no_address_of_real_shaped_mail_reaches_the_provider(client, desk, stub_provider):
+    """Input not written for this test: CPython's email test messages (PSF licence) and the client-shaped
+    corpus (tests/fixtures/mail/*/README.md), each forwarded into a ticket with its address headers. No
+    address they hold (as Python's header parser or a loose text scan reads it) is in any prompt."""
+    paths = sorted((CORPUS / "cpython").glob("*.eml")) + sorted((CORPUS / "clients").glob("*.eml"))
+    assert len(paths) > 100
+    planted = {}
+    for path in paths:
+        subject, body, addresses = _forwarded(path)
+        ticket = TicketFactory(queue=desk["queue"], subject=subject)
+        MessageFactory(ticket=ticket, body_text=body)
+        planted[ticket.number] = addresses
+    assert sum(len(addresses) for addresses in planted.values()) > 200
+    for number in planted:
+        ticket = services.check_ticket(desk["user"], number)
+        assert services.ask_summary(desk["user"], ticket).text
+    assert len(stub_provider.requests) == len(planted)
+    for request, (number, addresses) in zip(stub_provider.requests, planted.items(), strict=True):
+        prompt = " ".join(message["content"] for message in request["messages"]).lower()
+        leaked = [address for address in addresses if address.lower() in prompt]
+        assert not leaked, f"ticket #{number}: {leaked}"

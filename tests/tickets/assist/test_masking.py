@@ -14,6 +14,11 @@ SHAPES = [
     ("EMAIL", "Escreva para Joana <joana.silva+conta@exemplo.com.br> já", "joana.silva+conta@exemplo.com.br"),
     ("EMAIL", "MARIA.Souza@Mail.Example.ORG escreveu:", "MARIA.Souza@Mail.Example.ORG"),
     ("EMAIL", "> On Mon, x_y-99@sub.mail.example.org wrote:", "x_y-99@sub.mail.example.org"),
+    # Local parts RFC 5322 allows beyond letters and dots; an address literal; a host without dots.
+    ("EMAIL", "responda a o'neil!ops#2=x@exemplo.com.br.", "o'neil!ops#2=x@exemplo.com.br"),
+    ("EMAIL", "From: SRS0=aO/p=ON=bag.python.org=x@pobox.com", "SRS0=aO/p=ON=bag.python.org=x@pobox.com"),
+    ("EMAIL", "mande para <admin@[192.168.0.10]> hoje", "admin@[192.168.0.10]"),
+    ("EMAIL", "root@servidor-interno escreveu", "root@servidor-interno"),
     ("CPF", "meu CPF é 123.456.789-09.", "123.456.789-09"),
     ("CPF", "cpf 12345678909", "12345678909"),
     ("CPF", "CPF: 123 456 789 09", "123 456 789 09"),
@@ -59,3 +64,10 @@ def test_a_huge_message_is_masked_in_bounded_time():
     text = ("palavra 1234 " * 50_000) + "fim a@b.com"
     masked = Masker().mask(text)
     assert masked.endswith("fim [EMAIL_1]")
+
+
+def test_a_long_run_of_address_characters_is_masked_in_bounded_time():
+    # Matching starts only where a run of address characters starts: 200,000 letters before the "@" are
+    # read once, not once per letter.
+    text = "x" * 200_000 + "@b.com e " + "y." * 100_000
+    assert Masker().mask(text).startswith("[EMAIL_1] e ")

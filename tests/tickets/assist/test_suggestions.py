@@ -1,11 +1,12 @@
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from tests.bench.assist import seed_labelled
 from tests.factories import MacroFactory, MessageFactory, QueueFactory, TicketFactory, associate
 from tests.tickets.assist.helpers import solved
 from tickets.assist.evaluation import evaluate
-from tickets.assist.selectors import suggestions_for
+from tickets.assist.selectors import query_text, rank_neighbours, suggestions_for
 from tickets.models import Role, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +86,12 @@ def test_macros_the_user_may_not_use_are_not_suggested(desk):
     assert desk["recovery"].pk not in [vote.value for vote in suggestions.macros]
 
 
-def test_suggestions_take_a_bounded_number_of_queries(desk, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+def test_suggestions_take_a_bounded_number_of_queries(desk, django_assert_max_num_queries, forget_word_statistics):
+    # The neighbours, their macros, replies and tickets, the usable macros, the queue's habits, and the common
+    # words' statistics (read once per process every few minutes).
+    with django_assert_max_num_queries(10):
+        suggestions_for(desk["user"], desk["new"])
+    with django_assert_max_num_queries(9):
         suggestions_for(desk["user"], desk["new"])
 
 
@@ -97,3 +102,44 @@ def test_the_suggestions_beat_the_baselines_on_a_generated_labelled_set():
     assert result.macro_top1 > result.baseline_macro_top1
     assert result.macro_top3 > result.baseline_macro_top3
     assert result.queue_top1 > result.baseline_queue_top1
+
+
+@pytest.fixture
+def forget_word_statistics(monkeypatch):
+    """Forgets the per-process cache of the common words, so the next query reads the statistics afresh."""
+    from tickets.assist import selectors
+
+    def forget():
+        monkeypatch.setattr(selectors, "_common", (None, []))
+
+    forget()
+    return forget
+
+
+def test_words_in_most_mail_do_not_crowd_out_the_ticket_that_shares_the_rare_ones(forget_word_statistics):
+    queue = QueueFactory(slug="suporte")
+    refund, greeting = MacroFactory(name="Estorno no cartão"), MacroFactory(name="Saudação")
+    right = solved(queue, "Estorno", "Quero o estorno do reembolso no cartão.", "Estornado.", macro=refund)
+    # Then 250 solved tickets whose every message says "conta": more than the candidates each query keeps.
+    for index in range(250):
+        solved(queue, f"Minha conta {index}", "Olá, minha conta, por favor.", "Sua conta está ok.", macro=greeting)
+    new = TicketFactory(queue=queue, subject="Minha conta: estorno")
+    MessageFactory(ticket=new, body_text="Preciso do reembolso no cartão da minha conta.")
+    user = associate([queue])
+    # Without statistics every word counts: the recent "conta" mail fills the candidates.
+    assert right.pk not in [pk for pk, _ in rank_neighbours(Ticket.objects.exclude(pk=new.pk), query_text(new))]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_message")  # as autovacuum would; rolled back with the test
+    forget_word_statistics()
+    suggestions = suggestions_for(user, new)
+    assert suggestions.neighbours[0].ticket == right
+    assert suggestions.macros[0].value == refund.pk
+
+
+def test_the_queues_most_used_macros_fill_the_slots_the_neighbours_leave(desk):
+    # The one similar ticket used one macro; the queue's habit (two tickets of another topic) comes next.
+    habit = MacroFactory(name="Nota fiscal")
+    for subject in ("Nota fiscal de março", "Imposto retido"):
+        solved(desk["queue"], subject, "Preciso do documento do imposto.", "Segue anexo.", macro=habit)
+    macros = [vote.value for vote in suggestions_for(desk["user"], desk["new"]).macros]
+    assert macros[:2] == [desk["recovery"].pk, habit.pk]
