@@ -123,6 +123,15 @@ def variables_read_by_the_code() -> set[str]:
     return names
 
 
+def test_every_variable_the_tests_read_is_named_in_the_readme():
+    pattern = re.compile(r"os\.environ(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"")
+    names = {name for path in (ROOT / "tests").rglob("*.py") for name in pattern.findall(path.read_text())}
+    assert {"ACOLHE_CHROMIUM", "ACOLHE_CRAWL", "ACOLHE_WORKER_LOG"} <= names
+    names -= {"PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE"}  # pytest-xdist's and Django's own
+    text = (ROOT / "README.md").read_text()
+    assert sorted(name for name in names if not re.search(rf"\b{name}\b", text)) == []
+
+
 @pytest.mark.parametrize("document", ["README.md", ".env.example"])
 def test_every_variable_the_code_reads_is_documented(document):
     names = variables_read_by_the_code()
