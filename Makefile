@@ -61,7 +61,8 @@ screenshots: install
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)
 
-# Only the scaling curves: mail in with 1, 2 and 4 worker processes, pages with 1, 2 and 4 gunicorn workers.
+# Only the scaling curves: mail in with 1, 2 and 4 worker processes, pages with 1, 2 and 4 gunicorn workers
+# (JSON on standard output and in .bench/scaling.json; docs/deploy.md says how to read it).
 bench-scaling: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench.scaling $(if $(QUICK),--quick,)
 
