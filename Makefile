@@ -61,7 +61,8 @@ screenshots: install
 bench: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)
 
-# Only the scaling curves: mail in with 1, 2 and 4 worker processes, pages with 1, 2 and 4 gunicorn workers.
+# Only the scaling curves: mail in with 1, 2 and 4 worker processes, pages with 1, 2 and 4 gunicorn workers
+# (JSON on standard output and in .bench/scaling.json; docs/deploy.md says how to read it).
 bench-scaling: install
 	$(PY) -m helpdesk.devenv $(PY) -m tests.bench.scaling $(if $(QUICK),--quick,)
 
@@ -69,11 +70,15 @@ lint: install check-deploy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Static checks of what no container engine runs here: the Dockerfile (hadolint) and the compose file
-# (the Compose Specification's JSON schema).
+# Static checks of what no container engine runs here: the Dockerfile (hadolint), the compose file (the
+# Compose Specification's JSON schema) and the Kubernetes manifests (the API's own schemas, bundled by
+# kubernetes-validate: offline; strict, so a misspelt field fails). kustomization.yaml is kustomize's, not
+# the API's: tests/helpdesk/test_deploy.py checks that it lists every manifest.
+K8S_MANIFESTS := $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml))
 check-deploy: install
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(VENV)/bin/kubernetes-validate --strict --quiet $(K8S_MANIFESTS)
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -33,6 +33,10 @@ def _test_settings(settings, tmp_path):
     # Every test client comes from 127.0.0.1: the public pages' rate limit would count the whole suite.
     settings.ACOLHE_CSAT_RATE_PER_MINUTE = 1_000_000
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    # Every factory user and every login hashes a password: PBKDF2's million rounds cost a quarter of a CPU
+    # second each, a good part of the suite's time. MD5 hashes the tests' passwords; the production hashers
+    # stay listed after it, so a hash they made (a user created before this fixture) still verifies.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -91,6 +95,9 @@ XDIST_GROUPS = {
 }
 
 
+# First: pytest-xdist reads the marks in a hook of its own (adding `@group` to each test id), which
+# otherwise runs before this one and finds none, so that the groups were spread over both processes.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         group = next((XDIST_GROUPS[name] for name in item.fixturenames if name in XDIST_GROUPS), None)

@@ -40,6 +40,33 @@ def test_the_compose_file_follows_the_compose_specification():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_kubernetes_manifests_follow_the_api_schemas():
+    """Strict: a misspelt or misplaced field fails, as a wrong type does (the schemas ship in the package, so
+    this runs offline)."""
+    validator = shutil.which("kubernetes-validate", path=str(BIN)) or shutil.which("kubernetes-validate")
+    paths = [str(path) for path in sorted(K8S.glob("*.yaml")) if path.name != "kustomization.yaml"]
+    result = subprocess.run([validator, "--strict", "--quiet", *paths], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_manifest_check_rejects_a_misspelt_field(tmp_path):
+    """The check above would pass on a validator that reads nothing: the same web manifest with one probe
+    misspelt, and with a count as a word, must fail it."""
+    validator = shutil.which("kubernetes-validate", path=str(BIN)) or shutil.which("kubernetes-validate")
+    web = (K8S / "web.yaml").read_text()
+    assert "readinessProbe:" in web and "replicas: " in web
+    for name, broken in [
+        ("misspelt.yaml", web.replace("readinessProbe:", "readinesProbe:")),
+        ("wrong-type.yaml", re.sub(r"replicas: \S+", 'replicas: "two"', web)),
+    ]:
+        (tmp_path / name).write_text(broken)
+        result = subprocess.run(
+            [validator, "--strict", "--quiet", str(tmp_path / name)], capture_output=True, text=True
+        )
+        assert result.returncode != 0, name
+        assert "did not validate" in result.stdout + result.stderr, name
+
+
 def test_compose_keeps_cookies_secure_and_the_media_volume_where_the_image_owns_it():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     app = compose["services"]["web"]
@@ -94,6 +121,15 @@ def variables_read_by_the_code() -> set[str]:
         names |= set(re.findall(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\"", text))
         names |= set(re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"", text))
     return names
+
+
+def test_every_variable_the_tests_read_is_named_in_the_readme():
+    pattern = re.compile(r"os\.environ(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"")
+    names = {name for path in (ROOT / "tests").rglob("*.py") for name in pattern.findall(path.read_text())}
+    assert {"ACOLHE_CHROMIUM", "ACOLHE_CRAWL", "ACOLHE_WORKER_LOG"} <= names
+    names -= {"PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE"}  # pytest-xdist's and Django's own
+    text = (ROOT / "README.md").read_text()
+    assert sorted(name for name in names if not re.search(rf"\b{name}\b", text)) == []
 
 
 @pytest.mark.parametrize("document", ["README.md", ".env.example"])

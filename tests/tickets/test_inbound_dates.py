@@ -70,6 +70,9 @@ def test_a_mail_keeps_the_date_it_was_written_next_to_when_it_arrived(suporte, c
         ("Thu, 01 Jan 1970 00:00:00 +0000", "unparseable", "could not be read"),
         (None, "missing", "had no Date header"),
     ],
+    # Fixed ids: one made from the first date changes with the clock, and pytest-xdist stops the run when
+    # its processes, collecting a second apart, find different tests.
+    ids=["two-days-ahead", "words", "the-epoch", "none"],
 )
 def test_a_date_in_the_future_or_unreadable_falls_back_to_the_arrival_and_the_timeline_says_so(
     suporte, client, date, fallback, note
