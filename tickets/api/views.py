@@ -1,6 +1,8 @@
 """The tickets API. Every queryset comes from a selector, so the API sees what the pages see."""
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from tickets import selectors
@@ -23,6 +25,10 @@ class QueueViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.queues_with_open_counts(self.request.user)
 
 
+@extend_schema_view(
+    list=extend_schema(description=_("The tickets of your queues, newest first, with filters.")),
+    retrieve=extend_schema(description=_("One ticket with its messages and attachments.")),
+)
 class TicketViewSet(TicketWorkspaceActions, viewsets.ReadOnlyModelViewSet):
     lookup_field = "number"
     filterset_fields = ["status", "priority", "language", "queue__slug", "assignee"]
