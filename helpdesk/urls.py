@@ -3,10 +3,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from helpdesk.health import healthz
+
+# The admin speaks of Acolhe, not of the framework it runs on.
+admin.site.site_header = _("Acolhe administration")
+admin.site.site_title = _("Acolhe administration")
+admin.site.index_title = _("Data and settings")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

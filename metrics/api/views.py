@@ -3,7 +3,9 @@ through the services, as on the pages."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
@@ -29,6 +31,15 @@ class DailyStatsFilter(filters.FilterSet):
         fields = ["day_from", "day_to", "associate", "queue", "language", "team"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description=_(
+            "Daily rollup rows (sums and counts) with their derived metrics; leads see their teams, associates "
+            "themselves."
+        )
+    ),
+    retrieve=extend_schema(description=_("One daily rollup row with its derived metrics.")),
+)
 class DailyStatsViewSet(viewsets.ReadOnlyModelViewSet):
     """Daily rollup rows (sums and counts) with their derived metrics; leads see their teams, associates
     themselves."""

@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -46,6 +47,17 @@ class SOPViewSet(viewsets.ModelViewSet):
         )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description=_("Create drafts, change drafts, publish, compare. Published versions never change.")
+    ),
+    retrieve=extend_schema(description=_("One version of a procedure, with its checklist.")),
+    create=extend_schema(description=_("Write a new draft of a procedure.")),
+    update=extend_schema(description=_("Change a draft; published versions never change.")),
+    partial_update=extend_schema(description=_("Change a draft; published versions never change.")),
+    publish=extend_schema(description=_("Publish this draft: it becomes the current version and never changes.")),
+    acknowledge=extend_schema(description=_("Confirm that you have read this version.")),
+)
 class SOPVersionViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
@@ -107,12 +119,12 @@ class SOPVersionViewSet(
         return Response(SOPVersionSerializer(self.get_queryset().get(pk=version.pk)).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("other", int, description="The version to compare with.")],
+        parameters=[OpenApiParameter("other", int, description=_("The version to compare with."))],
         responses=DiffLineSerializer(many=True),
+        description=_("Lines from `other` to this version."),
     )
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
-        """Lines from `other` to this version."""
         try:
             other = self.get_queryset().get(pk=int(request.query_params.get("other", "")))
         except (ValueError, SOPVersion.DoesNotExist) as exc:
@@ -133,6 +145,13 @@ class NewestRequestFirst(CheckedCursorPagination):
     max_page_size = 200
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description=_("Mine; team leads and admins also see the acknowledgements of the people in their queues.")
+    ),
+    retrieve=extend_schema(description=_("One acknowledgement of a procedure version.")),
+    acknowledge=extend_schema(description=_("Confirm that you have read this version.")),
+)
 class AcknowledgementViewSet(viewsets.ReadOnlyModelViewSet):
     """Mine; team leads and admins also see the acknowledgements of the people in their queues."""
 
@@ -191,12 +210,12 @@ class MacroViewSet(viewsets.ModelViewSet):
         self._save(serializer, serializer.instance)
 
     @extend_schema(
-        parameters=[OpenApiParameter("ticket", int, description="The ticket number.")],
+        parameters=[OpenApiParameter("ticket", int, description=_("The ticket number."))],
         responses=RenderedMacroSerializer,
+        description=_("The body for a ticket: its language (else the other), variables filled."),
     )
     @action(detail=True, methods=["get"])
     def rendered(self, request, pk=None):
-        """The body for a ticket: its language (else the other), variables filled."""
         try:
             number = int(request.query_params.get("ticket", ""))
         except ValueError as exc:

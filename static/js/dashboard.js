@@ -23,7 +23,7 @@
           { label: text.replies, data: data.series.replies, borderColor: "#2563eb", backgroundColor: "#2563eb" },
         ],
       },
-      options: common,
+      options: Object.assign({}, common, { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }),
     });
     chart("chart-quality", {
       type: "line",
@@ -38,15 +38,19 @@
         scales: { y: { position: "left", beginAtZero: true }, y1: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } } },
       }),
     });
+    // Bars sit between the axis edges (offset), so the first and last are whole; counts have whole ticks.
+    var bars = Object.assign({}, common, {
+      scales: { x: { type: "category", offset: true, grid: { offset: true } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+    });
     chart("chart-qa", {
       type: "bar",
-      data: { labels: data.qa.labels, datasets: [{ label: text.qa, data: data.qa.values, backgroundColor: "#16a34a" }] },
-      options: common,
+      data: { labels: data.qa.labels.map(String), datasets: [{ label: text.qa, data: data.qa.values, backgroundColor: "#16a34a" }] },
+      options: bars,
     });
     chart("chart-csat", {
       type: "bar",
-      data: { labels: data.csat_dist.labels, datasets: [{ label: text.csat_dist, data: data.csat_dist.values, backgroundColor: "#2563eb" }] },
-      options: common,
+      data: { labels: data.csat_dist.labels.map(String), datasets: [{ label: text.csat_dist, data: data.csat_dist.values, backgroundColor: "#2563eb" }] },
+      options: bars,
     });
   }
 

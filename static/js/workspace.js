@@ -27,9 +27,51 @@
     if (!box) return false;
     const radio = document.querySelector(`#reply-form input[name="mode"][value="${mode}"]`);
     if (radio) radio.checked = true;
-    box.focus();
+    // In a long thread the reply box is far below: bring it to the middle of the window, then type.
+    box.scrollIntoView({ block: "center" });
+    box.focus({ preventScroll: true });
     return true;
   };
+
+  // "Jump to reply" stays in a corner of the window while the reply box is out of sight, so a long
+  // thread never hides it; it goes away when the box is on screen.
+  const jump = document.querySelector("[data-jump-to-reply]");
+  const replyBox = document.getElementById("composer");
+  if (jump && replyBox && "IntersectionObserver" in window) {
+    new IntersectionObserver((entries) => {
+      jump.hidden = entries[entries.length - 1].isIntersecting;
+    }).observe(replyBox);
+    jump.addEventListener("click", (event) => {
+      event.preventDefault();
+      startWriting("reply");
+    });
+  }
+
+  // `s` with a reply written: a dialog of our own (not the browser's confirm) says who gets the mail and
+  // shows its start; only its "Send and solve" button sends.
+  const askSendAndSolve = () => {
+    const dialog = document.getElementById("send-solve-dialog");
+    const button = document.querySelector("[data-send-solve]");
+    const box = composer();
+    if (!dialog || !button || !box) return false;
+    const text = box.value.trim();
+    dialog.querySelector("[data-send-solve-preview]").textContent =
+      text.length > 280 ? `${text.slice(0, 280)}…` : text;
+    dialog.returnValue = "";
+    dialog.showModal();
+    return true;
+  };
+
+  document.addEventListener("close", (event) => {
+    if (event.target.id !== "send-solve-dialog") return;
+    if (event.target.returnValue === "send") {
+      const button = document.querySelector("[data-send-solve]");
+      button.form.requestSubmit(button);
+    } else {
+      const box = composer();
+      if (box) box.focus();
+    }
+  }, true);
 
   const setTyping = (typing) => {
     const flag = document.getElementById("typing-flag");
@@ -67,7 +109,7 @@
       if (event.key === "Escape") event.target.blur();
       return;
     }
-    if (help && help.open) return;
+    if ((help && help.open) || document.querySelector("dialog[open]")) return;
     switch (event.key) {
       case "j":
         select(current + 1);
@@ -95,9 +137,7 @@
         const box = composer();
         if (box && box.value.trim()) {
           // A key press must not mail the requester by accident: ask first.
-          const button = document.querySelector("[data-send-solve]");
-          if (!window.confirm(button.dataset.confirm)) return;
-          button.click();
+          if (!askSendAndSolve()) return;
         } else {
           const form = document.getElementById("solve-form");
           if (!form) return;

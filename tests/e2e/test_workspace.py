@@ -83,11 +83,82 @@ def test_ctrl_enter_sends_and_the_s_key_asks_before_mailing_and_solving(new_page
     page.keyboard.press("r")
     page.keyboard.type("Estornamos o valor.")
     page.locator("[data-composer]").blur()
-    questions = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
     page.keyboard.press("s")
+    dialog = page.get_by_test_id("send-solve-dialog")
+    expect(dialog).to_contain_text("Enviar e resolver?")
+    expect(dialog).to_contain_text("Estornamos o valor.")
+    page.keyboard.press("Escape")  # the same as "Continuar escrevendo"
+    expect(dialog).to_be_hidden()
     expect(page.locator("[data-composer]")).to_have_value("Estornamos o valor.")
-    assert questions == ["Enviar esta resposta ao solicitante e resolver o chamado?"]
+    expect(page.locator("[data-composer]")).to_be_focused()
     ticket.refresh_from_db()
     assert ticket.status != "solved"
     assert not ticket.messages.filter(body_text__contains="Estornamos").exists()
+
+
+LONG_THREAD = [
+    "O pagamento da venda não caiu na minha conta.",
+    "Recebemos o comprovante, vamos conferir com o time de pagamentos.",
+    "Ainda não apareceu. O valor era de R$ 182,40.",
+    "O repasse ficou retido na revisão de segurança; já pedimos a liberação.",
+    "Caiu agora! Os próximos também vão ficar retidos?",
+    "Não devem: a revisão só acontece no primeiro saque acima de R$ 150.",
+    "Mais uma dúvida: posso sacar para outra conta?",
+    "Pode, desde que esteja no seu nome.",
+]
+
+
+@pytest.mark.parametrize(
+    ("locale", "texts"),
+    [
+        ("pt-BR", {"jump": "Ir para a resposta", "title": "Enviar e resolver?", "send": "Enviar e resolver"}),
+        ("en-US", {"jump": "Jump to reply", "title": "Send and solve?", "send": "Send and solve"}),
+    ],
+)
+def test_on_a_phone_a_long_thread_keeps_the_reply_in_reach_and_s_confirms_before_sending_and_solving(
+    new_page, live_server, locale, texts
+):
+    queue = QueueFactory(slug="suporte", name="Suporte", addresses=["suporte@acolhe.example"])
+    associate([queue], username="bia", first_name="Bia", last_name="Souza")
+    ticket = TicketFactory(queue=queue, subject="Pagamento da venda não caiu")
+    for position, text in enumerate(LONG_THREAD * 2):
+        MessageFactory(ticket=ticket, body_text=text, direction="in" if position % 2 == 0 else "out")
+    page = new_page(locale=locale)
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server, "bia")
+    page.goto(f"{live_server.url}/tickets/{ticket.number}/")
+
+    # At the top of a long thread the reply box is out of sight: the corner button leads to it.
+    jump = page.locator("[data-jump-to-reply]")
+    expect(jump).to_be_visible()
+    expect(jump).to_contain_text(texts["jump"])
+    assert jump.bounding_box()["x"] + jump.bounding_box()["width"] <= 390
+    jump.click()
+    expect(page.locator("[data-composer]")).to_be_focused()
+    expect(page.locator("[data-composer]")).to_be_in_viewport()
+    expect(jump).to_be_hidden()
+
+    # Back at the top, the `r` key jumps as well.
+    page.locator("[data-composer]").blur()
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(jump).to_be_visible()
+    page.keyboard.press("r")
+    expect(page.locator("[data-composer]")).to_be_in_viewport()
+    page.keyboard.type("Pronto, o saque para outra conta está liberado.")
+    page.locator("[data-composer]").blur()
+
+    page.keyboard.press("s")
+    dialog = page.get_by_test_id("send-solve-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text(texts["title"])
+    expect(dialog).to_contain_text(ticket.requester.email)
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_test_id("confirm-send-solve").click()
+
+    page.wait_for_url(f"{live_server.url}/tickets/{ticket.number}/")
+    expect(page.locator(".message-out", has_text="saque para outra conta")).to_be_visible()
+    ticket.refresh_from_db()
+    assert ticket.status == "solved"
+    assert ticket.messages.filter(body_text__contains="saque para outra conta", direction="out").exists()

@@ -1,10 +1,13 @@
 """The demo's SLA policies: a business-hours calendar in São Paulo with Brazil's national holidays."""
 
+import struct
+import zlib
 from datetime import date
 
 import pytest
 from django.core.management import call_command
 
+from tickets.demo.images import withdrawal_screen
 from tickets.demo.sla import easter, national_holidays
 from tickets.models import Queue, SlaPolicy, Ticket
 
@@ -92,5 +95,52 @@ def test_the_demo_has_a_long_thread_with_attachments(settings):
     ticket = Ticket.objects.get(subject="Pagamento da venda de moedas não caiu")
     assert ticket.messages.count() >= 8
     assert ticket.status == Ticket.Status.SOLVED
-    names = set(Attachment.objects.filter(message__ticket=ticket).values_list("filename", flat=True))
-    assert names == {"print-do-app.png", "comprovante.txt"}
+    listed = Attachment.objects.filter(message__ticket=ticket, is_inline=False)
+    assert set(listed.values_list("filename", flat=True)) == {"print-do-app.png", "comprovante.txt"}
+    # One reply came in HTML with a picture inline (cid:), shown where the requester put it.
+    picture = Attachment.objects.get(message__ticket=ticket, is_inline=True)
+    assert picture.content_id and picture.filename == "tela-do-saque.png"
+    assert f'<img src="/attachments/{picture.pk}/"' in picture.message.body_html
+    png = picture.file.read()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", png[16:24]) == (240, 256)  # the IHDR's width and height
+
+
+def test_the_demo_picture_is_a_png_that_decodes_to_its_drawing():
+    png = withdrawal_screen()
+    chunks, position = {}, 8
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        body = png[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", png[position + 8 + length : position + 12 + length])
+        assert zlib.crc32(kind + body) == crc
+        chunks[kind] = body
+        position += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (width, height, depth, colour) == (240, 256, 8, 2)
+    pixels = zlib.decompress(chunks[b"IDAT"])
+    stride = 1 + width * 3
+
+    def pixel(x, y):
+        return tuple(pixels[y * stride + 1 + x * 3 : y * stride + 4 + x * 3])
+
+    assert pixel(5, 5) == (11, 110, 79)  # the app's top bar
+    assert pixel(100, 60) == (255, 255, 255)  # the card
+    assert pixel(5, 250) == (244, 246, 248)  # the background
+
+
+def test_a_lead_opening_the_demo_sees_a_few_breaches_not_the_whole_month(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from django.utils import timezone
+
+    from metrics.definitions import Summary
+    from metrics.models import DailyStats
+    from metrics.selectors import SUMS
+    from tickets.sla.health import breached_q
+
+    call_command("seed_demo", tickets=120)
+    breaching = Ticket.objects.exclude(status__in=["solved", "closed"]).filter(breached_q(timezone.now()))
+    assert 4 <= breaching.count() <= 15
+    totals = Summary(DailyStats.objects.exclude(associate=None).aggregate(**SUMS))
+    assert 70 <= totals.sla_percent < 100

@@ -3,6 +3,8 @@ change it; escalations follow ticket visibility, and hand back is for the specia
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -109,17 +111,28 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class EscalateSerializer(serializers.Serializer):
-    ticket = serializers.IntegerField(help_text="The ticket number.")
+    ticket = serializers.IntegerField(label=_("Ticket"), help_text=_("The ticket number."))
     target_queue = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL)
+        slug_field="slug",
+        queryset=Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL),
+        label=_("Escalate to"),
+        help_text=_("The specialist queue, by its slug."),
     )
-    reason = serializers.CharField()
+    reason = serializers.CharField(label=_("Reason"))
 
 
 class HandBackSerializer(serializers.Serializer):
-    note = serializers.CharField()
+    note = serializers.CharField(label=_("Resolution note"))
 
 
+@extend_schema_view(
+    list=extend_schema(description=_("Escalations of the tickets you can see, newest first.")),
+    retrieve=extend_schema(description=_("One escalation: where it went, why, and how it ended.")),
+    create=extend_schema(description=_("Escalate a ticket to a specialist queue, with the reason.")),
+    hand_back=extend_schema(
+        description=_("Hand the ticket back to the queue it came from, with a note on what the specialists decided.")
+    ),
+)
 class EscalationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """POST {ticket, target_queue, reason} escalates; POST .../{id}/hand_back/ {note} hands back."""
 

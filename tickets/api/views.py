@@ -2,6 +2,8 @@
 a sensitive ticket or its messages counts towards the reader's exposure as a page view does."""
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.response import Response
 
@@ -26,6 +28,10 @@ class QueueViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.queues_with_open_counts(self.request.user)
 
 
+@extend_schema_view(
+    list=extend_schema(description=_("The tickets of your queues, newest first, with filters.")),
+    retrieve=extend_schema(description=_("One ticket with its messages and attachments.")),
+)
 class TicketViewSet(TicketWorkspaceActions, viewsets.ReadOnlyModelViewSet):
     lookup_field = "number"
     filterset_fields = ["status", "priority", "language", "queue__slug", "assignee"]

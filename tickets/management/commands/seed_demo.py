@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
+from tickets.demo.images import withdrawal_screen
 from tickets.demo.showcase import load_showcase
 from tickets.demo.sla import load_demo_policies
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail, Message, Profile, Queue, Role, Team, Ticket, TicketEvent
+from tickets.sla.sweep import sweep
 
 DEMO_PASSWORD = "acolhe-demo"
 QUEUES = [
@@ -64,6 +66,9 @@ class Command(BaseCommand):
         "en": ["We checked again and fixed the remaining part. Could you try?", "One more fix is in; it should work."],
     }
 
+    # How many tickets older than two days are still new and unassigned (they breach their SLA).
+    LEFT_BEHIND = 4
+
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=300, help="How many demo tickets to create.")
         parser.add_argument("--seed", type=int, default=7)
@@ -85,6 +90,9 @@ class Command(BaseCommand):
                 self._long_thread(staff)
             shown = load_showcase(staff)
             self.stdout.write(f"Escalated {shown['escalations']} tickets and flagged {shown['flagged']}.")
+            # What beat's sweep would record in its first minute, so the breaches are counted from the start.
+            swept = sweep()
+            self.stdout.write(f"Recorded {swept.breaches} SLA breaches and {swept.warnings} warnings.")
             from metrics.demo import load_demo_metrics
 
             load_demo_metrics()  # QA reviews, answered surveys and the first rollup
@@ -144,6 +152,7 @@ class Command(BaseCommand):
                                                      "eduardo.alves", "fernanda.costa", "gabriel.martins"}],
             "en": [staff[u] for u in staff if u in {"john.smith", "emily.jones", "michael.brown", "sarah.wilson"}],
         }  # fmt: skip
+        left_behind = 0
         for _ in range(count):
             language = "pt" if rng.random() < 0.6 else "en"
             names, scenarios = (PT_NAMES, PT_SCENARIOS) if language == "pt" else (EN_NAMES, EN_SCENARIOS)
@@ -161,6 +170,13 @@ class Command(BaseCommand):
             ticket = Ticket.objects.get(pk=InboundEmail.objects.get(pk=inbound.pk).ticket_id)
             services.update_ticket(ticket, actor=None, tags=tags)
             fate = rng.random()
+            if fate < 0.5 and opened < now - timedelta(days=2):
+                # Work older than two days is done, but for a few tickets nobody picked up: the breaches a lead
+                # sees are a handful to act on rather than the whole month.
+                if fate < 0.25 and left_behind < self.LEFT_BEHIND:
+                    left_behind += 1
+                else:
+                    fate = 0.65 + fate * 0.7
             if fate < 0.25:
                 continue  # still new and unassigned
             agent = rng.choice(associates[language])
@@ -225,7 +241,7 @@ class Command(BaseCommand):
         ("agent", "Olá, Renata! Recebemos o print e o comprovante. Vou conferir com o time de pagamentos."),
         ("requester", "Obrigada. O valor era de R$ 182,40, feito no dia 2."),
         ("agent", "Encontramos o repasse: ele ficou retido na revisão de segurança. Já pedimos a liberação."),
-        ("requester", "Ainda não apareceu na minha conta bancária."),
+        ("requester", "Ainda não apareceu na minha conta bancária. A tela do app está assim:"),
         ("agent", "O banco leva até 2 dias úteis depois da liberação. Acompanho por aqui."),
         ("requester", "Caiu agora de manhã! Só uma dúvida: os próximos também vão ficar retidos?"),
         (
@@ -233,15 +249,16 @@ class Command(BaseCommand):
             "Não devem: a revisão acontece só no primeiro saque acima de R$ 150. Qualquer coisa, é só responder.",
         ),
     ]
-    # A 1x1 PNG and a short text receipt: real files, nothing to look at.
-    PNG = bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
-    )
+    # This one comes in HTML with the app's screen inline (a cid: image), as a phone's mail app sends a pasted
+    # picture.
+    INLINE_PICTURE_AT = 4
 
     def _long_thread(self, staff: dict) -> None:
-        """One ticket with a long back-and-forth and attachments, so a long thread shows its collapsed start."""
+        """One ticket with a long back-and-forth, attachments and an inline picture, so a long thread shows its
+        collapsed start and the pictures a requester sends."""
         import time_machine
+
+        screen = withdrawal_screen()
 
         agent = staff["fernanda.costa"]
         name, address, to = "Renata Albuquerque", "renata.albuquerque@example.com", "suporte@acolhe.example"
@@ -264,8 +281,20 @@ class Command(BaseCommand):
                 if last_id:
                     mail["In-Reply-To"] = mail["References"] = last_id
                 mail.set_content(text)
+                if position == self.INLINE_PICTURE_AT:
+                    cid = make_msgid(domain="example.com")
+                    html = f'<p>{text}</p><p><img src="cid:{cid[1:-1]}" alt="tela do app"></p>'
+                    mail.add_alternative(html, subtype="html")
+                    mail.get_payload()[1].add_related(
+                        screen,
+                        maintype="image",
+                        subtype="png",
+                        cid=cid,
+                        filename="tela-do-saque.png",
+                        disposition="inline",
+                    )
                 if ticket is None:
-                    mail.add_attachment(self.PNG, maintype="image", subtype="png", filename="print-do-app.png")
+                    mail.add_attachment(screen, maintype="image", subtype="png", filename="print-do-app.png")
                     receipt = "Comprovante de venda\nValor: R$ 182,40\nData: dia 2\n"
                     mail.add_attachment(receipt, subtype="plain", filename="comprovante.txt")
                 inbound, _ = store_inbound(mail.as_bytes(), esp="demo", envelope_recipient=to, enqueue=False)
