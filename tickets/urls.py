@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tickets import views, views_escalation
+from tickets import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,10 +16,6 @@ urlpatterns = [
     path("", include("tickets.wellbeing.urls")),
     path("", include("tickets.account.urls")),
     path("", include("tickets.assist.urls")),
-    path("tickets/<int:number>/escalate/", views_escalation.escalate, name="ticket_escalate"),
-    path("escalations/", views_escalation.escalation_list, name="escalation_list"),
-    path("escalations/<int:pk>/hand-back/", views_escalation.hand_back, name="escalation_hand_back"),
-    path("escalations/<int:pk>/claim/", views_escalation.escalation_claim, name="escalation_claim"),
-    path("notifications/", views_escalation.notification_list, name="notifications"),
-    path("sla/", views_escalation.sla_health, name="sla_health"),
+    path("", include("tickets.escalations.urls")),
+    path("", include("tickets.sla.urls")),
 ]

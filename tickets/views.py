@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.pagecache import cached_response
 from helpdesk.redirects import safe_url
-from tickets import escalations, selectors
+from tickets import selectors
+from tickets.escalations import selectors as escalation_selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
 from tickets.models import Message, Profile
 
@@ -56,7 +57,7 @@ def home(request):
     return render(
         request,
         "tickets/home.html",
-        {"queues": queues, "escalation_counts": escalations.escalation_counts(request.user)},
+        {"queues": queues, "escalation_counts": escalation_selectors.escalation_counts(request.user)},
     )
 
 

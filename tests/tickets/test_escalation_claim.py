@@ -3,7 +3,8 @@
 import pytest
 
 from tests.factories import QueueFactory, TicketFactory, UserFactory, associate
-from tickets import escalations
+from tickets.escalations import selectors as escalation_selectors
+from tickets.escalations import services as escalations
 from tickets.models import Queue, Role, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def test_a_specialist_takes_an_escalation_and_the_counts_follow(client, world):
     assert response.status_code == 302 and response.url == f"/tickets/{ticket.number}/"
     escalation.refresh_from_db()
     assert escalation.claimed_by == tessa
-    assert escalations.escalation_counts(tessa) == {"open": 1, "unclaimed": 0, "mine": 1}
+    assert escalation_selectors.escalation_counts(tessa) == {"open": 1, "unclaimed": 0, "mine": 1}
     assert ticket.events.filter(kind=TicketEvent.Kind.ESCALATION_CLAIMED, actor=tessa).count() == 1
     inbox = client.get("/escalations/?show=mine").content.decode()
     assert "Tessa Moreira" in inbox

@@ -16,7 +16,8 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from tickets import escalations, selectors, services, sla
+from tickets import selectors, services, sla
+from tickets.escalations import services as escalations
 from tickets.models import (
     Escalation,
     EscalationRule,

@@ -18,7 +18,8 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
-from tickets import escalations, services, sla
+from tickets import services, sla
+from tickets.escalations import services as escalations
 from tickets.models import EscalationRule, EscalationRuleFiring, Queue, Role, SlaAlert, Ticket, TicketEvent
 from tickets.sla.clocks import next_check_at, next_check_sql, running_clocks, running_clocks_sql
 

@@ -8,7 +8,8 @@ import pytest
 from django.utils import translation
 
 from tests.factories import EscalationRuleFactory, QueueFactory, TicketFactory, UserFactory, associate
-from tickets import escalations, services
+from tickets import services
+from tickets.escalations import services as escalations
 from tickets.models import Escalation, Notification, Queue, Ticket, TicketEvent
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace.timeline import sentence

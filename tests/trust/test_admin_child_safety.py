@@ -116,11 +116,12 @@ def test_admins_still_see_every_ordinary_ticket(suporte, admin):
 
 
 def test_an_admin_outside_trust_and_safety_cannot_hand_back_a_child_safety_escalation(report, admin):
-    from tickets import escalations
+    from tickets.escalations import selectors as escalation_selectors
+    from tickets.escalations import services as escalations
     from tickets.models import Escalation
 
     escalation = report.escalations.get(status=Escalation.Status.OPEN)
-    assert not escalations.can_hand_back(admin, escalation)
+    assert not escalation_selectors.can_hand_back(admin, escalation)
     with pytest.raises(PermissionDenied):
         escalations.hand_back(escalation.pk, actor=admin, note="ok")
     escalation.refresh_from_db()
@@ -130,11 +131,12 @@ def test_an_admin_outside_trust_and_safety_cannot_hand_back_a_child_safety_escal
 def test_the_escalation_list_leaves_out_child_safety_escalations_for_an_admin_outside_trust_and_safety(
     report, admin, suporte, trust_and_safety, client
 ):
-    from tickets import escalations
+    from tickets.escalations import selectors as escalation_selectors
+    from tickets.escalations import services as escalations
 
     ordinary = TicketFactory(queue=suporte, subject="Conta invadida")
     escalations.escalate(ordinary, target_queue=trust_and_safety, reason="razao-comum")
-    listed = set(escalations.open_escalations_for_specialist(admin).values_list("ticket__number", flat=True))
+    listed = set(escalation_selectors.open_escalations_for_specialist(admin).values_list("ticket__number", flat=True))
     assert listed == {ordinary.number}
     client.force_login(admin)
     page = client.get(reverse("escalation_list")).content.decode()

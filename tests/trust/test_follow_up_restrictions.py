@@ -7,8 +7,9 @@ from email.utils import make_msgid
 import pytest
 
 from tests.factories import QueueFactory, TeamFactory, UserFactory, associate
-from tickets import escalations, selectors, services
+from tickets import selectors, services
 from tickets.email.inbound import process_inbound, store_inbound
+from tickets.escalations import services as escalations
 from tickets.models import Escalation, Queue, Role, Ticket
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace import search

@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 
 from tests.factories import MessageFactory, QueueFactory, TeamFactory, TicketFactory, UserFactory
-from tickets import escalations, selectors
+from tickets import selectors
+from tickets.escalations import services as escalations
 from tickets.models import Escalation, Notification, Queue, Role, Ticket
 from tickets.wellbeing import services as wellbeing
 

@@ -6,7 +6,7 @@ text only says that something was reported."""
 
 from __future__ import annotations
 
-from tickets import escalations
+from tickets.escalations import services as escalations
 from tickets.models import Queue, Ticket
 from tickets.wellbeing import services as wellbeing
 from tickets.wellbeing.detection import Category

@@ -16,8 +16,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tickets import escalations, selectors, services, sla, system_texts
+from tickets import selectors, services, sla, system_texts
 from tickets.email.parsing import html_to_text
+from tickets.escalations import services as escalations
 from tickets.models import (
     Attachment,
     Escalation,

@@ -17,12 +17,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tickets import selectors, services, sla, system_texts
+from tickets.escalations import selectors as escalation_selectors
 from tickets.models import (
     Escalation,
     EscalationRule,
@@ -211,7 +211,7 @@ def claim(escalation_pk: int, *, actor: AbstractBaseUser) -> Escalation:
         .filter(pk=escalation_pk)
         .first()
     )
-    if escalation is None or not can_hand_back(actor, escalation):
+    if escalation is None or not escalation_selectors.can_hand_back(actor, escalation):
         raise PermissionDenied(_("Only the specialist team can take this escalation."))
     if escalation.claimed_by_id == actor.pk:
         return escalation
@@ -230,29 +230,6 @@ def claim(escalation_pk: int, *, actor: AbstractBaseUser) -> Escalation:
     return escalation
 
 
-def escalation_counts(user: AbstractBaseUser) -> dict[str, int]:
-    """Open escalations to the user's teams: all, not taken by anyone, taken by the user."""
-    rows = open_escalations_for_specialist(user)
-    return {
-        "open": rows.count(),
-        "unclaimed": rows.filter(claimed_by=None).count(),
-        "mine": rows.filter(claimed_by=user).count(),
-    }
-
-
-def can_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
-    if not user.is_authenticated or not escalation.is_open:
-        return False
-    return _may_hand_back(user, escalation)
-
-
-def _may_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
-    # An admin outside the specialist team answers only for tickets they may read (not child-safety content).
-    if escalation.target_queue.members.filter(pk=user.pk).exists():
-        return True
-    return selectors.is_admin(user) and selectors.can_open(user, escalation.ticket)
-
-
 @transaction.atomic
 def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Escalation:
     """The specialist team answers: the note goes on the ticket as an internal note, the ticket returns to
@@ -264,7 +241,7 @@ def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Esca
         .filter(pk=escalation_pk)
         .first()
     )
-    if escalation is None or not _may_hand_back(actor, escalation):
+    if escalation is None or not escalation_selectors.may_hand_back(actor, escalation):
         raise PermissionDenied(_("Only the specialist team can hand this ticket back."))
     if not escalation.is_open:
         raise ValidationError(_("This escalation was already handed back."))
@@ -450,25 +427,3 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
                 kind=Notification.Kind.SLA,
                 notice=system_texts.text("notice_rule_applied", rule=rule.name, number=ticket.number),
             )
-
-
-# Reads -----------------------------------------------------------------------------------------------
-
-
-def escalations_visible_to(user: AbstractBaseUser):
-    return Escalation.objects.filter(ticket__in=selectors.tickets_visible_to(user))
-
-
-def open_escalations_for_specialist(user: AbstractBaseUser):
-    """Open escalations to the cross-functional queues the user belongs to (for admins, all of those whose
-    ticket they may read: a child-safety escalation's reason is not shown outside Trust & Safety)."""
-    scope = Q(status=Escalation.Status.OPEN)
-    if selectors.is_admin(user):
-        scope &= Q(target_queue__members=user) | Q(ticket__in=selectors.tickets_visible_to(user).values("pk"))
-    else:
-        scope &= Q(target_queue__members=user)
-    return (
-        Escalation.objects.filter(scope)
-        .select_related("ticket", "target_queue", "from_queue", "requested_by", "claimed_by")
-        .order_by("due_at", "created_at")
-    )

@@ -1,4 +1,4 @@
-"""Escalation, notification and SLA-health pages. Thin: parse input, call a service or selector, render."""
+"""Escalation and notification pages. Thin: parse input, call a service or selector, render."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tickets import escalations, selectors
-from tickets.models import Notification, Queue, Role
-from tickets.sla import health
+from tickets import selectors
+from tickets.escalations import selectors as escalation_selectors
+from tickets.escalations import services as escalations
+from tickets.models import Notification, Queue
 
 
 @login_required
@@ -36,7 +37,8 @@ def escalate(request, number: int):
 @login_required
 @require_POST
 def hand_back(request, pk: int):
-    escalation = get_object_or_404(escalations.escalations_visible_to(request.user).select_related("ticket"), pk=pk)
+    visible = escalation_selectors.escalations_visible_to(request.user)
+    escalation = get_object_or_404(visible.select_related("ticket"), pk=pk)
     number = escalation.ticket.number
     try:
         escalations.hand_back(escalation.pk, actor=request.user, note=request.POST.get("note", ""))
@@ -56,7 +58,7 @@ def escalation_list(request):
     """Open escalations to the specialist's cross-functional queues, most urgent target first; `?show=`
     narrows to the ones nobody took or the ones the user took."""
     show = request.GET.get("show", "")
-    rows = escalations.open_escalations_for_specialist(request.user)
+    rows = escalation_selectors.open_escalations_for_specialist(request.user)
     if show == "unclaimed":
         rows = rows.filter(claimed_by=None)
     elif show == "mine":
@@ -70,7 +72,7 @@ def escalation_list(request):
             "escalations": rows[:200],
             "now": timezone.now(),
             "show": show,
-            "counts": escalations.escalation_counts(request.user),
+            "counts": escalation_selectors.escalation_counts(request.user),
         },
     )
 
@@ -96,20 +98,3 @@ def notification_list(request):
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
     return render(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})
-
-
-@login_required
-@require_GET
-def sla_health(request):
-    if not (selectors.is_admin(request.user) or selectors.has_role(request.user, Role.TEAM_LEAD)):
-        raise Http404
-    now = timezone.now()
-    return render(
-        request,
-        "tickets/sla_health.html",
-        {
-            "queues": health.per_queue(request.user, now),
-            "attention": health.tickets_needing_attention(request.user, now),
-            "days": health.daily_compliance(request.user, 14, now),
-        },
-    )

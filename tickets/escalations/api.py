@@ -1,67 +1,21 @@
-"""SLA policies, escalation rules and escalations over the API. Team leads read the configuration, admins
-change it; escalations follow ticket visibility, and hand back is for the specialist team."""
+"""Escalation rules and escalations over the API. Team leads read the rules, admins change them; escalations
+follow ticket visibility, and hand back is for the specialist team."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tickets import escalations, selectors
-from tickets.models import Escalation, EscalationRule, Queue, Role, SlaPolicy
-from tickets.sla.calendar import Calendar
+from tickets import selectors
+from tickets.escalations import selectors as escalation_selectors
+from tickets.escalations import services as escalations
+from tickets.models import Escalation, EscalationRule, Queue
+from tickets.sla.api import LeadsReadAdminsWrite
 
 
 def _drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(exc.messages)
-
-
-class LeadsReadAdminsWrite(permissions.BasePermission):
-    def has_permission(self, request, view):
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD)
-        return selectors.is_admin(user)
-
-
-class SlaPolicySerializer(serializers.ModelSerializer):
-    queue = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Queue.objects.all(), allow_null=True, required=False
-    )
-
-    class Meta:
-        model = SlaPolicy
-        fields = [
-            "id", "name", "queue", "priority", "first_response_minutes", "next_response_minutes",
-            "resolution_minutes", "warning_percent", "time_zone", "business_hours", "holidays", "is_active",
-            "created_at", "updated_at",
-        ]  # fmt: skip
-        read_only_fields = ["created_at", "updated_at"]
-
-    def validate(self, attrs):
-        current = self.instance
-        try:
-            Calendar.parse(
-                attrs.get("time_zone", current.time_zone if current else "America/Sao_Paulo"),
-                attrs.get("business_hours", current.business_hours if current else {}),
-                attrs.get("holidays", current.holidays if current else []),
-            )
-        except ValueError as exc:
-            raise serializers.ValidationError({"business_hours": [str(exc)]}) from exc
-        percent = attrs.get("warning_percent", current.warning_percent if current else 75)
-        if not 1 <= percent <= 99:
-            raise serializers.ValidationError({"warning_percent": ["Between 1 and 99."]})
-        return attrs
-
-
-class SlaPolicyViewSet(viewsets.ModelViewSet):
-    serializer_class = SlaPolicySerializer
-    permission_classes = [LeadsReadAdminsWrite]
-    pagination_class = None
-    queryset = SlaPolicy.objects.select_related("queue").order_by("pk")
-    filterset_fields = ["is_active", "priority"]
 
 
 class EscalationRuleSerializer(serializers.ModelSerializer):
@@ -128,7 +82,7 @@ class EscalationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     ordering = "-created_at"
 
     def get_queryset(self):
-        return escalations.escalations_visible_to(self.request.user).select_related(
+        return escalation_selectors.escalations_visible_to(self.request.user).select_related(
             "ticket", "from_queue", "target_queue"
         )
 
