@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "tickets",
+    "accounts",
     "sop",
     "metrics",
 ]
@@ -63,8 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "tickets.account.middleware.TwoFactorMiddleware",
-    "tickets.middleware.UserPreferencesMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
+    "accounts.middleware.UserPreferencesMiddleware",
     # After the user and language are known, so its 400 page is rendered for them.
     "helpdesk.bad_input.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

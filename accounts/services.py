@@ -1,7 +1,7 @@
 """Account security: API tokens a user can create and revoke, TOTP two-factor for leads, specialists and admins.
 
 Every session creation goes through Django's `login()`, which sends `user_logged_in`; `on_user_logged_in`
-(connected in `TicketsConfig.ready`) marks the session as owing a code when the user has an authenticator,
+(connected in `AccountsConfig.ready`) marks the session as owing a code when the user has an authenticator,
 or owing an enrolment when their role must have one, whatever view signed them in (the app's login, the
 admin's, a future SSO). `TwoFactorMiddleware` lets such a session reach only the verification or the
 enrolment page.

@@ -1,20 +1,56 @@
-"""Account security pages: API tokens, and two-factor enrolment and verification. Thin: parse, call a
-service, render."""
+"""Account pages: sign-in, the interface language, API tokens, and two-factor enrolment and verification.
+Thin: parse, call a service, render."""
 
 from __future__ import annotations
 
 import segno
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
+from accounts import services
+from accounts.forms import CodeForm
+from accounts.middleware import SESSION_TIMEZONE_KEY
 from helpdesk import redirects
-from tickets.account import services
-from tickets.account.forms import CodeForm
+from helpdesk.redirects import safe_url
+from tickets.models import Profile
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        profile, _ = Profile.objects.get_or_create(user=form.get_user())
+        # The second factor is asked for by the `user_logged_in` receiver (accounts.services), on
+        # this login as on every other.
+        self.request.session[SESSION_TIMEZONE_KEY] = profile.timezone
+        if profile.ui_language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, profile.ui_language, max_age=settings.LANGUAGE_COOKIE_AGE
+            )
+        return response
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; remembered in a cookie and, when signed in, on the profile."""
+    language = request.POST.get("language", "")
+    response = HttpResponseRedirect(safe_url(request, request.POST.get("next"), "/"))
+    if language and check_for_language(language) and language in dict(settings.LANGUAGES):
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE)
+        if request.user.is_authenticated:
+            Profile.objects.update_or_create(user=request.user, defaults={"ui_language": language})
+    return response
 
 
 @login_required
