@@ -4,7 +4,6 @@ from tickets import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("queues/<slug:slug>/", views.queue_tickets, name="queue"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("messages/<int:pk>/source/", views.message_source, name="message_source"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from helpdesk.pagecache import cached_response
@@ -25,15 +25,6 @@ def home(request):
         "tickets/home.html",
         {"queues": queues, "escalation_counts": escalation_selectors.escalation_counts(request.user)},
     )
-
-
-@login_required
-@require_GET
-def queue_tickets(request, slug: str):
-    """The old queue page: one queue page now, the workspace's (filters, paging, bulk actions). A queue the
-    user cannot see still answers 404 here, not a redirect that names it."""
-    queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
-    return redirect("workspace_queue", slug=queue.slug)
 
 
 @login_required

@@ -293,7 +293,7 @@ def test_lists_and_search_never_show_a_flagged_subject(suporte, agent, client):
     client.force_login(agent)
     for url in (
         reverse("workspace", args=["all"]),
-        reverse("queue", args=["suporte"]),
+        reverse("workspace_queue", args=["suporte"]),
         reverse("search") + "?q=matar",
     ):
         content = client.get(url, follow=True).content.decode()

@@ -388,12 +388,3 @@ def test_list_rows_escape_what_people_wrote_mask_sensitive_subjects_and_speak_po
     assert "Ameaça" not in row(flagged)
     assert 'data-testid="masked-subject"' in row(flagged) and "Conteúdo sensível" in row(flagged)
     assert "(sem assunto)" in row(untitled)
-
-
-def test_the_old_queue_page_leads_to_the_one_queue_page_and_hides_queues_one_cannot_see(client_for, agent, queue):
-    client = client_for(agent)
-    response = client.get(f"/queues/{queue.slug}/")
-    assert response.status_code == 302
-    assert response.url == reverse("workspace_queue", args=[queue.slug])
-    hidden = QueueFactory(slug="legal", name="Legal")
-    assert client.get(f"/queues/{hidden.slug}/").status_code == 404

@@ -82,7 +82,6 @@ LISTS = [
     "/work/breaching/",
     "/work/solved/",
     "/work/queue/{queue}/",
-    "/queues/{queue}/",
     "/search/?q={word}",
     "/escalations/",
     "/notifications/",
