@@ -40,7 +40,7 @@ class RequesterAdmin(admin.ModelAdmin):
     def export_personal_data(self, request, queryset):
         from django.http import HttpResponse
 
-        from tickets import privacy
+        from tickets.privacy import services as privacy
 
         if queryset.count() != 1:
             self.message_user(request, _("Export one requester at a time."), messages.WARNING)

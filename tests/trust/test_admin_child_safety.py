@@ -146,7 +146,7 @@ def test_the_escalation_list_leaves_out_child_safety_escalations_for_an_admin_ou
 
 
 def test_an_admin_outside_trust_and_safety_cannot_export_a_child_safety_report(report, admin, client):
-    from tickets import privacy
+    from tickets.privacy import services as privacy
 
     with pytest.raises(PermissionDenied):
         privacy.export_requester(report.requester, admin)

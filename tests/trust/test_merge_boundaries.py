@@ -13,8 +13,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import MessageFactory, QueueFactory, TeamFactory, TicketFactory, UserFactory, associate
-from tickets import privacy, selectors
+from tickets import selectors
 from tickets.models import Attachment, Escalation, Message, Queue, Role, Ticket
+from tickets.privacy import services as privacy
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace import search, services
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from metrics.models import CsatSurvey
 from tests.factories import MessageFactory, QueueFactory, RequesterFactory, TicketFactory, UserFactory
-from tickets import privacy
 from tickets.models import Attachment, AuditLog, InboundEmail, Message, Requester, Ticket, TicketEvent
+from tickets.privacy import services as privacy
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from sop.selectors import macros_for, ticket_sop_panel
 from sop.services import render_macro
-from tickets import audit, privacy, selectors
+from tickets import audit, selectors
+from tickets.privacy import services as privacy
 from tickets.assist import provider
 from tickets.assist.selectors import suggestions_for
 from tickets.models import AuditLog, Message, Ticket

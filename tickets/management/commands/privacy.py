@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets import privacy
+from tickets.privacy import services as privacy
 
 
 class Command(BaseCommand):
