@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from tickets import selectors, services
 from tickets.email import outbound
 from tickets.email.parsing import raw_sha256
+from tickets.language import interface_language
 from tickets.models import Attachment, Message, Queue, Ticket, TicketEvent
 from tickets.wellbeing import services as wellbeing
 
@@ -365,7 +366,7 @@ def merge(actor: AbstractBaseUser, source_number: int, target_number: int, *, re
     # The notice speaks only of the recipient's own ticket: the target's subject, number and thread belong
     # to another requester unless both are theirs.
     same_requester = source.requester_id == target.requester_id
-    with translation.override(outbound.UI_LANGUAGE.get(source.language, "pt-br")):
+    with translation.override(interface_language(source.language)):
         body = render_to_string(
             "tickets/email/merged.txt", {"source": source, "target": target, "same_requester": same_requester}
         ).strip()
