@@ -2,7 +2,6 @@
 through the services, as on the pages."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -73,8 +72,6 @@ class ReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             )
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.messages) from exc
 
 
 class CsatSurveyFilter(filters.FilterSet):

@@ -5,6 +5,7 @@ import base64
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from helpdesk.celery import app as celery_app
 from tests.factories import MessageFactory, QueueFactory, TicketFactory, UserFactory, associate
@@ -246,3 +247,19 @@ def test_esp_tracking_webhook_marks_a_reply_delivered_then_bounced(ticket, clien
     assert client.post(url, bounce, content_type="application/json", HTTP_AUTHORIZATION=auth).status_code == 200
     message.refresh_from_db()
     assert message.delivery_status == Message.Delivery.BOUNCED
+
+
+def test_a_file_sent_with_a_reply_is_kept_up_to_the_one_attachment_limit_and_refused_above_it(
+    ticket, agent, settings, django_capture_on_commit_callbacks
+):
+    settings.ACOLHE_MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+    fits = SimpleUploadedFile("registro.txt", b"x" * (2 * 1024 * 1024), content_type="text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.reply(agent, ticket.number, "Segue o registro.", uploads=[fits])
+    [kept] = result.message.attachments.all()
+    assert kept.size == 2 * 1024 * 1024 and kept.file and not kept.omitted_reason
+
+    too_large = SimpleUploadedFile("video.mp4", b"x" * (2 * 1024 * 1024 + 1), content_type="video/mp4")
+    with pytest.raises(ValidationError, match=r"video\.mp4 tem mais de 2 MB"):
+        services.reply(agent, ticket.number, "Segue o vídeo.", uploads=[too_large])
+    assert not Message.objects.filter(body_text__startswith="Segue o vídeo").exists()

@@ -7,11 +7,9 @@ caller's queues answers 404 on reads and 403 on writes, exactly as the pages do.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from sop.services import reply_with_macro
@@ -67,10 +65,6 @@ class ConflictSerializer(serializers.Serializer):
     messages = MessageSerializer(many=True)
 
 
-def _validation(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError({"detail": exc.messages})
-
-
 class TicketWorkspaceActions:
     """Mixed into `TicketViewSet`."""
 
@@ -115,8 +109,6 @@ class TicketWorkspaceActions:
                 "messages": MessageSerializer(conflict.messages, many=True, context={"request": request}).data,
             }
             return Response(body, status=status.HTTP_409_CONFLICT)
-        except DjangoValidationError as exc:
-            raise _validation(exc) from exc
         return Response(
             MessageSerializer(result.message, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
@@ -138,10 +130,7 @@ class TicketWorkspaceActions:
         """Change status, priority, language, queue, assignee, tags or subject; each change is logged."""
         serializer = FieldsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            ticket, _events = services.update_fields(request.user, int(number), **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _validation(exc) from exc
+        ticket, _events = services.update_fields(request.user, int(number), **serializer.validated_data)
         return Response(TicketSerializer(ticket, context={"request": request}).data)
 
     @extend_schema(request=None, responses={200: TicketSerializer, 204: None})
@@ -159,13 +148,10 @@ class TicketWorkspaceActions:
         """Merge this ticket into `into`: messages move, this one closes, its requester is told."""
         serializer = MergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            target = services.merge(
-                request.user,
-                int(number),
-                serializer.validated_data["into"],
-                restrict_target=serializer.validated_data["restrict_target"],
-            )
-        except DjangoValidationError as exc:
-            raise _validation(exc) from exc
+        target = services.merge(
+            request.user,
+            int(number),
+            serializer.validated_data["into"],
+            restrict_target=serializer.validated_data["restrict_target"],
+        )
         return Response(TicketSerializer(target, context={"request": request}).data)

@@ -1,7 +1,6 @@
 """Escalation rules and escalations over the API. Team leads read the rules, admins change them; escalations
 follow ticket visibility, and hand back is for the specialist team."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,10 +11,6 @@ from tickets.escalations import selectors as escalation_selectors
 from tickets.escalations import services as escalations
 from tickets.models import Escalation, EscalationRule, Queue
 from tickets.sla.api import LeadsReadAdminsWrite
-
-
-def _drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(exc.messages)
 
 
 class EscalationRuleSerializer(serializers.ModelSerializer):
@@ -93,15 +88,12 @@ class EscalationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         form = EscalateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         ticket = get_object_or_404(selectors.tickets_visible_to(request.user), number=form.validated_data["ticket"])
-        try:
-            escalation = escalations.escalate(
-                ticket,
-                target_queue=form.validated_data["target_queue"],
-                reason=form.validated_data["reason"],
-                actor=request.user,
-            )
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        escalation = escalations.escalate(
+            ticket,
+            target_queue=form.validated_data["target_queue"],
+            reason=form.validated_data["reason"],
+            actor=request.user,
+        )
         return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
@@ -109,8 +101,5 @@ class EscalationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         escalation = self.get_object()
         form = HandBackSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            escalation = escalations.hand_back(escalation.pk, actor=request.user, note=form.validated_data["note"])
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        escalation = escalations.hand_back(escalation.pk, actor=request.user, note=form.validated_data["note"])
         return Response(EscalationSerializer(escalation).data)

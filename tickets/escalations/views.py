@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.errors import error_text
 from tickets import selectors
 from tickets.escalations import selectors as escalation_selectors
 from tickets.escalations import services as escalations
@@ -28,7 +29,7 @@ def escalate(request, number: int):
     try:
         escalations.escalate(ticket, target_queue=target, reason=request.POST.get("reason", ""), actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Escalated to %(queue)s.") % {"queue": target.name})
     return redirect("ticket", number)
@@ -43,7 +44,7 @@ def hand_back(request, pk: int):
     try:
         escalations.hand_back(escalation.pk, actor=request.user, note=request.POST.get("note", ""))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        messages.error(request, error_text(exc))
         return redirect("ticket", number)
     messages.success(request, _("Ticket #%(number)s handed back.") % {"number": number})
     # The specialists no longer see the ticket once it is handed back, unless it is in one of their queues.
