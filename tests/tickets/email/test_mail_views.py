@@ -12,7 +12,7 @@ from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail, Message
 
 pytestmark = pytest.mark.django_db
-MAIL = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
+MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from tests.factories import MessageFactory, QueueFactory
-from tests.tickets.test_inbound import PT_BODY, deliver, make_mail
+from tests.tickets.email.test_inbound import PT_BODY, deliver, make_mail
 from tickets.email import guards
 from tickets.email.parsing import parse_email
 from tickets.models import Message, Queue, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail_edge"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mail_edge"
 
 
 def fixture(name: str) -> bytes:

@@ -7,7 +7,7 @@ from django.core import mail
 from metrics.services.csat import on_ticket_solved
 from sop import services as sop_services
 from tests.factories import QueueFactory, SOPFactory, TicketFactory, UserFactory
-from tests.tickets.test_inbound import deliver, make_mail
+from tests.tickets.email.test_inbound import deliver, make_mail
 from tickets.models import Role
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import QueueFactory
-from tests.tickets.test_inbound import deliver
+from tests.tickets.email.test_inbound import deliver
 from tickets.models import Message, Ticket
 from tickets.wellbeing.services import SHOWN_HTML_FIELDS, SHOWN_TEXT_FIELDS
 

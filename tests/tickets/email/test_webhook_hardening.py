@@ -13,7 +13,7 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tickets.test_webhooks import (  # noqa: F401  (the autouse fixture switches every ESP on)
+from tests.tickets.email.test_webhooks import (  # noqa: F401  (the autouse fixture switches every ESP on)
     BASIC,
     MAILGUN_KEY,
     RAW,

@@ -8,7 +8,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
 
 from tests.factories import QueueFactory
-from tests.tickets.test_inbound import PT_BODY, make_mail
+from tests.tickets.email.test_inbound import PT_BODY, make_mail
 from tickets import tasks
 from tickets.email import inbound as inbound_module
 from tickets.email.inbound import store_inbound

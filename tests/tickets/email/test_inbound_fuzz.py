@@ -12,7 +12,7 @@ from tests.factories import QueueFactory
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import InboundEmail
 
-MAIL = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
+MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
 SEEDS = [p.read_bytes() for p in sorted(MAIL.glob("*.eml"))][:30] or [b"From: a@example.com\r\n\r\nhi"]
 HEADERS = [b"From", b"To", b"Subject", b"Message-ID", b"In-Reply-To", b"References", b"Content-Type",
            b"Content-Transfer-Encoding", b"Content-Disposition", b"Auto-Submitted", b"MIME-Version"]  # fmt: skip

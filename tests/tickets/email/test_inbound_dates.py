@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import QueueFactory, associate
-from tests.tickets.test_inbound import PT_BODY, deliver
+from tests.tickets.email.test_inbound import PT_BODY, deliver
 from tickets.models import Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db

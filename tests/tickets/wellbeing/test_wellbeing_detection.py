@@ -10,7 +10,7 @@ from tickets.wellbeing import detection
 from tickets.wellbeing.detection import CATEGORIES, TermListClassifier, Verdict, normalise
 from tickets.wellbeing.evaluation import evaluate, read_cases
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sensitivity"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sensitivity"
 # The set the lists were written against must stay well above this; the held-out set is an honest estimate.
 FLOOR = 0.9
 HOLDOUT_PRECISION_FLOOR = 0.8

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tickets.test_webhooks import (  # noqa: F401  (the autouse fixture switches every ESP on)
+from tests.tickets.email.test_webhooks import (  # noqa: F401  (the autouse fixture switches every ESP on)
     BASIC,
     MAILGUN_KEY,
     _postmark,
@@ -21,7 +21,7 @@ from tickets.models import InboundEmail, Message
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail_edge"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mail_edge"
 WINDOWS_1252 = (FIXTURES / "outlook_pt_windows_1252_8bit.eml").read_bytes()
 
 

@@ -16,7 +16,7 @@ from tickets.models import InboundEmail, Message, Ticket
 
 pytestmark = pytest.mark.django_db
 
-MAIL = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
+MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
 # Each group of the corpus: its folder under MAIL ("" for the first, hand-written one).
 GROUPS = ["", "clients", "cpython"]
 EXPECTATIONS = {
