@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import MessageFactory, QueueFactory, TeamFactory, TicketFactory, UserFactory
+from tests.factories import MessageFactory, QueueFactory, TicketFactory, UserFactory
 from tickets import selectors
-from tickets.models import Attachment, Queue, Role, SensitiveAccessLog
+from tickets.models import Attachment, Role, SensitiveAccessLog
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace import search
 
@@ -18,22 +18,6 @@ pytestmark = pytest.mark.django_db
 
 SUBJECT = "assunto-sigiloso-8812"
 BODY = "corpo-sigiloso-8812 relato"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def suporte():
-    return QueueFactory(slug="suporte", name="Suporte")
-
-
-@pytest.fixture
-def trust_and_safety():
-    team = TeamFactory(name="Trust & Safety")
-    return QueueFactory(slug="trust-safety", name="Trust & Safety", kind=Queue.Kind.CROSS_FUNCTIONAL, team=team)
 
 
 @pytest.fixture
