@@ -10,8 +10,8 @@ from tickets.api.serializers import (
     TicketDetailSerializer,
     TicketSerializer,
 )
-from tickets.api.workspace import TicketWorkspaceActions
 from tickets.models import Message
+from tickets.workspace.api import TicketWorkspaceActions
 
 
 class QueueViewSet(viewsets.ReadOnlyModelViewSet):
