@@ -70,6 +70,8 @@ def test_a_mail_keeps_the_date_it_was_written_next_to_when_it_arrived(suporte, c
         ("Thu, 01 Jan 1970 00:00:00 +0000", "unparseable", "could not be read"),
         (None, "missing", "had no Date header"),
     ],
+    # Named, not derived from the values: a date taken from the clock differs between the test processes.
+    ids=["in-the-future", "unreadable", "the-epoch", "missing"],
 )
 def test_a_date_in_the_future_or_unreadable_falls_back_to_the_arrival_and_the_timeline_says_so(
     suporte, client, date, fallback, note
