@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from helpdesk.celery import app as celery_app
 from tests.factories import MessageFactory, QueueFactory, TicketFactory, UserFactory, associate
@@ -260,6 +261,6 @@ def test_a_file_sent_with_a_reply_is_kept_up_to_the_one_attachment_limit_and_ref
     assert kept.size == 2 * 1024 * 1024 and kept.file and not kept.omitted_reason
 
     too_large = SimpleUploadedFile("video.mp4", b"x" * (2 * 1024 * 1024 + 1), content_type="video/mp4")
-    with pytest.raises(ValidationError, match=r"video\.mp4 tem mais de 2 MB"):
+    with translation.override("en"), pytest.raises(ValidationError, match=r"video\.mp4 is larger than 2 MB"):
         services.reply(agent, ticket.number, "Segue o vídeo.", uploads=[too_large])
     assert not Message.objects.filter(body_text__startswith="Segue o vídeo").exists()
