@@ -4,8 +4,9 @@ from rest_framework.routers import DefaultRouter
 
 from metrics.api.views import CsatSurveyViewSet, DailyStatsViewSet, ReviewViewSet, ScorecardViewSet
 from sop.api.views import AcknowledgementViewSet, MacroViewSet, SOPVersionViewSet, SOPViewSet
-from tickets.api.sla import EscalationRuleViewSet, EscalationViewSet, SlaPolicyViewSet
 from tickets.api.views import MessageViewSet, QueueViewSet, TicketViewSet
+from tickets.escalations.api import EscalationRuleViewSet, EscalationViewSet
+from tickets.sla.api import SlaPolicyViewSet
 
 router = DefaultRouter()
 router.register("queues", QueueViewSet, basename="queue")

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "tickets",
+    "accounts",
     "sop",
     "metrics",
 ]
@@ -63,8 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "tickets.account.middleware.TwoFactorMiddleware",
-    "tickets.middleware.UserPreferencesMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
+    "accounts.middleware.UserPreferencesMiddleware",
     # After the user and language are known, so its 400 page is rendered for them.
     "helpdesk.bad_input.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -271,6 +272,8 @@ REST_FRAMEWORK = {
     "VIEW_DESCRIPTION_FUNCTION": "helpdesk.api_docs.view_description",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.pagination.NewestFirstCursorPagination",
+    # A Django ValidationError raised by a service answers 400, as a serializer's does.
+    "EXCEPTION_HANDLER": "helpdesk.errors.exception_handler",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -326,7 +329,8 @@ ACOLHE_INBOUND_TASK_HARD_SECONDS = env.int("ACOLHE_INBOUND_TASK_HARD_SECONDS", d
 # Amazon SES (SNS) posts are accepted only from these topic ARNs; empty accepts any topic whose message
 # carries a valid SNS signature.
 ACOLHE_SES_TOPIC_ARNS = env.list("ACOLHE_SES_TOPIC_ARNS", default=[])
-# Inbound attachments larger than this are replaced by a note (the mail itself is kept whole).
+# The largest attachment kept: a larger inbound one is replaced by a note (the mail itself is kept whole), a
+# larger upload with a reply is refused.
 ACOLHE_MAX_ATTACHMENT_BYTES = env.int("ACOLHE_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
 # Ask requesters to rate solved tickets (a signed link in the solved-ticket email).
 ACOLHE_CSAT_ENABLED = env.bool("ACOLHE_CSAT_ENABLED", default=True)

@@ -31,6 +31,7 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
+    path("", include("accounts.urls")),
     path("", include("tickets.urls")),
     path("sop/", include("sop.urls")),
     path("metrics/", include("metrics.urls")),

@@ -11,9 +11,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tickets.language import reader_language
 from tickets.models import Language, Queue, Team, Ticket
 
 
@@ -158,15 +158,11 @@ class Criterion(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the reader's interface language when it was written in it."""
-        return getattr(self, f"name_{_reader_language()}") or self.name
+        return getattr(self, f"name_{reader_language()}") or self.name
 
     @property
     def display_description(self) -> str:
-        return getattr(self, f"description_{_reader_language()}") or self.description
-
-
-def _reader_language() -> str:
-    return "en" if (get_language() or "").startswith("en") else "pt"
+        return getattr(self, f"description_{reader_language()}") or self.description
 
 
 class Calibration(models.Model):

@@ -167,13 +167,7 @@ def associate_rows(user: AbstractBaseUser, filters: Filters) -> list[AssociateRo
 
 def queue_rows(user: AbstractBaseUser, filters: Filters) -> list[QueueRow]:
     """Two queries: backlog and breaches from the queue days, resolution numbers from the daily rows."""
-    days = queue_days_visible_to(user).filter(day__gte=filters.first, day__lte=filters.last)
-    if filters.queue_id:
-        days = days.filter(queue_id=filters.queue_id)
-    if filters.language:
-        days = days.filter(language=filters.language)
-    if filters.team_id:
-        days = days.filter(team_id=filters.team_id)
+    days = _filtered(queue_days_visible_to(user), filters)
     latest: dict[int, date] = {}
     queues: dict[int, dict] = {}
     snapshot_rows = []

@@ -26,7 +26,7 @@ from metrics.forms import CalibrationForm, CsatForm, FilterForm, ReviewForm
 from metrics.models import Review
 from metrics.services.rollup import local_today
 from tickets import selectors as ticket_selectors
-from tickets.email.outbound import UI_LANGUAGE
+from tickets.language import interface_language
 
 
 def _leads_only(request) -> None:
@@ -335,7 +335,7 @@ def csat(request, token: str):
     except signing.BadSignature:
         return _csat_render(request, None, "invalid", status=404)
     language = request.GET.get("lang") if request.GET.get("lang") in ("pt", "en") else survey.language
-    with translation.override(UI_LANGUAGE.get(language, "pt-br")):
+    with translation.override(interface_language(language)):
         form = CsatForm(request.POST or None, initial={"rating": survey.rating, "comment": survey.comment})
         if request.method == "POST" and form.is_valid():
             try:
@@ -357,12 +357,12 @@ def _can_change(survey) -> bool:
 
 def _csat_render(request, survey, state: str, *, language: str | None = None, form=None, status: int = 200):
     language = language or (survey.language if survey else "pt")
-    with translation.override(UI_LANGUAGE.get(language, "pt-br")):
+    with translation.override(interface_language(language)):
         response = render(
             request,
             "metrics/csat.html",
             {"survey": survey, "state": state, "form": form, "language": language},
             status=status,
         )
-    response["Content-Language"] = UI_LANGUAGE.get(language, "pt-br")
+    response["Content-Language"] = interface_language(language)
     return response

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,12 +16,8 @@ from sop import selectors, services
 from sop.forms import MacroForm, SOPForm, VersionForm
 from sop.models import SOP, SOPVersion
 from tickets import selectors as ticket_selectors
+from tickets.language import reader_language
 from tickets.models import Language
-
-
-def ui_language() -> str:
-    """The ticket language (pt/en) matching the interface language (pt-br/en)."""
-    return Language.PT if (get_language() or "pt").startswith("pt") else Language.EN
 
 
 def _manager_only(request) -> None:
@@ -44,7 +39,7 @@ def library(request):
     category = request.GET.get("category", "")
     if category not in SOP.Category.values:
         category = ""
-    entries = selectors.library(request.user, language=ui_language(), query=query, category=category)
+    entries = selectors.library(request.user, language=reader_language(), query=query, category=category)
     return render(
         request,
         "sop/library.html",
@@ -64,7 +59,7 @@ def sop_detail(request, slug: str):
     """The current version in the asked language, else the interface language, else any."""
     sop = _sop(request, slug)
     current = list(selectors.current_versions([sop]))
-    wanted = request.GET.get("lang") if request.GET.get("lang") in Language.values else ui_language()
+    wanted = request.GET.get("lang") if request.GET.get("lang") in Language.values else reader_language()
     version, _fell_back = selectors.preferred_version(current, wanted)
     if version is None:
         return redirect("sop:history", slug=sop.slug)
@@ -148,7 +143,7 @@ def version_new(request, slug: str):
     """A new draft for one language, starting from that language's current text."""
     _manager_only(request)
     sop = _sop(request, slug)
-    language = request.GET.get("lang") or request.POST.get("language") or ui_language()
+    language = request.GET.get("lang") or request.POST.get("language") or reader_language()
     if language not in Language.values:
         raise Http404
     base = sop.versions.filter(language=language, is_current=True).first()

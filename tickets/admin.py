@@ -41,7 +41,7 @@ class RequesterAdmin(admin.ModelAdmin):
     def export_personal_data(self, request, queryset):
         from django.http import HttpResponse
 
-        from tickets import privacy
+        from tickets.privacy import services as privacy
 
         if queryset.count() != 1:
             self.message_user(request, _("Export one requester at a time."), messages.WARNING)
@@ -81,6 +81,19 @@ def unreadable_child_safety(request):
             .values("pk")
         )
     return request._acolhe_unreadable_child_safety
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs nobody writes by hand and nobody rewrites: shown, never added, changed or deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class HidesUnreadableChildSafety:
@@ -333,7 +346,7 @@ class NotificationAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Read-only, and only for admins: the log of exports, erasures, purges and sensitive reads."""
 
     list_display = ["created_at", "actor_label", "action", "target", "ip_address"]
@@ -352,15 +365,6 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self._is_admin(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AssistOutput)
@@ -417,20 +421,11 @@ class TeamWellbeingPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SensitiveAccessLog)
-class SensitiveAccessLogAdmin(admin.ModelAdmin):
+class SensitiveAccessLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "ticket", "kind", "attachment"]
     list_filter = ["kind"]
     search_fields = ["=ticket__number", "user__username"]
     raw_id_fields = ["user", "ticket", "attachment"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FlagClearance)

@@ -22,10 +22,3 @@ class TicketsConfig(AppConfig):
         from tickets.email.tracking import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="acolhe_tracking")
-
-        # Every session creation (the app's login, the admin's, any other) owes the second factor.
-        from django.contrib.auth.signals import user_logged_in
-
-        from tickets.account.services import on_user_logged_in
-
-        user_logged_in.connect(on_user_logged_in, dispatch_uid="acolhe_two_factor")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
 from tickets import sla
-from tickets.models import Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
+from tickets.models import Attachment, Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
 
@@ -244,3 +247,41 @@ def add_note(
         language=ticket.language,
     )
     return message, record_event(ticket, Kind.NOTE_ADDED, actor=actor, message=message)
+
+
+def attachment_too_large(size: int) -> bool:
+    """Larger than `ACOLHE_MAX_ATTACHMENT_BYTES`, the one limit for files that come with mail or a reply."""
+    return size > settings.ACOLHE_MAX_ATTACHMENT_BYTES
+
+
+def store_attachment(
+    message: Message,
+    content: bytes,
+    *,
+    filename: str,
+    content_type: str,
+    content_id: str = "",
+    is_inline: bool = False,
+) -> Attachment:
+    """Keep one file of a message under its SHA-256. A file over the limit keeps only its row, with the reason
+    (the raw mail still holds it); callers that can refuse it (a reply's upload) check `attachment_too_large`
+    first. Trusts its caller: the message is already the actor's to write on."""
+    attachment = Attachment(
+        message=message,
+        filename=(filename or "attachment")[:255],
+        content_type=(content_type or "application/octet-stream")[:255],
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_id=content_id[:255],
+        is_inline=is_inline,
+    )
+    if attachment_too_large(len(content)):
+        limit = settings.ACOLHE_MAX_ATTACHMENT_BYTES
+        attachment.omitted_reason = (
+            f"The file was larger than the {limit // (1024 * 1024)} MB limit and was not kept; "
+            "the original mail is stored whole."
+        )
+        attachment.save()
+    else:
+        attachment.file.save(attachment.sha256, ContentFile(content), save=True)
+    return attachment

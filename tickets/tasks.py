@@ -93,7 +93,7 @@ def requeue_stale_outbound() -> int:
 @single_run("enforce-retention", timeout=3600)
 def enforce_retention() -> int:
     """Run by beat each night: delete closed tickets older than their queue's retention period."""
-    from tickets.privacy import purge_expired_tickets
+    from tickets.privacy.services import purge_expired_tickets
 
     return purge_expired_tickets()
 

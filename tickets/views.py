@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import check_for_language
-from django.views.decorators.http import require_GET, require_POST
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
 from helpdesk.pagecache import cached_response
-from helpdesk.redirects import safe_url
-from tickets import escalations, selectors
-from tickets.middleware import SESSION_TIMEZONE_KEY
-from tickets.models import Message, Profile
+from tickets import selectors
+from tickets.escalations import selectors as escalation_selectors
+from tickets.models import Message
 
 # Served inline only when they cannot carry script; everything else downloads.
 INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "registration/login.html"
-    redirect_authenticated_user = True
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        profile, _ = Profile.objects.get_or_create(user=form.get_user())
-        # The second factor is asked for by the `user_logged_in` receiver (tickets.account.services), on
-        # this login as on every other.
-        self.request.session[SESSION_TIMEZONE_KEY] = profile.timezone
-        if profile.ui_language:
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME, profile.ui_language, max_age=settings.LANGUAGE_COOKIE_AGE
-            )
-        return response
-
-
-@require_POST
-def set_language(request):
-    """Switch the interface language; remembered in a cookie and, when signed in, on the profile."""
-    language = request.POST.get("language", "")
-    response = HttpResponseRedirect(safe_url(request, request.POST.get("next"), "/"))
-    if language and check_for_language(language) and language in dict(settings.LANGUAGES):
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE)
-        if request.user.is_authenticated:
-            Profile.objects.update_or_create(user=request.user, defaults={"ui_language": language})
-    return response
 
 
 @login_required
@@ -56,17 +23,8 @@ def home(request):
     return render(
         request,
         "tickets/home.html",
-        {"queues": queues, "escalation_counts": escalations.escalation_counts(request.user)},
+        {"queues": queues, "escalation_counts": escalation_selectors.escalation_counts(request.user)},
     )
-
-
-@login_required
-@require_GET
-def queue_tickets(request, slug: str):
-    """The old queue page: one queue page now, the workspace's (filters, paging, bulk actions). A queue the
-    user cannot see still answers 404 here, not a redirect that names it."""
-    queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
-    return redirect("workspace_queue", slug=queue.slug)
 
 
 @login_required

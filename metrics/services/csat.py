@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from metrics.models import CsatSurvey
+from tickets.language import interface_language
 from tickets.models import Ticket
 
 SALT = "acolhe.metrics.csat"
@@ -63,7 +64,7 @@ def on_ticket_solved(ticket: Ticket) -> CsatSurvey | None:
         return survey
     from tickets.email import outbound
 
-    with translation.override(outbound.UI_LANGUAGE.get(ticket.language, "pt-br")):
+    with translation.override(interface_language(ticket.language)):
         body = outbound.render_text_mail(
             "metrics/email/csat.txt",
             {"ticket": ticket, "requester": ticket.requester, "link": survey_link(survey)},

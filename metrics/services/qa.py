@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metrics import definitions
-from metrics.models import Calibration, Criterion, QaAssignment, Review, ReviewAnswer, Scorecard
+from metrics.models import Calibration, QaAssignment, Review, ReviewAnswer, Scorecard
 from metrics.selectors import calibration_reviewers
 from tickets import selectors
 from tickets.models import Role, Team, Ticket
@@ -194,7 +194,3 @@ def start_calibration(
         for reviewer in reviewers
     )
     return calibration
-
-
-def criteria_of(scorecard: Scorecard) -> list[Criterion]:
-    return list(scorecard.criteria.all())

@@ -1,6 +1,5 @@
 """The SOP API. Querysets come from selectors; writes go through services, as on the pages."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -198,10 +197,7 @@ class MacroViewSet(viewsets.ModelViewSet):
     def _save(self, serializer, macro=None):
         data = dict(serializer.validated_data)
         shared = data.pop("is_shared", macro.is_shared if macro else False)
-        try:
-            serializer.instance = services.save_macro(macro, actor=self.request.user, shared=shared, **data)
-        except DjangoValidationError as exc:
-            raise ValidationError({"detail": exc.messages}) from exc
+        serializer.instance = services.save_macro(macro, actor=self.request.user, shared=shared, **data)
 
     def perform_create(self, serializer):
         self._save(serializer)

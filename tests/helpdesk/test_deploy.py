@@ -115,6 +115,8 @@ def variables_read_by_the_code() -> set[str]:
     for path in [
         *(ROOT / "helpdesk").glob("*.py"),
         *(ROOT / "tickets").rglob("*.py"),
+        *(ROOT / "accounts").rglob("*.py"),
+        *(ROOT / "sop").rglob("*.py"),
         *(ROOT / "metrics").rglob("*.py"),
     ]:
         text = path.read_text()

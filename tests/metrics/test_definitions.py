@@ -10,8 +10,9 @@ from metrics.definitions import Summary, review_score
 from metrics.models import DailyStats
 from tests.factories import QueueFactory, RequesterFactory
 from tests.metrics.conftest import sp
-from tickets import escalations, sla
 from tickets import services as ticket_services
+from tickets import sla
+from tickets.escalations import services as escalations
 from tickets.models import Queue, Ticket
 from tickets.workspace import services as workspace
 

@@ -21,6 +21,7 @@ from tests.factories import (
     TeamFactory,
     TicketFactory,
     UserFactory,
+    associate,
 )
 from tickets.models import Attachment, Escalation, InboundEmail, Message, Notification, Queue, Role, SavedView
 
@@ -31,6 +32,46 @@ SECRET = "SEGREDO-TIME-B-7731"
 def _fast_passwords(settings):
     # Seven staff users per test: the production hasher would dominate the run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The cast of the single-team trust scenes: a front-line support queue, Trust & Safety (a cross-functional
+# queue with a team of its own), an associate of the support queue, and a specialist who is a member of both
+# (in the specialist group, so they read the support queue's child-safety tickets).
+@pytest.fixture
+def team():
+    return TeamFactory(name="Suporte")
+
+
+@pytest.fixture
+def suporte(db, team):
+    return QueueFactory(
+        slug="suporte",
+        name="Suporte",
+        team=team,
+        languages=["pt"],
+        addresses=["suporte@acolhe.example"],
+        is_default=True,
+    )
+
+
+@pytest.fixture
+def trust_and_safety(db):
+    return QueueFactory(
+        slug="trust-safety",
+        name="Trust & Safety",
+        kind=Queue.Kind.CROSS_FUNCTIONAL,
+        team=TeamFactory(name="Trust & Safety"),
+    )
+
+
+@pytest.fixture
+def agent(suporte):
+    return associate([suporte], username="ana")
+
+
+@pytest.fixture
+def specialist(suporte, trust_and_safety):
+    return UserFactory(username="tessa", role=Role.SPECIALIST, queues=[suporte, trust_and_safety])
 
 
 @dataclass

@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import MessageFactory, QueueFactory, TeamFactory, TicketFactory, UserFactory
+from tests.factories import MessageFactory, QueueFactory, TicketFactory, UserFactory
 from tickets import selectors
-from tickets.models import Attachment, Queue, Role, SensitiveAccessLog
+from tickets.models import Attachment, Role, SensitiveAccessLog
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace import search
 
@@ -18,22 +18,6 @@ pytestmark = pytest.mark.django_db
 
 SUBJECT = "assunto-sigiloso-8812"
 BODY = "corpo-sigiloso-8812 relato"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def suporte():
-    return QueueFactory(slug="suporte", name="Suporte")
-
-
-@pytest.fixture
-def trust_and_safety():
-    team = TeamFactory(name="Trust & Safety")
-    return QueueFactory(slug="trust-safety", name="Trust & Safety", kind=Queue.Kind.CROSS_FUNCTIONAL, team=team)
 
 
 @pytest.fixture
@@ -116,11 +100,12 @@ def test_admins_still_see_every_ordinary_ticket(suporte, admin):
 
 
 def test_an_admin_outside_trust_and_safety_cannot_hand_back_a_child_safety_escalation(report, admin):
-    from tickets import escalations
+    from tickets.escalations import selectors as escalation_selectors
+    from tickets.escalations import services as escalations
     from tickets.models import Escalation
 
     escalation = report.escalations.get(status=Escalation.Status.OPEN)
-    assert not escalations.can_hand_back(admin, escalation)
+    assert not escalation_selectors.can_hand_back(admin, escalation)
     with pytest.raises(PermissionDenied):
         escalations.hand_back(escalation.pk, actor=admin, note="ok")
     escalation.refresh_from_db()
@@ -130,11 +115,12 @@ def test_an_admin_outside_trust_and_safety_cannot_hand_back_a_child_safety_escal
 def test_the_escalation_list_leaves_out_child_safety_escalations_for_an_admin_outside_trust_and_safety(
     report, admin, suporte, trust_and_safety, client
 ):
-    from tickets import escalations
+    from tickets.escalations import selectors as escalation_selectors
+    from tickets.escalations import services as escalations
 
     ordinary = TicketFactory(queue=suporte, subject="Conta invadida")
     escalations.escalate(ordinary, target_queue=trust_and_safety, reason="razao-comum")
-    listed = set(escalations.open_escalations_for_specialist(admin).values_list("ticket__number", flat=True))
+    listed = set(escalation_selectors.open_escalations_for_specialist(admin).values_list("ticket__number", flat=True))
     assert listed == {ordinary.number}
     client.force_login(admin)
     page = client.get(reverse("escalation_list")).content.decode()
@@ -144,7 +130,7 @@ def test_the_escalation_list_leaves_out_child_safety_escalations_for_an_admin_ou
 
 
 def test_an_admin_outside_trust_and_safety_cannot_export_a_child_safety_report(report, admin, client):
-    from tickets import privacy
+    from tickets.privacy import services as privacy
 
     with pytest.raises(PermissionDenied):
         privacy.export_requester(report.requester, admin)

@@ -59,16 +59,6 @@ class FlakyESP(AnymailTestBackend):
         return super().post_to_esp(payload, message)
 
 
-@pytest.fixture
-def suporte(db):
-    return QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
-
-
-@pytest.fixture
-def agent(suporte):
-    return associate([suporte], username="ana")
-
-
 # The ESP and the outbox (in-process; Celery eager)
 
 

@@ -6,37 +6,17 @@ from email.utils import make_msgid
 
 import pytest
 
-from tests.factories import QueueFactory, TeamFactory, UserFactory, associate
-from tickets import escalations, selectors, services
+from tests.factories import QueueFactory
+from tickets import selectors, services
 from tickets.email.inbound import process_inbound, store_inbound
-from tickets.models import Escalation, Queue, Role, Ticket
+from tickets.escalations import services as escalations
+from tickets.models import Escalation, Queue, Ticket
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace import search
 
 pytestmark = pytest.mark.django_db
 
 REPORT = "denuncia-original-5521 com o relato completo"
-
-
-@pytest.fixture
-def suporte():
-    return QueueFactory(slug="suporte", name="Suporte", addresses=["suporte@acolhe.example"], is_default=True)
-
-
-@pytest.fixture
-def trust_and_safety():
-    team = TeamFactory(name="Trust & Safety")
-    return QueueFactory(slug="trust-safety", name="Trust & Safety", kind=Queue.Kind.CROSS_FUNCTIONAL, team=team)
-
-
-@pytest.fixture
-def agent(suporte):
-    return associate([suporte], username="bia")
-
-
-@pytest.fixture
-def specialist(suporte, trust_and_safety):
-    return UserFactory(username="tessa", role=Role.SPECIALIST, queues=[suporte, trust_and_safety])
 
 
 def deliver(body: str, subject: str, in_reply_to: str = "") -> Ticket:

@@ -7,7 +7,7 @@ from email.utils import formataddr, make_msgid
 import pytest
 from django.urls import reverse
 
-from tests.factories import QueueFactory, associate
+from tests.factories import associate
 from tickets.email.inbound import process_inbound, store_inbound
 from tickets.models import Message
 
@@ -23,11 +23,6 @@ PAYLOADS = [
 ]
 # Markup that would run if any payload reached the page unescaped.
 LIVE = ["<script>alert", "<img src=x", "<svg/onload", 'href="javascript:', "<iframe src=//evil", "<body onload"]
-
-
-@pytest.fixture
-def suporte():
-    return QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
 
 
 def hostile_mail(payload: str, n: int) -> Message:

@@ -15,7 +15,6 @@ PAGES = [
     ("get", "/tickets/{ticket}/timeline/", None),
     ("get", "/messages/{message}/source/", None),
     ("get", "/attachments/{attachment}/", None),
-    ("get", "/queues/{queue}/", None),
     ("get", "/work/queue/{queue}/", None),
     ("post", "/tickets/{ticket}/fields/", {"status": "solved", "priority": "4"}),
     ("post", "/tickets/{ticket}/reply/", {"body": "intruso", "mode": "reply"}),

@@ -12,36 +12,16 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import MessageFactory, QueueFactory, TeamFactory, TicketFactory, UserFactory, associate
-from tickets import privacy, selectors
-from tickets.models import Attachment, Escalation, Message, Queue, Role, Ticket
+from tests.factories import MessageFactory, TicketFactory
+from tickets import selectors
+from tickets.models import Attachment, Escalation, Message, Ticket
+from tickets.privacy import services as privacy
 from tickets.wellbeing import services as wellbeing
 from tickets.workspace import search, services
 
 pytestmark = pytest.mark.django_db
 
 EVIDENCE = "relato-evidencia-4471"
-
-
-@pytest.fixture
-def suporte():
-    return QueueFactory(slug="suporte", name="Suporte", addresses=["suporte@acolhe.example"])
-
-
-@pytest.fixture
-def trust_and_safety():
-    team = TeamFactory(name="Trust & Safety")
-    return QueueFactory(slug="trust-safety", name="Trust & Safety", kind=Queue.Kind.CROSS_FUNCTIONAL, team=team)
-
-
-@pytest.fixture
-def agent(suporte):
-    return associate([suporte], username="bia")
-
-
-@pytest.fixture
-def specialist(suporte, trust_and_safety):
-    return UserFactory(username="tessa", role=Role.SPECIALIST, queues=[suporte, trust_and_safety])
 
 
 @pytest.fixture

@@ -83,7 +83,6 @@ LISTS = [
     "/work/breaching/",
     "/work/solved/",
     "/work/queue/{queue}/",
-    "/queues/{queue}/",
     "/search/?q={word}",
     "/escalations/",
     "/notifications/",
@@ -319,13 +318,13 @@ NOT_READ_CHANNELS = {
     "workspace_bulk",
     "saved_view_save", "saved_view_delete", "macro_new", "macro_edit",
     # Next ticket hands out work by the routing rules: child safety only to specialists
-    # (tests/tickets/test_wellbeing_routing.py), always from tickets_visible_to.
+    # (tests/tickets/wellbeing/test_wellbeing_routing.py), always from tickets_visible_to.
     "next_ticket", "ticket-next-ticket",
     # Session, account and language: no ticket content. The favicon is a static file.
     "login", "logout", "set_language", "account_tokens", "two_factor", "two_factor_verify", "healthz",
     "wellbeing_intake", "wellbeing_text_only", "favicon",
     # Skipping a category for the rest of one's own shift: a write about oneself, no ticket content
-    # (tests/tickets/test_wellbeing_exposure.py).
+    # (tests/tickets/wellbeing/test_wellbeing_exposure.py).
     "wellbeing_skip",
     # Generative assist (a POST, off until configured): a ticket under child safety or legal hold is refused
     # before any prompt is built (tests/tickets/assist/test_generative.py); the wrong queue gets a 404
@@ -336,7 +335,7 @@ NOT_READ_CHANNELS = {
     "version_edit", "version_publish", "remind", "acknowledge",
     # The public satisfaction page takes a signed token (tests/metrics/test_csat.py).
     "csat",
-    # API schema and docs; mail webhooks (tests/tickets/test_webhooks.py).
+    # API schema and docs; mail webhooks (tests/tickets/email/test_webhooks.py).
     "api-schema", "api-docs", "api-redoc", "api-root",
     # API writes and shared configuration, refused to the wrong queue by tests/trust/test_idor_matrix.py.
     "ticket-reply", "ticket-note", "ticket-merge", "ticket-fields", "ticket-next", "escalation-hand-back",

@@ -133,7 +133,7 @@ def test_the_token_service_refuses_a_session_that_did_not_give_its_code(rf):
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.exceptions import PermissionDenied
 
-    from tickets.account import services
+    from accounts import services
 
     lead = UserFactory(username="lider", role=Role.TEAM_LEAD)
     _enrolled(lead)

@@ -14,9 +14,9 @@ from tickets.api.serializers import (
     TicketDetailSerializer,
     TicketSerializer,
 )
-from tickets.api.workspace import TicketWorkspaceActions
 from tickets.models import Message
 from tickets.wellbeing.services import record_api_read
+from tickets.workspace.api import TicketWorkspaceActions
 
 
 class QueueViewSet(viewsets.ReadOnlyModelViewSet):

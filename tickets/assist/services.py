@@ -18,15 +18,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sop.selectors import macros_for, ticket_sop_panel
 from sop.services import render_macro
-from tickets import audit, privacy, selectors
+from tickets import audit, selectors
 from tickets.assist import provider
 from tickets.assist.selectors import suggestions_for
+from tickets.language import reader_language
 from tickets.models import AssistOutput, AuditLog, Message, Ticket
+from tickets.privacy import services as privacy
 from tickets.wellbeing.detection import CATEGORIES
 
 # What one prompt may carry: the most recent messages first, each cut to its opening.
@@ -161,20 +162,16 @@ def _ask(
     return answer
 
 
-def _reader_language() -> str:
-    return "en" if (translation.get_language() or "pt").startswith("en") else "pt"
-
-
 def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A hand-off summary of the thread, internal notes included, in the associate's language."""
-    language = LANGUAGE_NAMES[_reader_language()]
+    language = LANGUAGE_NAMES[reader_language()]
     system = (
         "You summarise a customer support ticket for a colleague who takes it over. In "
         f"{language}, in at most eight short lines: what the requester wants, what has been done, what is "
         "still open, and how the requester feels. Use only what the thread says."
     )
     user = f"Subject: {ticket.subject}\n\n{_thread_text(_readable_messages(ticket, notes=True))}"
-    return _ask(actor, ticket, "summary", system, user, request=request, language=_reader_language())
+    return _ask(actor, ticket, "summary", system, user, request=request, language=reader_language())
 
 
 def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
@@ -222,13 +219,13 @@ def ask_translation(actor: AbstractBaseUser, ticket: Ticket, message_id: int | N
         messages = [m for m in messages if m.direction == Message.Direction.IN] or messages
     if not messages:
         return AssistAnswer("translation", error=_("There is no message to translate."))
-    language = LANGUAGE_NAMES[_reader_language()]
+    language = LANGUAGE_NAMES[reader_language()]
     system = f"Translate the support message you are given into {language}. Answer with the translation only."
     answer = _ask(
         actor, ticket, "translation", system, messages[-1].body_text[:MESSAGE_CHARS], request=request,
-        language=_reader_language(),
+        language=reader_language(),
     )  # fmt: skip
-    answer.language = _reader_language()
+    answer.language = reader_language()
     return answer
 
 
@@ -260,7 +257,7 @@ def ask_second_opinion(actor: AbstractBaseUser, ticket: Ticket, *, request=None)
         "You help a trust and safety team. Say whether the message contains sensitive content of these "
         f"categories: {categories}. Answer as JSON: "
         '{"categories": [...], "confidence": 0.0-1.0, "reason": "one sentence"}, '
-        f"the reason in {LANGUAGE_NAMES[_reader_language()]}."
+        f"the reason in {LANGUAGE_NAMES[reader_language()]}."
     )
     return _ask(
         actor, ticket, "second_opinion", system, incoming[-1].body_text[:MESSAGE_CHARS], request=request,

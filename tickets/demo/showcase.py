@@ -13,8 +13,9 @@ from email.utils import format_datetime, make_msgid
 
 from django.utils import timezone
 
-from tickets import escalations, services
+from tickets import services
 from tickets.email.inbound import process_inbound, store_inbound
+from tickets.escalations import services as escalations
 from tickets.models import InboundEmail, Queue, Ticket
 from tickets.wellbeing import services as wellbeing
 from tickets.wellbeing.detection import Category

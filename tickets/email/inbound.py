@@ -26,7 +26,6 @@ from functools import partial
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models.functions import Length
 from django.urls import reverse
@@ -49,7 +48,6 @@ from tickets.email.parsing import (
 )
 from tickets.language import detect_language
 from tickets.models import (
-    Attachment,
     Escalation,
     InboundEmail,
     Language,
@@ -1008,26 +1006,16 @@ def _insert(row, *, on_conflict: str = "") -> bool:
 
 
 def _store_attachments(message: Message, parsed: ParsedEmail, *, html_ready: bool = False) -> None:
-    limit = settings.ACOLHE_MAX_ATTACHMENT_BYTES
     cid_urls = {}
     for part in parsed.attachments:
-        attachment = Attachment(
-            message=message,
+        attachment = services.store_attachment(
+            message,
+            part.content,
             filename=part.filename,
-            content_type=part.content_type[:255],
-            size=len(part.content),
-            sha256=raw_sha256(part.content),
-            content_id=part.content_id[:255],
+            content_type=part.content_type,
+            content_id=part.content_id,
             is_inline=part.is_inline,
         )
-        if len(part.content) > limit:
-            attachment.omitted_reason = (
-                f"The file was larger than the {limit // (1024 * 1024)} MB limit and was not kept; "
-                "the original mail is stored whole."
-            )
-            attachment.save()
-        else:
-            attachment.file.save(attachment.sha256, ContentFile(part.content), save=True)
         if attachment.content_id:
             cid_urls[attachment.content_id] = attachment
     if html_ready:

@@ -17,11 +17,11 @@ from django.utils import timezone, translation
 
 from tickets import services, sla
 from tickets.email.parsing import format_address
+from tickets.language import interface_language
 from tickets.models import Message, Requester, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 Kind = TicketEvent.Kind
-UI_LANGUAGE = {"pt": "pt-br", "en": "en"}
 
 
 def render_text_mail(template_name: str, context: dict) -> str:
@@ -119,7 +119,7 @@ def queue_auto_acknowledgement(
         last = last_auto_acknowledgement(requester, since=auto_acknowledgement_since())
         if last is not None:
             return None
-    with translation.override(UI_LANGUAGE.get(ticket.language, "pt-br")):
+    with translation.override(interface_language(ticket.language)):
         body = render_text_mail("tickets/email/auto_ack.txt", {"ticket": ticket, "requester": requester})
     thread = None
     if answering is not None:

@@ -260,12 +260,6 @@ def _decode_part(part: Message) -> str:
     return payload.decode("windows-1252", errors="replace")
 
 
-def split_quoted_text(text: str) -> tuple[str, str]:
-    """Split plain text into (every line the user wrote, quoted history + signature). See quotes.py."""
-    split = quotes.split_text(text)
-    return split.new, split.quoted
-
-
 def sanitise_html(html: str) -> str:
     return nh3.clean(
         html,
@@ -275,16 +269,6 @@ def sanitise_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     ).strip()
-
-
-def split_quoted_html(html: str) -> tuple[str, str]:
-    """Split an HTML body into (new part, quoted history); a reply written below or between quotes keeps
-    the whole document as its new part, each quote collapsed in place. Neither half is sanitised yet (nh3
-    closes open tags in each when it is)."""
-    split = quotes.split_html(html)
-    if split is None:
-        return html, ""
-    return split[0], split[1]
 
 
 def without_head(html: str) -> str:

@@ -508,10 +508,6 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} on #{self.ticket_id}"
 
-    @property
-    def is_public(self) -> bool:
-        return self.direction != self.Direction.NOTE
-
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # The storage name is never the sender's: a random name per file, the original kept in `filename`.

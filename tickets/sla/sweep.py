@@ -43,7 +43,7 @@ class SweepResult:
 
 def sweep(now: datetime | None = None, batch_size: int = 1000) -> SweepResult:
     """Record every warning and breach due by `now` that is not recorded yet. Safe to run concurrently."""
-    from tickets import escalations
+    from tickets.escalations import services as escalations
 
     now = now or timezone.now()
     result = SweepResult()
@@ -260,7 +260,7 @@ def _log(alerts: list[SlaAlert]) -> None:
 def _escalate(alerts: list[SlaAlert], rules: list) -> None:
     """Hand each alert to the rules. Only alerts that some rule could apply to pay for a savepoint: the
     check runs just before each alert, on the ticket as earlier rules left it."""
-    from tickets import escalations
+    from tickets.escalations import services as escalations
 
     for alert in alerts:
         trigger = TRIGGER[alert.kind]

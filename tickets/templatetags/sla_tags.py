@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from helpdesk.pagecache import per_user
-from tickets import escalations, selectors, sla
+from tickets import selectors, sla
+from tickets.escalations import selectors as escalation_selectors
 from tickets.models import Escalation, Queue, Role
 from tickets.workspace import rows
 
@@ -42,7 +43,7 @@ def escalation_panel(context, ticket):
     )
     open_targets = {e.target_queue_id for e in history if e.is_open}
     return {
-        "history": [(e, escalations.can_hand_back(user, e)) for e in history],
+        "history": [(e, escalation_selectors.can_hand_back(user, e)) for e in history],
         "targets": [q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
     }
 

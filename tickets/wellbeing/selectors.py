@@ -124,10 +124,6 @@ class Exposure:
     def remaining(self) -> int:
         return max(0, self.budget - self.taken)
 
-    @property
-    def remaining_minutes(self) -> int:
-        return max(0, self.minutes_budget - self.minutes)
-
 
 def exposure(user: AbstractBaseUser, budget: ExposureBudget | None = None, now: datetime | None = None) -> Exposure:
     """Sensitive tickets the associate took or opened this shift and the time they had them on screen,
@@ -201,25 +197,14 @@ def _shift_entries(
     return taken, int(seconds), sensitive, policy
 
 
-def routable(queryset: QuerySet[Ticket], user: AbstractBaseUser, status: Exposure) -> QuerySet[Ticket]:
-    """Narrow and order next-ticket candidates for the associate's wellbeing: child safety only for
-    specialists; no sensitive ticket once a limit of the shift (tickets or minutes) is reached; none of the
-    categories they asked to skip this shift; and right after a sensitive ticket, a plain one first (urgent
-    tickets keep their place), so sensitive work spreads across the team."""
-    return routable_by(
-        queryset,
-        specialist=is_specialist(user),
-        over_budget=status.over_budget,
-        rest=bool(status.streak),
-        skipped=status.skipped,
-    )
-
-
 def routable_by(
     queryset: QuerySet[Ticket], *, specialist: bool, over_budget: bool, rest: bool, skipped: tuple[str, ...] = ()
 ) -> QuerySet[Ticket]:
-    """`routable` from plain facts about the associate (no query), so that routing can build the same
-    query once for each combination of them."""
+    """Narrow and order next-ticket candidates for the associate's wellbeing: child safety only for
+    specialists; no sensitive ticket once a limit of the shift (tickets or minutes) is reached; none of the
+    categories they asked to skip this shift; and right after a sensitive ticket, a plain one first (urgent
+    tickets keep their place), so sensitive work spreads across the team. Takes plain facts about the
+    associate (no query), so that routing builds the same query once for each combination of them."""
     if not specialist:
         queryset = queryset.exclude(child_safety_q())
     if over_budget:

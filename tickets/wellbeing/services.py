@@ -16,8 +16,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tickets import escalations, selectors, services, sla, system_texts
+from tickets import selectors, services, sla, system_texts
 from tickets.email.parsing import html_to_text
+from tickets.escalations import services as escalations
 from tickets.models import (
     Attachment,
     Escalation,
@@ -57,18 +58,10 @@ SHOWN_HTML_FIELDS = ("body_html", "quoted_html")
 TEXT_ATTACHMENT_EXTENSIONS = (".txt", ".text", ".csv", ".log", ".md", ".htm", ".html", ".eml", ".ics", ".vcf")
 
 
-def scan_message(message: Message, attachments: Iterable = ()) -> Verdict:
-    """Classify an inbound message over everything an associate can be shown of it (see `shown_text`); a
-    flagged result is stored on the message and rolled up on its ticket. Writes nothing when clean."""
-    verdict = classify_message(message, attachments)
-    if verdict:
-        store_verdict(message, verdict)
-    return verdict
-
-
 def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
-    """`scan_message`'s verdict without writing it, for a caller that has writes of its own to make first
-    when the message is flagged; `store_verdict` then writes it."""
+    """The verdict on everything an associate can be shown of a message (see `shown_text`), without writing
+    it: the caller has writes of its own to make first when the message is flagged; `store_verdict` then
+    writes it."""
     return get_classifier().classify(shown_text(message, attachments))
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.errors import error_text
 from helpdesk.redirects import back_url
 from tickets.wellbeing import selectors, services
 from tickets.wellbeing.detection import CATEGORIES
@@ -49,7 +50,7 @@ def skip(request):
     try:
         services.skip_category(request.user, request.POST.get("category", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, _("Understood: Next ticket will not give you that category for the rest of your shift.")
@@ -99,7 +100,7 @@ def clear_flag(request, number: int):
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Flag cleared. Thank you: this helps tune the scanner."))
     return redirect("ticket", number)

@@ -26,25 +26,6 @@ URGENCY = (
 )
 
 
-def next_eligible(user: AbstractBaseUser, exposure: wellbeing.Exposure | None = None) -> QuerySet[Ticket]:
-    """Unassigned new or open tickets in the user's own queues, in a language they answer and needing no
-    skill they lack, within their wellbeing budget (see `wellbeing.routable`), most urgent first: the
-    earliest SLA due time, then priority, then age."""
-    if not user.is_authenticated or not user.is_active:
-        return Ticket.objects.none()
-    exposure = exposure or wellbeing.exposure(user)
-    languages, held = _profile_facts(user.pk)
-    return _eligible(
-        user.pk,
-        languages,
-        held,
-        wellbeing.is_specialist(user),
-        exposure.over_budget,
-        bool(exposure.streak),
-        exposure.skipped,
-    )
-
-
 def _held_skills(skills) -> tuple[str, ...]:
     return tuple(f"{SKILL_TAG_PREFIX}{skill.lower()}" for skill in skills)
 
@@ -58,6 +39,9 @@ def _eligible(
     rest: bool,
     skipped: tuple[str, ...] = (),
 ) -> QuerySet[Ticket]:
+    """Unassigned new or open tickets in the associate's own queues, in a language they answer and needing no
+    skill they lack, within their wellbeing budget (see `wellbeing.routable_by`), most urgent first: the
+    earliest SLA due time, then priority, then age."""
     # Everything the rules depend on is an argument, so one compiled query serves every press alike.
     queryset = Ticket.objects.filter(
         queue__in=Queue.members.through.objects.filter(user_id=user_id).values("queue_id"),

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,14 +21,13 @@ from django.utils.translation import gettext as _
 
 from tickets import selectors, services
 from tickets.email import outbound
-from tickets.email.parsing import raw_sha256
-from tickets.models import Attachment, Message, Queue, Ticket, TicketEvent
+from tickets.language import interface_language
+from tickets.models import Message, Queue, Ticket, TicketEvent
 from tickets.wellbeing import services as wellbeing
 
 Kind = TicketEvent.Kind
 # Statuses an associate may finish a reply with ("send and set status").
 REPLY_STATUSES = (Ticket.Status.OPEN, Ticket.Status.PENDING, Ticket.Status.ON_HOLD, Ticket.Status.SOLVED)
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class ReplyConflict(Exception):
@@ -171,18 +170,10 @@ def signature_for(queue: Queue, language: str) -> str:
 
 def _store_uploads(message: Message, uploads: Iterable[UploadedFile]) -> None:
     for upload in uploads:
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("%(name)s is larger than 20 MB.") % {"name": upload.name})
-        content = upload.read()
-        attachment = Attachment(
-            message=message,
-            filename=(upload.name or "attachment")[:255],
-            content_type=(upload.content_type or "application/octet-stream")[:255],
-            size=len(content),
-            sha256=raw_sha256(content),
-        )
-
-        attachment.file.save(attachment.sha256, ContentFile(content), save=True)
+        if services.attachment_too_large(upload.size):
+            limit = settings.ACOLHE_MAX_ATTACHMENT_BYTES // (1024 * 1024)
+            raise ValidationError(_("%(name)s is larger than %(limit)s MB.") % {"name": upload.name, "limit": limit})
+        services.store_attachment(message, upload.read(), filename=upload.name, content_type=upload.content_type)
 
 
 @dataclass(frozen=True)
@@ -365,7 +356,7 @@ def merge(actor: AbstractBaseUser, source_number: int, target_number: int, *, re
     # The notice speaks only of the recipient's own ticket: the target's subject, number and thread belong
     # to another requester unless both are theirs.
     same_requester = source.requester_id == target.requester_id
-    with translation.override(outbound.UI_LANGUAGE.get(source.language, "pt-br")):
+    with translation.override(interface_language(source.language)):
         body = render_to_string(
             "tickets/email/merged.txt", {"source": source, "target": target, "same_requester": same_requester}
         ).strip()

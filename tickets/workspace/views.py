@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.errors import error_text
 from helpdesk.pagecache import cached_page, leaves_pages_alone
 from helpdesk.redirects import back_url
 from sop.services import reply_with_macro
@@ -23,10 +24,6 @@ from tickets.models import SavedView, Ticket
 from tickets.workspace import presence, routing, search, services
 from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def sidebar_context(request) -> dict:
@@ -209,7 +206,7 @@ def update_fields(request, number: int):
                 request.user, number, seen_event=form.cleaned_data["seen_event"], **form.changes(request.POST)
             )
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Saved."))
             if request.htmx:
@@ -252,7 +249,7 @@ def reply(request, number: int):
         response.status_code = 409
         return response
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
         return redirect("ticket", number)
     if result.repeated:
         messages.info(request, _("This was already sent; it was not sent again."))
@@ -271,7 +268,7 @@ def resend(request, pk: int):
     try:
         message = services.resend(request.user, pk)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
         return redirect(back_url(request, reverse("workspace", args=["mine"])))
     messages.success(request, _("Queued for sending again."))
     return redirect("ticket", message.ticket.number)
@@ -289,7 +286,7 @@ def merge(request, number: int):
             request.user, number, form.cleaned_data["target"], restrict_target=form.cleaned_data["restrict_target"]
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
         return redirect("ticket", number)
     messages.success(request, _("Ticket #%(source)s was merged into this one.") % {"source": number})
     return redirect("ticket", target.number)
@@ -313,7 +310,7 @@ def bulk(request):
             **changes,
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("%(count)s tickets updated.") % {"count": count})
     return redirect(back)

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tickets import privacy
+from helpdesk.errors import error_text
+from tickets.privacy import services as privacy
 
 
 class Command(BaseCommand):
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         try:
             counts = privacy.erase_requester(found, user)
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+            raise CommandError(error_text(exc)) from exc
         self.stdout.write(
             f"Erased requester {found.pk}: {counts['tickets']} tickets, {counts['messages']} messages, "
             f"{counts['files']} files."

@@ -1,0 +1,103 @@
+"""The scanner reads everything the ticket page can show an associate: a self-harm statement only in the
+quoted history, only in the HTML part, only in the quoted HTML, or only in a text attachment is flagged."""
+
+import re
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.factories import QueueFactory
+from tests.tickets.email.test_inbound import deliver
+from tickets.models import Message, Ticket
+from tickets.wellbeing.services import SHOWN_HTML_FIELDS, SHOWN_TEXT_FIELDS
+
+pytestmark = pytest.mark.django_db
+
+STATEMENT = "Não aguento mais, eu quero me matar."
+HARMLESS = "Obrigada pela resposta, vou tentar de novo amanhã e aviso se der certo."
+
+
+@pytest.fixture(autouse=True)
+def suporte():
+    return QueueFactory(slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True)
+
+
+def mail(text: str, html: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"] = "Lia Campos <lia@example.com>", "suporte@acolhe.example"
+    message["Subject"], message["Message-ID"] = "Re: Conta bloqueada", make_msgid(domain="example.com")
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def flagged(message: EmailMessage) -> Message:
+    inbound = deliver(message.as_bytes())
+    assert inbound.status == "processed", inbound.reason
+    stored = Message.objects.get(inbound_email=inbound)
+    ticket = Ticket.objects.get(pk=inbound.ticket_id)
+    assert "self_harm" in ticket.sensitivity
+    assert stored.sensitivity
+    return stored
+
+
+def test_statement_only_in_the_quoted_history_is_flagged():
+    text = f"{HARMLESS}\n\nEm seg., 23 de nov. de 2026 às 10:00, Lia <lia@example.com> escreveu:\n> {STATEMENT}\n"
+    stored = flagged(mail(text))
+    assert STATEMENT in stored.quoted_text + stored.body_text
+
+
+def test_statement_only_in_the_html_part_is_flagged():
+    flagged(mail(HARMLESS, f"<html><body><p>{HARMLESS}</p><p>{STATEMENT}</p></body></html>"))
+
+
+def test_statement_only_in_the_quoted_html_is_flagged():
+    text = f"{HARMLESS}\n\nEm seg., 23 de nov. de 2026 às 10:00, Lia <lia@example.com> escreveu:\n> Tudo certo.\n"
+    html = (
+        f'<div dir="ltr">{HARMLESS}</div><div class="gmail_quote"><div class="gmail_attr">Em seg., 23 de nov. '
+        f"de 2026 às 10:00, Lia escreveu:</div><blockquote>{STATEMENT}</blockquote></div>"
+    )
+    flagged(mail(text, html))
+
+
+@pytest.mark.parametrize(
+    "filename, maintype, subtype, content",
+    [
+        ("desabafo.txt", "text", "plain", STATEMENT.encode("utf-8")),
+        # Sent as octet-stream by a client that does not know the type, in Windows-1252.
+        ("desabafo.txt", "application", "octet-stream", STATEMENT.encode("windows-1252")),
+        ("notas.csv", "text", "csv", f"data;texto\n2026-11-23;{STATEMENT}\n".encode()),
+        ("carta.html", "text", "html", f"<html><body><p>{STATEMENT}</p></body></html>".encode()),
+    ],
+)
+def test_statement_only_in_a_text_attachment_is_flagged(filename, maintype, subtype, content):
+    message = mail(HARMLESS)
+    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    flagged(message)
+
+
+def test_a_harmless_mail_with_html_quotes_and_attachments_is_not_flagged():
+    message = mail(HARMLESS, f"<p>{HARMLESS}</p><blockquote>Tudo certo com a conta.</blockquote>")
+    message.add_attachment(b"nada de mais aqui", maintype="text", subtype="plain", filename="nota.txt")
+    inbound = deliver(message.as_bytes())
+    assert Ticket.objects.get(pk=inbound.ticket_id).sensitivity == []
+
+
+# What the thread template may show of a message without it being content someone wrote: ids, times,
+# states and system text.
+NOT_CONTENT = {"pk", "direction", "get_direction_display", "created_at", "delivery_status", "author", "attachments",
+               "get_delivery_status_display", "delivery_error", "inbound_email_id", "written_at"}  # fmt: skip
+ATTACHMENT_NOT_CONTENT = {"pk", "is_inline", "omitted_reason", "is_image", "size"}
+
+
+def test_every_field_the_ticket_page_shows_of_a_message_is_scanned():
+    template = (Path(settings.BASE_DIR) / "templates" / "tickets" / "_thread.html").read_text()
+    shown = set(re.findall(r"\bmessage\.(\w+)", template)) - NOT_CONTENT
+    assert shown, "the thread template no longer shows messages as `message.<field>`: update this test"
+    assert shown <= set(SHOWN_TEXT_FIELDS) | set(SHOWN_HTML_FIELDS)
+    # Attachments: their names, and the text of text attachments (the download link), are scanned.
+    assert set(re.findall(r"\battachment\.(\w+)", template)) - ATTACHMENT_NOT_CONTENT == {"filename"}
