@@ -306,7 +306,7 @@ def escalation_due_at(ticket: Ticket, target_queue: Queue, now: datetime | None 
     policy = policy_for(target_queue, ticket.priority)
     if policy is not None and policy.resolution_minutes:
         return calendar_for(policy).add(now, policy.resolution_minutes * 60)
-    minutes = getattr(settings, "ACOLHE_ESCALATION_TARGET_MINUTES", 24 * 60)
+    minutes = settings.ACOLHE_ESCALATION_TARGET_MINUTES
     return calendar_for(None).add(now, minutes * 60)
 
 
