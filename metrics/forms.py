@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from metrics import selectors
@@ -23,7 +23,7 @@ class FilterForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label=_("All teams"))
 
-    def __init__(self, *args, user: AbstractBaseUser, today: date, **kwargs):
+    def __init__(self, *args, user: User, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["queue"].queryset = ticket_selectors.queues_visible_to(user).order_by("name")

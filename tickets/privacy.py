@@ -12,7 +12,7 @@ import json
 import zipfile
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -97,7 +97,7 @@ def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
     return f"attachments/{ticket.number}/{attachment.pk}-{name}"
 
 
-def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> bytes:
+def export_requester(requester: Requester, actor: User | None, *, request=None) -> bytes:
     """A zip with `requester.json` (who they are, their tickets and every public message on them, their
     survey answers) and their attachments under `attachments/<ticket>/`. Internal notes are staff records
     about the case and are not included."""
@@ -208,7 +208,7 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
 
 
 @transaction.atomic
-def erase_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> dict[str, int]:
+def erase_requester(requester: Requester, actor: User | None, *, request=None) -> dict[str, int]:
     """Anonymise a requester and everything they wrote; refuse while any of their tickets is on legal hold."""
     requester = Requester.objects.select_for_update().get(pk=requester.pk)
     held_numbers = list(requester.tickets.filter(held()).order_by("number").values_list("number", flat=True))

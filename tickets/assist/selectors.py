@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, QuerySet
 
@@ -155,7 +155,7 @@ def _solution(messages: list[Message]) -> str:
     return text if len(text) <= SOLUTION_CHARS else text[: SOLUTION_CHARS - 1].rstrip() + "…"
 
 
-def suggestions_for(user: AbstractBaseUser, ticket: Ticket) -> Suggestions:
+def suggestions_for(user: User, ticket: Ticket) -> Suggestions:
     """Suggestions for `ticket` (which the caller read through `ticket_or_404`), drawn only from solved
     tickets that `user` may open."""
     candidates = selectors.tickets_visible_to(user).filter(status__in=SOLVED_STATUSES).exclude(pk=ticket.pk)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -67,7 +67,7 @@ def availability(ticket: Ticket) -> str:
     return ""
 
 
-def check_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
+def check_ticket(actor: User, number: int) -> Ticket:
     """The ticket `number` if `actor` may open it and the assistant may read it; 404 or AssistUnavailable."""
     ticket = selectors.ticket_or_404(actor, number)
     reason = availability(ticket)
@@ -106,7 +106,7 @@ def _thread_text(messages: list[Message]) -> str:
     return "\n\n".join(reversed(parts))
 
 
-def _ask(actor: AbstractBaseUser, ticket: Ticket, kind: str, system: str, user: str, *, request=None) -> AssistAnswer:
+def _ask(actor: User, ticket: Ticket, kind: str, system: str, user: str, *, request=None) -> AssistAnswer:
     """Mask, send, restore, audit. Provider failures come back as a translated error, never an exception."""
     masker = provider.Masker()
     messages = [
@@ -139,7 +139,7 @@ def _reader_language() -> str:
     return "en" if (translation.get_language() or "pt").startswith("en") else "pt"
 
 
-def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+def ask_summary(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A hand-off summary of the thread, internal notes included, in the associate's language."""
     language = LANGUAGE_NAMES[_reader_language()]
     system = (
@@ -151,7 +151,7 @@ def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> Ass
     return _ask(actor, ticket, "summary", system, user, request=request)
 
 
-def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
+def _sop_text(actor: User, ticket: Ticket) -> str:
     parts = []
     for entry in ticket_sop_panel(ticket, actor, visible=True)["sops"]:
         steps = "\n".join(f"- {item.step.text}" for item in entry.steps)
@@ -159,7 +159,7 @@ def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
     return "\n\n".join(parts)[:SOP_CHARS]
 
 
-def best_macro_text(actor: AbstractBaseUser, ticket: Ticket) -> tuple[str, str]:
+def best_macro_text(actor: User, ticket: Ticket) -> tuple[str, str]:
     """(name, text rendered for this ticket) of the macro the similar solved tickets suggest, if any."""
     votes = suggestions_for(actor, ticket).macros
     macro = macros_for(actor).filter(pk=votes[0].value).first() if votes else None
@@ -168,7 +168,7 @@ def best_macro_text(actor: AbstractBaseUser, ticket: Ticket) -> tuple[str, str]:
     return macro.name, render_macro(macro, ticket, actor).text
 
 
-def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+def ask_draft(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A reply draft in the requester's language, grounded in the ticket's SOP and best macro. Returned to
     the associate's composer with the personal data put back; never sent by itself."""
     language = ticket.requester.language or ticket.language
@@ -189,7 +189,7 @@ def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> Assis
     return answer
 
 
-def ask_translation(actor: AbstractBaseUser, ticket: Ticket, message_id: int | None, *, request=None) -> AssistAnswer:
+def ask_translation(actor: User, ticket: Ticket, message_id: int | None, *, request=None) -> AssistAnswer:
     """The message (by default the requester's latest) translated into the associate's language."""
     messages = [m for m in _readable_messages(ticket, notes=True) if message_id is None or m.pk == message_id]
     if message_id is None:
@@ -220,7 +220,7 @@ def scanner_is_unsure(ticket: Ticket) -> bool:
     return any(isinstance(value, int | float) and value < UNSURE_BELOW for value in confidence.values())
 
 
-def ask_second_opinion(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+def ask_second_opinion(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A second opinion on whether the requester's latest message is sensitive, for an associate unsure of
     the scanner's verdict. Advisory only: it changes no flag."""
     incoming = [m for m in _readable_messages(ticket, notes=False) if m.direction == Message.Direction.IN]

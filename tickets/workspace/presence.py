@@ -14,7 +14,7 @@ from functools import lru_cache, wraps
 
 import redis
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 PRESENCE_TTL = 20
@@ -49,7 +49,7 @@ def _key(ticket_id: int) -> str:
 
 
 @_without_redis(None)
-def report(ticket_id: int, user: AbstractBaseUser, state: str = VIEWING) -> None:
+def report(ticket_id: int, user: User, state: str = VIEWING) -> None:
     """Say that `user` is on the ticket page (and whether they are typing)."""
     client = _client(settings.REDIS_URL)
     entry = json.dumps(
@@ -66,12 +66,12 @@ def report(ticket_id: int, user: AbstractBaseUser, state: str = VIEWING) -> None
 
 
 @_without_redis(None)
-def leave(ticket_id: int, user: AbstractBaseUser) -> None:
+def leave(ticket_id: int, user: User) -> None:
     _client(settings.REDIS_URL).hdel(_key(ticket_id), str(user.pk))
 
 
 @_without_redis(list)
-def others(ticket_id: int, user: AbstractBaseUser) -> list[dict]:
+def others(ticket_id: int, user: User) -> list[dict]:
     """The other people on the ticket right now: [{"user_id", "name", "state"}], typists first."""
     client = _client(settings.REDIS_URL)
     now = time.time()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
 from django.db.models.functions import Least
@@ -26,7 +26,7 @@ URGENCY = (
 )
 
 
-def next_eligible(user: AbstractBaseUser, exposure: wellbeing.Exposure | None = None) -> QuerySet[Ticket]:
+def next_eligible(user: User, exposure: wellbeing.Exposure | None = None) -> QuerySet[Ticket]:
     """Unassigned new or open tickets in the user's own queues, in a language they answer and needing no
     skill they lack, within their wellbeing budget (see `wellbeing.routable`), most urgent first: the
     earliest SLA due time, then priority, then age."""
@@ -159,7 +159,7 @@ def _profile_facts(user_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(row[0] or ()), _held_skills(row[1] or ())
 
 
-def assign_next(user: AbstractBaseUser) -> Ticket | None:
+def assign_next(user: User) -> Ticket | None:
     """Claim the most urgent eligible ticket for the user, or None when there is none. Rows another
     associate is claiming at this moment are skipped, never waited for: two associates never get the same
     ticket."""

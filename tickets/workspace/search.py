@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchConfig, SearchHeadline, SearchQuery, SearchRank
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Left
@@ -76,9 +76,7 @@ def build_query(text: str) -> SearchQuery | None:
     return first | second
 
 
-def search_tickets(
-    user: AbstractBaseUser, text: str, *, offset: int = 0, limit: int = 25
-) -> tuple[list[SearchHit], bool]:
+def search_tickets(user: User, text: str, *, offset: int = 0, limit: int = 25) -> tuple[list[SearchHit], bool]:
     """Tickets the user can see that match `text`, best first, with a highlighted snippet. Returns the page
     of hits and whether more follow."""
     query = build_query(text)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -64,7 +64,7 @@ def breaching_q(now: datetime) -> Q:
     )
 
 
-def view_queryset(user: AbstractBaseUser, view: str, now: datetime | None = None) -> QuerySet[Ticket]:
+def view_queryset(user: User, view: str, now: datetime | None = None) -> QuerySet[Ticket]:
     now = now or timezone.now()
     tickets = selectors.tickets_visible_to(user)
     if view == "mine":
@@ -263,13 +263,13 @@ class QueueCount:
     open_count: int
 
 
-def sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
+def sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     """(count per view, open tickets per visible queue) for the sidebar, in one query, kept a few seconds
     per user like a cached page (helpdesk/pagecache.py). A count above COUNT_CAP reads COUNT_CAP + 1."""
     return per_user(user, "sidebar_counts", lambda: _sidebar_counts(user))
 
 
-def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
+def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     now = timezone.now()
     queues = list(selectors.queues_visible_to(user).order_by("kind", "name").values_list("pk", "slug", "name"))
     querysets = {view: view_queryset(user, view, now) for view in ("mine", "unassigned", "pending", "breaching", "all")}
@@ -286,16 +286,16 @@ def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueC
     )
 
 
-def movable_queues(user: AbstractBaseUser) -> list[Queue]:
+def movable_queues(user: User) -> list[Queue]:
     """The queues the user may move a ticket to, for the ticket page's menu: names only, no counts."""
     return list(selectors.queues_visible_to(user).order_by("kind", "name").only("pk", "slug", "name"))
 
 
-def saved_views(user: AbstractBaseUser) -> QuerySet[SavedView]:
+def saved_views(user: User) -> QuerySet[SavedView]:
     return SavedView.objects.filter(user=user)
 
 
-def requester_other_tickets(user: AbstractBaseUser, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+def requester_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     return list(
         selectors.tickets_visible_to(user)
         .filter(requester_id=ticket.requester_id)
@@ -341,7 +341,7 @@ def earlier_thread(ticket: Ticket, before_pk: int) -> QuerySet[Message]:
     )
 
 
-def bulk_assignees(user: AbstractBaseUser) -> list[tuple[int, str]]:
+def bulk_assignees(user: User) -> list[tuple[int, str]]:
     """(id, name) of the active members of the queues the user sees, for the bulk assignee picker."""
     members = (
         get_user_model()
