@@ -68,6 +68,7 @@ bench-scaling: install
 lint: install check-deploy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Static checks of what no container engine runs here: the Dockerfile (hadolint) and the compose file
 # (the Compose Specification's JSON schema).

@@ -27,7 +27,7 @@ def led_team_ids(user: User) -> list[int]:
     cached = getattr(user, "_acolhe_led_teams", None)
     if cached is None:
         cached = list(Team.objects.filter(leads=user).values_list("pk", flat=True))
-        user._acolhe_led_teams = cached
+        setattr(user, "_acolhe_led_teams", cached)  # noqa: B010 (a per-request cache, like Django's _perm_cache)
     return cached
 
 

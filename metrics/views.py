@@ -23,7 +23,7 @@ from helpdesk.bad_input import optional_id
 from helpdesk.pagecache import cached_page, leaves_pages_alone
 from metrics import selectors, services, tables
 from metrics.forms import CalibrationForm, CsatForm, FilterForm, ReviewForm
-from metrics.models import Review
+from metrics.models import Review, Scorecard
 from metrics.services.rollup import local_today
 from tickets import selectors as ticket_selectors
 from tickets.email.outbound import UI_LANGUAGE
@@ -202,6 +202,7 @@ def review_ticket(request, number: int):
     calibration_id = optional_id(
         request.GET.get("calibration") or request.POST.get("calibration"), name=_("calibration")
     )
+    scorecard: Scorecard | None
     if calibration_id:
         calibration = get_object_or_404(selectors.calibrations_visible_to(request.user), pk=calibration_id)
         scorecard = calibration.scorecard

@@ -201,8 +201,8 @@ class PanelSOP:
 def _ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:
     sops = list(applicable_sops(ticket))
     by_sop: dict[int, list[SOPVersion]] = {}
-    for version in current_versions(sops):
-        by_sop.setdefault(version.sop_id, []).append(version)
+    for current in current_versions(sops):
+        by_sop.setdefault(current.sop_id, []).append(current)
     chosen = []
     for sop in sops:
         version, fell_back = preferred_version(by_sop.get(sop.pk, []), ticket.language)

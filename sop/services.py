@@ -24,7 +24,7 @@ from tickets import services as ticket_services
 from tickets.models import Language, Queue, Ticket, TicketEvent
 from tickets.workspace import services as workspace_services
 
-SEARCH_CONFIGS = {Language.PT: "portuguese", Language.EN: "english"}
+SEARCH_CONFIGS: dict[str, str] = {Language.PT: "portuguese", Language.EN: "english"}
 
 
 class SOPError(ValueError):
@@ -193,17 +193,18 @@ def _version_lines(version: SOPVersion) -> list[str]:
 
 def version_diff(old: SOPVersion, new: SOPVersion, *, context: int = 3) -> list[DiffLine]:
     """Line diff of title, body and checklist from `old` to `new` (any two versions, either language)."""
-    diff = []
-    matcher = difflib.SequenceMatcher(a=_version_lines(old), b=_version_lines(new), autojunk=False)
+    diff: list[DiffLine] = []
+    a, b = _version_lines(old), _version_lines(new)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         if diff:
             diff.append(DiffLine("gap", "…"))
         for tag, a1, a2, b1, b2 in group:
             if tag == "equal":
-                diff += [DiffLine("same", line) for line in matcher.a[a1:a2]]
+                diff += [DiffLine("same", line) for line in a[a1:a2]]
                 continue
-            diff += [DiffLine("removed", line) for line in matcher.a[a1:a2]]
-            diff += [DiffLine("added", line) for line in matcher.b[b1:b2]]
+            diff += [DiffLine("removed", line) for line in a[a1:a2]]
+            diff += [DiffLine("added", line) for line in b[b1:b2]]
     return diff
 
 
@@ -399,7 +400,8 @@ def check_macro_actions(macro: Macro, *, actor: User) -> None:
     if macro.set_status and macro.set_status not in Ticket.Status.values:
         raise ValidationError(_("Unknown status."))
     if macro.set_queue_id and not ticket_selectors.queues_visible_to(actor).filter(pk=macro.set_queue_id).exists():
-        raise ValidationError(_("You cannot move tickets to the queue %(queue)s.") % {"queue": macro.set_queue.name})
+        queue = macro.set_queue
+        raise ValidationError(_("You cannot move tickets to the queue %(queue)s.") % {"queue": queue and queue.name})
 
 
 def save_macro(

@@ -73,6 +73,8 @@ def notify(
     reader's language of the moment; `text` is called under each user's language."""
     if notice is not None:
         text = lambda: system_texts.render(notice["code"], notice["params"])  # noqa: E731
+    if text is None:
+        raise TypeError("notify() needs a text or a notice")
     url = reverse("ticket", args=[ticket.number])
     recipients = {
         user.pk: user for user in users if user is not None and user.is_active and selectors.can_open(user, ticket)
@@ -414,7 +416,7 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
     changes: dict = {}
     if rule.raise_priority_to and rule.raise_priority_to > ticket.priority:
         changes["priority"] = rule.raise_priority_to
-    if rule.assign_to_id and rule.assign_to.is_active:
+    if rule.assign_to is not None and rule.assign_to.is_active:
         changes["assignee"] = rule.assign_to
     if rule.move_to_queue_id:
         changes["queue"] = rule.move_to_queue
@@ -426,7 +428,7 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
     if changes:
         services.update_ticket(ticket, actor=None, **changes)
     if (
-        rule.escalate_to_queue_id
+        rule.escalate_to_queue is not None
         and not ticket.escalations.filter(
             status=Escalation.Status.OPEN, target_queue=rule.escalate_to_queue_id
         ).exists()

@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -119,7 +120,7 @@ def export_requester(requester: Requester, actor: User | None, *, request=None) 
     tickets = list(
         requester.tickets.order_by("created_at").select_related("csat").prefetch_related("messages__attachments")
     )
-    document = {
+    document: dict[str, Any] = {
         "exported_at": timezone.now(),
         "requester": {
             "id": requester.pk,
@@ -230,6 +231,7 @@ def expired_tickets(now=None) -> QuerySet[Ticket]:
     now = now or timezone.now()
     scope = Q()
     for queue in Queue.objects.filter(retention_days__isnull=False).only("pk", "retention_days"):
+        assert queue.retention_days is not None  # the filter
         scope |= Q(queue_id=queue.pk, closed_at__lt=now - timedelta(days=queue.retention_days))
     if not scope:
         return Ticket.objects.none()

@@ -16,7 +16,7 @@ def has_role(user: User, role: str) -> bool:
     cached = getattr(user, "_acolhe_roles", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
-        user._acolhe_roles = cached
+        setattr(user, "_acolhe_roles", cached)  # noqa: B010 (a per-request cache, like Django's _perm_cache)
     return role in cached
 
 

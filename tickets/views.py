@@ -123,7 +123,9 @@ def message_source(request, pk: int):
     from tickets.models import AuditLog
 
     audit.record(request.user, AuditLog.Action.SOURCE_VIEWED, target=f"message:{message.pk}", request=request)
-    response = HttpResponse(bytes(message.inbound_email.raw), content_type="text/plain; charset=utf-8")
+    inbound = message.inbound_email
+    assert inbound is not None  # the lookup above requires it
+    response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="message-{message.pk}.eml"'
     return response
 

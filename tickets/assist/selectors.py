@@ -14,13 +14,15 @@ panel takes 25 ms and 7 queries, the slowest (message bodies) 15 ms; it loads af
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, QuerySet
+from django.utils.functional import Promise
 
 from sop.selectors import macros_for
 from tickets import selectors
@@ -40,6 +42,8 @@ WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 SOLUTION_LINES = 3
 SOLUTION_CHARS = 280
 
+K = TypeVar("K")
+
 
 @dataclass
 class Neighbour:
@@ -51,8 +55,8 @@ class Neighbour:
 
 @dataclass
 class Vote:
-    value: object
-    label: str
+    value: int
+    label: str | Promise
     weight: float
 
 
@@ -144,7 +148,7 @@ def vote_macros(ranked: list[tuple[int, float]], used: dict[int, tuple[int, str]
     return [Vote(macro_id, labels[macro_id], weight) for macro_id, weight in _best(weights)]
 
 
-def _best(weights: dict) -> list[tuple[object, float]]:
+def _best(weights: Mapping[K, float]) -> list[tuple[K, float]]:
     return sorted(weights.items(), key=lambda item: (-item[1], str(item[0])))
 
 
@@ -176,7 +180,7 @@ def suggestions_for(user: User, ticket: Ticket) -> Suggestions:
     ]
     queue_weights: dict[int, float] = defaultdict(float)
     priority_weights: dict[int, float] = defaultdict(float)
-    tag_weights: Counter[str] = Counter()
+    tag_weights: dict[str, float] = defaultdict(float)
     for pk, score in ranked:
         neighbour = tickets[pk]
         queue_weights[neighbour.queue_id] += score
@@ -196,5 +200,9 @@ def suggestions_for(user: User, ticket: Ticket) -> Suggestions:
         queues=[Vote(pk, queue_names[pk], weight / total) for pk, weight in _best(queue_weights)[:2]],
         priority=Vote(priority_id, Ticket.Priority(priority_id).label, priority_weight / total),
         # Tags that at least a third of the neighbours' weight carries.
-        tags=[tag for tag, weight in tag_weights.most_common(5) if weight >= total / 3],
+        tags=[
+            tag
+            for tag, weight in sorted(tag_weights.items(), key=lambda item: item[1], reverse=True)[:5]
+            if weight >= total / 3
+        ],
     )

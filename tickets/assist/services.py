@@ -89,12 +89,13 @@ def _readable_messages(ticket: Ticket, *, notes: bool) -> list[Message]:
 
 
 def _thread_text(messages: list[Message]) -> str:
-    labels = {
+    labels: dict[str, str] = {
         Message.Direction.IN: "Requester",
         Message.Direction.OUT: "Associate",
         Message.Direction.NOTE: "Internal note",
     }
-    parts, size = [], 0
+    parts: list[str] = []
+    size = 0
     for message in reversed(messages):
         part = (
             f"[{labels[message.direction]}, {message.created_at:%Y-%m-%d %H:%M}]\n{message.body_text[:MESSAGE_CHARS]}"

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from tickets.models import Queue, SlaCheck, SlaClock, SlaPolicy, Ticket
 from tickets.sla.calendar import Calendar
@@ -315,7 +316,7 @@ class ClockView:
     """One clock as the pages show it."""
 
     clock: str
-    label: str
+    label: str | Promise  # the clock's name, translated when rendered
     state: str  # ok, warning, breached, paused, met, missed
     due_at: datetime | None
     remaining_seconds: int | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -10,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tickets import selectors
-from tickets.models import SlaAlert, SlaClock, Ticket
+from tickets.models import Queue, SlaAlert, SlaClock, Ticket
 
 
 def breached_q(now: datetime) -> Q:
@@ -30,7 +31,7 @@ def at_risk_q(now: datetime) -> Q:
     return warned & ~breached_q(now)
 
 
-def per_queue(user: User, now: datetime | None = None) -> list[dict]:
+def per_queue(user: User, now: datetime | None = None) -> list[Queue]:
     now = now or timezone.now()
     # Only the tickets the user can open count, as in every other count (selectors.queues_with_open_counts).
     active = Q(
@@ -40,7 +41,13 @@ def per_queue(user: User, now: datetime | None = None) -> list[dict]:
 
     def prefixed(q: Q) -> Q:
         # The same conditions, read from the queue through its tickets.
-        children = [prefixed(c) if isinstance(c, Q) else (f"tickets__{c[0]}", c[1]) for c in q.children]
+        children: list[Q | tuple[str, Any]] = []
+        for child in q.children:
+            if isinstance(child, Q):
+                children.append(prefixed(child))
+            else:
+                lookup, value = cast(tuple[str, Any], child)
+                children.append((f"tickets__{lookup}", value))
         return Q(*children, _connector=q.connector, _negated=q.negated)
 
     rows = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -59,7 +60,9 @@ class Limits:
     support_resources: str = ""
 
 
-def limits_for(user: User, budget: ExposureBudget, policy: TeamWellbeingPolicy | None | bool = False) -> Limits:
+def limits_for(
+    user: User, budget: ExposureBudget, policy: TeamWellbeingPolicy | None | Literal[False] = False
+) -> Limits:
     """`policy` False: look the team's policy up; None: the associate's team has none."""
     if policy is False:
         policy = TeamWellbeingPolicy.objects.filter(team__members__user_id=user.pk).first()

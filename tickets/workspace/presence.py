@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from functools import lru_cache, wraps
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -76,7 +77,9 @@ def others(ticket_id: int, user: User) -> list[dict]:
     client = _client(settings.REDIS_URL)
     now = time.time()
     found, stale = [], []
-    for raw_id, raw in client.hgetall(_key(ticket_id)).items():
+    # redis-py types the answers of its sync and asyncio clients as one union.
+    entries = cast("dict[bytes, bytes]", client.hgetall(_key(ticket_id)))
+    for raw_id, raw in entries.items():
         user_id = int(raw_id)
         try:
             entry = json.loads(raw)
@@ -88,5 +91,5 @@ def others(ticket_id: int, user: User) -> list[dict]:
         elif user_id != user.pk:
             found.append({"user_id": user_id, "name": entry.get("name", "?"), "state": entry.get("state", VIEWING)})
     if stale:
-        client.hdel(_key(ticket_id), *stale)
+        client.hdel(_key(ticket_id), *[raw_id.decode() for raw_id in stale])
     return sorted(found, key=lambda e: (e["state"] != TYPING, e["name"]))

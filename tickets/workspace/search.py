@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchConfig, SearchHeadline, SearchQuery, SearchRank
@@ -22,7 +23,7 @@ from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket, unac
 # Ranking looks at this many recent matches per source; deeper pages of a vague query are not useful.
 MAX_RESULTS = 200
 START, STOP, FRAGMENT_DELIMITER = "[[[", "]]]", " ... "
-HEADLINE_OPTIONS = {
+HEADLINE_OPTIONS: dict[str, Any] = {
     "max_words": 30, "min_words": 12, "max_fragments": 2, "start_sel": START, "stop_sel": STOP,
     "fragment_delimiter": FRAGMENT_DELIMITER,
 }  # fmt: skip

@@ -245,7 +245,8 @@ def capped_counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
     """Several counts in one query, each capped at COUNT_CAP + 1 rows."""
     if not querysets:
         return {}
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for name, queryset in querysets.items():
         sql, sql_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
         parts.append(f"(SELECT count(*) FROM ({sql}) AS capped) AS {connection.ops.quote_name(name)}")

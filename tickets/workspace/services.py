@@ -63,6 +63,10 @@ def _ago(moment) -> str:
     return f"{seconds // 3600} h"
 
 
+def _name(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
 def collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -> list[str]:
     """What others did to `tickets` since event `seen_event`, one translated sentence per ticket (its
     latest such change): "Ana Souza took this ticket 5 s ago." Empty when nothing collides."""
@@ -84,7 +88,7 @@ def collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -
             continue
         if event.kind == Kind.ASSIGNED and not event.new_value:
             continue
-        values = {"name": event.actor.get_full_name() or event.actor.get_username(), "ago": _ago(event.created_at)}
+        values = {"name": _name(event.actor), "ago": _ago(event.created_at)}
         if event.kind == Kind.ASSIGNED:
             text = _("%(name)s took this ticket %(ago)s ago.") % values
         elif event.kind == Kind.STATUS_CHANGED:
@@ -171,7 +175,7 @@ def signature_for(queue: Queue, language: str) -> str:
 
 def _store_uploads(message: Message, uploads: Iterable[UploadedFile]) -> None:
     for upload in uploads:
-        if upload.size > MAX_UPLOAD_BYTES:
+        if (upload.size or 0) > MAX_UPLOAD_BYTES:
             raise ValidationError(_("%(name)s is larger than 20 MB.") % {"name": upload.name})
         content = upload.read()
         attachment = Attachment(
@@ -411,8 +415,7 @@ def bulk_update(
         if taken:
             raise ValidationError(
                 [
-                    _("#%(number)s is assigned to %(name)s.")
-                    % {"number": t.number, "name": t.assignee.get_full_name() or t.assignee.get_username()}
+                    _("#%(number)s is assigned to %(name)s.") % {"number": t.number, "name": _name(t.assignee)}
                     for t in taken
                 ]
                 + [_("Nothing was changed. Tick “take over” to assign tickets that someone else has.")]
