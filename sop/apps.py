@@ -8,5 +8,9 @@ class SopConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk.field_labels import translate_field_labels
+        from sop.selectors import ticket_page_sop_panel
+        from tickets.workspace import panels
 
         translate_field_labels(self)
+        # The SOP panel of the ticket page (tickets does not import sop).
+        panels.register("sop_panel", ticket_page_sop_panel)

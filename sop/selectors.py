@@ -12,6 +12,7 @@ from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro
 from sop.services import SEARCH_CONFIGS, render_macro
 from tickets.models import Language, Role, Ticket
 from tickets.selectors import has_role, is_admin, queues_visible_to, tickets_visible_to
+from tickets.wellbeing.selectors import crisis_sop_first
 
 
 def is_staff_member(user: User) -> bool:
@@ -231,6 +232,12 @@ def ticket_sop_panel(ticket: Ticket, user: User, *, visible: bool = False) -> di
         panel.append(PanelSOP(sop=sop, version=version, fell_back=fell_back, steps=steps))
     unticked = [s.step for entry in panel for s in entry.steps if s.step.required and not s.checked]
     return {"ticket": ticket, "sops": panel, "unticked_required": unticked}
+
+
+def ticket_page_sop_panel(ticket: Ticket, viewer: User) -> dict:
+    """The ticket page's SOP panel (registered in `SopConfig.ready`): the page read the ticket through the
+    viewer's access rules already, and a crisis procedure leads on a ticket that needs one."""
+    return crisis_sop_first(ticket_sop_panel(ticket, viewer, visible=True), ticket)
 
 
 def unticked_required_steps(ticket: Ticket) -> list[ChecklistStep]:

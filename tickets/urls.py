@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from tickets import views, views_escalation
+from tickets.workspace import views as workspace_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,7 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set_language"),
     path("queues/<slug:slug>/", views.queue_tickets, name="queue"),
-    path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/", workspace_views.ticket_detail, name="ticket"),
     path("messages/<int:pk>/source/", views.message_source, name="message_source"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("", include("tickets.workspace.urls")),

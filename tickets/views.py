@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.pagecache import cached_response
 from helpdesk.redirects import safe_url
 from tickets import escalations, selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
@@ -67,42 +66,6 @@ def queue_tickets(request, slug: str):
     user cannot see still answers 404 here, not a redirect that names it."""
     queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
     return redirect("workspace_queue", slug=queue.slug)
-
-
-@login_required
-@require_GET
-def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
-    ticket = selectors.ticket_or_404(request.user, number)
-    from sop.selectors import ticket_sop_panel
-    from tickets.wellbeing import selectors as wellbeing
-    from tickets.wellbeing.services import record_ticket_view
-    from tickets.workspace.views import ticket_context
-
-    # Every render counts, whichever page led here (list, search, notification, link).
-    record_ticket_view(request.user, ticket)
-
-    def render_page():
-        return render(
-            request,
-            "tickets/ticket.html",
-            {
-                "ticket": ticket,
-                "thread": selectors.thread(ticket),
-                "can_see_source": selectors.is_admin(request.user),
-                **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
-                "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
-                "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
-                "wellbeing_checkin": (
-                    wellbeing.check_in(request.user, ticket, wellbeing.exposure(request.user))
-                    if ticket.sensitivity
-                    else None
-                ),
-            },
-        )
-
-    # The access check, the audit and the exposure count above run on every view; the page itself is kept a
-    # few seconds, and never past the ticket's own last change (a new message, a field edited by anyone).
-    return cached_response(request, render_page, version=ticket.updated_at.isoformat())
 
 
 @login_required

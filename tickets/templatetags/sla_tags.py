@@ -1,4 +1,4 @@
-"""Template helpers for the SLA clock, escalation and SLA-health partials."""
+"""Template helpers for the SLA clock and SLA-health partials."""
 
 from datetime import timedelta
 
@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from helpdesk.pagecache import per_user
-from tickets import escalations, selectors, sla
-from tickets.models import Escalation, Queue, Role
+from tickets import selectors, sla
+from tickets.models import Escalation, Role
 from tickets.workspace import rows
 
 register = template.Library()
@@ -30,21 +30,6 @@ def duration(seconds):
     """A number of seconds as words in the current language ("3 hours, 5 minutes")."""
     now = timezone.now()
     return timeuntil(now + timedelta(seconds=int(seconds or 0)), now)
-
-
-@register.simple_tag(takes_context=True)
-def escalation_panel(context, ticket):
-    user = context["request"].user
-    history = list(
-        ticket.escalations.select_related("target_queue", "requested_by", "handed_back_by", "rule").order_by(
-            "-created_at", "-id"
-        )
-    )
-    open_targets = {e.target_queue_id for e in history if e.is_open}
-    return {
-        "history": [(e, escalations.can_hand_back(user, e)) for e in history],
-        "targets": [q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
-    }
 
 
 @register.simple_tag(takes_context=True)

@@ -22,8 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.bad_input import MAX_ID, InvalidInput, parse_id
 from helpdesk.pagecache import per_user
-from tickets import selectors
-from tickets.models import Message, Queue, SavedView, Ticket, TicketEvent
+from tickets import escalations, selectors
+from tickets.models import Escalation, Message, Queue, SavedView, Ticket, TicketEvent
+from tickets.wellbeing import selectors as wellbeing
+from tickets.workspace import panels
+from tickets.workspace.services import latest_event_id
 
 ACTIVE = Ticket.ACTIVE_STATUSES
 # How far ahead "breaching soon" looks.
@@ -364,3 +367,63 @@ def assignable_users(ticket: Ticket) -> list[tuple[int, str]]:
         (pk, f"{first} {last}".strip() or username)
         for pk, first, last, username in members.values_list("pk", "first_name", "last_name", "username")
     ]
+
+
+@dataclass
+class EscalationPanel:
+    history: list[tuple[Escalation, bool]]  # newest first, each with whether the viewer may hand it back
+    targets: list[Queue]  # cross-functional queues the ticket is not escalated to right now
+
+
+def escalation_panel(ticket: Ticket, viewer: User) -> EscalationPanel:
+    history = list(
+        ticket.escalations.select_related("target_queue", "requested_by", "handed_back_by", "rule").order_by(
+            "-created_at", "-id"
+        )
+    )
+    open_targets = {e.target_queue_id for e in history if e.is_open}
+    return EscalationPanel(
+        history=[(e, escalations.can_hand_back(viewer, e)) for e in history],
+        targets=[q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
+    )
+
+
+@dataclass
+class TicketPage:
+    """Everything the ticket page shows, read for one viewer who may open the ticket (`ticket_or_404`)."""
+
+    ticket: Ticket
+    thread: list[Message]  # the latest messages, oldest first; earlier ones load on demand
+    earlier_count: int
+    last_message_id: int | None  # what the composer saw, for collision checks
+    seen_event: int  # the ticket's version the page shows
+    can_see_source: bool
+    escalations: EscalationPanel
+    movable_queues: list[Queue]
+    assignable_users: list[tuple[int, str]]
+    other_tickets: list[Ticket]  # the requester's other tickets the viewer may open
+    wellbeing_warning: wellbeing.TicketWarning | None
+    wellbeing_checkin: wellbeing.CheckIn | None
+    panels: dict[str, Any] = field(default_factory=dict)  # contributed by upper apps (`panels.register`)
+
+
+def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> TicketPage:
+    """The whole ticket page. The caller checked the viewer's access (`selectors.ticket_or_404`)."""
+    thread, earlier_count, last_message_id = recent_thread(ticket, all_messages=all_messages)
+    return TicketPage(
+        ticket=ticket,
+        thread=thread,
+        earlier_count=earlier_count,
+        last_message_id=last_message_id,
+        seen_event=latest_event_id(ticket),
+        can_see_source=selectors.is_admin(viewer),
+        movable_queues=movable_queues(viewer),
+        assignable_users=assignable_users(ticket),
+        other_tickets=requester_other_tickets(viewer, ticket),
+        panels=panels.contributed(ticket, viewer),
+        wellbeing_warning=wellbeing.ticket_warning(ticket, viewer),
+        wellbeing_checkin=(
+            wellbeing.check_in(viewer, ticket, wellbeing.exposure(viewer)) if ticket.sensitivity else None
+        ),
+        escalations=escalation_panel(ticket, viewer),
+    )
