@@ -1,5 +1,7 @@
 """The ticket page: one selector reads all of it for the viewer; upper apps add their panels through a hook."""
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -74,3 +76,15 @@ def test_a_reply_conflict_shows_the_page_with_the_reply_kept_and_a_later_visit_s
     later = client.get(reverse("ticket", args=[ticket.number]))
     assert later.status_code == 200
     assert 'data-testid="reply-conflict"' not in later.content.decode()
+
+
+def test_the_page_loads_each_feature_script_once_and_no_partial_carries_one(client, queue, agent, settings):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    ticket = TicketFactory(queue=queue)
+    client.force_login(agent)
+    html = client.get(reverse("ticket", args=[ticket.number])).content.decode()
+    for feature in ["wellbeing", "macro_picker", "sop_panel", "heartbeat", "assist"]:
+        assert html.count(f"js/{feature}.js") == 1, feature
+    templates = Path(settings.BASE_DIR) / "templates"
+    loading = [str(path.relative_to(templates)) for path in templates.rglob("_*.html") if "<script" in path.read_text()]
+    assert loading == []
