@@ -90,7 +90,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "sop.context_processors.pending_acknowledgements",
             ],
         },
     },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -329,3 +330,14 @@ def csat_visible_to(user: User) -> QuerySet[CsatSurvey]:
     if ticket_selectors.has_role(user, Role.TEAM_LEAD):
         return surveys.filter(Q(associate__profile__team_id__in=led_team_ids(user)) | Q(associate=user))
     return surveys.filter(associate=user)
+
+
+def navigation_links(user: User) -> dict[str, Any]:
+    """The metrics links in every page's navigation (registered in `MetricsConfig.ready`)."""
+    lead = is_lead_or_admin(user)
+    return {
+        "dashboard": lead,
+        "qa": lead,
+        "pending": assignments_for(user).count() if lead else 0,
+        "my_scores": not lead and ticket_selectors.has_role(user, Role.ASSOCIATE),
+    }

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 
+from helpdesk.pagecache import per_user
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
 from sop.services import SEARCH_CONFIGS, render_macro
 from tickets.models import Language, Role, Ticket
@@ -238,6 +239,12 @@ def ticket_page_sop_panel(ticket: Ticket, viewer: User) -> dict:
     """The ticket page's SOP panel (registered in `SopConfig.ready`): the page read the ticket through the
     viewer's access rules already, and a crisis procedure leads on a ticket that needs one."""
     return crisis_sop_first(ticket_sop_panel(ticket, viewer, visible=True), ticket)
+
+
+def acknowledgements_to_show(user: User) -> list[Acknowledgement]:
+    """The must-read banner of every page (registered in `SopConfig.ready`): one query, kept a few seconds
+    per user like a cached page."""
+    return per_user(user, "pending_acknowledgements", lambda: pending_acknowledgements(user))
 
 
 def unticked_required_steps(ticket: Ticket) -> list[ChecklistStep]:

@@ -29,3 +29,9 @@ class TicketsConfig(AppConfig):
         from tickets.account.services import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="acolhe_two_factor")
+
+        # Every page's navigation: SLA health, escalations waiting, unread notices.
+        from helpdesk import pages
+        from tickets.selectors import navigation_counts
+
+        pages.register("sla", navigation_counts)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from helpdesk.pagecache import per_user
 from tickets.models import Attachment, Escalation, Message, Notification, Queue, Role, Ticket
 
 
@@ -131,3 +134,17 @@ def notifications_for(user: User) -> QuerySet[Notification]:
     """The user's in-app notices, newest first, except those about a restricted ticket the user may not read
     (any more): a notice written before an escalation must not keep quoting the ticket."""
     return Notification.objects.filter(user=user).filter(about_readable_ticket(user))
+
+
+def navigation_counts(user: User) -> dict[str, Any]:
+    """The SLA-health link and the escalation and unread-notice counts in every page's navigation
+    (registered in `TicketsConfig.ready`), kept a few seconds per user like a cached page."""
+    return per_user(
+        user,
+        "sla_nav",
+        lambda: {
+            "health": is_admin(user) or has_role(user, Role.TEAM_LEAD),
+            "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
+            "unread": notifications_for(user).filter(read_at=None).count(),
+        },
+    )

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.pages import render_page
 from helpdesk.redirects import safe_url
 from tickets import escalations, selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
@@ -52,7 +53,7 @@ def set_language(request):
 @require_GET
 def home(request):
     queues = selectors.queues_with_open_counts(request.user)
-    return render(
+    return render_page(
         request,
         "tickets/home.html",
         {"queues": queues, "escalation_counts": escalations.escalation_counts(request.user)},

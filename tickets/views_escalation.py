@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.pages import render_page
 from tickets import escalations, selectors
 from tickets.models import Notification, Queue, Role
 from tickets.sla import health
@@ -63,7 +64,7 @@ def escalation_list(request):
         rows = rows.filter(claimed_by=request.user)
     else:
         show = ""
-    return render(
+    return render_page(
         request,
         "tickets/escalations.html",
         {
@@ -95,7 +96,7 @@ def notification_list(request):
     unread = [n.pk for n in notices if n.read_at is None]
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return render(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})
+    return render_page(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})
 
 
 @login_required
@@ -104,7 +105,7 @@ def sla_health(request):
     if not (selectors.is_admin(request.user) or selectors.has_role(request.user, Role.TEAM_LEAD)):
         raise Http404
     now = timezone.now()
-    return render(
+    return render_page(
         request,
         "tickets/sla_health.html",
         {

@@ -7,12 +7,13 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from helpdesk import redirects
+from helpdesk.pages import render_page
 from tickets.account import services
 from tickets.account.forms import CodeForm
 
@@ -33,7 +34,7 @@ def tokens(request):
             return redirect("account_tokens")
     token = Token.objects.filter(user=request.user).first()
     context = {"token": token, "new_key": new_key, "can_use_two_factor": services.may_use_two_factor(request.user)}
-    return render(request, "account/tokens.html", context)
+    return render_page(request, "account/tokens.html", context)
 
 
 @login_required
@@ -71,7 +72,7 @@ def two_factor(request):
         device = services.pending_device(request.user)
         context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
         context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
-    return render(request, "account/two_factor.html", context)
+    return render_page(request, "account/two_factor.html", context)
 
 
 @login_required
@@ -85,4 +86,4 @@ def two_factor_verify(request):
         if services.verify_code(request, request.user, form.cleaned_data["code"]):
             return redirect(next_url)
         form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
-    return render(request, "account/two_factor_verify.html", {"form": form, "next": next_url})
+    return render_page(request, "account/two_factor_verify.html", {"form": form, "next": next_url})

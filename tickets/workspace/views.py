@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.pagecache import cached_page, cached_response, leaves_pages_alone
+from helpdesk.pages import render_page
 from helpdesk.redirects import back_url
 from sop.services import reply_with_macro
 from tickets import selectors
@@ -86,7 +87,7 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
     }
     if request.htmx and request.GET.get("after"):
         return render(request, "tickets/workspace/_ticket_rows.html", context)
-    return render(request, "tickets/workspace/list.html", {**context, **sidebar_context(request)})
+    return render_page(request, "tickets/workspace/list.html", {**context, **sidebar_context(request)})
 
 
 @login_required
@@ -99,7 +100,7 @@ def search_page(request):
     except ValueError:
         offset = 0
     hits, has_more = search.search_tickets(request.user, text, offset=offset) if text else ([], False)
-    return render(
+    return render_page(
         request,
         "tickets/workspace/search.html",
         {"q": text, "hits": hits, "has_more": has_more, "next_offset": offset + len(hits), **sidebar_context(request)},
@@ -143,7 +144,7 @@ def _render_ticket(
         "statuses": Ticket.Status.choices,
         "priorities": Ticket.Priority.choices,
     }
-    return render(request, "tickets/ticket.html", context, status=status)
+    return render_page(request, "tickets/ticket.html", context, status=status)
 
 
 @login_required
