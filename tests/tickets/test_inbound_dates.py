@@ -70,6 +70,9 @@ def test_a_mail_keeps_the_date_it_was_written_next_to_when_it_arrived(suporte, c
         ("Thu, 01 Jan 1970 00:00:00 +0000", "unparseable", "could not be read"),
         (None, "missing", "had no Date header"),
     ],
+    # Named, not by the date: the future one is computed at collection, and every test process must collect
+    # the same names.
+    ids=["future", "unparseable", "epoch", "missing"],
 )
 def test_a_date_in_the_future_or_unreadable_falls_back_to_the_arrival_and_the_timeline_says_so(
     suporte, client, date, fallback, note
