@@ -69,6 +69,7 @@ bench-scaling: install
 lint: install check-deploy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Static checks of what no container engine runs here: the Dockerfile (hadolint), the compose file (the
 # Compose Specification's JSON schema) and the Kubernetes manifests (the API's own schemas, bundled by

@@ -10,7 +10,7 @@ enrolment page.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ SESSION_OTP_PENDING = "acolhe_otp_pending"
 SESSION_ENROLMENT_PENDING = "acolhe_otp_enrolment_pending"
 
 
-def must_use_two_factor(user: AbstractBaseUser) -> bool:
+def must_use_two_factor(user: User) -> bool:
     """The user's role is listed in `ACOLHE_TWO_FACTOR_REQUIRED_ROLES` (superusers count as admins)."""
     required = set(settings.ACOLHE_TWO_FACTOR_REQUIRED_ROLES)
     if not required or not user.is_authenticated:
@@ -38,7 +38,7 @@ def must_use_two_factor(user: AbstractBaseUser) -> bool:
     return any(selectors.has_role(user, role) for role in required)
 
 
-def may_use_two_factor(user: AbstractBaseUser) -> bool:
+def may_use_two_factor(user: User) -> bool:
     return (
         selectors.is_admin(user)
         or selectors.has_role(user, Role.TEAM_LEAD)
@@ -47,11 +47,11 @@ def may_use_two_factor(user: AbstractBaseUser) -> bool:
     )
 
 
-def has_two_factor(user: AbstractBaseUser) -> bool:
+def has_two_factor(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def session_is_verified(request, user: AbstractBaseUser) -> bool:
+def session_is_verified(request, user: User) -> bool:
     """The session gave a code in this login, or the user has no authenticator and needs none."""
     if request is None:
         return False
@@ -62,7 +62,7 @@ def session_is_verified(request, user: AbstractBaseUser) -> bool:
     return True
 
 
-def on_user_logged_in(sender, request, user: AbstractBaseUser, **kwargs) -> None:
+def on_user_logged_in(sender, request, user: User, **kwargs) -> None:
     """Receiver of `user_logged_in`: every new session of a user with an authenticator owes a code, and
     one of a user whose role must have two-factor owes an enrolment."""
     if request is None or not hasattr(request, "session"):
@@ -76,7 +76,7 @@ def on_user_logged_in(sender, request, user: AbstractBaseUser, **kwargs) -> None
 
 
 @transaction.atomic
-def create_token(user: AbstractBaseUser, request=None) -> str:
+def create_token(user: User, request=None) -> str:
     """Issue a new API token for the user, revoking the one they had. The key is shown once. Only from a
     session that gave its second factor (when the user has or needs one): a token skips the code."""
     if not session_is_verified(request, user):
@@ -88,21 +88,21 @@ def create_token(user: AbstractBaseUser, request=None) -> str:
 
 
 @transaction.atomic
-def revoke_token(user: AbstractBaseUser, request=None) -> bool:
+def revoke_token(user: User, request=None) -> bool:
     deleted, _ = Token.objects.filter(user=user).delete()
     if deleted:
         audit.record(user, AuditLog.Action.TOKEN_REVOKED, request=request, target=f"user:{user.pk}")
     return bool(deleted)
 
 
-def pending_device(user: AbstractBaseUser) -> TOTPDevice:
+def pending_device(user: User) -> TOTPDevice:
     """The unconfirmed authenticator being enrolled (one per user), created on first use."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name="Acolhe", confirmed=False)
 
 
 @transaction.atomic
-def confirm_device(request, user: AbstractBaseUser, code: str) -> bool:
+def confirm_device(request, user: User, code: str) -> bool:
     """Confirm the pending authenticator with a first code; the session counts as verified."""
     device = pending_device(user)
     if not device.verify_token(code.strip()):
@@ -117,7 +117,7 @@ def confirm_device(request, user: AbstractBaseUser, code: str) -> bool:
     return True
 
 
-def _matching_device(user: AbstractBaseUser, code: str) -> TOTPDevice | None:
+def _matching_device(user: User, code: str) -> TOTPDevice | None:
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):
         if device.verify_token((code or "").strip()):
             return device
@@ -125,7 +125,7 @@ def _matching_device(user: AbstractBaseUser, code: str) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def disable_two_factor(request, user: AbstractBaseUser, code: str) -> None:
+def disable_two_factor(request, user: User, code: str) -> None:
     """Turn two-factor off: takes a current code, and is refused to a role that must have it."""
     if must_use_two_factor(user):
         raise PermissionDenied(_("Your role must sign in with two-factor; it cannot be turned off."))
@@ -136,7 +136,7 @@ def disable_two_factor(request, user: AbstractBaseUser, code: str) -> None:
     audit.record(user, AuditLog.Action.TWO_FACTOR_DISABLED, request=request, target=f"user:{user.pk}")
 
 
-def verify_code(request, user: AbstractBaseUser, code: str) -> bool:
+def verify_code(request, user: User, code: str) -> bool:
     device = _matching_device(user, code)
     if device is None:
         return False

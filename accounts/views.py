@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,6 +20,7 @@ from accounts import services
 from accounts.forms import CodeForm
 from accounts.middleware import SESSION_TIMEZONE_KEY
 from helpdesk import redirects
+from helpdesk.pages import render_page
 from helpdesk.redirects import safe_url
 from tickets.models import Profile
 
@@ -69,7 +70,7 @@ def tokens(request):
             return redirect("account_tokens")
     token = Token.objects.filter(user=request.user).first()
     context = {"token": token, "new_key": new_key, "can_use_two_factor": services.may_use_two_factor(request.user)}
-    return render(request, "account/tokens.html", context)
+    return render_page(request, "account/tokens.html", context)
 
 
 @login_required
@@ -107,7 +108,7 @@ def two_factor(request):
         device = services.pending_device(request.user)
         context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
         context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
-    return render(request, "account/two_factor.html", context)
+    return render_page(request, "account/two_factor.html", context)
 
 
 @login_required
@@ -121,4 +122,4 @@ def two_factor_verify(request):
         if services.verify_code(request, request.user, form.cleaned_data["code"]):
             return redirect(next_url)
         form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
-    return render(request, "account/two_factor_verify.html", {"form": form, "next": next_url})
+    return render_page(request, "account/two_factor_verify.html", {"form": form, "next": next_url})

@@ -26,8 +26,6 @@ class QuickReconnectConsumer(Consumer):
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# One broker can serve several deployments (or a benchmark) when each names its own queue.
-app.conf.task_default_queue = os.environ.get("ACOLHE_CELERY_QUEUE", "celery")
 # Celery's Django fix-up closes the database connection before and after every task unless told to reuse
 # it, and a new PostgreSQL connection costs more than most of our tasks. Keep it (the fix-up still starts
 # afresh every thousand tasks); between tasks Django's own rules decide, as between requests below.

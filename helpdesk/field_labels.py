@@ -8,6 +8,7 @@ verbose name and missing here fails `tests/helpdesk/test_translations.py`.
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models import Field
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -195,5 +196,5 @@ def translate_field_labels(app: AppConfig) -> None:
     for model in app.get_models():
         for field in model._meta.get_fields():
             label = getattr(field, "verbose_name", None)
-            if isinstance(label, str) and label in FIELD_LABELS:
+            if isinstance(field, Field) and isinstance(label, str) and label in FIELD_LABELS:
                 field.verbose_name = FIELD_LABELS[label]

@@ -32,7 +32,7 @@ def _generation_key(user_id: int) -> str:
 
 
 def seconds() -> int:
-    return getattr(settings, "ACOLHE_PAGE_CACHE_SECONDS", 10)
+    return settings.ACOLHE_PAGE_CACHE_SECONDS
 
 
 def bump(user_id: int) -> None:

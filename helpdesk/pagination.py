@@ -8,7 +8,8 @@ class CheckedCursorPagination(CursorPagination):
     """DRF's keyset pagination, answering 400 to a cursor it did not write: one that does not decode
     (DRF says 404) or whose position does not fit the ordering column (a date that is not one was a 500)."""
 
-    invalid_cursor_message = _("This page link is not valid any more; open the list again from its first page.")
+    # Lazy, as DRF's own default is (its stubs type the attribute as str).
+    invalid_cursor_message = _("This page link is not valid any more; open the list again from its first page.")  # type: ignore[assignment]
 
     def decode_cursor(self, request):
         try:

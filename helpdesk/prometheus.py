@@ -26,6 +26,7 @@ import logging
 import os
 import time
 from functools import lru_cache
+from typing import cast
 
 import redis
 from celery import signals
@@ -141,7 +142,9 @@ def _task_ended(task_id=None, task=None, retval=None, state=None, **kwargs) -> N
 def task_figures() -> dict[str, dict[str, float]]:
     """{task name: {figure: value}} as the workers recorded them."""
     figures: dict[str, dict[str, float]] = {}
-    for field, value in _client(settings.REDIS_URL).hgetall(_tasks_key()).items():
+    # redis-py types the answers of its sync and asyncio clients as one union.
+    recorded = cast("dict[bytes, bytes]", _client(settings.REDIS_URL).hgetall(_tasks_key()))
+    for field, value in recorded.items():
         name, _, figure = field.decode().rpartition("|")
         figures.setdefault(name, {})[figure] = float(value)
     return figures

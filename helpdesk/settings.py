@@ -91,7 +91,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "sop.context_processors.pending_acknowledgements",
             ],
         },
     },
@@ -164,6 +163,8 @@ CELERY_WORKER_CONSUMER = "helpdesk.celery:QuickReconnectConsumer"
 # How often beat's sweeps look for work a lost task left behind, and how old that work must be.
 ACOLHE_SWEEP_SECONDS = env.int("ACOLHE_SWEEP_SECONDS", default=15)
 CELERY_TIMEZONE = "UTC"
+# One broker can serve several deployments (or a benchmark) when each names its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("ACOLHE_CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {
     # Records SLA warnings and breaches; a run that waited past the next one is dropped (the next catches up).
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": 60.0, "options": {"expires": 55}},
@@ -334,6 +335,10 @@ ACOLHE_SES_TOPIC_ARNS = env.list("ACOLHE_SES_TOPIC_ARNS", default=[])
 ACOLHE_MAX_ATTACHMENT_BYTES = env.int("ACOLHE_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
 # Ask requesters to rate solved tickets (a signed link in the solved-ticket email).
 ACOLHE_CSAT_ENABLED = env.bool("ACOLHE_CSAT_ENABLED", default=True)
+# How long the survey link in that email stays valid, and how long after answering the requester may change
+# the rating (metrics/services/csat.py).
+ACOLHE_CSAT_LINK_DAYS = env.int("ACOLHE_CSAT_LINK_DAYS", default=30)
+ACOLHE_CSAT_CHANGE_DAYS = env.int("ACOLHE_CSAT_CHANGE_DAYS", default=7)
 ACOLHE_AUTO_ACK_INTERVAL_SECONDS = env.int("ACOLHE_AUTO_ACK_INTERVAL_SECONDS", default=3600)
 # Associate wellbeing (tickets/wellbeing): the classifier that scans inbound mail, the per-shift exposure
 # budget of sensitive tickets, the streak after which the workspace suggests a break, and the queue that
@@ -350,6 +355,9 @@ ACOLHE_BREAK_AFTER = env.int("ACOLHE_BREAK_AFTER", default=3)
 ACOLHE_EXPOSURE_MINUTES = env.int("ACOLHE_EXPOSURE_MINUTES", default=300)
 ACOLHE_BREAK_EVERY_MINUTES = env.int("ACOLHE_BREAK_EVERY_MINUTES", default=60)
 ACOLHE_TRUST_SAFETY_QUEUE = env.str("ACOLHE_TRUST_SAFETY_QUEUE", default="trust-safety")
+# An escalation's own target when the target queue has no resolution target for the ticket's priority:
+# this many minutes around the clock (tickets/sla/clocks.py).
+ACOLHE_ESCALATION_TARGET_MINUTES = env.int("ACOLHE_ESCALATION_TARGET_MINUTES", default=24 * 60)
 # Roles (group names) whose members must sign in with a second factor: until they enrol, a session of
 # theirs reaches only the enrolment page. Admins outside development.
 ACOLHE_TWO_FACTOR_REQUIRED_ROLES = env.list(

@@ -10,3 +10,9 @@ class MetricsConfig(AppConfig):
         from helpdesk.field_labels import translate_field_labels
 
         translate_field_labels(self)
+
+        # Every page's navigation: dashboards, QA and one's own scores.
+        from helpdesk import pages
+        from metrics.selectors import navigation_links
+
+        pages.register("metrics", navigation_links)

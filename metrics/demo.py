@@ -82,8 +82,12 @@ def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str
         per_associate: dict[int, int] = {}
         for ticket in solved:
             associate = ticket.assignee
+            if associate is None:
+                continue
             team_id = getattr(getattr(associate, "profile", None), "team_id", None)
-            reviewer = leads.get(team_id) or get_user_model().objects.filter(is_superuser=True).first()
+            reviewer = (leads.get(team_id) if team_id else None) or get_user_model().objects.filter(
+                is_superuser=True
+            ).first()
             if reviewer is None or per_associate.get(associate.pk, 0) >= reviews_per_associate:
                 continue
             per_associate[associate.pk] = per_associate.get(associate.pk, 0) + 1

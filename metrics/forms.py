@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from metrics import selectors
@@ -19,16 +20,22 @@ MAX_RANGE_DAYS = 366
 class FilterForm(forms.Form):
     first = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     last = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    queue = forms.ModelChoiceField(label=_("Queue"), queryset=None, required=False, empty_label=_("All queues"))
+    queue: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Queue"), queryset=None, required=False, empty_label=_("All queues")
+    )
     language = forms.ChoiceField(label=_("Language"), required=False)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label=_("All teams"))
+    team: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Team"), queryset=None, required=False, empty_label=_("All teams")
+    )
 
-    def __init__(self, *args, user: AbstractBaseUser, today: date, **kwargs):
+    def __init__(self, *args, user: User, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["queue"].queryset = ticket_selectors.queues_visible_to(user).order_by("name")
-        self.fields["team"].queryset = selectors.teams_visible_to(user)
-        self.fields["language"].choices = [("", _("All languages")), *Language.choices]
+        cast(forms.ModelChoiceField, self.fields["queue"]).queryset = ticket_selectors.queues_visible_to(user).order_by(
+            "name"
+        )
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = selectors.teams_visible_to(user)
+        cast(forms.ChoiceField, self.fields["language"]).choices = [("", _("All languages")), *Language.choices]
 
     def clean(self):
         data = super().clean()
@@ -92,7 +99,7 @@ class ReviewForm(forms.Form):
 
 
 class CalibrationForm(forms.Form):
-    reviewers = forms.ModelMultipleChoiceField(label=_("Reviewers"), queryset=None)
+    reviewers: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(label=_("Reviewers"), queryset=None)
 
     def __init__(self, *args, reviewers, **kwargs):
         super().__init__(*args, **kwargs)

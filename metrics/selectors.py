@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet, Sum
 
 from metrics.definitions import CSAT_BUCKETS, QA_BUCKETS, SUM_FIELDS, Summary
@@ -19,19 +20,19 @@ from tickets import selectors as ticket_selectors
 from tickets.models import Queue, Role, Team, Ticket
 
 
-def is_lead_or_admin(user: AbstractBaseUser) -> bool:
+def is_lead_or_admin(user: User) -> bool:
     return ticket_selectors.is_admin(user) or ticket_selectors.has_role(user, Role.TEAM_LEAD)
 
 
-def led_team_ids(user: AbstractBaseUser) -> list[int]:
+def led_team_ids(user: User) -> list[int]:
     cached = getattr(user, "_acolhe_led_teams", None)
     if cached is None:
         cached = list(Team.objects.filter(leads=user).values_list("pk", flat=True))
-        user._acolhe_led_teams = cached
+        setattr(user, "_acolhe_led_teams", cached)  # noqa: B010 (a per-request cache, like Django's _perm_cache)
     return cached
 
 
-def teams_visible_to(user: AbstractBaseUser) -> QuerySet[Team]:
+def teams_visible_to(user: User) -> QuerySet[Team]:
     if ticket_selectors.is_admin(user):
         return Team.objects.all()
     if ticket_selectors.has_role(user, Role.TEAM_LEAD):
@@ -39,7 +40,7 @@ def teams_visible_to(user: AbstractBaseUser) -> QuerySet[Team]:
     return Team.objects.none()
 
 
-def associates_visible_to(user: AbstractBaseUser) -> QuerySet:
+def associates_visible_to(user: User) -> QuerySet:
     """The people whose scores the user may read."""
     users = get_user_model().objects.filter(is_active=True)
     if not user.is_authenticated:
@@ -51,11 +52,11 @@ def associates_visible_to(user: AbstractBaseUser) -> QuerySet:
     return users.filter(pk=user.pk)
 
 
-def can_see_associate(user: AbstractBaseUser, associate_id: int) -> bool:
+def can_see_associate(user: User, associate_id: int) -> bool:
     return associates_visible_to(user).filter(pk=associate_id).exists()
 
 
-def stats_visible_to(user: AbstractBaseUser) -> QuerySet[DailyStats]:
+def stats_visible_to(user: User) -> QuerySet[DailyStats]:
     if not user.is_authenticated:
         return DailyStats.objects.none()
     if ticket_selectors.is_admin(user):
@@ -65,7 +66,7 @@ def stats_visible_to(user: AbstractBaseUser) -> QuerySet[DailyStats]:
     return DailyStats.objects.filter(associate=user)
 
 
-def queue_days_visible_to(user: AbstractBaseUser) -> QuerySet[QueueDay]:
+def queue_days_visible_to(user: User) -> QuerySet[QueueDay]:
     if not is_lead_or_admin(user):
         return QueueDay.objects.none()
     if ticket_selectors.is_admin(user):
@@ -149,7 +150,7 @@ def trend(rows: QuerySet, filters: Filters) -> tuple[Summary, list[tuple[date, S
     return Summary(totals), [(day, Summary(by_day.get(day, {}))) for day in filters.days()]
 
 
-def associate_rows(user: AbstractBaseUser, filters: Filters) -> list[AssociateRow]:
+def associate_rows(user: User, filters: Filters) -> list[AssociateRow]:
     """One query: the scorecard of every associate the user may see, for the filters."""
     rows = (
         _filtered(stats_visible_to(user), filters)
@@ -165,7 +166,7 @@ def associate_rows(user: AbstractBaseUser, filters: Filters) -> list[AssociateRo
     return sorted(result, key=lambda r: r.name.lower())
 
 
-def queue_rows(user: AbstractBaseUser, filters: Filters) -> list[QueueRow]:
+def queue_rows(user: User, filters: Filters) -> list[QueueRow]:
     """Two queries: backlog and breaches from the queue days, resolution numbers from the daily rows."""
     days = _filtered(queue_days_visible_to(user), filters)
     latest: dict[int, date] = {}
@@ -215,20 +216,20 @@ def queue_rows(user: AbstractBaseUser, filters: Filters) -> list[QueueRow]:
     return sorted(result, key=lambda r: r.name.lower())
 
 
-def dashboard(user: AbstractBaseUser, filters: Filters) -> Dashboard:
+def dashboard(user: User, filters: Filters) -> Dashboard:
     """The team lead dashboard: a handful of queries over the rollup tables."""
     totals, days = trend(stats_visible_to(user), filters)
     return Dashboard(filters, totals, days, associate_rows(user, filters), queue_rows(user, filters))
 
 
-def associate_trend(user: AbstractBaseUser, associate_id: int, filters: Filters):
+def associate_trend(user: User, associate_id: int, filters: Filters):
     return trend(stats_visible_to(user).filter(associate_id=associate_id), filters)
 
 
 # QA and CSAT records ---------------------------------------------------------------------------------
 
 
-def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[Review]:
+def reviews_visible_to(user: User) -> QuerySet[Review]:
     """Admins every review; leads the reviews of their teams' associates and their own; associates the
     reviews about them (calibration reviews stay with the reviewers). A review of a restricted ticket (its
     comments speak of the content) only for those who may read the ticket."""
@@ -247,7 +248,7 @@ def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[Review]:
     return reviews.filter(Q(associate=user, calibration__isnull=True) | Q(reviewer=user))
 
 
-def assignments_for(user: AbstractBaseUser) -> QuerySet[QaAssignment]:
+def assignments_for(user: User) -> QuerySet[QaAssignment]:
     """The reviews the user still has to write (of tickets the user may still read)."""
     return (
         QaAssignment.objects.filter(reviewer=user, review__isnull=True)
@@ -257,7 +258,7 @@ def assignments_for(user: AbstractBaseUser) -> QuerySet[QaAssignment]:
     )
 
 
-def calibrations_visible_to(user: AbstractBaseUser) -> QuerySet[Calibration]:
+def calibrations_visible_to(user: User) -> QuerySet[Calibration]:
     calibrations = Calibration.objects.filter(ticket_selectors.about_readable_ticket(user))
     if ticket_selectors.is_admin(user):
         return calibrations
@@ -268,7 +269,7 @@ def calibrations_visible_to(user: AbstractBaseUser) -> QuerySet[Calibration]:
     return calibrations.filter(assignments__reviewer=user).distinct()
 
 
-def calibration_reviewers(ticket: Ticket, associate: AbstractBaseUser) -> QuerySet:
+def calibration_reviewers(ticket: Ticket, associate: User) -> QuerySet:
     """Who may be asked to score a ticket in a calibration: the leads of the team that owns the ticket's queue
     (and admins), never the associate, and only those who may read the ticket."""
     candidates = (
@@ -313,7 +314,7 @@ def active_scorecards() -> QuerySet[Scorecard]:
     return Scorecard.objects.filter(is_active=True).prefetch_related("criteria")
 
 
-def csat_visible_to(user: AbstractBaseUser) -> QuerySet[CsatSurvey]:
+def csat_visible_to(user: User) -> QuerySet[CsatSurvey]:
     surveys = CsatSurvey.objects.select_related("ticket", "associate")
     if not user.is_authenticated:
         return surveys.none()
@@ -323,3 +324,14 @@ def csat_visible_to(user: AbstractBaseUser) -> QuerySet[CsatSurvey]:
     if ticket_selectors.has_role(user, Role.TEAM_LEAD):
         return surveys.filter(Q(associate__profile__team_id__in=led_team_ids(user)) | Q(associate=user))
     return surveys.filter(associate=user)
+
+
+def navigation_links(user: User) -> dict[str, Any]:
+    """The metrics links in every page's navigation (registered in `MetricsConfig.ready`)."""
+    lead = is_lead_or_admin(user)
+    return {
+        "dashboard": lead,
+        "qa": lead,
+        "pending": assignments_for(user).count() if lead else 0,
+        "my_scores": not lead and ticket_selectors.has_role(user, Role.ASSOCIATE),
+    }

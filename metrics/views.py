@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.bad_input import optional_id
 from helpdesk.pagecache import cached_page, leaves_pages_alone
+from helpdesk.pages import render_page
 from metrics import selectors, services, tables
 from metrics.forms import CalibrationForm, CsatForm, FilterForm, ReviewForm
-from metrics.models import Review
+from metrics.models import Review, Scorecard
 from metrics.services.rollup import local_today
 from tickets import selectors as ticket_selectors
 from tickets.language import interface_language
@@ -45,7 +46,7 @@ def dashboard(request):
     _leads_only(request)
     form = _filter_form(request)
     board = selectors.dashboard(request.user, form.filters())
-    return render(
+    return render_page(
         request,
         "metrics/dashboard.html",
         {
@@ -111,7 +112,7 @@ def _scores_page(request, associate):
         .filter(associate=associate, rating__isnull=False)
         .order_by("-answered_at")[:20]
     )
-    return render(
+    return render_page(
         request,
         "metrics/associate.html",
         {
@@ -168,7 +169,7 @@ def qa_home(request):
     if number is not None:
         return redirect("metrics:review_ticket", number=number)
     reviews = selectors.reviews_visible_to(request.user).filter(calibration__isnull=True)[:50]
-    return render(
+    return render_page(
         request,
         "metrics/qa.html",
         {
@@ -202,6 +203,7 @@ def review_ticket(request, number: int):
     calibration_id = optional_id(
         request.GET.get("calibration") or request.POST.get("calibration"), name=_("calibration")
     )
+    scorecard: Scorecard | None
     if calibration_id:
         calibration = get_object_or_404(selectors.calibrations_visible_to(request.user), pk=calibration_id)
         scorecard = calibration.scorecard
@@ -244,7 +246,7 @@ def review_ticket(request, number: int):
             return redirect("metrics:review", pk=review.pk)
     elif request.method == "GET" and calibration is None and not services.can_review(request.user, associate):
         raise PermissionDenied
-    return render(
+    return render_page(
         request,
         "metrics/review_form.html",
         {
@@ -264,7 +266,7 @@ def review_ticket(request, number: int):
 def review_detail(request, pk: int):
     review = get_object_or_404(selectors.reviews_visible_to(request.user), pk=pk)
     answers = review.answers.select_related("criterion")
-    return render(request, "metrics/review.html", {"review": review, "answers": answers})
+    return render_page(request, "metrics/review.html", {"review": review, "answers": answers})
 
 
 @login_required
@@ -288,7 +290,9 @@ def calibration_new(request, number: int):
             form.add_error("reviewers", exc)
         else:
             return redirect("metrics:calibration", pk=calibration.pk)
-    return render(request, "metrics/calibration_form.html", {"ticket": ticket, "associate": associate, "form": form})
+    return render_page(
+        request, "metrics/calibration_form.html", {"ticket": ticket, "associate": associate, "form": form}
+    )
 
 
 @login_required
@@ -299,7 +303,7 @@ def calibration_detail(request, pk: int):
     )
     reviews, spreads, total_spread = selectors.calibration_spread(calibration)
     pending = calibration.assignments.filter(review__isnull=True).select_related("reviewer")
-    return render(
+    return render_page(
         request,
         "metrics/calibration.html",
         {

@@ -5,8 +5,8 @@ from sop.models import SOP, Acknowledgement, ChecklistStep, Macro, SOPVersion
 
 class SOPVersionInline(admin.TabularInline):
     model = SOPVersion
-    fields = ["language", "number", "title", "status", "is_current", "must_read", "published_at"]
-    readonly_fields = fields
+    readonly_fields = ("language", "number", "title", "status", "is_current", "must_read", "published_at")
+    fields = readonly_fields
     extra = 0
     can_delete = False
     show_change_link = True

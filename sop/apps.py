@@ -7,6 +7,12 @@ class SopConfig(AppConfig):
     verbose_name = _("Standard operating procedures")
 
     def ready(self) -> None:
+        from helpdesk import pages
         from helpdesk.field_labels import translate_field_labels
+        from sop.selectors import acknowledgements_to_show, ticket_page_sop_panel
+        from tickets.workspace import panels
 
         translate_field_labels(self)
+        # The SOP panel of the ticket page (tickets does not import sop), and the must-read banner of every page.
+        panels.register("sop_panel", ticket_page_sop_panel)
+        pages.register("pending_acknowledgements", acknowledgements_to_show)

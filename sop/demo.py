@@ -65,6 +65,7 @@ def load_demo_sops() -> dict[str, int]:
             services.acknowledge(version, user)
     sops = {sop.slug: sop for sop in SOP.objects.all()}
     for name, slug, body_pt, body_en, actions in MACROS:
+        assert isinstance(actions, dict)
         _, new = Macro.objects.get_or_create(
             name=name,
             owner=None,

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -65,7 +67,7 @@ class MacroForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if queues is not None:
             # Only queues the author may move tickets to by hand (sop.services.check_macro_actions).
-            self.fields["set_queue"].queryset = queues
+            cast(forms.ModelChoiceField, self.fields["set_queue"]).queryset = queues
         if self.instance.pk:
             self.initial["add_tags"] = ", ".join(self.instance.add_tags)
             self.initial["shared"] = self.instance.is_shared

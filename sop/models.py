@@ -213,7 +213,8 @@ class Macro(models.Model):
         return self.owner_id is None
 
     def body_for(self, language: str) -> str:
-        return {Language.PT: self.body_pt, Language.EN: self.body_en}.get(language, "")
+        bodies: dict[str, str] = {Language.PT: self.body_pt, Language.EN: self.body_en}
+        return bodies.get(language, "")
 
     @property
     def has_actions(self) -> bool:

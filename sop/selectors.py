@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 
+from helpdesk.pagecache import per_user
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
 from sop.services import SEARCH_CONFIGS, render_macro
 from tickets.models import Language, Role, Ticket
 from tickets.selectors import has_role, is_admin, queues_visible_to, tickets_visible_to
+from tickets.wellbeing.selectors import crisis_sop_first
 
 
-def is_staff_member(user: AbstractBaseUser) -> bool:
+def is_staff_member(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
-def can_manage_sops(user: AbstractBaseUser) -> bool:
+def can_manage_sops(user: User) -> bool:
     """Team leads and admins write SOPs, publish them, see who has read them and keep shared macros."""
     return is_staff_member(user) and (is_admin(user) or has_role(user, Role.TEAM_LEAD))
 
@@ -26,7 +28,7 @@ def can_manage_sops(user: AbstractBaseUser) -> bool:
 # --- the library -----------------------------------------------------------------------------------------
 
 
-def sops_visible_to(user: AbstractBaseUser) -> QuerySet[SOP]:
+def sops_visible_to(user: User) -> QuerySet[SOP]:
     """Every signed-in staff member reads the library; SOPs without a published version only managers."""
     if not is_staff_member(user):
         return SOP.objects.none()
@@ -35,7 +37,7 @@ def sops_visible_to(user: AbstractBaseUser) -> QuerySet[SOP]:
     return SOP.objects.filter(is_active=True, versions__is_current=True).distinct()
 
 
-def versions_visible_to(user: AbstractBaseUser) -> QuerySet[SOPVersion]:
+def versions_visible_to(user: User) -> QuerySet[SOPVersion]:
     if not is_staff_member(user):
         return SOPVersion.objects.none()
     versions = SOPVersion.objects.filter(sop__in=sops_visible_to(user))
@@ -64,7 +66,7 @@ class LibraryEntry:
     other_languages: list[str] = field(default_factory=list)
 
 
-def library(user: AbstractBaseUser, *, language: str, query: str = "", category: str = "") -> list[LibraryEntry]:
+def library(user: User, *, language: str, query: str = "", category: str = "") -> list[LibraryEntry]:
     """SOPs for the library page: full-text search over current versions in both languages, by category.
     Each entry shows the version in `language` when there is one."""
     sops = sops_visible_to(user).prefetch_related(
@@ -102,14 +104,14 @@ def library(user: AbstractBaseUser, *, language: str, query: str = "", category:
     return entries
 
 
-def history(sop: SOP, user: AbstractBaseUser) -> QuerySet[SOPVersion]:
+def history(sop: SOP, user: User) -> QuerySet[SOPVersion]:
     return versions_visible_to(user).filter(sop=sop).select_related("author").order_by("language", "-number")
 
 
 # --- acknowledgements ------------------------------------------------------------------------------------
 
 
-def pending_acknowledgements(user: AbstractBaseUser) -> list[Acknowledgement]:
+def pending_acknowledgements(user: User) -> list[Acknowledgement]:
     """Must-read versions the user has not confirmed yet, still current. One query."""
     if not is_staff_member(user):
         return []
@@ -135,7 +137,7 @@ class Coverage:
         return round(100 * len(self.acknowledged) / self.total) if self.total else 100
 
 
-def coverage(sop: SOP, lead: AbstractBaseUser) -> list[Coverage]:
+def coverage(sop: SOP, lead: User) -> list[Coverage]:
     """Who has and has not read each current must-read version of the SOP, limited to the people in the
     queues the lead can see."""
     if not can_manage_sops(lead):
@@ -201,8 +203,8 @@ class PanelSOP:
 def _ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:
     sops = list(applicable_sops(ticket))
     by_sop: dict[int, list[SOPVersion]] = {}
-    for version in current_versions(sops):
-        by_sop.setdefault(version.sop_id, []).append(version)
+    for current in current_versions(sops):
+        by_sop.setdefault(current.sop_id, []).append(current)
     chosen = []
     for sop in sops:
         version, fell_back = preferred_version(by_sop.get(sop.pk, []), ticket.language)
@@ -211,7 +213,7 @@ def _ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:
     return chosen
 
 
-def ticket_sop_panel(ticket: Ticket, user: AbstractBaseUser, *, visible: bool = False) -> dict:
+def ticket_sop_panel(ticket: Ticket, user: User, *, visible: bool = False) -> dict:
     """The SOPs that apply to the ticket, each in the ticket's language (else the other one), with its
     checklist and which steps are ticked on this ticket. `visible`: the caller read the ticket through the
     user's access rules already (`ticket_or_404`), so they need not be checked again."""
@@ -231,6 +233,18 @@ def ticket_sop_panel(ticket: Ticket, user: AbstractBaseUser, *, visible: bool = 
         panel.append(PanelSOP(sop=sop, version=version, fell_back=fell_back, steps=steps))
     unticked = [s.step for entry in panel for s in entry.steps if s.step.required and not s.checked]
     return {"ticket": ticket, "sops": panel, "unticked_required": unticked}
+
+
+def ticket_page_sop_panel(ticket: Ticket, viewer: User) -> dict:
+    """The ticket page's SOP panel (registered in `SopConfig.ready`): the page read the ticket through the
+    viewer's access rules already, and a crisis procedure leads on a ticket that needs one."""
+    return crisis_sop_first(ticket_sop_panel(ticket, viewer, visible=True), ticket)
+
+
+def acknowledgements_to_show(user: User) -> list[Acknowledgement]:
+    """The must-read banner of every page (registered in `SopConfig.ready`): one query, kept a few seconds
+    per user like a cached page."""
+    return per_user(user, "pending_acknowledgements", lambda: pending_acknowledgements(user))
 
 
 def unticked_required_steps(ticket: Ticket) -> list[ChecklistStep]:
@@ -254,14 +268,14 @@ def step_for_ticket(ticket: Ticket, step_id: int) -> ChecklistStep | None:
 # --- macros ----------------------------------------------------------------------------------------------
 
 
-def macros_for(user: AbstractBaseUser) -> QuerySet[Macro]:
+def macros_for(user: User) -> QuerySet[Macro]:
     """Shared macros and the user's own."""
     if not is_staff_member(user):
         return Macro.objects.none()
     return Macro.objects.filter(Q(owner__isnull=True) | Q(owner=user), is_active=True)
 
 
-def macros_editable_by(user: AbstractBaseUser) -> QuerySet[Macro]:
+def macros_editable_by(user: User) -> QuerySet[Macro]:
     if not is_staff_member(user):
         return Macro.objects.none()
     if can_manage_sops(user):
@@ -278,7 +292,7 @@ class MacroChoice:
     missing: list[str]
 
 
-def search_macros(user: AbstractBaseUser, ticket: Ticket, query: str = "", limit: int = 8) -> list[MacroChoice]:
+def search_macros(user: User, ticket: Ticket, query: str = "", limit: int = 8) -> list[MacroChoice]:
     """Macros whose name matches, most used first, each rendered for this ticket."""
     macros = macros_for(user)
     for word in query.split():

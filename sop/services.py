@@ -10,7 +10,7 @@ from typing import Any
 
 import markdown
 import nh3
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +24,7 @@ from tickets import services as ticket_services
 from tickets.models import Language, Queue, Ticket, TicketEvent
 from tickets.workspace import services as workspace_services
 
-SEARCH_CONFIGS = {Language.PT: "portuguese", Language.EN: "english"}
+SEARCH_CONFIGS: dict[str, str] = {Language.PT: "portuguese", Language.EN: "english"}
 
 
 class SOPError(ValueError):
@@ -94,7 +94,7 @@ def create_version(
     body: str,
     steps: Iterable[tuple[str, bool] | str] = (),
     change_summary: str = "",
-    author: AbstractBaseUser | None = None,
+    author: User | None = None,
     must_read: bool = False,
     counterpart: SOPVersion | None = None,
 ) -> SOPVersion:
@@ -156,7 +156,7 @@ def affected_associates(version: SOPVersion):
 
 
 @transaction.atomic
-def publish_version(version: SOPVersion, *, actor: AbstractBaseUser | None = None) -> SOPVersion:
+def publish_version(version: SOPVersion, *, actor: User | None = None) -> SOPVersion:
     """Make a draft the current version for its language; a must-read version asks every affected associate
     to acknowledge it."""
     version = SOPVersion.objects.select_for_update().select_related("sop").get(pk=version.pk)
@@ -193,24 +193,25 @@ def _version_lines(version: SOPVersion) -> list[str]:
 
 def version_diff(old: SOPVersion, new: SOPVersion, *, context: int = 3) -> list[DiffLine]:
     """Line diff of title, body and checklist from `old` to `new` (any two versions, either language)."""
-    diff = []
-    matcher = difflib.SequenceMatcher(a=_version_lines(old), b=_version_lines(new), autojunk=False)
+    diff: list[DiffLine] = []
+    a, b = _version_lines(old), _version_lines(new)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         if diff:
             diff.append(DiffLine("gap", "…"))
         for tag, a1, a2, b1, b2 in group:
             if tag == "equal":
-                diff += [DiffLine("same", line) for line in matcher.a[a1:a2]]
+                diff += [DiffLine("same", line) for line in a[a1:a2]]
                 continue
-            diff += [DiffLine("removed", line) for line in matcher.a[a1:a2]]
-            diff += [DiffLine("added", line) for line in matcher.b[b1:b2]]
+            diff += [DiffLine("removed", line) for line in a[a1:a2]]
+            diff += [DiffLine("added", line) for line in b[b1:b2]]
     return diff
 
 
 # --- acknowledgements ------------------------------------------------------------------------------------
 
 
-def acknowledge(version: SOPVersion, user: AbstractBaseUser) -> Acknowledgement:
+def acknowledge(version: SOPVersion, user: User) -> Acknowledgement:
     """Record that the user has read the version. Reading one that nobody asked for is recorded too."""
     ack, created = Acknowledgement.objects.get_or_create(
         version=version, user=user, defaults={"acknowledged_at": timezone.now()}
@@ -221,7 +222,7 @@ def acknowledge(version: SOPVersion, user: AbstractBaseUser) -> Acknowledgement:
     return ack
 
 
-def remind_pending(version: SOPVersion, *, users: Iterable[AbstractBaseUser] | None = None) -> int:
+def remind_pending(version: SOPVersion, *, users: Iterable[User] | None = None) -> int:
     """Remind everyone (or the given users) who has not acknowledged the version; mail goes out on commit."""
     from sop.tasks import send_acknowledgement_reminders
 
@@ -265,9 +266,7 @@ def send_reminder_mails(acknowledgement_ids: Iterable[int]) -> int:
 # --- checklists on tickets -------------------------------------------------------------------------------
 
 
-def set_step_checked(
-    ticket: Ticket, step: ChecklistStep, *, checked: bool, actor: AbstractBaseUser | None
-) -> TicketEvent | None:
+def set_step_checked(ticket: Ticket, step: ChecklistStep, *, checked: bool, actor: User | None) -> TicketEvent | None:
     """Tick or untick a step on a ticket and log it; no event when nothing changes."""
     version = step.version
     value = {
@@ -317,7 +316,7 @@ class RenderedMacro:
     unknown: list[str] = field(default_factory=list)  # names that are not variables, left as written
 
 
-def render_macro(macro: Macro, ticket: Ticket, agent: AbstractBaseUser | None) -> RenderedMacro:
+def render_macro(macro: Macro, ticket: Ticket, agent: User | None) -> RenderedMacro:
     """The macro's body in the ticket's language (else the other one) with its variables filled. Plain text:
     escaping is the job of whoever shows it as HTML."""
     language = ticket.language
@@ -354,7 +353,7 @@ def _parse_id(value: Any) -> int | None:
         return None
 
 
-def macro_for_reply(actor: AbstractBaseUser, macro_id: int | str | None) -> Macro | None:
+def macro_for_reply(actor: User, macro_id: int | str | None) -> Macro | None:
     """The macro a reply is written with: none when no id is given; one of the actor's shared or own active
     macros, else a `ValidationError` (a macro removed meanwhile, someone else's, a crafted id)."""
     from sop.selectors import macros_for
@@ -376,7 +375,7 @@ def macro_actions(macro: Macro) -> workspace_services.ReplyActions:
 
 @transaction.atomic
 def reply_with_macro(
-    actor: AbstractBaseUser, number: int, body: str, *, macro_id: int | str | None, **options: Any
+    actor: User, number: int, body: str, *, macro_id: int | str | None, **options: Any
 ) -> workspace_services.ReplyResult:
     """`tickets.workspace.services.reply`, with the actions of the macro the reply was written with (status,
     priority, tags, queue) applied in the same transaction and with the same checks as by hand: a queue the
@@ -395,19 +394,20 @@ def reply_with_macro(
     return result
 
 
-def check_macro_actions(macro: Macro, *, actor: AbstractBaseUser) -> None:
+def check_macro_actions(macro: Macro, *, actor: User) -> None:
     """A macro may only do what its author may do by hand: move tickets to queues the author works in, set
     a known status. Checked again, against whoever applies it, when it is applied."""
     if macro.set_status and macro.set_status not in Ticket.Status.values:
         raise ValidationError(_("Unknown status."))
     if macro.set_queue_id and not ticket_selectors.queues_visible_to(actor).filter(pk=macro.set_queue_id).exists():
-        raise ValidationError(_("You cannot move tickets to the queue %(queue)s.") % {"queue": macro.set_queue.name})
+        queue = macro.set_queue
+        raise ValidationError(_("You cannot move tickets to the queue %(queue)s.") % {"queue": queue and queue.name})
 
 
 def save_macro(
     macro: Macro | None,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     shared: bool,
     **fields: Any,
 ) -> Macro:

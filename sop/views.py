@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.pages import render_page
 from helpdesk.redirects import next_url
 from sop import selectors, services
 from sop.forms import MacroForm, SOPForm, VersionForm
@@ -40,7 +41,7 @@ def library(request):
     if category not in SOP.Category.values:
         category = ""
     entries = selectors.library(request.user, language=reader_language(), query=query, category=category)
-    return render(
+    return render_page(
         request,
         "sop/library.html",
         {
@@ -78,7 +79,7 @@ def _render_version(request, sop: SOP, version: SOPVersion, current: list[SOPVer
     pending = next(
         (ack for ack in selectors.pending_acknowledgements(request.user) if ack.version_id == version.pk), None
     )
-    return render(
+    return render_page(
         request,
         "sop/sop_detail.html",
         {
@@ -97,7 +98,7 @@ def _render_version(request, sop: SOP, version: SOPVersion, current: list[SOPVer
 def history(request, slug: str):
     sop = _sop(request, slug)
     versions = list(selectors.history(sop, request.user))
-    return render(
+    return render_page(
         request,
         "sop/history.html",
         {"sop": sop, "versions": versions, "can_manage": selectors.can_manage_sops(request.user)},
@@ -114,7 +115,7 @@ def diff(request, slug: str):
         new = visible.get(pk=int(request.GET.get("to", "")))
     except (ValueError, SOPVersion.DoesNotExist) as exc:
         raise Http404 from exc
-    return render(
+    return render_page(
         request,
         "sop/diff.html",
         {"sop": sop, "old": old, "new": new, "lines": services.version_diff(old, new)},
@@ -134,7 +135,7 @@ def sop_edit(request, slug: str | None = None):
         sop = form.save()
         messages.success(request, _("SOP saved."))
         return redirect("sop:history", slug=sop.slug)
-    return render(request, "sop/sop_form.html", {"form": form, "sop": sop})
+    return render_page(request, "sop/sop_form.html", {"form": form, "sop": sop})
 
 
 @login_required
@@ -163,7 +164,7 @@ def version_new(request, slug: str):
             author=request.user,
         )
         return _after_save(request, sop, version)
-    return render(
+    return render_page(
         request,
         "sop/version_form.html",
         {"sop": sop, "form": form, "language": language, "language_name": Language(language).label, "base": base},
@@ -189,7 +190,7 @@ def version_edit(request, slug: str, pk: int):
     if request.method == "POST" and form.is_valid():
         version = services.update_draft(version, **form.cleaned_data)
         return _after_save(request, sop, version)
-    return render(
+    return render_page(
         request,
         "sop/version_form.html",
         {
@@ -243,7 +244,7 @@ def acknowledge(request, pk: int):
 def coverage(request, slug: str):
     _manager_only(request)
     sop = _sop(request, slug)
-    return render(request, "sop/coverage.html", {"sop": sop, "coverage": selectors.coverage(sop, request.user)})
+    return render_page(request, "sop/coverage.html", {"sop": sop, "coverage": selectors.coverage(sop, request.user)})
 
 
 @login_required
@@ -307,7 +308,7 @@ def macro_search(request):
 def macro_list(request):
     macros = selectors.macros_for(request.user).select_related("owner", "sop", "set_queue").order_by("name")
     editable = set(selectors.macros_editable_by(request.user).values_list("pk", flat=True))
-    return render(request, "sop/macros.html", {"macros": macros, "editable": editable})
+    return render_page(request, "sop/macros.html", {"macros": macros, "editable": editable})
 
 
 @login_required
@@ -330,4 +331,4 @@ def macro_edit(request, pk: int | None = None):
         else:
             messages.success(request, _("Macro saved."))
             return redirect("sop:macros")
-    return render(request, "sop/macro_form.html", {"form": form, "macro": macro})
+    return render_page(request, "sop/macro_form.html", {"form": form, "macro": macro})

@@ -112,8 +112,8 @@ class HidesUnreadableChildSafety:
 class MessageInline(admin.StackedInline):
     model = Message
     extra = 0
-    fields = ["direction", "from_address", "subject", "body_text", "delivery_status", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ("direction", "from_address", "subject", "body_text", "delivery_status", "created_at")
+    fields = readonly_fields
     can_delete = False
     show_change_link = True
 

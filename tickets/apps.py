@@ -22,3 +22,9 @@ class TicketsConfig(AppConfig):
         from tickets.email.tracking import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="acolhe_tracking")
+
+        # Every page's navigation: SLA health, escalations waiting, unread notices.
+        from helpdesk import pages
+        from tickets.selectors import navigation_counts
+
+        pages.register("sla", navigation_counts)

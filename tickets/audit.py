@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from tickets.models import AuditLog
 
 
-def record(actor: AbstractBaseUser | None, action: str, *, target: str = "", request=None, **detail: Any) -> AuditLog:
+def record(actor: User | None, action: str, *, target: str = "", request=None, **detail: Any) -> AuditLog:
     """Append one entry. `actor` None means the system (a nightly task or a command without a user)."""
     ip_address = request.META.get("REMOTE_ADDR") if request is not None else None
     return AuditLog.objects.create(

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from helpdesk.pagecache import per_user
 from tickets.models import Attachment, Escalation, Message, Notification, Queue, Role, Ticket
 
 
-def has_role(user: AbstractBaseUser, role: str) -> bool:
+def has_role(user: User, role: str) -> bool:
     if not user.is_authenticated:
         return False
     cached = getattr(user, "_acolhe_roles", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
-        user._acolhe_roles = cached
+        setattr(user, "_acolhe_roles", cached)  # noqa: B010 (a per-request cache, like Django's _perm_cache)
     return role in cached
 
 
-def is_admin(user: AbstractBaseUser) -> bool:
+def is_admin(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or has_role(user, Role.ADMIN))
 
 
-def queues_visible_to(user: AbstractBaseUser) -> QuerySet[Queue]:
+def queues_visible_to(user: User) -> QuerySet[Queue]:
     """Admins see every queue; team leads the queues of the teams they lead; everyone their own queues."""
     if not user.is_authenticated or not user.is_active:
         return Queue.objects.none()
@@ -33,7 +36,7 @@ def queues_visible_to(user: AbstractBaseUser) -> QuerySet[Queue]:
     return _own_queues(user)
 
 
-def _own_queues(user: AbstractBaseUser) -> QuerySet[Queue]:
+def _own_queues(user: User) -> QuerySet[Queue]:
     """The queues the user belongs to, and those of the teams they lead: admins' included, whose role shows
     them every queue but does not make them a member (of Trust & Safety, say)."""
     scope = Q(members=user)
@@ -42,7 +45,7 @@ def _own_queues(user: AbstractBaseUser) -> QuerySet[Queue]:
     return Queue.objects.filter(pk__in=Queue.objects.filter(scope).values("pk"))
 
 
-def queues_with_open_counts(user: AbstractBaseUser) -> QuerySet[Queue]:
+def queues_with_open_counts(user: User) -> QuerySet[Queue]:
     """The user's queues with their open and unassigned tickets, counting only tickets the user can open."""
     open_ = Q(tickets__status__in=Ticket.ACTIVE_STATUSES, tickets__in=tickets_visible_to(user).values("pk"))
     return (
@@ -55,7 +58,7 @@ def queues_with_open_counts(user: AbstractBaseUser) -> QuerySet[Queue]:
     )
 
 
-def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     """The one visibility rule. Queue membership (admins: every queue) opens a ticket, and an open escalation
     opens it to the members of the queue it went to. Child-safety content needs Trust & Safety on top: the
     specialist group, or membership of the Trust & Safety queue the ticket is escalated to. Admins are no
@@ -74,16 +77,16 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
     return Ticket.objects.filter(scope)
 
 
-def can_open(user: AbstractBaseUser | None, ticket: Ticket) -> bool:
+def can_open(user: User | None, ticket: Ticket) -> bool:
     """The user may open the ticket now (the rule of `tickets_visible_to`, for one ticket and one user)."""
     return user is not None and tickets_visible_to(user).filter(pk=ticket.pk).exists()
 
 
-def ticket_for(user: AbstractBaseUser, number: int) -> Ticket | None:
+def ticket_for(user: User, number: int) -> Ticket | None:
     return tickets_visible_to(user).select_related("queue", "requester", "assignee").filter(number=number).first()
 
 
-def ticket_or_404(user: AbstractBaseUser, number: int) -> Ticket:
+def ticket_or_404(user: User, number: int) -> Ticket:
     """`ticket_for` for views: a ticket the user may not see is as missing as one that does not exist."""
     ticket = ticket_for(user, number)
     if ticket is None:
@@ -95,7 +98,7 @@ def thread(ticket: Ticket) -> QuerySet[Message]:
     return ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
 
 
-def attachment_for(user: AbstractBaseUser, attachment_id: int) -> Attachment | None:
+def attachment_for(user: User, attachment_id: int) -> Attachment | None:
     return (
         Attachment.objects.filter(pk=attachment_id, message__ticket__in=tickets_visible_to(user))
         .select_related("message")
@@ -115,7 +118,7 @@ def restricted(prefix: str = "") -> Q:
     return Q(**{f"{prefix}sensitivity__overlap": list(RESTRICTED_CATEGORIES)}) | Q(**{f"{prefix}legal_hold": True})
 
 
-def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
+def about_readable_ticket(user: User, field: str = "ticket") -> Q:
     """For a queryset of records with a `field` foreign key to Ticket: those about an ordinary ticket (or none),
     or about a restricted one that the user may read. Records about ordinary tickets keep their own scoping (a
     lead reads the reviews of the team's associates wherever the ticket sits). Tested per record through its
@@ -127,7 +130,21 @@ def about_readable_ticket(user: AbstractBaseUser, field: str = "ticket") -> Q:
     )
 
 
-def notifications_for(user: AbstractBaseUser) -> QuerySet[Notification]:
+def notifications_for(user: User) -> QuerySet[Notification]:
     """The user's in-app notices, newest first, except those about a restricted ticket the user may not read
     (any more): a notice written before an escalation must not keep quoting the ticket."""
     return Notification.objects.filter(user=user).filter(about_readable_ticket(user))
+
+
+def navigation_counts(user: User) -> dict[str, Any]:
+    """The SLA-health link and the escalation and unread-notice counts in every page's navigation
+    (registered in `TicketsConfig.ready`), kept a few seconds per user like a cached page."""
+    return per_user(
+        user,
+        "sla_nav",
+        lambda: {
+            "health": is_admin(user) or has_role(user, Role.TEAM_LEAD),
+            "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
+            "unread": notifications_for(user).filter(read_at=None).count(),
+        },
+    )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,7 +34,7 @@ def record_event(
     ticket: Ticket,
     kind: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     old: Any = None,
     new: Any = None,
     message: Message | None = None,
@@ -91,7 +91,7 @@ def _apply_status_timestamps(ticket: Ticket, new_status: str) -> None:
 
 
 @transaction.atomic
-def update_ticket(ticket: Ticket, *, actor: AbstractBaseUser | None, **changes: Any) -> list[TicketEvent]:
+def update_ticket(ticket: Ticket, *, actor: User | None, **changes: Any) -> list[TicketEvent]:
     """Change any of status, priority, assignee, queue, tags, language, subject; one event per real change."""
     unknown = set(changes) - set(FIELD_EVENTS)
     if unknown:
@@ -124,7 +124,7 @@ def update_ticket(ticket: Ticket, *, actor: AbstractBaseUser | None, **changes: 
     return recorded
 
 
-def record_changes(ticket: Ticket, changes: Iterable[tuple[str, Any, Any]], *, actor: AbstractBaseUser | None) -> None:
+def record_changes(ticket: Ticket, changes: Iterable[tuple[str, Any, Any]], *, actor: User | None) -> None:
     """Log changes already written to the ticket row, as (field, old, new): the same events `update_ticket`
     writes, all in one INSERT (`record_events`), for callers that save the row themselves in a single
     statement."""
@@ -176,7 +176,7 @@ def open_ticket(
     queue: Queue,
     subject: str,
     language: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     follow_up_of: Ticket | None = None,
     priority: int = Ticket.Priority.NORMAL,
     sla_policy_for: Callable[[int, int], SlaPolicy | None] | None = None,
@@ -232,9 +232,7 @@ def open_ticket(
     return ticket
 
 
-def add_note(
-    ticket: Ticket, *, actor: AbstractBaseUser | None, body: str, message_id: str = ""
-) -> tuple[Message, TicketEvent]:
+def add_note(ticket: Ticket, *, actor: User | None, body: str, message_id: str = "") -> tuple[Message, TicketEvent]:
     """An internal note on the ticket (never mailed) and its `note_added` event. `message_id` names the
     draft it came from, so a second press of the same draft is recognised (workspace `reply`)."""
     message = Message.objects.create(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from helpdesk.pagecache import cached_response
+from helpdesk.pages import render_page
 from tickets import selectors
 from tickets.escalations import selectors as escalation_selectors
 from tickets.models import Message
@@ -20,47 +20,11 @@ INLINE_SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 @require_GET
 def home(request):
     queues = selectors.queues_with_open_counts(request.user)
-    return render(
+    return render_page(
         request,
         "tickets/home.html",
         {"queues": queues, "escalation_counts": escalation_selectors.escalation_counts(request.user)},
     )
-
-
-@login_required
-@require_GET
-def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
-    ticket = selectors.ticket_or_404(request.user, number)
-    from sop.selectors import ticket_sop_panel
-    from tickets.wellbeing import selectors as wellbeing
-    from tickets.wellbeing.services import record_ticket_view
-    from tickets.workspace.views import ticket_context
-
-    # Every render counts, whichever page led here (list, search, notification, link).
-    record_ticket_view(request.user, ticket)
-
-    def render_page():
-        return render(
-            request,
-            "tickets/ticket.html",
-            {
-                "ticket": ticket,
-                "thread": selectors.thread(ticket),
-                "can_see_source": selectors.is_admin(request.user),
-                **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
-                "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
-                "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
-                "wellbeing_checkin": (
-                    wellbeing.check_in(request.user, ticket, wellbeing.exposure(request.user))
-                    if ticket.sensitivity
-                    else None
-                ),
-            },
-        )
-
-    # The access check, the audit and the exposure count above run on every view; the page itself is kept a
-    # few seconds, and never past the ticket's own last change (a new message, a field edited by anyone).
-    return cached_response(request, render_page, version=ticket.updated_at.isoformat())
 
 
 @login_required
@@ -81,7 +45,9 @@ def message_source(request, pk: int):
     from tickets.models import AuditLog
 
     audit.record(request.user, AuditLog.Action.SOURCE_VIEWED, target=f"message:{message.pk}", request=request)
-    response = HttpResponse(bytes(message.inbound_email.raw), content_type="text/plain; charset=utf-8")
+    inbound = message.inbound_email
+    assert inbound is not None  # the lookup above requires it
+    response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="message-{message.pk}.eml"'
     return response
 

@@ -5,8 +5,8 @@ from metrics.models import Criterion, CsatSurvey, DailyStats, Review, ReviewAnsw
 
 
 class DailyStatsSerializer(serializers.ModelSerializer):
-    associate = serializers.StringRelatedField()
-    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    associate: serializers.StringRelatedField = serializers.StringRelatedField()
+    queue: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     derived = serializers.SerializerMethodField()
 
     class Meta:
@@ -42,7 +42,7 @@ class ReviewAnswerSerializer(serializers.ModelSerializer):
 class ReviewSerializer(serializers.ModelSerializer):
     ticket = serializers.IntegerField(source="ticket.number")
     answers = ReviewAnswerSerializer(many=True)
-    reviewer = serializers.StringRelatedField(read_only=True)
+    reviewer: serializers.StringRelatedField = serializers.StringRelatedField(read_only=True)
 
     class Meta:
         model = Review

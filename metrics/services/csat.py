@@ -23,11 +23,11 @@ class CsatClosed(Exception):
 
 
 def link_max_age() -> timedelta:
-    return timedelta(days=getattr(settings, "ACOLHE_CSAT_LINK_DAYS", 30))
+    return timedelta(days=settings.ACOLHE_CSAT_LINK_DAYS)
 
 
 def change_window() -> timedelta:
-    return timedelta(days=getattr(settings, "ACOLHE_CSAT_CHANGE_DAYS", 7))
+    return timedelta(days=settings.ACOLHE_CSAT_CHANGE_DAYS)
 
 
 def survey_token(survey: CsatSurvey) -> str:

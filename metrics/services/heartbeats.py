@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from metrics.definitions import HEARTBEAT_SECONDS
@@ -14,7 +14,7 @@ from tickets import selectors
 from tickets.wellbeing.services import record_screen_time
 
 
-def record_heartbeat(user: AbstractBaseUser, number: int, *, now: datetime | None = None) -> bool:
+def record_heartbeat(user: User, number: int, *, now: datetime | None = None) -> bool:
     """Count the current 30-second slot for the user on a ticket they can see. False when the ticket is not
     theirs to see; a second beat in the same slot is a no-op."""
     ticket = selectors.tickets_visible_to(user).filter(number=number).only("pk", "sensitivity").first()

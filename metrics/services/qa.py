@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +20,7 @@ from tickets import selectors
 from tickets.models import Role, Team, Ticket
 
 
-def can_review(reviewer: AbstractBaseUser, associate: AbstractBaseUser) -> bool:
+def can_review(reviewer: User, associate: User) -> bool:
     """Admins review anyone; team leads review the members of the teams they lead (never themselves)."""
     if not reviewer.is_authenticated or reviewer.pk == associate.pk:
         return False
@@ -42,10 +42,10 @@ def _schedule_rollup(moment: datetime) -> None:
 
 @transaction.atomic
 def submit_review(
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     *,
     ticket: Ticket,
-    associate: AbstractBaseUser,
+    associate: User,
     scorecard: Scorecard,
     ratings: Mapping[int, tuple[int, str]],
     comment: str = "",
@@ -94,7 +94,7 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _reviewers_for(associate: AbstractBaseUser, admins: Sequence[AbstractBaseUser]) -> list[AbstractBaseUser]:
+def _reviewers_for(associate: User, admins: Sequence[User]) -> list[User]:
     leads = list(
         get_user_model()
         .objects.filter(is_active=True, led_teams__members__user=associate)
@@ -162,12 +162,12 @@ def sample_week(week: date, per_associate: int = 3, *, seed: int | None = None) 
 
 @transaction.atomic
 def start_calibration(
-    actor: AbstractBaseUser,
+    actor: User,
     *,
     ticket: Ticket,
-    associate: AbstractBaseUser,
+    associate: User,
     scorecard: Scorecard,
-    reviewers: Iterable[AbstractBaseUser],
+    reviewers: Iterable[User],
 ) -> Calibration:
     """Ask two or more reviewers to score the same ticket; the calibration page shows how far apart they are.
     Calibration reviews do not count in the associate's QA score. Reviewers are leads of the ticket's team

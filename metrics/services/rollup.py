@@ -138,7 +138,7 @@ def _add_reviews(rows: dict[Key, Counter], start: datetime, end: datetime, tz: t
     for at, associate_id, queue_id, language, score in reviews:
         row = rows[(definitions.day_of(at, tz), associate_id, queue_id, language)]
         row["qa_reviews"] += 1
-        row["qa_score_sum"] += score
+        row["qa_score_sum"] += score  # type: ignore[assignment]  # a Counter sums floats too
         row[definitions.qa_bucket(score)] += 1
 
 
@@ -147,6 +147,7 @@ def _add_csat(rows: dict[Key, Counter], start: datetime, end: datetime, tz: tzin
         "answered_at", "associate_id", "ticket__queue_id", "ticket__language", "rating"
     )
     for at, associate_id, queue_id, language, rating in surveys:
+        assert at is not None and rating is not None  # the filter above
         row = rows[(definitions.day_of(at, tz), associate_id, queue_id, language)]
         row["csat_responses"] += 1
         row["csat_sum"] += rating
@@ -163,7 +164,13 @@ def _write_daily(rows: dict[Key, Counter], first: date, last: date) -> int:
     for (day, associate_id, queue_id, language), values in rows.items():
         if not any(values.values()):
             continue
-        team_id = associate_teams.get(associate_id) if associate_id is not None else queue_teams.get(queue_id)
+        team_id = (
+            associate_teams.get(associate_id)
+            if associate_id is not None
+            else queue_teams.get(queue_id)
+            if queue_id is not None
+            else None
+        )
         objects.append(
             DailyStats(
                 day=day,

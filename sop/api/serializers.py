@@ -27,7 +27,7 @@ class SOPSerializer(serializers.ModelSerializer):
 class SOPVersionSerializer(serializers.ModelSerializer):
     sop = serializers.SlugRelatedField(slug_field="slug", queryset=SOP.objects.all())
     steps = ChecklistStepSerializer(many=True, required=False)
-    author = serializers.StringRelatedField()
+    author: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
         model = SOPVersion
@@ -51,7 +51,7 @@ class DiffLineSerializer(serializers.Serializer):
 
 
 class AcknowledgementSerializer(serializers.ModelSerializer):
-    user = serializers.StringRelatedField()
+    user: serializers.StringRelatedField = serializers.StringRelatedField()
     sop = serializers.CharField(source="version.sop.slug", read_only=True)
     title = serializers.CharField(source="version.title", read_only=True)
     is_pending = serializers.BooleanField(read_only=True)

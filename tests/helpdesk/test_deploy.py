@@ -110,15 +110,19 @@ def test_probes_migrations_pgbouncer_and_a_single_beat():
     assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
 
 
-def variables_read_by_the_code() -> set[str]:
-    names = set()
-    for path in [
+def application_modules() -> list[Path]:
+    return [
         *(ROOT / "helpdesk").glob("*.py"),
         *(ROOT / "tickets").rglob("*.py"),
         *(ROOT / "accounts").rglob("*.py"),
         *(ROOT / "sop").rglob("*.py"),
         *(ROOT / "metrics").rglob("*.py"),
-    ]:
+    ]
+
+
+def variables_read_by_the_code() -> set[str]:
+    names = set()
+    for path in application_modules():
         text = path.read_text()
         names |= set(re.findall(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\"", text))
         names |= set(re.findall(r"os\.environ(?:\.get\(|\[)\"([A-Z][A-Z0-9_]+)\"", text))
@@ -141,3 +145,19 @@ def test_every_variable_the_code_reads_is_documented(document):
     text = (ROOT / document).read_text()
     missing = sorted(name for name in names if not re.search(rf"\b{name}\b", text))
     assert missing == []
+
+
+def test_the_code_reads_only_declared_settings():
+    """Every knob is declared in helpdesk/settings.py with its default; code never supplies its own default
+    with getattr(settings, name, default), which would hide a setting from the README table."""
+    declared = set(re.findall(r"^([A-Z][A-Z0-9_]+)\s*[:=]", (ROOT / "helpdesk" / "settings.py").read_text(), re.M))
+    from django.conf import global_settings
+
+    known = declared | {name for name in dir(global_settings) if name.isupper()}
+    hidden, undeclared = [], []
+    for path in application_modules():
+        text = path.read_text()
+        hidden += [f"{path.relative_to(ROOT)}: {m}" for m in re.findall(r"(?:get|has)attr\(\s*settings\b[^)]*", text)]
+        undeclared += [f"{path.relative_to(ROOT)}: {n}" for n in re.findall(r"\bsettings\.([A-Z][A-Z0-9_]+)", text)]
+    assert hidden == []
+    assert [entry for entry in undeclared if entry.rsplit(": ", 1)[1] not in known] == []

@@ -27,7 +27,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class MessageSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
-    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    ticket: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="number", read_only=True)
 
     class Meta:
         model = Message
@@ -40,7 +40,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    queue: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     requester = RequesterSerializer(read_only=True)
 
     class Meta:

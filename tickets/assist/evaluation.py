@@ -64,7 +64,7 @@ def evaluate(tickets: QuerySet[Ticket] | None = None, *, every: int = 5, limit: 
             queues_by_language[language][queue_id] += 1
         queue_of[pk] = queue_id
 
-    hits = Counter()
+    hits: Counter[str] = Counter()
     by_pk = {t.pk: t for t in Ticket.objects.filter(pk__in=held_ids)}
     for pk, queue_id, language in held_out:
         truth = used[pk][0]
@@ -75,7 +75,7 @@ def evaluate(tickets: QuerySet[Ticket] | None = None, *, every: int = 5, limit: 
         hits["macro_top3"] += truth in macros[:3]
         queue_weights: Counter = Counter()
         for neighbour, score in ranked:
-            queue_weights[queue_of[neighbour]] += score
+            queue_weights[queue_of[neighbour]] += score  # type: ignore[assignment]  # a Counter sums floats too
         hits["queue_top1"] += bool(queue_weights) and queue_weights.most_common(1)[0][0] == queue_id
         baseline = [macro for macro, _ in macros_by_queue[queue_id].most_common(3)]
         hits["baseline_macro_top1"] += truth in baseline[:1]

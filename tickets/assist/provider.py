@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 
@@ -51,8 +52,11 @@ class Masker:
 
     def mask(self, text: str) -> str:
         for kind, pattern in PATTERNS:
-            text = pattern.sub(lambda match, kind=kind: self._placeholder(kind, match.group(0)), text)
+            text = pattern.sub(partial(self._replace, kind), text)
         return text
+
+    def _replace(self, kind: str, match: re.Match[str]) -> str:
+        return self._placeholder(kind, match.group(0))
 
     def _placeholder(self, kind: str, value: str) -> str:
         if value not in self._by_value:

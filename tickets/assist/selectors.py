@@ -21,14 +21,16 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, QuerySet
+from django.utils.functional import Promise
 
 from sop.selectors import macros_for
 from tickets import selectors
@@ -50,6 +52,8 @@ QUEUE_HABIT_EVENTS = 500
 SOLUTION_LINES = 3
 SOLUTION_CHARS = 280
 
+K = TypeVar("K")
+
 
 @dataclass
 class Neighbour:
@@ -61,8 +65,8 @@ class Neighbour:
 
 @dataclass
 class Vote:
-    value: object
-    label: str
+    value: int
+    label: str | Promise
     weight: float
 
 
@@ -235,7 +239,7 @@ def with_queue_habits(votes: list[Vote], habits: list[tuple[int, str]], *, slots
     return chosen
 
 
-def _best(weights: dict) -> list[tuple[object, float]]:
+def _best(weights: Mapping[K, float]) -> list[tuple[K, float]]:
     return sorted(weights.items(), key=lambda item: (-item[1], str(item[0])))
 
 
@@ -246,7 +250,7 @@ def _solution(messages: list[Message]) -> str:
     return text if len(text) <= SOLUTION_CHARS else text[: SOLUTION_CHARS - 1].rstrip() + "…"
 
 
-def suggestions_for(user: AbstractBaseUser, ticket: Ticket) -> Suggestions:
+def suggestions_for(user: User, ticket: Ticket) -> Suggestions:
     """Suggestions for `ticket` (which the caller read through `ticket_or_404`), drawn only from solved
     tickets that `user` may open."""
     candidates = selectors.tickets_visible_to(user).filter(status__in=SOLVED_STATUSES).exclude(pk=ticket.pk)
@@ -267,7 +271,7 @@ def suggestions_for(user: AbstractBaseUser, ticket: Ticket) -> Suggestions:
     ]
     queue_weights: dict[int, float] = defaultdict(float)
     priority_weights: dict[int, float] = defaultdict(float)
-    tag_weights: Counter[str] = Counter()
+    tag_weights: dict[str, float] = defaultdict(float)
     for pk, score in ranked:
         neighbour = tickets[pk]
         queue_weights[neighbour.queue_id] += score
@@ -287,11 +291,15 @@ def suggestions_for(user: AbstractBaseUser, ticket: Ticket) -> Suggestions:
         queues=[Vote(pk, queue_names[pk], weight / total) for pk, weight in _best(queue_weights)[:2]],
         priority=Vote(priority_id, Ticket.Priority(priority_id).label, priority_weight / total),
         # Tags that at least a third of the neighbours' weight carries.
-        tags=[tag for tag, weight in tag_weights.most_common(5) if weight >= total / 3],
+        tags=[
+            tag
+            for tag, weight in sorted(tag_weights.items(), key=lambda item: item[1], reverse=True)[:5]
+            if weight >= total / 3
+        ],
     )
 
 
-def outputs_visible_to(user: AbstractBaseUser) -> QuerySet[AssistOutput]:
+def outputs_visible_to(user: User) -> QuerySet[AssistOutput]:
     """The assistant's stored answers on the tickets `user` may open, and no others (`tickets_visible_to`): a
     ticket restricted after an answer was written takes its answers with it."""
     return AssistOutput.objects.filter(ticket__in=selectors.tickets_visible_to(user).values("pk"))

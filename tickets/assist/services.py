@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -81,7 +81,7 @@ def availability(ticket: Ticket) -> str:
     return ""
 
 
-def check_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
+def check_ticket(actor: User, number: int) -> Ticket:
     """The ticket `number` if `actor` may open it and the assistant may read it; 404 or AssistUnavailable."""
     ticket = selectors.ticket_or_404(actor, number)
     reason = availability(ticket)
@@ -103,12 +103,13 @@ def _readable_messages(ticket: Ticket, *, notes: bool) -> list[Message]:
 
 
 def _thread_text(messages: list[Message]) -> str:
-    labels = {
+    labels: dict[str, str] = {
         Message.Direction.IN: "Requester",
         Message.Direction.OUT: "Associate",
         Message.Direction.NOTE: "Internal note",
     }
-    parts, size = [], 0
+    parts: list[str] = []
+    size = 0
     for message in reversed(messages):
         part = (
             f"[{labels[message.direction]}, {message.created_at:%Y-%m-%d %H:%M}]\n{message.body_text[:MESSAGE_CHARS]}"
@@ -121,7 +122,7 @@ def _thread_text(messages: list[Message]) -> str:
 
 
 def _ask(
-    actor: AbstractBaseUser, ticket: Ticket, kind: str, system: str, user: str, *, request=None,
+    actor: User, ticket: Ticket, kind: str, system: str, user: str, *, request=None,
     language: str = "", present: Callable[[str], str] | None = None,
 ) -> AssistAnswer:  # fmt: skip
     """Mask, send, restore, audit and keep the answer (shaped by `present`, as the associate sees it).
@@ -162,7 +163,7 @@ def _ask(
     return answer
 
 
-def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+def ask_summary(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A hand-off summary of the thread, internal notes included, in the associate's language."""
     language = LANGUAGE_NAMES[reader_language()]
     system = (
@@ -174,7 +175,7 @@ def ask_summary(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> Ass
     return _ask(actor, ticket, "summary", system, user, request=request, language=reader_language())
 
 
-def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
+def _sop_text(actor: User, ticket: Ticket) -> str:
     parts = []
     for entry in ticket_sop_panel(ticket, actor, visible=True)["sops"]:
         steps = "\n".join(f"- {item.step.text}" for item in entry.steps)
@@ -182,7 +183,7 @@ def _sop_text(actor: AbstractBaseUser, ticket: Ticket) -> str:
     return "\n\n".join(parts)[:SOP_CHARS]
 
 
-def best_macro_text(actor: AbstractBaseUser, ticket: Ticket) -> tuple[str, str]:
+def best_macro_text(actor: User, ticket: Ticket) -> tuple[str, str]:
     """(name, text rendered for this ticket) of the macro the similar solved tickets suggest, if any."""
     votes = suggestions_for(actor, ticket).macros
     macro = macros_for(actor).filter(pk=votes[0].value).first() if votes else None
@@ -191,7 +192,7 @@ def best_macro_text(actor: AbstractBaseUser, ticket: Ticket) -> tuple[str, str]:
     return macro.name, render_macro(macro, ticket, actor).text
 
 
-def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+def ask_draft(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A reply draft in the requester's language, grounded in the ticket's SOP and best macro. Returned to
     the associate's composer with the personal data put back; never sent by itself."""
     language = ticket.requester.language or ticket.language
@@ -212,7 +213,7 @@ def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> Assis
     return answer
 
 
-def ask_translation(actor: AbstractBaseUser, ticket: Ticket, message_id: int | None, *, request=None) -> AssistAnswer:
+def ask_translation(actor: User, ticket: Ticket, message_id: int | None, *, request=None) -> AssistAnswer:
     """The message (by default the requester's latest) translated into the associate's language."""
     messages = [m for m in _readable_messages(ticket, notes=True) if message_id is None or m.pk == message_id]
     if message_id is None:
@@ -246,7 +247,7 @@ def scanner_is_unsure(ticket: Ticket) -> bool:
     return any(isinstance(value, int | float) and value < UNSURE_BELOW for value in confidence.values())
 
 
-def ask_second_opinion(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:
+def ask_second_opinion(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:
     """A second opinion on whether the requester's latest message is sensitive, for an associate unsure of
     the scanner's verdict. Advisory only: it changes no flag."""
     incoming = [m for m in _readable_messages(ticket, notes=False) if m.direction == Message.Direction.IN]

@@ -11,7 +11,7 @@ BUSINESS_HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "th
     "sat": [["09:00", "13:00"]]
 }
 # queue kind -> (first response, next response, resolution) in business minutes; urgent tickets faster.
-TARGETS = {
+TARGETS: dict[str, dict[int | None, tuple[int, int, int]]] = {
     Queue.Kind.FRONT_LINE: {None: (240, 480, 2400), Ticket.Priority.URGENT: (60, 120, 600)},
     Queue.Kind.CROSS_FUNCTIONAL: {None: (480, 960, 1800), Ticket.Priority.URGENT: (60, 240, 480)},
 }

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 
-from tickets.email.parsing import ParsedEmail, header_text, message_ids, parse_bytes
+from tickets.email.parsing import ParsedEmail, header_text, message_ids, parse_bytes, payload_bytes
 
 OUT_OF_OFFICE_SUBJECT = re.compile(
     r"^\s*(resposta autom[aá]tica|ausente|fora do escrit[oó]rio|aus[eê]ncia tempor[aá]ria|f[eé]rias"
@@ -36,8 +37,10 @@ class Verdict:
     bounced_message_ids: tuple[str, ...] = ()
 
 
-def suppresses_auto_responses(msg: Message) -> bool:
+def suppresses_auto_responses(msg: Message | None) -> bool:
     """True when the sender asked for no automatic answer, or is itself automatic."""
+    if msg is None:
+        return False
     auto = header_text(msg, "Auto-Submitted").lower()
     suppress = header_text(msg, "X-Auto-Response-Suppress").lower()
     return (auto not in {"", "no"}) or (bool(suppress) and suppress != "none")
@@ -53,14 +56,10 @@ def _bounced_ids(msg: Message) -> tuple[str, ...]:
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 found += message_ids(header_text(inner[0], "Message-ID"))
             else:
-                text = (
-                    inner
-                    if isinstance(inner, str)
-                    else (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-                )
+                text = inner if isinstance(inner, str) else payload_bytes(part).decode("utf-8", "replace")
                 found += message_ids(header_text(parse_bytes(text.encode("utf-8", "replace")), "Message-ID"))
         elif ctype == "text/plain" and not found:
-            body = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+            body = payload_bytes(part).decode("utf-8", "replace")
             found += [
                 m for line in body.splitlines() if line.lower().startswith("message-id:") for m in message_ids(line)
             ]
@@ -73,7 +72,7 @@ def is_delivery_report(msg: Message) -> bool:
     send it, says nothing but carries a `message/delivery-status` part."""
     if msg.get_content_type() != "multipart/report":
         return False
-    if (msg.get_param("report-type") or "").lower() == "delivery-status":
+    if collapse_rfc2231_value(msg.get_param("report-type") or "").lower() == "delivery-status":
         return True
     return any(part.get_content_type() == "message/delivery-status" for part in msg.walk())
 
@@ -84,7 +83,9 @@ def classify(parsed: ParsedEmail) -> Verdict | None:
     if msg is None:
         return None
     ctype = msg.get_content_type()
-    report_type = (msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    report_type = (
+        collapse_rfc2231_value(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    )
     if is_delivery_report(msg) or (
         BOUNCE_SENDERS.match(parsed.from_address) and (BOUNCE_SUBJECT.search(parsed.subject) or report_type)
     ):

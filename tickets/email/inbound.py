@@ -428,6 +428,7 @@ def process_inbound_batch(inbound_id: int, *, limit: int = BATCH_SIZE, drain_sec
         _, _, taken = _batch_transaction(None, limit, lookups)
     if own_error is not None:
         raise own_error
+    assert own is not None  # the batch took the mail or raised its error
     return own.status
 
 
@@ -488,7 +489,7 @@ def _claim_waiting(limit: int, *, exclude: int | None, budget: int) -> list[Inbo
     if exclude is not None:
         waiting = waiting.exclude(pk=exclude)
     candidates = waiting.order_by("received_at", "pk").annotate(size=Length("raw")).values_list("pk", "size")
-    picked = []
+    picked: list[int] = []
     for pk, size in candidates[:limit]:
         budget -= size or 0
         if budget < 0 and (picked or exclude is not None):
@@ -507,7 +508,7 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
     """Apply each locked row; returns the error of row `own_pk`, if it failed. Without `isolate` the first
     error raises `_MailFailed` (the caller rolls back); with it each row runs in a savepoint and a failed
     row is marked failed, and one that is not `own_pk` gets a retry task of its own once the batch commits."""
-    own_error = None
+    own_error: Exception | None = None
     starts = _unfinished_starts(rows)
     # Usually no mail of the batch was started before: all are counted at once (one round trip per batch).
     # When some were (their worker was killed), each mail is counted as it starts, so a kill counts only
@@ -556,8 +557,12 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                 own_error = exc
             else:
                 logger.warning("inbound mail %s failed in a batch: %s", inbound.pk, exc, exc_info=True)
-                # A lambda, not a partial: Django names a robust callback that raised by its __qualname__.
-                transaction.on_commit(lambda pk=inbound.pk: _retry_later(pk), robust=True)
+
+                # A function, not a partial: Django names a robust callback that raised by its __qualname__.
+                def retry(pk: int = inbound.pk) -> None:
+                    _retry_later(pk)
+
+                transaction.on_commit(retry, robust=True)
     return own_error
 
 
@@ -772,7 +777,7 @@ def _find_thread(parsed: ParsedEmail, requester: Requester, hints: _ThreadHints)
 
 def _follow_merges(ticket: Ticket) -> Ticket:
     seen = set()
-    while ticket.merged_into_id and ticket.pk not in seen:
+    while ticket.merged_into is not None and ticket.pk not in seen:
         seen.add(ticket.pk)
         ticket = ticket.merged_into
     return ticket
@@ -880,7 +885,7 @@ def _apply(
     _insert(message)
     _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
-    message._events_before_flagging = pending_events
+    message._events_before_flagging = pending_events  # type: ignore[attr-defined]  # read by the scan below
     scan_message(message, parsed.attachments)
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:

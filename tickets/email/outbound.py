@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -35,7 +35,7 @@ def new_message_id() -> str:
     return make_msgid(idstring="acolhe", domain=domain)
 
 
-def draft_message_id(ticket: Ticket, author: AbstractBaseUser, draft: str) -> str:
+def draft_message_id(ticket: Ticket, author: User, draft: str) -> str:
     """The Message-ID of the reply or note written from one composer form (its random `draft` token): a
     second press of Send on the same form names the same message, which the unique Message-ID refuses."""
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "acolhe.local"
@@ -57,7 +57,7 @@ def queue_outbound(
     ticket: Ticket,
     *,
     body_text: str,
-    author: AbstractBaseUser | None,
+    author: User | None,
     subject: str | None = None,
     thread: tuple[str, list[str]] | None = None,
     message_id: str = "",

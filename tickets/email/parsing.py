@@ -244,8 +244,14 @@ def decode_part(part: Message) -> str:
     return without_nul(_decode_part(part))
 
 
+def payload_bytes(part: Message) -> bytes:
+    """A part's content with its transfer encoding undone; b'' for a multipart or an empty part."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
 def _decode_part(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
+    payload = payload_bytes(part)
     charset = (part.get_content_charset() or "").lower()
     if charset in {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", ""} and re.search(rb"[\x80-\x9f]", payload):
         # Mail labelled Latin-1 (or not at all) but written on Windows: bytes 0x80-0x9F are cp1252 letters.
@@ -288,7 +294,7 @@ def without_head(html: str) -> str:
     while True:
         opening = TITLE_OPEN.search(html, position)
         closing = TITLE_CLOSE.search(html, opening.end()) if opening else None
-        if not closing:
+        if not opening or not closing:
             break  # no end tag after here: the rest has no complete <title> either
         pieces.append(html[position : opening.start()])
         position = closing.end()
@@ -354,7 +360,9 @@ def _is_attachment(part: Message) -> bool:
 
 def _collect_parts(msg: Message) -> tuple[list[Message], list[Message], list[Message]]:
     """Walk the MIME tree: (text parts, html parts, attachment parts) in document order."""
-    texts, htmls, files = [], [], []
+    texts: list[Message] = []
+    htmls: list[Message] = []
+    files: list[Message] = []
 
     def visit(part: Message) -> None:
         ctype = part.get_content_type()
@@ -389,7 +397,7 @@ def _attachment(part: Message, index: int) -> ParsedAttachment:
         fallback = "forwarded-message.eml"
     else:
         try:
-            content = part.get_payload(decode=True) or b""
+            content = payload_bytes(part)
         except Exception:
             content = b""
         fallback = f"attachment-{index}"

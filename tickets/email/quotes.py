@@ -360,7 +360,7 @@ def _tags(html: str):
         raw = html[start:end]
         name_match = TAG_NAME.match(raw)
         if name_match:
-            attributes = {}
+            attributes: dict[str, str] = {}
             if len(raw) <= MAX_TAG:
                 for key, value in ATTRIBUTE.findall(raw[name_match.end() :]):
                     attributes.setdefault(key.lower(), value.strip("\"'"))

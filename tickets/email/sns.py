@@ -17,7 +17,7 @@ from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView, AmazonSESTr
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.core.cache import cache
 
@@ -94,8 +94,11 @@ def verify_sns_message(message: dict) -> None:
     except (KeyError, ValueError, TypeError, requests.RequestException) as exc:
         raise AnymailWebhookValidationFailure(f"SNS message signature missing or unusable: {exc}") from exc
     algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise AnymailWebhookValidationFailure("SNS signing certificate without an RSA key")
     try:
-        certificate.public_key().verify(signature, canonical_string(message), padding.PKCS1v15(), algorithm)
+        key.verify(signature, canonical_string(message), padding.PKCS1v15(), algorithm)
     except InvalidSignature as exc:
         raise AnymailWebhookValidationFailure("SNS message signature does not match") from exc
 

@@ -6,6 +6,7 @@ from anymail.utils import get_anymail_setting
 from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.urls import path, re_path
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from tickets.email.webhooks import (
@@ -19,7 +20,7 @@ from tickets.email.webhooks import (
     SendGridRawInboundView,
 )
 
-ESPS = {
+ESPS: dict[str, tuple[type[View], type[View]]] = {
     "mailgun": (MailgunRawInboundView, MailgunHardenedTrackingView),
     "postmark": (PostmarkRawInboundView, PostmarkHardenedTrackingView),
     "sendgrid": (SendGridRawInboundView, SendGridHardenedTrackingView),

@@ -188,11 +188,11 @@ def form_bytes(request, name: str) -> bytes | None:
         handlers = [load_handler(path, request) for path in settings.FILE_UPLOAD_HANDLERS]
         parser = MultiPartParser(request.META, BytesIO(request.body), handlers, "iso-8859-1")
         fields, files = parser.parse()
-        if name in fields:
-            return fields[name].encode("iso-8859-1")
-        if name in files:
-            return files[name].read()
-        return None
+        value = fields.get(name)
+        if value is not None:
+            return value.encode("iso-8859-1")
+        upload = files.get(name)
+        return upload.read() if upload is not None else None
     fields = QueryDict(request.body, encoding="iso-8859-1")
     return fields[name].encode("iso-8859-1") if name in fields else None
 

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -45,9 +44,9 @@ Kind = TicketEvent.Kind
 # Notifications ---------------------------------------------------------------------------------------
 
 
-def team_leads(queue: Queue) -> list[AbstractBaseUser]:
+def team_leads(queue: Queue) -> list[User]:
     """The leads of the queue's team, else the team leads among its members."""
-    users = get_user_model().objects.filter(is_active=True)
+    users = User.objects.filter(is_active=True)
     if queue.team_id is not None:
         leads = list(users.filter(led_teams=queue.team_id))
         if leads:
@@ -61,7 +60,7 @@ def restricted(ticket: Ticket) -> bool:
 
 
 def notify(
-    users: Iterable[AbstractBaseUser | None],
+    users: Iterable[User | None],
     *,
     ticket: Ticket,
     kind: str,
@@ -74,6 +73,8 @@ def notify(
     reader's language of the moment; `text` is called under each user's language."""
     if notice is not None:
         text = lambda: system_texts.render(notice["code"], notice["params"])  # noqa: E731
+    if text is None:
+        raise TypeError("notify() needs a text or a notice")
     url = reverse("ticket", args=[ticket.number])
     recipients = {
         user.pk: user for user in users if user is not None and user.is_active and selectors.can_open(user, ticket)
@@ -116,7 +117,7 @@ def escalate(
     *,
     target_queue: Queue,
     reason: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     rule: EscalationRule | None = None,
     now: datetime | None = None,
     reason_text: dict | None = None,
@@ -177,19 +178,18 @@ def escalate(
     return escalation
 
 
-def _return_to(ticket: Ticket, actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+def _return_to(ticket: Ticket, actor: User | None) -> User | None:
     """Who the ticket goes back to: the associate who escalated it, or (a rule did) its assignee; nobody
     when they cannot open the ticket (a scanner flag may have just closed it to them)."""
     candidate = actor if actor is not None else ticket.assignee
     return candidate if candidate is not None and selectors.can_open(candidate, ticket) else None
 
 
-def _hand_back_assignee(ticket: Ticket, escalation: Escalation, actor: AbstractBaseUser) -> AbstractBaseUser | None:
+def _hand_back_assignee(ticket: Ticket, escalation: Escalation, actor: User) -> User | None:
     """Who takes the ticket after a hand-back: the associate it returns to, if they can open it; else a
     lead of its queue's team, the specialist handing it back, or another specialist of the team, whoever
     first can open it. None when nobody can."""
-    User = get_user_model()
-    candidates: list[AbstractBaseUser | None] = [escalation.return_to, *team_leads(ticket.queue)]
+    candidates: list[User | None] = [escalation.return_to, *team_leads(ticket.queue)]
     candidates.append(actor)
     candidates += list(
         User.objects.filter(
@@ -203,7 +203,7 @@ def _hand_back_assignee(ticket: Ticket, escalation: Escalation, actor: AbstractB
 
 
 @transaction.atomic
-def claim(escalation_pk: int, *, actor: AbstractBaseUser) -> Escalation:
+def claim(escalation_pk: int, *, actor: User) -> Escalation:
     """A specialist takes an open escalation of one of their teams (or takes it over from a colleague)."""
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
@@ -231,7 +231,7 @@ def claim(escalation_pk: int, *, actor: AbstractBaseUser) -> Escalation:
 
 
 @transaction.atomic
-def hand_back(escalation_pk: int, *, actor: AbstractBaseUser, note: str) -> Escalation:
+def hand_back(escalation_pk: int, *, actor: User, note: str) -> Escalation:
     """The specialist team answers: the note goes on the ticket as an internal note, the ticket returns to
     the associate who escalated it if they can still open it (else to a lead or specialist who can, see
     `_hand_back_assignee`), and they are told (without the note when the ticket is restricted)."""
@@ -393,7 +393,7 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
     changes: dict = {}
     if rule.raise_priority_to and rule.raise_priority_to > ticket.priority:
         changes["priority"] = rule.raise_priority_to
-    if rule.assign_to_id and rule.assign_to.is_active:
+    if rule.assign_to is not None and rule.assign_to.is_active:
         changes["assignee"] = rule.assign_to
     if rule.move_to_queue_id:
         changes["queue"] = rule.move_to_queue
@@ -405,7 +405,7 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
     if changes:
         services.update_ticket(ticket, actor=None, **changes)
     if (
-        rule.escalate_to_queue_id
+        rule.escalate_to_queue is not None
         and not ticket.escalations.filter(
             status=Escalation.Status.OPEN, target_queue=rule.escalate_to_queue_id
         ).exists()

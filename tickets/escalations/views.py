@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.errors import error_text
+from helpdesk.pages import render_page
 from tickets import selectors
 from tickets.escalations import selectors as escalation_selectors
 from tickets.escalations import services as escalations
@@ -66,7 +67,7 @@ def escalation_list(request):
         rows = rows.filter(claimed_by=request.user)
     else:
         show = ""
-    return render(
+    return render_page(
         request,
         "tickets/escalations.html",
         {
@@ -98,4 +99,4 @@ def notification_list(request):
     unread = [n.pk for n in notices if n.read_at is None]
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return render(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})
+    return render_page(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})

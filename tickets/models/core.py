@@ -10,6 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Least, Left, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ def unaccent(expression) -> Func:
     return Func(expression, function="acolhe_unaccent")
 
 
-def search_document(field: str) -> SearchVector:
+def search_document(field: str) -> CombinedExpression:
     document = unaccent(Left(field, SEARCH_MAX_CHARS))
     return SearchVector(document, config=SEARCH_CONFIGS[0]) + SearchVector(document, config=SEARCH_CONFIGS[1])
 

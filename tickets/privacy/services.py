@@ -11,8 +11,9 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -126,7 +127,7 @@ def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
     return f"attachments/{ticket.number}/{attachment.pk}-{name}"
 
 
-def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> bytes:
+def export_requester(requester: Requester, actor: User | None, *, request=None) -> bytes:
     """A zip with `requester.json` (who they are, their tickets and every public message on them, their
     survey answers, what the generative assistant was asked about them) and their attachments under
     `attachments/<ticket>/`. Internal notes are staff records about the case and are not included."""
@@ -150,7 +151,7 @@ def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, re
         .select_related("csat")
         .prefetch_related("messages__attachments", "assist_outputs")
     )
-    document = {
+    document: dict[str, Any] = {
         "exported_at": timezone.now(),
         "requester": {
             "id": requester.pk,
@@ -246,7 +247,7 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
 
 
 @transaction.atomic
-def erase_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> dict[str, int]:
+def erase_requester(requester: Requester, actor: User | None, *, request=None) -> dict[str, int]:
     """Anonymise a requester and everything they wrote; refuse while any of their tickets is on legal hold."""
     requester = Requester.objects.select_for_update().get(pk=requester.pk)
     held_numbers = list(requester.tickets.filter(held()).order_by("number").values_list("number", flat=True))
@@ -268,6 +269,7 @@ def expired_tickets(now=None) -> QuerySet[Ticket]:
     now = now or timezone.now()
     scope = Q()
     for queue in Queue.objects.filter(retention_days__isnull=False).only("pk", "retention_days"):
+        assert queue.retention_days is not None  # the filter
         scope |= Q(queue_id=queue.pk, closed_at__lt=now - timedelta(days=queue.retention_days))
     if not scope:
         return Ticket.objects.none()

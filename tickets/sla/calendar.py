@@ -52,7 +52,7 @@ class Calendar:
         unknown = set(business_hours) - set(WEEKDAYS)
         if unknown:
             raise ValueError(f"unknown weekdays: {', '.join(sorted(unknown))} (use {', '.join(WEEKDAYS)})")
-        hours = []
+        hours: list[tuple[Interval, ...]] = []
         for day in WEEKDAYS:
             if not business_hours:
                 hours.append(ALL_DAY)

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from tickets.models import Queue, SlaCheck, SlaClock, SlaPolicy, Ticket
 from tickets.sla.calendar import Calendar
@@ -306,7 +307,7 @@ def escalation_due_at(ticket: Ticket, target_queue: Queue, now: datetime | None 
     policy = policy_for(target_queue, ticket.priority)
     if policy is not None and policy.resolution_minutes:
         return calendar_for(policy).add(now, policy.resolution_minutes * 60)
-    minutes = getattr(settings, "ACOLHE_ESCALATION_TARGET_MINUTES", 24 * 60)
+    minutes = settings.ACOLHE_ESCALATION_TARGET_MINUTES
     return calendar_for(None).add(now, minutes * 60)
 
 
@@ -315,7 +316,7 @@ class ClockView:
     """One clock as the pages show it."""
 
     clock: str
-    label: str
+    label: str | Promise  # the clock's name, translated when rendered
     state: str  # ok, warning, breached, paused, met, missed
     due_at: datetime | None
     remaining_seconds: int | None = None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tickets import selectors
-from tickets.models import SlaAlert, SlaClock, Ticket
+from tickets.models import Queue, SlaAlert, SlaClock, Ticket
 
 
 def breached_q(now: datetime) -> Q:
@@ -30,7 +31,7 @@ def at_risk_q(now: datetime) -> Q:
     return warned & ~breached_q(now)
 
 
-def per_queue(user: AbstractBaseUser, now: datetime | None = None) -> list[dict]:
+def per_queue(user: User, now: datetime | None = None) -> list[Queue]:
     now = now or timezone.now()
     # Only the tickets the user can open count, as in every other count (selectors.queues_with_open_counts).
     active = Q(
@@ -40,7 +41,13 @@ def per_queue(user: AbstractBaseUser, now: datetime | None = None) -> list[dict]
 
     def prefixed(q: Q) -> Q:
         # The same conditions, read from the queue through its tickets.
-        children = [prefixed(c) if isinstance(c, Q) else (f"tickets__{c[0]}", c[1]) for c in q.children]
+        children: list[Q | tuple[str, Any]] = []
+        for child in q.children:
+            if isinstance(child, Q):
+                children.append(prefixed(child))
+            else:
+                lookup, value = cast(tuple[str, Any], child)
+                children.append((f"tickets__{lookup}", value))
         return Q(*children, _connector=q.connector, _negated=q.negated)
 
     rows = (
@@ -55,7 +62,7 @@ def per_queue(user: AbstractBaseUser, now: datetime | None = None) -> list[dict]
     return list(rows)
 
 
-def tickets_needing_attention(user: AbstractBaseUser, now: datetime | None = None, limit: int = 50) -> QuerySet:
+def tickets_needing_attention(user: User, now: datetime | None = None, limit: int = 50) -> QuerySet:
     now = now or timezone.now()
     return (
         selectors.tickets_visible_to(user)
@@ -66,7 +73,7 @@ def tickets_needing_attention(user: AbstractBaseUser, now: datetime | None = Non
     )
 
 
-def daily_compliance(user: AbstractBaseUser, days: int = 14, now: datetime | None = None) -> list[dict]:
+def daily_compliance(user: User, days: int = 14, now: datetime | None = None) -> list[dict]:
     """Per local day: first responses given and within target, resolutions and those never breached."""
     now = now or timezone.now()
     zone = timezone.get_current_timezone()

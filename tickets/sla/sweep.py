@@ -22,8 +22,11 @@ from tickets.sla.clocks import next_check_sql, running_clocks_sql
 
 logger = logging.getLogger(__name__)
 
-EVENT_KIND = {SlaAlert.Kind.WARNING: TicketEvent.Kind.SLA_WARNING, SlaAlert.Kind.BREACH: TicketEvent.Kind.SLA_BREACH}
-TRIGGER = {
+EVENT_KIND: dict[str, TicketEvent.Kind] = {
+    SlaAlert.Kind.WARNING: TicketEvent.Kind.SLA_WARNING,
+    SlaAlert.Kind.BREACH: TicketEvent.Kind.SLA_BREACH,
+}
+TRIGGER: dict[str, EscalationRule.Trigger] = {
     SlaAlert.Kind.WARNING: EscalationRule.Trigger.SLA_WARNING,
     SlaAlert.Kind.BREACH: EscalationRule.Trigger.SLA_BREACH,
 }
@@ -116,7 +119,7 @@ def _sweep_batch(now: datetime, batch_size: int, rules: list) -> tuple[int, int,
             for rule in rules
             for kind, trigger in TRIGGER.items()
             if rule.trigger == trigger
-            for clock in ([rule.clock] if rule.clock else [c.value for c in SlaClock])
+            for clock in ([rule.clock] if rule.clock else SlaClock.values)
         }
     )
     warning, breach = SlaAlert.Kind.WARNING.value, SlaAlert.Kind.BREACH.value

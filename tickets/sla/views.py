@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from helpdesk.pages import render_page
 from tickets import selectors
 from tickets.models import Role
 from tickets.sla import health
@@ -19,7 +19,7 @@ def sla_health(request):
     if not (selectors.is_admin(request.user) or selectors.has_role(request.user, Role.TEAM_LEAD)):
         raise Http404
     now = timezone.now()
-    return render(
+    return render_page(
         request,
         "tickets/sla_health.html",
         {

@@ -1,4 +1,4 @@
-"""Template helpers for the SLA clock, escalation and SLA-health partials."""
+"""Template helpers for the SLA clock and SLA-health partials."""
 
 from datetime import timedelta
 
@@ -6,10 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
-from helpdesk.pagecache import per_user
-from tickets import selectors, sla
-from tickets.escalations import selectors as escalation_selectors
-from tickets.models import Escalation, Queue, Role
+from tickets import sla
 from tickets.workspace import rows
 
 register = template.Library()
@@ -31,35 +28,3 @@ def duration(seconds):
     """A number of seconds as words in the current language ("3 hours, 5 minutes")."""
     now = timezone.now()
     return timeuntil(now + timedelta(seconds=int(seconds or 0)), now)
-
-
-@register.simple_tag(takes_context=True)
-def escalation_panel(context, ticket):
-    user = context["request"].user
-    history = list(
-        ticket.escalations.select_related("target_queue", "requested_by", "handed_back_by", "rule").order_by(
-            "-created_at", "-id"
-        )
-    )
-    open_targets = {e.target_queue_id for e in history if e.is_open}
-    return {
-        "history": [(e, escalation_selectors.can_hand_back(user, e)) for e in history],
-        "targets": [q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
-    }
-
-
-@register.simple_tag(takes_context=True)
-def sla_nav(context):
-    user = context["request"].user
-    if not user.is_authenticated:
-        return {}
-    # On every page: kept a few seconds per user, like a cached page (helpdesk/pagecache.py).
-    return per_user(
-        user,
-        "sla_nav",
-        lambda: {
-            "health": selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD),
-            "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
-            "unread": selectors.notifications_for(user).filter(read_at=None).count(),
-        },
-    )

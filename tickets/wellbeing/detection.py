@@ -193,7 +193,9 @@ def _group_end(pattern: str, start: int) -> int:
 
 
 def _split_alternatives(body: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in body:
         if char == "|" and depth == 0:
             parts.append("".join(current))
@@ -267,7 +269,7 @@ class PhraseIndex:
                 match = pattern.match(text, start)
                 if match is not None:
                     free_from[section] = match.end()
-                    found.append((section, start, match.end(), self.weights[match.lastgroup]))
+                    found.append((section, start, match.end(), self.weights[match.lastgroup or ""]))
         return found
 
 
@@ -307,7 +309,7 @@ class TermListClassifier:
             folded = folded[:start] + " " * (end - start) + folded[end:]
         scores: dict[str, dict[str, float]] = {}
         found = self._index.scan(folded)
-        spans = {section: [] for section in RULE_SECTIONS}
+        spans: dict[str, list[tuple[int, str]]] = {section: [] for section in RULE_SECTIONS}
         for section, start, end, _weight in found:
             if section in spans:
                 spans[section].append((start, folded[start:end]))

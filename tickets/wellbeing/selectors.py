@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -34,7 +35,7 @@ CRISIS_MACRO_QUERY = "risco"
 TEXT_ONLY_SESSION_KEY = "wellbeing_text_only"
 
 
-def is_specialist(user: AbstractBaseUser) -> bool:
+def is_specialist(user: User) -> bool:
     """May read (and be routed, and clear) child-safety content: the specialist group, admins included only
     when they are in it (docs/wellbeing.md)."""
     return selectors.has_role(user, Role.SPECIALIST)
@@ -60,7 +61,7 @@ class Limits:
 
 
 def limits_for(
-    user: AbstractBaseUser, budget: ExposureBudget, policy: TeamWellbeingPolicy | None | bool = False
+    user: User, budget: ExposureBudget, policy: TeamWellbeingPolicy | None | Literal[False] = False
 ) -> Limits:
     """`policy` False: look the team's policy up; None: the associate's team has none."""
     if policy is False:
@@ -125,7 +126,7 @@ class Exposure:
         return max(0, self.budget - self.taken)
 
 
-def exposure(user: AbstractBaseUser, budget: ExposureBudget | None = None, now: datetime | None = None) -> Exposure:
+def exposure(user: User, budget: ExposureBudget | None = None, now: datetime | None = None) -> Exposure:
     """Sensitive tickets the associate took or opened this shift and the time they had them on screen,
     against their limits, and how many of their latest tickets in a row were sensitive."""
     if budget is None:
@@ -241,7 +242,7 @@ class TicketWarning:
     can_clear: list[tuple[str, str]] = field(default_factory=list)
 
 
-def ticket_warning(ticket: Ticket, user: AbstractBaseUser) -> TicketWarning | None:
+def ticket_warning(ticket: Ticket, user: User) -> TicketWarning | None:
     """The content warning for a flagged ticket, from the ticket row alone (no query)."""
     if not ticket.sensitivity and not ticket.legal_hold:
         return None
@@ -278,11 +279,11 @@ def text_only(session) -> bool:
 # --- leads, in aggregate -----------------------------------------------------------------------------------
 
 
-def can_see_team_exposure(user: AbstractBaseUser) -> bool:
+def can_see_team_exposure(user: User) -> bool:
     return selectors.is_admin(user) or selectors.has_role(user, Role.TEAM_LEAD)
 
 
-def leads_of(user: AbstractBaseUser) -> list[AbstractBaseUser]:
+def leads_of(user: User) -> list[User]:
     """The leads of the associate's team, else the team leads of the queues they work in."""
     users = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
     leads = list(users.filter(led_teams__members__user_id=user.pk).distinct())
@@ -301,7 +302,7 @@ class CheckIn:
     skippable: list[tuple[str, str]]
 
 
-def check_in(user: AbstractBaseUser, ticket: Ticket, status: Exposure) -> CheckIn | None:
+def check_in(user: User, ticket: Ticket, status: Exposure) -> CheckIn | None:
     """Shown when the associate reached a limit of the shift, is due a break, or has a child-safety or
     self-harm ticket open; None otherwise."""
     heavy = {Category.CHILD_SAFETY, Category.SELF_HARM} & set(ticket.sensitivity)
@@ -336,7 +337,7 @@ class TeamExposure:
     reached_limit: list[str] = field(default_factory=list)
 
 
-def team_exposure(lead: AbstractBaseUser, now: datetime | None = None) -> TeamExposure:
+def team_exposure(lead: User, now: datetime | None = None) -> TeamExposure:
     """Exposure this shift of the associates in the lead's queues, as totals and counts, and the names of
     those who reached a limit; nothing is ranked."""
     now = now or timezone.now()
@@ -398,7 +399,7 @@ class CategoryPrecision:
         return (self.flagged - self.cleared) / self.flagged if self.flagged else None
 
 
-def precision_by_category(lead: AbstractBaseUser, since: datetime | None = None) -> list[CategoryPrecision]:
+def precision_by_category(lead: User, since: datetime | None = None) -> list[CategoryPrecision]:
     """Per category: tickets the scanner flagged and how many of them an associate cleared as false."""
     tickets = selectors.tickets_visible_to(lead)
     since = since or timezone.now() - timedelta(days=30)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
@@ -239,7 +239,7 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
     )
 
 
-def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
+def can_clear(user: User, ticket: Ticket, category: str) -> bool:
     if category == Category.CHILD_SAFETY:
         # Specialists only (docs/wellbeing.md): an admin outside Trust & Safety cannot read the content.
         return selectors.has_role(user, Role.SPECIALIST)
@@ -247,7 +247,7 @@ def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
 
 
 @transaction.atomic
-def clear_flag(user: AbstractBaseUser, number: int, category: str, note: str = "") -> FlagClearance:
+def clear_flag(user: User, number: int, category: str, note: str = "") -> FlagClearance:
     """An associate judges a category a false flag: it leaves the ticket and the clearance is recorded
     (leads read the scanner's precision from these). A legal hold stays until an admin lifts it."""
     ticket = selectors.tickets_visible_to(user).select_for_update(of=("self",)).filter(number=number).first()
@@ -264,16 +264,14 @@ def clear_flag(user: AbstractBaseUser, number: int, category: str, note: str = "
 
 
 def log_access(
-    user: AbstractBaseUser, ticket: Ticket, kind: str, *, attachment: Attachment | None = None, detail: str = ""
+    user: User, ticket: Ticket, kind: str, *, attachment: Attachment | None = None, detail: str = ""
 ) -> SensitiveAccessLog:
     return SensitiveAccessLog.objects.create(
         user=user, ticket=ticket, kind=kind, attachment=attachment, detail=detail[:300]
     )
 
 
-def log_reveal(
-    user: AbstractBaseUser, number: int, *, attachment_id: int | None, source: str = ""
-) -> SensitiveAccessLog:
+def log_reveal(user: User, number: int, *, attachment_id: int | None, source: str = "") -> SensitiveAccessLog:
     """An associate chose to see one blurred image or video: logged with the attachment when it is ours."""
     ticket = selectors.tickets_visible_to(user).filter(number=number).first()
     if ticket is None:
@@ -284,7 +282,7 @@ def log_reveal(
     return log_access(user, ticket, SensitiveAccessLog.Kind.REVEAL, attachment=attachment, detail=source)
 
 
-def budget_for(user: AbstractBaseUser, *, lock: bool = False) -> ExposureBudget:
+def budget_for(user: User, *, lock: bool = False) -> ExposureBudget:
     if lock:
         # Most associates have their row already: lock it in one query, create it only the first time.
         budget = _locked_budget(user.pk)
@@ -303,7 +301,7 @@ def _locked_budget(user_id: int) -> ExposureBudget | None:
     return next(iter(ExposureBudget.objects.raw(sql, [user_id])), None)
 
 
-def set_intake_paused(user: AbstractBaseUser, paused: bool) -> ExposureBudget:
+def set_intake_paused(user: User, paused: bool) -> ExposureBudget:
     """Pause or resume intake: while paused, Next ticket gives the associate nothing. A pause is a break:
     the hourly break prompt counts its hour from here."""
     with transaction.atomic():
@@ -317,7 +315,7 @@ def set_intake_paused(user: AbstractBaseUser, paused: bool) -> ExposureBudget:
     return budget
 
 
-def skip_category(user: AbstractBaseUser, category: str, *, now=None) -> ExposureBudget:
+def skip_category(user: User, category: str, *, now=None) -> ExposureBudget:
     """The associate asks Next ticket not to give them this category for the rest of their shift."""
     if category not in CATEGORIES:
         raise ValidationError(_("Unknown category."))
@@ -332,7 +330,7 @@ def skip_category(user: AbstractBaseUser, category: str, *, now=None) -> Exposur
     return budget
 
 
-def record_ticket_view(user: AbstractBaseUser, ticket: Ticket, *, now=None) -> ExposureEntry | None:
+def record_ticket_view(user: User, ticket: Ticket, *, now=None) -> ExposureEntry | None:
     """A ticket page was rendered for the user, whatever page led there (a list, search, a notification,
     a link): child-safety access is logged, and a sensitive ticket counts towards the shift's exposure."""
     log_child_safety_access(user, ticket)
@@ -341,7 +339,7 @@ def record_ticket_view(user: AbstractBaseUser, ticket: Ticket, *, now=None) -> E
     return _count_exposure(user, ticket, now=now or timezone.now(), views=1)
 
 
-def record_api_read(user: AbstractBaseUser, tickets: Iterable[Ticket], *, now=None) -> list[ExposureEntry]:
+def record_api_read(user: User, tickets: Iterable[Ticket], *, now=None) -> list[ExposureEntry]:
     """The API gave the user a ticket or messages of tickets (a detail, a page of a list): each ticket read
     counts once for this response, as a page view does; child-safety access is logged."""
     now = now or timezone.now()
@@ -350,7 +348,7 @@ def record_api_read(user: AbstractBaseUser, tickets: Iterable[Ticket], *, now=No
     return [entry for entry in entries if entry is not None]
 
 
-def record_screen_time(user: AbstractBaseUser, ticket: Ticket, *, slot: int, seconds: int, now=None):
+def record_screen_time(user: User, ticket: Ticket, *, slot: int, seconds: int, now=None):
     """The page of a sensitive ticket was on screen for one heartbeat slot: its seconds count towards the
     shift's exposure, once per slot however many beats arrive in it."""
     if not ticket.sensitivity:
@@ -359,7 +357,7 @@ def record_screen_time(user: AbstractBaseUser, ticket: Ticket, *, slot: int, sec
 
 
 def _count_exposure(
-    user: AbstractBaseUser, ticket: Ticket, *, now, views: int = 0, slot: int = 0, seconds: int = 0
+    user: User, ticket: Ticket, *, now, views: int = 0, slot: int = 0, seconds: int = 0
 ) -> ExposureEntry:
     since = wellbeing_selectors.shift_start(now)
     with transaction.atomic():
@@ -411,7 +409,7 @@ def _tell_leads(user, ticket: Ticket, budget: ExposureBudget, before, after, fir
         )
 
 
-def notify_leads(user: AbstractBaseUser, text) -> int:
+def notify_leads(user: User, text) -> int:
     """An in-app notice, in each lead's language, to the leads of the associate's team (else the team
     leads of their queues); it links to the team's wellbeing page, never to a ticket."""
     leads = wellbeing_selectors.leads_of(user)
@@ -426,7 +424,7 @@ def notify_leads(user: AbstractBaseUser, text) -> int:
     return len(leads)
 
 
-def record_intake(user: AbstractBaseUser, ticket: Ticket) -> ExposureEntry:
+def record_intake(user: User, ticket: Ticket) -> ExposureEntry:
     """Count a ticket taken with Next ticket towards the associate's shift (call inside the routing
     transaction, with the budget row locked). A ticket they took before stays counted once, as then."""
     table = ExposureEntry._meta.db_table
@@ -462,7 +460,7 @@ def record_intake(user: AbstractBaseUser, ticket: Ticket) -> ExposureEntry:
     return entry
 
 
-def log_child_safety_access(user: AbstractBaseUser, ticket: Ticket, *, attachment: Attachment | None = None) -> None:
+def log_child_safety_access(user: User, ticket: Ticket, *, attachment: Attachment | None = None) -> None:
     """Every access to child-safety content is logged: ticket page views and attachment downloads."""
     if Category.CHILD_SAFETY not in ticket.sensitivity:
         return

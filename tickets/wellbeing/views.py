@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.errors import error_text
+from helpdesk.pages import render_page
 from helpdesk.redirects import back_url
 from tickets.wellbeing import selectors, services
 from tickets.wellbeing.detection import CATEGORIES
@@ -20,7 +21,7 @@ from tickets.wellbeing.detection import CATEGORIES
 @login_required
 @require_GET
 def my_wellbeing(request):
-    return render(
+    return render_page(
         request,
         "tickets/wellbeing/mine.html",
         {
@@ -74,8 +75,9 @@ def team(request):
         "team": selectors.team_exposure(request.user),
         "precision": selectors.precision_by_category(request.user),
     }
-    template = "tickets/wellbeing/_team.html" if request.htmx else "tickets/wellbeing/team.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "tickets/wellbeing/_team.html", context)
+    return render_page(request, "tickets/wellbeing/team.html", context)
 
 
 @login_required

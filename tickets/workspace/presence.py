@@ -11,10 +11,11 @@ import json
 import logging
 import time
 from functools import lru_cache, wraps
+from typing import cast
 
 import redis
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 PRESENCE_TTL = 20
@@ -49,7 +50,7 @@ def _key(ticket_id: int) -> str:
 
 
 @_without_redis(None)
-def report(ticket_id: int, user: AbstractBaseUser, state: str = VIEWING) -> None:
+def report(ticket_id: int, user: User, state: str = VIEWING) -> None:
     """Say that `user` is on the ticket page (and whether they are typing)."""
     client = _client(settings.REDIS_URL)
     entry = json.dumps(
@@ -66,17 +67,19 @@ def report(ticket_id: int, user: AbstractBaseUser, state: str = VIEWING) -> None
 
 
 @_without_redis(None)
-def leave(ticket_id: int, user: AbstractBaseUser) -> None:
+def leave(ticket_id: int, user: User) -> None:
     _client(settings.REDIS_URL).hdel(_key(ticket_id), str(user.pk))
 
 
 @_without_redis(list)
-def others(ticket_id: int, user: AbstractBaseUser) -> list[dict]:
+def others(ticket_id: int, user: User) -> list[dict]:
     """The other people on the ticket right now: [{"user_id", "name", "state"}], typists first."""
     client = _client(settings.REDIS_URL)
     now = time.time()
     found, stale = [], []
-    for raw_id, raw in client.hgetall(_key(ticket_id)).items():
+    # redis-py types the answers of its sync and asyncio clients as one union.
+    entries = cast("dict[bytes, bytes]", client.hgetall(_key(ticket_id)))
+    for raw_id, raw in entries.items():
         user_id = int(raw_id)
         try:
             entry = json.loads(raw)
@@ -88,5 +91,5 @@ def others(ticket_id: int, user: AbstractBaseUser) -> list[dict]:
         elif user_id != user.pk:
             found.append({"user_id": user_id, "name": entry.get("name", "?"), "state": entry.get("state", VIEWING)})
     if stale:
-        client.hdel(_key(ticket_id), *stale)
+        client.hdel(_key(ticket_id), *[raw_id.decode() for raw_id in stale])
     return sorted(found, key=lambda e: (e["state"] != TYPING, e["name"]))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
 from django.db.models.functions import Least
@@ -15,6 +16,8 @@ from tickets import services, sla
 from tickets.models import Profile, Queue, Requester, SlaCheck, Ticket
 from tickets.wellbeing import selectors as wellbeing
 from tickets.wellbeing.services import budget_for, record_intake
+
+M = TypeVar("M", bound=Model)
 
 # Tickets tagged `skill:<name>` go only to associates who list <name> among their skills.
 SKILL_TAG_PREFIX = "skill:"
@@ -120,11 +123,11 @@ def _claim_sql(
     return sql, tuple(eligible_params)
 
 
-def _instance(model: type[Model], values) -> Model:
+def _instance(model: type[M], values) -> M:
     fields = model._meta.concrete_fields
     converted = []
     for field, value in zip(fields, values, strict=True):
-        for converter in field.get_db_converters(connection):
+        for converter in field.get_db_converters(connection):  # type: ignore[attr-defined]  # not in django-stubs
             value = converter(value, None, connection)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
@@ -143,7 +146,7 @@ def _profile_facts(user_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(row[0] or ()), _held_skills(row[1] or ())
 
 
-def assign_next(user: AbstractBaseUser) -> Ticket | None:
+def assign_next(user: User) -> Ticket | None:
     """Claim the most urgent eligible ticket for the user, or None when there is none. Rows another
     associate is claiming at this moment are skipped, never waited for: two associates never get the same
     ticket."""
@@ -179,7 +182,7 @@ def assign_next(user: AbstractBaseUser) -> Ticket | None:
         ticket.queue = _instance(Queue, row[ticket_end:queue_end])
         ticket.requester = _instance(Requester, row[queue_end:])
         ticket.assignee = user
-        changes = [("assignee", None, user)]
+        changes: list[tuple[str, Any, Any]] = [("assignee", None, user)]
         if old_status != ticket.status:
             changes.append(("status", old_status, ticket.status))
             _on_opened(ticket, old_status, stored_check)

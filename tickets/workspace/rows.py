@@ -113,6 +113,7 @@ def _clock(ticket: Ticket, page: _Page) -> str:
     clock = most_urgent_clock(ticket, page.now)
     if clock is None:
         return "—"
+    inner: str
     if clock.state == "breached":
         if clock.due_at:
             inner = escape(page.phrases["overdue"] % {"late": timesince(clock.due_at, page.now)})
@@ -121,6 +122,7 @@ def _clock(ticket: Ticket, page: _Page) -> str:
     elif clock.state == "paused":
         inner = escape(page.phrases["paused"])
     else:
+        assert clock.due_at is not None  # a running clock has its due time
         left = escape(page.phrases["left"] % {"left": timeuntil(clock.due_at, page.now)})
         inner = f'<time datetime="{timezone.localtime(clock.due_at).isoformat()}">{left}</time>'
     return (

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchConfig, SearchHeadline, SearchQuery, SearchRank
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Left
@@ -22,7 +23,7 @@ from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket, unac
 # Ranking looks at this many recent matches per source; deeper pages of a vague query are not useful.
 MAX_RESULTS = 200
 START, STOP, FRAGMENT_DELIMITER = "[[[", "]]]", " ... "
-HEADLINE_OPTIONS = {
+HEADLINE_OPTIONS: dict[str, Any] = {
     "max_words": 30, "min_words": 12, "max_fragments": 2, "start_sel": START, "stop_sel": STOP,
     "fragment_delimiter": FRAGMENT_DELIMITER,
 }  # fmt: skip
@@ -76,9 +77,7 @@ def build_query(text: str) -> SearchQuery | None:
     return first | second
 
 
-def search_tickets(
-    user: AbstractBaseUser, text: str, *, offset: int = 0, limit: int = 25
-) -> tuple[list[SearchHit], bool]:
+def search_tickets(user: User, text: str, *, offset: int = 0, limit: int = 25) -> tuple[list[SearchHit], bool]:
     """Tickets the user can see that match `text`, best first, with a highlighted snippet. Returns the page
     of hits and whether more follow."""
     query = build_query(text)

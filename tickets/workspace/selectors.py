@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -22,8 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.bad_input import MAX_ID, InvalidInput, parse_id
 from helpdesk.pagecache import per_user
-from tickets import selectors
-from tickets.models import Message, Queue, SavedView, Ticket, TicketEvent
+from tickets import escalations, selectors
+from tickets.models import Escalation, Message, Queue, SavedView, Ticket, TicketEvent
+from tickets.wellbeing import selectors as wellbeing
+from tickets.workspace import panels
+from tickets.workspace.services import latest_event_id
 
 ACTIVE = Ticket.ACTIVE_STATUSES
 # How far ahead "breaching soon" looks.
@@ -64,7 +67,7 @@ def breaching_q(now: datetime) -> Q:
     )
 
 
-def view_queryset(user: AbstractBaseUser, view: str, now: datetime | None = None) -> QuerySet[Ticket]:
+def view_queryset(user: User, view: str, now: datetime | None = None) -> QuerySet[Ticket]:
     now = now or timezone.now()
     tickets = selectors.tickets_visible_to(user)
     if view == "mine":
@@ -245,7 +248,8 @@ def capped_counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
     """Several counts in one query, each capped at COUNT_CAP + 1 rows."""
     if not querysets:
         return {}
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for name, queryset in querysets.items():
         sql, sql_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
         parts.append(f"(SELECT count(*) FROM ({sql}) AS capped) AS {connection.ops.quote_name(name)}")
@@ -263,13 +267,13 @@ class QueueCount:
     open_count: int
 
 
-def sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
+def sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     """(count per view, open tickets per visible queue) for the sidebar, in one query, kept a few seconds
     per user like a cached page (helpdesk/pagecache.py). A count above COUNT_CAP reads COUNT_CAP + 1."""
     return per_user(user, "sidebar_counts", lambda: _sidebar_counts(user))
 
 
-def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueCount]]:
+def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     now = timezone.now()
     queues = list(selectors.queues_visible_to(user).order_by("kind", "name").values_list("pk", "slug", "name"))
     querysets = {view: view_queryset(user, view, now) for view in ("mine", "unassigned", "pending", "breaching", "all")}
@@ -286,16 +290,16 @@ def _sidebar_counts(user: AbstractBaseUser) -> tuple[dict[str, int], list[QueueC
     )
 
 
-def movable_queues(user: AbstractBaseUser) -> list[Queue]:
+def movable_queues(user: User) -> list[Queue]:
     """The queues the user may move a ticket to, for the ticket page's menu: names only, no counts."""
     return list(selectors.queues_visible_to(user).order_by("kind", "name").only("pk", "slug", "name"))
 
 
-def saved_views(user: AbstractBaseUser) -> QuerySet[SavedView]:
+def saved_views(user: User) -> QuerySet[SavedView]:
     return SavedView.objects.filter(user=user)
 
 
-def requester_other_tickets(user: AbstractBaseUser, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+def requester_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     return list(
         selectors.tickets_visible_to(user)
         .filter(requester_id=ticket.requester_id)
@@ -341,7 +345,7 @@ def earlier_thread(ticket: Ticket, before_pk: int) -> QuerySet[Message]:
     )
 
 
-def bulk_assignees(user: AbstractBaseUser) -> list[tuple[int, str]]:
+def bulk_assignees(user: User) -> list[tuple[int, str]]:
     """(id, name) of the active members of the queues the user sees, for the bulk assignee picker."""
     members = (
         get_user_model()
@@ -363,3 +367,63 @@ def assignable_users(ticket: Ticket) -> list[tuple[int, str]]:
         (pk, f"{first} {last}".strip() or username)
         for pk, first, last, username in members.values_list("pk", "first_name", "last_name", "username")
     ]
+
+
+@dataclass
+class EscalationPanel:
+    history: list[tuple[Escalation, bool]]  # newest first, each with whether the viewer may hand it back
+    targets: list[Queue]  # cross-functional queues the ticket is not escalated to right now
+
+
+def escalation_panel(ticket: Ticket, viewer: User) -> EscalationPanel:
+    history = list(
+        ticket.escalations.select_related("target_queue", "requested_by", "handed_back_by", "rule").order_by(
+            "-created_at", "-id"
+        )
+    )
+    open_targets = {e.target_queue_id for e in history if e.is_open}
+    return EscalationPanel(
+        history=[(e, escalations.can_hand_back(viewer, e)) for e in history],
+        targets=[q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
+    )
+
+
+@dataclass
+class TicketPage:
+    """Everything the ticket page shows, read for one viewer who may open the ticket (`ticket_or_404`)."""
+
+    ticket: Ticket
+    thread: list[Message]  # the latest messages, oldest first; earlier ones load on demand
+    earlier_count: int
+    last_message_id: int | None  # what the composer saw, for collision checks
+    seen_event: int  # the ticket's version the page shows
+    can_see_source: bool
+    escalations: EscalationPanel
+    movable_queues: list[Queue]
+    assignable_users: list[tuple[int, str]]
+    other_tickets: list[Ticket]  # the requester's other tickets the viewer may open
+    wellbeing_warning: wellbeing.TicketWarning | None
+    wellbeing_checkin: wellbeing.CheckIn | None
+    panels: dict[str, Any] = field(default_factory=dict)  # contributed by upper apps (`panels.register`)
+
+
+def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> TicketPage:
+    """The whole ticket page. The caller checked the viewer's access (`selectors.ticket_or_404`)."""
+    thread, earlier_count, last_message_id = recent_thread(ticket, all_messages=all_messages)
+    return TicketPage(
+        ticket=ticket,
+        thread=thread,
+        earlier_count=earlier_count,
+        last_message_id=last_message_id,
+        seen_event=latest_event_id(ticket),
+        can_see_source=selectors.is_admin(viewer),
+        movable_queues=movable_queues(viewer),
+        assignable_users=assignable_users(ticket),
+        other_tickets=requester_other_tickets(viewer, ticket),
+        panels=panels.contributed(ticket, viewer),
+        wellbeing_warning=wellbeing.ticket_warning(ticket, viewer),
+        wellbeing_checkin=(
+            wellbeing.check_in(viewer, ticket, wellbeing.exposure(viewer)) if ticket.sensitivity else None
+        ),
+        escalations=escalation_panel(ticket, viewer),
+    )

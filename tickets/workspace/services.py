@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -62,7 +62,11 @@ def _ago(moment) -> str:
     return f"{seconds // 3600} h"
 
 
-def collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_event: int | None) -> list[str]:
+def _name(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -> list[str]:
     """What others did to `tickets` since event `seen_event`, one translated sentence per ticket (its
     latest such change): "Ana Souza took this ticket 5 s ago." Empty when nothing collides."""
     if seen_event is None or not tickets:
@@ -83,7 +87,7 @@ def collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_event: i
             continue
         if event.kind == Kind.ASSIGNED and not event.new_value:
             continue
-        values = {"name": event.actor.get_full_name() or event.actor.get_username(), "ago": _ago(event.created_at)}
+        values = {"name": _name(event.actor), "ago": _ago(event.created_at)}
         if event.kind == Kind.ASSIGNED:
             text = _("%(name)s took this ticket %(ago)s ago.") % values
         elif event.kind == Kind.STATUS_CHANGED:
@@ -94,7 +98,7 @@ def collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_event: i
     return [found[t.pk] for t in tickets if t.pk in found]
 
 
-def refuse_collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_event: int | None) -> None:
+def refuse_collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -> None:
     """Raise a ValidationError naming who changed what, when a page's view of `tickets` went stale."""
     found = collisions(actor, tickets, seen_event)
     if found:
@@ -103,7 +107,7 @@ def refuse_collisions(actor: AbstractBaseUser, tickets: Sequence[Ticket], seen_e
         )
 
 
-def lock_visible_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
+def lock_visible_ticket(actor: User, number: int) -> Ticket:
     """The ticket, row-locked for the rest of the transaction, if the actor may work on it."""
     ticket = (
         selectors.tickets_visible_to(actor)
@@ -117,7 +121,7 @@ def lock_visible_ticket(actor: AbstractBaseUser, number: int) -> Ticket:
     return ticket
 
 
-def _check_assignee(ticket_queue: Queue, assignee: AbstractBaseUser | None) -> None:
+def _check_assignee(ticket_queue: Queue, assignee: User | None) -> None:
     if assignee is None:
         return
     if not assignee.is_active or not selectors.queues_visible_to(assignee).filter(pk=ticket_queue.pk).exists():
@@ -130,12 +134,12 @@ def _check_assignee(ticket_queue: Queue, assignee: AbstractBaseUser | None) -> N
         )
 
 
-def _check_queue(actor: AbstractBaseUser, queue: Queue) -> None:
+def _check_queue(actor: User, queue: Queue) -> None:
     if not selectors.queues_visible_to(actor).filter(pk=queue.pk).exists():
         raise PermissionDenied(_("You cannot move tickets to the queue %(queue)s.") % {"queue": queue.name})
 
 
-def change_fields(actor: AbstractBaseUser, ticket: Ticket, **changes: Any) -> list[TicketEvent]:
+def change_fields(actor: User, ticket: Ticket, **changes: Any) -> list[TicketEvent]:
     """Edit status, priority, queue, assignee, tags, language or subject of a ticket the actor can see
     (the ticket must be locked by the caller). A moved ticket keeps its assignee only if they can see the
     new queue."""
@@ -155,7 +159,7 @@ def change_fields(actor: AbstractBaseUser, ticket: Ticket, **changes: Any) -> li
 
 @transaction.atomic
 def update_fields(
-    actor: AbstractBaseUser, number: int, *, seen_event: int | None = None, **changes: Any
+    actor: User, number: int, *, seen_event: int | None = None, **changes: Any
 ) -> tuple[Ticket, list[TicketEvent]]:
     """Edit fields of one ticket; refused when someone else took, solved or answered it after `seen_event`."""
     ticket = lock_visible_ticket(actor, number)
@@ -208,7 +212,7 @@ class ReplyResult:
     repeated: bool = False
 
 
-def newer_replies(ticket: Ticket, actor: AbstractBaseUser, seen_message_id: int | None) -> list[Message]:
+def newer_replies(ticket: Ticket, actor: User, seen_message_id: int | None) -> list[Message]:
     """Replies and notes written by others after the message the actor last saw."""
     if seen_message_id is None:
         return []
@@ -222,7 +226,7 @@ def newer_replies(ticket: Ticket, actor: AbstractBaseUser, seen_message_id: int 
 
 @transaction.atomic
 def reply(
-    actor: AbstractBaseUser,
+    actor: User,
     number: int,
     body: str,
     *,
@@ -291,7 +295,7 @@ def reply(
 
 
 @transaction.atomic
-def resend(actor: AbstractBaseUser, message_pk: int) -> Message:
+def resend(actor: User, message_pk: int) -> Message:
     """Queue a failed or bounced reply for sending again."""
     message = (
         Message.objects.select_for_update(of=("self",))
@@ -316,7 +320,7 @@ def resend(actor: AbstractBaseUser, message_pk: int) -> Message:
 
 
 @transaction.atomic
-def merge(actor: AbstractBaseUser, source_number: int, target_number: int, *, restrict_target: bool = False) -> Ticket:
+def merge(actor: User, source_number: int, target_number: int, *, restrict_target: bool = False) -> Ticket:
     """Merge a duplicate into another ticket: its messages move, it closes pointing at the target, and its
     requester is told by email, on their own thread, that the conversation continues. Restrictions are
     sticky: the target takes the strictest sensitivity, legal hold and open escalations of the two. Moving
@@ -372,7 +376,7 @@ BULK_FIELDS = ("assignee", "status", "queue", "add_tag", "remove_tag", "priority
 
 @transaction.atomic
 def bulk_update(
-    actor: AbstractBaseUser,
+    actor: User,
     numbers: Sequence[int],
     *,
     seen_event: int | None = None,
@@ -402,8 +406,7 @@ def bulk_update(
         if taken:
             raise ValidationError(
                 [
-                    _("#%(number)s is assigned to %(name)s.")
-                    % {"number": t.number, "name": t.assignee.get_full_name() or t.assignee.get_username()}
+                    _("#%(number)s is assigned to %(name)s.") % {"number": t.number, "name": _name(t.assignee)}
                     for t in taken
                 ]
                 + [_("Nothing was changed. Tick “take over” to assign tickets that someone else has.")]

@@ -10,7 +10,7 @@ not know (an older version wrote it) falls back to its kind's label, never to th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -219,7 +219,7 @@ def _auto_ack(event: TicketEvent, actor: str | None) -> SafeString:
     return format_html("{}", _("The requester got the automatic acknowledgement"))
 
 
-def _clock(value: dict) -> str:
+def _clock(value: Any) -> str:
     return _choice(SlaClock, value["clock"])
 
 
@@ -288,7 +288,9 @@ def _sop_step(checked: bool) -> Callable[[TicketEvent, str | None], SafeString]:
 
 def _macro(event: TicketEvent, actor: str | None) -> SafeString:
     return _say(
-        _("%(actor)s applied the macro “%(macro)s”"), actor=actor or _("The system"), macro=event.new_value["name"]
+        _("%(actor)s applied the macro “%(macro)s”"),
+        actor=actor or _("The system"),
+        macro=cast(dict, event.new_value)["name"],
     )
 
 

@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.errors import error_text
-from helpdesk.pagecache import cached_page, leaves_pages_alone
+from helpdesk.pagecache import cached_page, cached_response, leaves_pages_alone
+from helpdesk.pages import render_page
 from helpdesk.redirects import back_url
 from sop.services import reply_with_macro
 from tickets import selectors
 from tickets.models import SavedView, Ticket
+from tickets.wellbeing.services import record_ticket_view
 from tickets.workspace import presence, routing, search, services
 from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
@@ -82,7 +84,7 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
     }
     if request.htmx and request.GET.get("after"):
         return render(request, "tickets/workspace/_ticket_rows.html", context)
-    return render(request, "tickets/workspace/list.html", {**context, **sidebar_context(request)})
+    return render_page(request, "tickets/workspace/list.html", {**context, **sidebar_context(request)})
 
 
 @login_required
@@ -95,20 +97,20 @@ def search_page(request):
     except ValueError:
         offset = 0
     hits, has_more = search.search_tickets(request.user, text, offset=offset) if text else ([], False)
-    return render(
+    return render_page(
         request,
         "tickets/workspace/search.html",
         {"q": text, "hits": hits, "has_more": has_more, "next_offset": offset + len(hits), **sidebar_context(request)},
     )
 
 
-def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None) -> dict:
-    """What the ticket page needs beyond the thread: editable fields, composer, requester panel.
-    After a reply conflict the composer comes back filled in, asking for confirmation."""
-    recent, earlier_count, last_id = workspace.recent_thread(ticket, all_messages=request.GET.get("thread") == "all")
-    seen_event = services.latest_event_id(ticket)
-    initial = {"seen_message": last_id, "draft": uuid.uuid4().hex, "seen_event": seen_event}
-    queues = workspace.movable_queues(request.user)
+def _render_ticket(
+    request, ticket: Ticket, *, reply_conflict: services.ReplyConflict | None = None, reply_data=None, status=200
+) -> HttpResponse:
+    """The ticket page (`workspace.ticket_page`) with its forms. After a reply conflict the composer comes
+    back filled in, asking for confirmation."""
+    page = workspace.ticket_page(ticket, viewer=request.user, all_messages=request.GET.get("thread") == "all")
+    initial = {"seen_message": page.last_message_id, "draft": uuid.uuid4().hex, "seen_event": page.seen_event}
     if reply_conflict:
         initial.update(
             mode=reply_data["mode"],
@@ -117,23 +119,40 @@ def ticket_context(request, ticket: Ticket, reply_conflict=None, reply_data=None
             confirmed=True,
             draft=reply_data.get("draft") or initial["draft"],
         )
-    return {
-        # The page shows the latest messages; earlier ones load on demand (a long thread stays fast).
-        "thread": recent,
-        "earlier_count": earlier_count,
+    context = {
+        "page": page,
+        "ticket": ticket,
+        "thread": page.thread,
+        "earlier_count": page.earlier_count,
+        "can_see_source": page.can_see_source,
+        "seen_event": page.seen_event,
+        "movable_queues": page.movable_queues,
+        "movable_queue_slugs": {q.slug for q in page.movable_queues},
+        "assignable_users": page.assignable_users,
+        "other_tickets": page.other_tickets,
+        "wellbeing_warning": page.wellbeing_warning,
+        "wellbeing_checkin": page.wellbeing_checkin,
+        **page.panels,
         "reply_form": ReplyForm(initial=initial),
         "reply_conflict": reply_conflict,
         "reply_conflict_messages": reply_conflict.messages if reply_conflict else [],
         "reply_conflict_notices": reply_conflict.notices if reply_conflict else [],
-        "seen_event": seen_event,
         "merge_form": MergeForm(),
         "statuses": Ticket.Status.choices,
         "priorities": Ticket.Priority.choices,
-        "movable_queues": queues,
-        "movable_queue_slugs": {q.slug for q in queues},
-        "assignable_users": workspace.assignable_users(ticket),
-        "other_tickets": workspace.requester_other_tickets(request.user, ticket),
     }
+    return render_page(request, "tickets/ticket.html", context, status=status)
+
+
+@login_required
+@require_GET
+def ticket_detail(request, number: int):
+    ticket = selectors.ticket_or_404(request.user, number)
+    # Every render counts, whichever page led here (list, search, notification, link).
+    record_ticket_view(request.user, ticket)
+    # The access check, the audit and the exposure count above run on every view; the page itself is kept a
+    # few seconds, and never past the ticket's own last change (a new message, a field edited by anyone).
+    return cached_response(request, lambda: _render_ticket(request, ticket), version=ticket.updated_at.isoformat())
 
 
 @login_required
@@ -242,12 +261,10 @@ def reply(request, number: int):
             seen_event=data["seen_event"],
         )
     except services.ReplyConflict as conflict:
-        from tickets.views import ticket_detail
-
-        request.method = "GET"
-        response = ticket_detail(request, number, reply_conflict=conflict, reply_data=data)
-        response.status_code = 409
-        return response
+        # The page again, its composer holding the reply and saying what changed meanwhile.
+        ticket = selectors.ticket_or_404(request.user, number)
+        record_ticket_view(request.user, ticket)
+        return _render_ticket(request, ticket, reply_conflict=conflict, reply_data=data, status=409)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("ticket", number)

@@ -42,9 +42,9 @@ def written_at(raw: bytes, now: datetime) -> datetime:
 def iter_raw_messages(path: Path) -> Iterator[tuple[str, bytes]]:
     """(label, raw bytes) for every message under `path`."""
     if _is_maildir(path):
-        box = mailbox.Maildir(path, create=False)
-        for key in box.iterkeys():
-            yield f"{path}:{key}", box.get_bytes(key)
+        maildir = mailbox.Maildir(path, create=False)
+        for key in maildir.iterkeys():
+            yield f"{path}:{key}", maildir.get_bytes(key)
     elif path.is_dir():
         for child in sorted(path.rglob("*.eml")):
             yield str(child), child.read_bytes()

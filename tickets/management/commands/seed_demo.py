@@ -8,8 +8,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test import override_settings
@@ -114,8 +113,7 @@ class Command(BaseCommand):
             )  # fmt: skip
         return queues
 
-    def _staff(self, queues: dict[str, Queue]) -> dict[str, object]:
-        User = get_user_model()
+    def _staff(self, queues: dict[str, Queue]) -> dict[str, User]:
         staff = {}
         for username, full_name, role, languages, queue_slugs, team_name in STAFF:
             first, _, last = full_name.partition(" ")
@@ -167,7 +165,7 @@ class Command(BaseCommand):
                 first_mail = self._mail(name, address, to, subject, body.format(first=first, handle=handle))
                 inbound, _ = store_inbound(first_mail, esp="demo", envelope_recipient=to, enqueue=False)
                 process_inbound(inbound.pk)
-            ticket = Ticket.objects.get(pk=InboundEmail.objects.get(pk=inbound.pk).ticket_id)
+            ticket = _ticket_of(inbound.pk)
             services.update_ticket(ticket, actor=None, tags=tags)
             fate = rng.random()
             if fate < 0.5 and opened < now - timedelta(days=2):
@@ -186,7 +184,7 @@ class Command(BaseCommand):
             )
             with time_machine.travel(answered, tick=False):
                 services.update_ticket(ticket, actor=agent, assignee=agent, status=Ticket.Status.OPEN)
-                self._reply(ticket, agent, answer.format(first=first, handle=handle))
+                answer_message = self._reply(ticket, agent, answer.format(first=first, handle=handle))
             if fate < 0.5 and follow_up:
                 # Never in the future: a ticket opened an hour ago gets its follow-up before now.
                 replied = min(
@@ -199,7 +197,7 @@ class Command(BaseCommand):
                         to,
                         f"Re: {ticket.tag} {subject}",
                         follow_up,
-                        in_reply_to=ticket.messages.filter(direction="out").last().message_id,
+                        in_reply_to=answer_message.message_id,
                     )
                     inbound, _ = store_inbound(reply, esp="demo", envelope_recipient=to, enqueue=False)
                     process_inbound(inbound.pk)
@@ -264,12 +262,13 @@ class Command(BaseCommand):
         name, address, to = "Renata Albuquerque", "renata.albuquerque@example.com", "suporte@acolhe.example"
         subject = "Pagamento da venda de moedas não caiu"
         when = timezone.now() - timedelta(days=4)
-        ticket = None
+        ticket: Ticket | None = None
         last_id = ""
         for position, (who, text) in enumerate(self.LONG_THREAD):
             when += timedelta(hours=7)
             with time_machine.travel(when, tick=False):
                 if who == "agent":
+                    assert ticket is not None  # the thread opens with the requester's mail
                     if position == 1:
                         services.update_ticket(ticket, actor=agent, assignee=agent, status=Ticket.Status.OPEN)
                     last_id = self._reply(ticket, agent, text).message_id
@@ -299,7 +298,8 @@ class Command(BaseCommand):
                     mail.add_attachment(receipt, subtype="plain", filename="comprovante.txt")
                 inbound, _ = store_inbound(mail.as_bytes(), esp="demo", envelope_recipient=to, enqueue=False)
                 process_inbound(inbound.pk)
-                ticket = Ticket.objects.get(pk=InboundEmail.objects.get(pk=inbound.pk).ticket_id)
+                ticket = _ticket_of(inbound.pk)
+        assert ticket is not None
         with time_machine.travel(when + timedelta(minutes=5), tick=False):
             services.update_ticket(ticket, actor=agent, status=Ticket.Status.SOLVED)
 
@@ -332,3 +332,10 @@ class Command(BaseCommand):
             ticket.save(update_fields=["first_responded_at"])
         services.record_event(ticket, TicketEvent.Kind.REPLY_SENT, actor=agent, message=message)
         return message
+
+
+def _ticket_of(inbound_pk: int) -> Ticket:
+    """The ticket a demo mail was applied to."""
+    ticket = InboundEmail.objects.select_related("ticket").get(pk=inbound_pk).ticket
+    assert ticket is not None
+    return ticket

@@ -1,11 +1,6 @@
-// The composer's macro picker (search, arrows, Enter to insert) and the "required SOP step left unticked"
-// warning before solving. htmx fetches the matching macros; this file only does what htmx cannot.
+// The composer's macro picker (search, arrows, Enter to insert). htmx fetches the matching macros; this file
+// only does what htmx cannot.
 (() => {
-  if (window.acolheMacros) {
-    return; // included by more than one partial on a page
-  }
-  window.acolheMacros = true;
-
   const pickerOf = (element) => element.closest("[data-macro-picker]");
   const optionsOf = (picker) => Array.from(picker.querySelectorAll('[role="option"][data-macro-id]'));
   const searchOf = (picker) => picker.querySelector("[data-macro-search]");
@@ -105,27 +100,4 @@
     searchOf(picker).setAttribute("aria-expanded", String(optionsOf(picker).length > 0));
     setActive(picker, optionsOf(picker).length ? 0 : -1);
   });
-
-  // Warn before solving while a required step of the ticket's SOPs is unticked.
-  document.addEventListener(
-    "submit",
-    (event) => {
-      const panel = document.getElementById("sop-panel");
-      const unticked = panel ? Number(panel.dataset.untickedRequired || 0) : 0;
-      if (!unticked) {
-        return;
-      }
-      const fields = new FormData(event.target);
-      const submitter = event.submitter;
-      const status =
-        submitter && ["status", "set_status"].includes(submitter.name)
-          ? submitter.value
-          : fields.get("status") || fields.get("set_status");
-      if (status === "solved" && !window.confirm(panel.dataset.solveWarning)) {
-        event.preventDefault();
-        event.stopImmediatePropagation();
-      }
-    },
-    true,
-  );
 })();

@@ -1,0 +1,90 @@
+"""The ticket page: one selector reads all of it for the viewer; upper apps add their panels through a hook."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from sop import services as sop_services
+from tests.factories import MessageFactory, QueueFactory, SOPFactory, TicketFactory, associate
+from tickets import escalations
+from tickets.models import Queue
+from tickets.workspace import panels
+from tickets.workspace.selectors import ticket_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queue():
+    return QueueFactory(slug="suporte", name="Suporte", addresses=["suporte@acolhe.example"])
+
+
+@pytest.fixture
+def agent(queue):
+    return associate([queue], username="bia")
+
+
+def test_one_selector_reads_thread_escalations_and_the_sop_panel_sop_contributes(queue, agent):
+    ticket = TicketFactory(queue=queue)
+    first, second = MessageFactory(ticket=ticket), MessageFactory(ticket=ticket)
+    safety = QueueFactory(slug="trust-safety", name="Trust & Safety", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    engineering = QueueFactory(slug="engenharia", name="Engenharia", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    escalation = escalations.escalate(ticket, target_queue=safety, reason="Ameaça", actor=agent)
+    sop = SOPFactory(slug="conta-invadida", queues=[queue])
+    version = sop_services.create_version(
+        sop, language=ticket.language, title="Conta invadida", body="Passos", steps=[("Confirmar o e-mail", True)]
+    )
+    sop_services.publish_version(version)
+
+    page = ticket_page(ticket, viewer=agent)
+
+    assert [m.pk for m in page.thread] == [first.pk, second.pk]
+    assert page.last_message_id == second.pk and page.earlier_count == 0
+    # An associate of the front line sees the escalation but may not hand it back; a queue the ticket is
+    # escalated to right now is not offered again.
+    assert page.escalations.history == [(escalation, False)]
+    assert page.escalations.targets == [engineering]
+    sop_panel = page.panels["sop_panel"]
+    assert [entry.sop for entry in sop_panel["sops"]] == [sop]
+    assert [step.text for step in sop_panel["unticked_required"]] == ["Confirmar o e-mail"]
+
+
+def test_the_page_renders_without_any_panel_from_an_upper_app(client, queue, agent, monkeypatch, settings):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    monkeypatch.setattr(panels, "_providers", {})
+    ticket = TicketFactory(queue=queue, subject="Sem procedimentos")
+    assert ticket_page(ticket, viewer=agent).panels == {}
+    client.force_login(agent)
+    response = client.get(reverse("ticket", args=[ticket.number]))
+    assert response.status_code == 200
+    assert "Sem procedimentos" in response.content.decode()
+
+
+def test_a_reply_conflict_shows_the_page_with_the_reply_kept_and_a_later_visit_shows_it_afresh(client, queue, agent):
+    ticket = TicketFactory(queue=queue)
+    seen = MessageFactory(ticket=ticket).pk
+    MessageFactory(ticket=ticket, direction="out", author=associate([queue], username="davi"), body_text="Oi!")
+    client.force_login(agent)
+    conflict = client.post(
+        reverse("ticket_reply", args=[ticket.number]), {"mode": "reply", "body": "Olá, Maria", "seen_message": seen}
+    )
+    assert conflict.status_code == 409
+    content = conflict.content.decode()
+    assert 'data-testid="reply-conflict"' in content and "Olá, Maria" in content
+    # The conflict page answered a post: the page a later visit gets is the plain one, not the conflict.
+    later = client.get(reverse("ticket", args=[ticket.number]))
+    assert later.status_code == 200
+    assert 'data-testid="reply-conflict"' not in later.content.decode()
+
+
+def test_the_page_loads_each_feature_script_once_and_no_partial_carries_one(client, queue, agent, settings):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    ticket = TicketFactory(queue=queue)
+    client.force_login(agent)
+    html = client.get(reverse("ticket", args=[ticket.number])).content.decode()
+    for feature in ["wellbeing", "macro_picker", "sop_panel", "heartbeat", "assist"]:
+        assert html.count(f"js/{feature}.js") == 1, feature
+    templates = Path(settings.BASE_DIR) / "templates"
+    loading = [str(path.relative_to(templates)) for path in templates.rglob("_*.html") if "<script" in path.read_text()]
+    assert loading == []
