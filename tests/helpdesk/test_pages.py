@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 
 from helpdesk.pages import navigation
 from tests.factories import QueueFactory, TicketFactory, associate
-from tickets import escalations
+from tickets.escalations import services as escalations
 from tickets.models import Queue
 
 pytestmark = pytest.mark.django_db

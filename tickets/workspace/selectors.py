@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.bad_input import MAX_ID, InvalidInput, parse_id
 from helpdesk.pagecache import per_user
-from tickets import escalations, selectors
+from tickets import selectors
+from tickets.escalations import selectors as escalations
 from tickets.models import Escalation, Message, Queue, SavedView, Ticket, TicketEvent
 from tickets.wellbeing import selectors as wellbeing
 from tickets.workspace import panels

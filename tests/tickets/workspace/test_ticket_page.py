@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from sop import services as sop_services
 from tests.factories import MessageFactory, QueueFactory, SOPFactory, TicketFactory, associate
-from tickets import escalations
+from tickets.escalations import services as escalations
 from tickets.models import Queue
 from tickets.workspace import panels
 from tickets.workspace.selectors import ticket_page
