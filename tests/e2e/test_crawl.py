@@ -6,6 +6,7 @@ The whole crawl runs only when ACOLHE_CRAWL=1 (make e2e sets it); the smoke test
 role, runs with the normal suite.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -95,5 +96,8 @@ def test_every_page_a_role_reaches_fits_and_loads_cleanly(browser, live_server, 
             )
             visited[f"{locale} {size}"] = len(result.visits)
             problems += [f"[{locale} {size}] {problem}" for problem in result.problems]
+    # Beside the screenshots, what was visited and found, for a person reading the build's artifacts.
+    summary = {"role": role, "pages": visited, "problems": problems}
+    (SHOTS / role / "crawl.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     assert min(visited.values()) >= 5, visited
     assert problems == [], "\n".join(problems)
