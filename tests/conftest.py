@@ -95,9 +95,6 @@ XDIST_GROUPS = {
 }
 
 
-# First: pytest-xdist reads the marks in a hook of its own (adding `@group` to each test id), which
-# otherwise runs before this one and finds none, so that the groups were spread over both processes.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         group = next((XDIST_GROUPS[name] for name in item.fixturenames if name in XDIST_GROUPS), None)
