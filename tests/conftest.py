@@ -84,6 +84,35 @@ def clear_cache():
     forget()
 
 
+# Tests that flush the database at their end: those with a live server or a real worker.
+FLUSHING_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by emptying every table, the role groups the migrations made included, so
+    a later test in the same process (`seed_demo`, a role check) would find none: put them back after it.
+    pytest-django runs transactional tests last, but `--ff`, `--lf` and xdist's grouped scheduling do not."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    flushed = FLUSHING_FIXTURES & set(item.fixturenames) or (
+        marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    )
+    from django.db import connection
+
+    # Only once the test database is there (a test skipped before it was made would reach the real one).
+    if not flushed or not connection.settings_dict["NAME"].startswith("test_"):
+        return
+    from django.contrib.auth.models import Group
+    from pytest_django.plugin import blocking_manager_key
+
+    from tickets.models import Role
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for role in Role.values:
+            Group.objects.get_or_create(name=role)
+
+
 # Under `make test` (`--dist loadgroup`) the tests of one group all run in the same process, one after the
 # other: a real Celery worker or beat competing with another for the two cores misses its timings, and one
 # Chromium serves all the browser tests instead of one per process.
@@ -95,9 +124,6 @@ XDIST_GROUPS = {
 }
 
 
-# First: pytest-xdist reads the marks in a hook of its own (adding `@group` to each test id), which
-# otherwise runs before this one and finds none, so that the groups were spread over both processes.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         group = next((XDIST_GROUPS[name] for name in item.fixturenames if name in XDIST_GROUPS), None)
