@@ -252,17 +252,26 @@ class PhraseIndex:
                     branches.append(f"(?P<{name}>{pattern})")
                 self.buckets.setdefault(head, []).append((section, re.compile("|".join(branches))))
         self.anywhere = self.buckets.pop("", [])
+        # The phrases a word may start, by its first `size` letters: at most 36**size entries.
+        self._candidates: dict[str, list[tuple[str, re.Pattern]]] = {}
+
+    def _candidates_for(self, head: str) -> list[tuple[str, re.Pattern]]:
+        candidates = list(self.anywhere)
+        for length in range(1, len(head) + 1):
+            candidates += self.buckets.get(head[:length], ())
+        self._candidates[head] = candidates
+        return candidates
 
     def scan(self, text: str) -> list[tuple[str, int, int, float]]:
         """(section, start, end, weight) of each match; matches of one section do not overlap."""
         found = []
         free_from: dict[str, int] = {}
-        buckets, size = self.buckets, self.size
+        known, size = self._candidates, self.size
         for word in self._WORD.finditer(text):
-            start, token = word.start(), word.group()
-            candidates = list(self.anywhere)
-            for length in range(1, min(size, len(token)) + 1):
-                candidates += buckets.get(token[:length], ())
+            start, head = word.start(), word.group()[:size]
+            candidates = known.get(head)
+            if candidates is None:
+                candidates = self._candidates_for(head)
             for section, pattern in candidates:
                 if free_from.get(section, 0) > start:
                     continue
