@@ -38,9 +38,9 @@ def _five_grams(text: str) -> set[tuple[str, ...]]:
 
 
 # What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
-# retrained model or edited term lists must not fall below it. Bullying's floor is v4's 23 of 34 less a
-# margin: v4 traded bullying recall for everyday support phrasing no longer read as self-harm.
-REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.95, Category.BULLYING: 0.65}
+# retrained model or edited term lists must not fall below it. (v4 had lowered bullying's to 0.65; v5
+# finds 26 of 34, so it is back at the default.)
+REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.95}
 REGRESSION_DEFAULT_RECALL_FLOOR = 0.70
 REGRESSION_PRECISION_FLOOR = 0.60
 
@@ -52,8 +52,8 @@ def test_report(classifier):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Not reached yet: bullying and violence precision, bullying, self-harm and animal-harm recall are "
-    "below the goals on the test split (docs/wellbeing.md). Strict: remove the mark when reached.",
+    reason="Not reached yet: bullying, self-harm and violence precision and recall are below the goals on "
+    "the test split (docs/wellbeing.md). Strict: remove the mark when reached.",
 )
 def test_every_category_meets_the_goal_floors_on_the_test_split(test_report):
     for category, score in test_report.scores.items():
