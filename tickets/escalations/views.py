@@ -69,7 +69,7 @@ def escalation_list(request):
         show = ""
     return render_page(
         request,
-        "tickets/escalations.html",
+        "tickets/escalations/list.html",
         {
             "escalations": rows[:200],
             "now": timezone.now(),
@@ -99,4 +99,4 @@ def notification_list(request):
     unread = [n.pk for n in notices if n.read_at is None]
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return render_page(request, "tickets/notifications.html", {"notices": notices, "unread": set(unread)})
+    return render_page(request, "tickets/escalations/notifications.html", {"notices": notices, "unread": set(unread)})

@@ -21,7 +21,7 @@ def sla_health(request):
     now = timezone.now()
     return render_page(
         request,
-        "tickets/sla_health.html",
+        "tickets/sla/health.html",
         {
             "queues": health.per_queue(request.user, now),
             "attention": health.tickets_needing_attention(request.user, now),
