@@ -26,6 +26,7 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("", include("tickets.urls")),
+    path("", include("assist.urls")),
     path("sop/", include("sop.urls")),
     path("metrics/", include("metrics.urls")),
 ]

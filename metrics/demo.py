@@ -66,6 +66,13 @@ def demo_scorecard() -> Scorecard:
     return scorecard
 
 
+def on_demo_seeded(*, tickets_loaded: bool, **signal_kwargs: object) -> None:
+    """Receiver of `tickets.signals.demo_seeded`, connected in `MetricsConfig.ready()`: QA reviews, answered
+    surveys and the first rollup, on demo tickets this run loaded."""
+    if tickets_loaded:
+        load_demo_metrics()
+
+
 def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str, int]:
     """Create the demo scorecard, reviews by each team's lead, CSAT answers on solved tickets, then roll up
     the last 30 days."""

@@ -15,6 +15,11 @@ AUTHORS = {"pt": "lead.ana", "en": "lead.bruno"}
 ALREADY_READ = ["ana.souza", "beatriz.lima", "john.smith"]
 
 
+def on_demo_seeded(**signal_kwargs: object) -> None:
+    """Receiver of `tickets.signals.demo_seeded`, connected in `SopConfig.ready()`."""
+    load_demo_sops()
+
+
 @transaction.atomic
 def load_demo_sops() -> dict[str, int]:
     """Create the demo SOPs (each published in both languages, two with a must-read revision) and the shared

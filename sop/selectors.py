@@ -12,6 +12,7 @@ from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro
 from sop.services import SEARCH_CONFIGS, render_macro
 from tickets.models import Language, Role, Ticket
 from tickets.selectors import has_role, is_admin, queues_visible_to, tickets_visible_to
+from tickets.wellbeing.selectors import crisis_sop_first
 
 
 def is_staff_member(user: AbstractBaseUser) -> bool:
@@ -231,6 +232,12 @@ def ticket_sop_panel(ticket: Ticket, user: AbstractBaseUser, *, visible: bool = 
         panel.append(PanelSOP(sop=sop, version=version, fell_back=fell_back, steps=steps))
     unticked = [s.step for entry in panel for s in entry.steps if s.step.required and not s.checked]
     return {"ticket": ticket, "sops": panel, "unticked_required": unticked}
+
+
+def ticket_page_sop_panel(ticket: Ticket, user: AbstractBaseUser) -> dict:
+    """The ticket page's SOP panel (registered in `SopConfig.ready()`): `ticket_sop_panel` of a ticket the
+    page read through the user's access rules, a crisis procedure first on a ticket that needs one."""
+    return crisis_sop_first(ticket_sop_panel(ticket, user, visible=True), ticket)
 
 
 def unticked_required_steps(ticket: Ticket) -> list[ChecklistStep]:

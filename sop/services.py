@@ -376,7 +376,7 @@ def macro_actions(macro: Macro) -> workspace_services.ReplyActions:
 
 @transaction.atomic
 def reply_with_macro(
-    actor: AbstractBaseUser, number: int, body: str, *, macro_id: int | str | None, **options: Any
+    number: int, body: str, *, actor: AbstractBaseUser, macro_id: int | str | None, **options: Any
 ) -> workspace_services.ReplyResult:
     """`tickets.workspace.services.reply`, with the actions of the macro the reply was written with (status,
     priority, tags, queue) applied in the same transaction and with the same checks as by hand: a queue the
@@ -385,7 +385,7 @@ def reply_with_macro(
     if macro is not None:
         check_macro_actions(macro, actor=actor)
     actions = macro_actions(macro) if macro is not None else None
-    result = workspace_services.reply(actor, number, body, actions=actions, **options)
+    result = workspace_services.reply(number, body, actor=actor, actions=actions, **options)
     if macro is not None and not result.repeated:
         Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=timezone.now())
         applied = ticket_services.record_event(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from tickets import audit
+from tickets import audit, signals
 from tickets.models import Attachment, AuditLog, InboundEmail, Message, Queue, Requester, Ticket, TicketEvent
 
 ERASED = "[erased]"
@@ -200,9 +200,8 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
     # Subject changes carry the old and new subject text. The event log refuses updates, and no metric
     # reads these events, so they go; every other event (what the metrics count) stays.
     TicketEvent.objects.filter(ticket_id__in=ids, kind=TicketEvent.Kind.SUBJECT_CHANGED).delete()
-    from metrics.models import CsatSurvey
-
-    CsatSurvey.objects.filter(ticket_id__in=ids).exclude(comment="").update(comment="")
+    # Apps built on tickets scrub what they keep about these tickets (metrics: CSAT comments).
+    signals.tickets_scrubbed.send(sender=Ticket, ticket_ids=ids)
     Ticket.objects.filter(pk__in=ids).update(subject=ERASED, personal_data_erased_at=timezone.now())
     return {"tickets": len(ids), "messages": message_count, "files": files}
 

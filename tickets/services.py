@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tickets import sla
+from tickets import signals, sla
 from tickets.models import Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -115,9 +115,7 @@ def update_ticket(ticket: Ticket, *, actor: AbstractBaseUser | None, **changes: 
         sla.on_status_change(ticket, old_status, ticket.status)
     recorded = [record_event(ticket, kind, actor=actor, old=old, new=new) for kind, old, new in events]
     if ticket.status == Ticket.Status.SOLVED and old_status != Ticket.Status.SOLVED:
-        from metrics.services import on_ticket_solved  # metrics builds on tickets, not the reverse
-
-        on_ticket_solved(ticket)
+        signals.ticket_solved.send(sender=Ticket, ticket=ticket)
     return recorded
 
 

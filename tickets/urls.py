@@ -15,7 +15,6 @@ urlpatterns = [
     path("", include("tickets.workspace.urls")),
     path("", include("tickets.wellbeing.urls")),
     path("", include("tickets.account.urls")),
-    path("", include("tickets.assist.urls")),
     path("tickets/<int:number>/escalate/", views_escalation.escalate, name="ticket_escalate"),
     path("escalations/", views_escalation.escalation_list, name="escalation_list"),
     path("escalations/<int:pk>/hand-back/", views_escalation.hand_back, name="escalation_hand_back"),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.pagecache import cached_response
 from helpdesk.redirects import safe_url
-from tickets import escalations, selectors
+from tickets import escalations, extensions, selectors
 from tickets.middleware import SESSION_TIMEZONE_KEY
 from tickets.models import Message, Profile
 
@@ -73,7 +73,6 @@ def queue_tickets(request, slug: str):
 @require_GET
 def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
     ticket = selectors.ticket_or_404(request.user, number)
-    from sop.selectors import ticket_sop_panel
     from tickets.wellbeing import selectors as wellbeing
     from tickets.wellbeing.services import record_ticket_view
     from tickets.workspace.views import ticket_context
@@ -90,7 +89,8 @@ def ticket_detail(request, number: int, reply_conflict=None, reply_data=None):
                 "thread": selectors.thread(ticket),
                 "can_see_source": selectors.is_admin(request.user),
                 **ticket_context(request, ticket, reply_conflict=reply_conflict, reply_data=reply_data),
-                "sop_panel": wellbeing.crisis_sop_first(ticket_sop_panel(ticket, request.user, visible=True), ticket),
+                # Panels of the apps built on tickets (sop: the SOP panel), see `tickets.extensions`.
+                **extensions.ticket_panels(ticket, request.user),
                 "wellbeing_warning": wellbeing.ticket_warning(ticket, request.user),
                 "wellbeing_checkin": (
                     wellbeing.check_in(request.user, ticket, wellbeing.exposure(request.user))

@@ -28,7 +28,7 @@ def open_ticket(queue, at, language="pt"):
 
 def reply(user, ticket, at, status=None):
     with time_machine.travel(at, tick=False):
-        return workspace.reply(user, ticket.number, "Resolvido!", set_status=status)
+        return workspace.reply(ticket.number, "Resolvido!", set_status=status, actor=user)
 
 
 def set_fields(user, ticket, at, **changes):

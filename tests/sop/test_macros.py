@@ -72,7 +72,9 @@ def test_actions_are_applied_on_send_and_usage_counted(pt_ticket, maria, suporte
         set_status=Ticket.Status.PENDING, set_priority=Ticket.Priority.HIGH, add_tags=["aguardando-documento"],
         set_queue=fila,
     )  # fmt: skip
-    result = services.reply_with_macro(maria, pt_ticket.number, "Pode enviar o documento?", macro_id=str(macro.pk))
+    result = services.reply_with_macro(
+        pt_ticket.number, "Pode enviar o documento?", macro_id=str(macro.pk), actor=maria
+    )
     pt_ticket.refresh_from_db()
     macro.refresh_from_db()
     assert pt_ticket.status == Ticket.Status.PENDING
@@ -88,14 +90,14 @@ def test_actions_are_applied_on_send_and_usage_counted(pt_ticket, maria, suporte
 
 @pytest.mark.parametrize("macro_id", [None, ""])
 def test_a_reply_without_a_macro_applies_no_macro(pt_ticket, maria, macro_id):
-    services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro_id)
+    services.reply_with_macro(pt_ticket.number, "Oi", macro_id=macro_id, actor=maria)
     assert not pt_ticket.events.filter(kind=TicketEvent.Kind.MACRO_APPLIED).exists()
 
 
 @pytest.mark.parametrize("macro_id", ["abc", "999999", "²"])
 def test_an_unknown_macro_refuses_the_reply_with_a_clear_message(pt_ticket, maria, macro_id):
     with pytest.raises(ValidationError, match="macro"):
-        services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro_id)
+        services.reply_with_macro(pt_ticket.number, "Oi", macro_id=macro_id, actor=maria)
     assert not pt_ticket.events.exists()
     assert not pt_ticket.messages.exists()
 
@@ -103,7 +105,7 @@ def test_an_unknown_macro_refuses_the_reply_with_a_clear_message(pt_ticket, mari
 def test_someone_elses_personal_macro_is_not_applied(pt_ticket, maria, suporte):
     macro = MacroFactory(owner=associate([suporte], username="carla"), set_status=Ticket.Status.SOLVED)
     with pytest.raises(ValidationError):
-        services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro.pk)
+        services.reply_with_macro(pt_ticket.number, "Oi", macro_id=macro.pk, actor=maria)
     pt_ticket.refresh_from_db()
     assert pt_ticket.status == Ticket.Status.NEW
     assert Macro.objects.get(pk=macro.pk).usage_count == 0

@@ -122,7 +122,7 @@ def test_a_page_sees_its_own_changes_as_no_collision_and_the_english_message_rea
     seen = page.context["seen_event"]
     services.update_fields(bruno, ticket.number, priority=1, assignee=bruno)
     assert services.collisions(bruno, [ticket], seen) == []
-    services.reply(ana, ticket.number, "Resolvido do meu lado.")
+    services.reply(ticket.number, "Resolvido do meu lado.", actor=ana)
     found = services.collisions(bruno, [ticket], seen)
     assert len(found) == 1 and found[0].startswith("Ana Souza respondeu este chamado há")
     from django.utils import translation

@@ -43,7 +43,7 @@ def test_reply_is_emailed_with_threading_headers_tag_and_queue_address(
     ticket, agent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Desbloqueamos sua conta.")
+        result = services.reply(ticket.number, "Desbloqueamos sua conta.", actor=agent)
     sent = mail.outbox[-1]
     assert sent.to == ["ana@example.com"]
     assert sent.subject == f"[#{ticket.number}] Não consigo entrar"
@@ -64,7 +64,7 @@ def test_reply_is_emailed_with_threading_headers_tag_and_queue_address(
 
 def test_requester_answer_to_a_reply_lands_on_the_same_ticket(ticket, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Pode tentar de novo?")
+        result = services.reply(ticket.number, "Pode tentar de novo?", actor=agent)
     sent = mail.outbox[-1]
     # What a real mail client sends back: Re: subject, In-Reply-To and References to our Message-ID.
     raw = (
@@ -86,7 +86,7 @@ def test_requester_answer_to_a_reply_lands_on_the_same_ticket(ticket, agent, dja
 
 def test_send_and_solve_sets_status_in_the_same_step(ticket, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(agent, ticket.number, "Resolvido.", set_status=Ticket.Status.SOLVED)
+        services.reply(ticket.number, "Resolvido.", set_status=Ticket.Status.SOLVED, actor=agent)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.SOLVED
     assert ticket.solved_at is not None
@@ -95,7 +95,7 @@ def test_send_and_solve_sets_status_in_the_same_step(ticket, agent, django_captu
 
 def test_internal_note_is_never_emailed(ticket, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Usuária já escreveu antes.", internal=True)
+        result = services.reply(ticket.number, "Usuária já escreveu antes.", internal=True, actor=agent)
     assert mail.outbox == []
     assert result.message.direction == Message.Direction.NOTE
     assert TicketEvent.objects.filter(ticket=ticket, kind=Kind.NOTE_ADDED).exists()
@@ -106,7 +106,7 @@ def test_internal_note_is_never_emailed(ticket, agent, django_capture_on_commit_
 def test_reply_on_a_ticket_in_another_queue_is_denied(ticket):
     outsider = associate([QueueFactory(slug="outra")], username="carlos")
     with pytest.raises(PermissionDenied):
-        services.reply(outsider, ticket.number, "Oi")
+        services.reply(ticket.number, "Oi", actor=outsider)
     assert not ticket.messages.filter(direction="out").exists()
 
 
@@ -116,12 +116,12 @@ def test_reply_after_someone_else_replied_asks_for_confirmation(
     seen = ticket.messages.latest("id").pk
     colleague = associate([queue], username="davi")
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(colleague, ticket.number, "Já respondi.")
+        services.reply(ticket.number, "Já respondi.", actor=colleague)
     with pytest.raises(services.ReplyConflict) as conflict:
-        services.reply(agent, ticket.number, "Eu também.", seen_message_id=seen)
+        services.reply(ticket.number, "Eu também.", seen_message_id=seen, actor=agent)
     assert [m.author for m in conflict.value.messages] == [colleague]
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(agent, ticket.number, "Eu também.", seen_message_id=seen, confirmed=True)
+        services.reply(ticket.number, "Eu também.", seen_message_id=seen, confirmed=True, actor=agent)
     assert ticket.messages.filter(direction="out").count() == 2
 
 
@@ -134,7 +134,7 @@ def test_a_failing_send_ends_visibly_failed_and_can_be_resent(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Olá")
+        result = services.reply(ticket.number, "Olá", actor=agent)
     result.message.refresh_from_db()
     assert result.message.delivery_status == Message.Delivery.FAILED
     assert result.message.delivery_error

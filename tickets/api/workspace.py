@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from sop.services import reply_with_macro
+from tickets import extensions
 from tickets.api.serializers import MessageSerializer, TicketSerializer
 from tickets.models import Language, Queue, Ticket
 from tickets.workspace import routing, search, services
@@ -99,10 +99,10 @@ class TicketWorkspaceActions:
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            result = reply_with_macro(
-                request.user,
+            result = extensions.reply(
                 int(number),
                 data["body"],
+                actor=request.user,
                 macro_id=data.get("macro"),
                 internal=internal,
                 set_status=data.get("set_status"),

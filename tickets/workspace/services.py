@@ -231,10 +231,10 @@ def newer_replies(ticket: Ticket, actor: AbstractBaseUser, seen_message_id: int 
 
 @transaction.atomic
 def reply(
-    actor: AbstractBaseUser,
     number: int,
     body: str,
     *,
+    actor: AbstractBaseUser,
     internal: bool = False,
     set_status: str | None = None,
     uploads: Sequence[UploadedFile] = (),

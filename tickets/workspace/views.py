@@ -17,8 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.pagecache import cached_page, leaves_pages_alone
 from helpdesk.redirects import back_url
-from sop.services import reply_with_macro
-from tickets import selectors
+from tickets import extensions, selectors
 from tickets.models import SavedView, Ticket
 from tickets.workspace import presence, routing, search, services
 from tickets.workspace import selectors as workspace
@@ -230,11 +229,11 @@ def reply(request, number: int):
         return redirect("ticket", number)
     data = form.cleaned_data
     try:
-        # The macro's actions and the reply are one transaction (sop.services.reply_with_macro).
-        result = reply_with_macro(
-            request.user,
+        # A reply written with a macro goes through the macro app (`tickets.extensions`), one transaction.
+        result = extensions.reply(
             number,
             data["body"],
+            actor=request.user,
             macro_id=request.POST.get("macro_id"),
             internal=data["mode"] == "note",
             set_status=data["set_status"] or None,

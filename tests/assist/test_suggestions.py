@@ -1,11 +1,11 @@
 import pytest
 from django.urls import reverse
 
+from assist.evaluation import evaluate
+from assist.selectors import suggestions_for
+from tests.assist.helpers import solved
 from tests.bench.assist import seed_labelled
 from tests.factories import MacroFactory, MessageFactory, QueueFactory, TicketFactory, associate
-from tests.tickets.assist.helpers import solved
-from tickets.assist.evaluation import evaluate
-from tickets.assist.selectors import suggestions_for
 from tickets.models import Role, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """Generative help on one ticket: a summary of the thread, a reply draft, a translation of a message and a
-second opinion on sensitivity, through the configured provider (`tickets.assist.provider`).
+second opinion on sensitivity, through the configured provider (`assist.provider`).
 
 Names: `check_*` take a ticket number and the acting user and apply the access and privacy rules (the
 ticket must be one the actor may open, on a queue that opted in, and not restricted); the `ask_*`
@@ -16,11 +16,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from assist import provider
+from assist.selectors import suggestions_for
 from sop.selectors import macros_for, ticket_sop_panel
 from sop.services import render_macro
 from tickets import audit, privacy, selectors
-from tickets.assist import provider
-from tickets.assist.selectors import suggestions_for
 from tickets.models import AuditLog, Message, Ticket
 from tickets.wellbeing.detection import CATEGORIES
 

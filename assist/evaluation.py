@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import F, QuerySet
 
-from tickets.assist.selectors import SOLVED_STATUSES, macros_used_on, query_text, rank_neighbours, vote_macros
+from assist.selectors import SOLVED_STATUSES, macros_used_on, query_text, rank_neighbours, vote_macros
 from tickets.models import Ticket, TicketEvent
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from sop.services import create_version, publish_version
+from tests.assist.helpers import solved
 from tests.factories import (
     MacroFactory,
     MessageFactory,
@@ -13,7 +14,6 @@ from tests.factories import (
     TicketFactory,
     associate,
 )
-from tests.tickets.assist.helpers import solved
 from tickets.models import AuditLog, Message, Role
 
 pytestmark = pytest.mark.django_db
