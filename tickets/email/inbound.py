@@ -589,16 +589,16 @@ def _finish(
 
 
 def _finish_applied(
-    inbound: InboundEmail, ticket: Ticket, events: list[TicketEvent], *, touch_ticket: bool = True
+    inbound: InboundEmail, ticket: Ticket, log: services.EventLog, *, touch_ticket: bool = True
 ) -> None:
-    """`_finish` for a mail applied to `ticket`, writing the `events` it left to write and (`touch_ticket`)
+    """`_finish` for a mail applied to `ticket`, flushing the mail's event log and (`touch_ticket`) writing
     the ticket's `last_message_at` and `updated_at`, set by `_apply`, in the same statement. A ticket this
     mail opened was inserted with them: it is not touched."""
     inbound.status = InboundEmail.Status.PROCESSED
     inbound.reason = ""
     inbound.ticket_id = ticket.pk
     inbound.processed_at = timezone.now()
-    logged, logged_params = services.events_insert(events)
+    logged, logged_params = services.events_insert(log.take())
     with connection.cursor() as cursor:
         # A data-modifying WITH runs to completion whether or not the main statement reads it.
         ctes, params = ([f"logged AS ({logged})"], list(logged_params)) if logged else ([], [])
@@ -661,12 +661,13 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
-    ticket, message, events, opened = _apply(inbound, parsed, batch, hints, acknowledge=noise is None)
+    # Every event this mail causes, from every service it goes through, in the order they happen: written
+    # once, with the mail's own status (`_finish_applied`).
+    log = services.EventLog()
+    ticket, message, opened = _apply(inbound, parsed, batch, hints, log, acknowledge=noise is None)
     if reused:
-        events.append(
-            TicketEvent(ticket=ticket, kind=Kind.MESSAGE_ID_REUSED, message=message, new_value=inbound.message_id)
-        )
-    _finish_applied(inbound, ticket, events, touch_ticket=not opened)
+        log.add(ticket, Kind.MESSAGE_ID_REUSED, message=message, new=inbound.message_id)
+    _finish_applied(inbound, ticket, log, touch_ticket=not opened)
 
 
 def _spam_header(parsed: ParsedEmail) -> bool:
@@ -817,10 +818,16 @@ def _mail_language(parsed: ParsedEmail) -> str | None:
 
 
 def _apply(
-    inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints, *, acknowledge: bool = True
-) -> tuple[Ticket, Message, list[TicketEvent], bool]:
-    """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
-    write with the mail's status, before any other write, whether the mail opened the ticket). Without
+    inbound: InboundEmail,
+    parsed: ParsedEmail,
+    batch: _Batch,
+    hints: _ThreadHints,
+    log: services.EventLog,
+    *,
+    acknowledge: bool = True,
+) -> tuple[Ticket, Message, bool]:
+    """Apply a parsed mail to its ticket: (the ticket, the message stored, whether the mail opened the
+    ticket). Its events go to `log`, for the caller to write with the mail's status. Without
     `acknowledge` no automatic acknowledgement is sent, whatever the queue says. The message, and a ticket
     it opens, take the mail's arrival time; its Date header is kept as `written_at`."""
     now = inbound.received_at
@@ -832,20 +839,16 @@ def _apply(
 
     ticket = _find_thread(parsed, requester, hints)
     new_ticket = False
-    # A new ticket's events wait for the mail's own: written in one statement, in the order they happened.
-    pending_events: list[TicketEvent] = []
     if ticket is not None:
         ticket = _follow_merges(ticket)
         if ticket.status == Ticket.Status.CLOSED:
             closed = ticket
-            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=closed, now=now)
+            ticket = _open(parsed, inbound, requester, language, batch, log, follow_up_of=closed, now=now)
             new_ticket = True
-            _inherit_from_closed(ticket, closed, pending_events)
+            _inherit_from_closed(ticket, closed, log)
     else:
-        ticket = _open(parsed, inbound, requester, language, batch, pending_events, now=now)
+        ticket = _open(parsed, inbound, requester, language, batch, log, now=now)
         new_ticket = True
-    for event in pending_events:
-        event.created_at = now  # the ticket opened when the mail arrived
 
     # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
     html_ready = not any(part.content_id for part in parsed.attachments)
@@ -877,14 +880,13 @@ def _apply(
     _insert(message)
     _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
-    message._events_before_flagging = pending_events
-    scan_message(message, parsed.attachments)
+    scan_message(message, parsed.attachments, log=log)
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:
-            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
-            services.record_event(ticket, Kind.REOPENED, old="solved", new="open", message=message)
+            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN, log=log)
+            log.add(ticket, Kind.REOPENED, old="solved", new="open", message=message)
         elif ticket.status == Ticket.Status.PENDING:
-            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
+            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN, log=log)
         # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing
         # before then reads these two columns back from the row. A new ticket was inserted with them.
         # Imported history may arrive older than what the ticket holds: it never moves the ticket back.
@@ -894,9 +896,7 @@ def _apply(
     received = {"from": parsed.from_address, "written_at": written.isoformat()}
     if date_fallback:
         received["date_fallback"] = date_fallback  # shown on the timeline in the reader's language
-    pending_events.append(
-        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value=received, created_at=now)
-    )
+    log.add(ticket, Kind.MESSAGE_RECEIVED, message=message, new=received, created_at=now)
     if (
         new_ticket
         and acknowledge
@@ -907,17 +907,14 @@ def _apply(
     ):
         from tickets.email.outbound import queue_auto_acknowledgement
 
-        # Its event comes after the mail's: those are written first.
-        services.record_events(pending_events)
-        pending_events = []
         # The ticket is new: this mail is its only message, so the acknowledgement answers it.
         sent_at = timezone.now()
-        queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True)
+        queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True, log=log)
         batch.last_acks[requester.pk] = sent_at
-    return ticket, message, pending_events, new_ticket
+    return ticket, message, new_ticket
 
 
-def _inherit_from_closed(follow_up: Ticket, closed: Ticket, pending_events: list[TicketEvent]) -> None:
+def _inherit_from_closed(follow_up: Ticket, closed: Ticket, log: services.EventLog) -> None:
     """A follow-up starts as restricted as the closed ticket it continues (sensitivity, legal hold, open
     escalations): its mail quotes that ticket's thread, so whoever may not read the one may not read the
     other. Before the new mail is stored, so it is never readable more widely, even within this transaction."""
@@ -925,21 +922,14 @@ def _inherit_from_closed(follow_up: Ticket, closed: Ticket, pending_events: list
         closed.sensitivity or closed.legal_hold or closed.escalations.filter(status=Escalation.Status.OPEN).exists()
     ):
         return
-    # Inheriting writes events of its own: the follow-up's opening events come first.
-    services.record_events(pending_events)
-    pending_events.clear()
-    inherit_restrictions(follow_up, [closed], move_escalations=False)
+    inherit_restrictions(follow_up, [closed], move_escalations=False, log=log)
 
 
-def scan_message(message: Message, attachments=()) -> Verdict:
-    """The wellbeing scan of a new message. Flagging writes events of its own, so the events still waiting
-    to be written (`_events_before_flagging`, from opening the message's ticket) are written first."""
+def scan_message(message: Message, attachments=(), *, log: services.EventLog) -> Verdict:
+    """The wellbeing scan of a new message; a flag and what it causes log their events to the mail's `log`."""
     verdict = classify_message(message, attachments)
     if verdict:
-        waiting = getattr(message, "_events_before_flagging", None) or []
-        services.record_events(waiting)
-        waiting.clear()
-        store_verdict(message, verdict)
+        store_verdict(message, verdict, log=log)
     return verdict
 
 
@@ -949,7 +939,7 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, language: str | None, bat
     return _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
 
 
-def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None, now=None) -> Ticket:
+def _open(parsed, inbound, requester, language, batch: _Batch, log, follow_up_of=None, now=None) -> Ticket:
     queue = _route(inbound, parsed, language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
     return services.open_ticket(
@@ -959,7 +949,7 @@ def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, f
         language=language,
         follow_up_of=follow_up_of,
         sla_policy_for=batch.sla_policy_for,
-        pending_events=pending_events,
+        log=log,
         last_message_at=now,
         opened_at=now,
     )

@@ -109,19 +109,19 @@ def _attachment_head(attachment) -> str:
         return head.decode("windows-1252", errors="replace")
 
 
-def store_verdict(message: Message, verdict: Verdict) -> None:
-    """Keep a flagged verdict on the message and roll it up on its ticket."""
+def store_verdict(message: Message, verdict: Verdict, *, log: services.EventLog | None = None) -> None:
+    """Keep a flagged verdict on the message and roll it up on its ticket (events to `log` when given)."""
     message.sensitivity = verdict.as_json()
     message.save(update_fields=["sensitivity"])
-    flag_ticket(message.ticket, verdict.categories)
+    flag_ticket(message.ticket, verdict.categories, log=log)
 
 
 @transaction.atomic
-def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
+def flag_ticket(ticket: Ticket, categories: Iterable[str], *, log: services.EventLog | None = None) -> list[str]:
     """Add categories to the ticket's sensitivity and act on the new ones: self-harm and child safety make
     the ticket urgent and bring their SOP (by tag); child safety also puts it under legal hold and
     escalates it to Trust & Safety through the built-in rule that names it. The `sensitive_content`
-    escalation rules run too. Returns the categories that were new."""
+    escalation rules run too. Returns the categories that were new. Events go to `log` when given."""
     new = [c for c in categories if c in CATEGORIES and c not in ticket.sensitivity]
     if not new:
         return []
@@ -132,7 +132,7 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
         update.append("legal_hold")
     ticket.save(update_fields=update)
     # The timeline says "The scanner flagged: self-harm or suicide" (categories as codes, named when read).
-    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_FLAGGED, new={"categories": new})
+    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_FLAGGED, new={"categories": new}, log=log)
     tags = [URGENT_CATEGORIES[c] for c in new if c in URGENT_CATEGORIES and URGENT_CATEGORIES[c] not in ticket.tags]
     if tags or any(c in URGENT_CATEGORIES for c in new):
         changes: dict = {"tags": [*ticket.tags, *tags]} if tags else {}
@@ -140,18 +140,18 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
         if raise_priority:
             changes["priority"] = Ticket.Priority.URGENT
         if changes:
-            services.update_ticket(ticket, actor=None, **changes)
+            services.update_ticket(ticket, actor=None, log=log, **changes)
         if raise_priority and ticket.first_responded_at is None:
             # Still unanswered: its clocks follow the urgent policy, counted from when it was opened.
             sla.start_clocks(ticket, now=ticket.created_at)
     if Category.CHILD_SAFETY in new:
         child_safety_rule()
-    escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT)
+    escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT, log=log)
     if Category.CHILD_SAFETY in new:
-        _escalate_to_trust_and_safety(ticket)
+        _escalate_to_trust_and_safety(ticket, log=log)
         if ticket.assignee is not None and not selectors.can_open(ticket.assignee, ticket):
             # The associate who had it may no longer open it: the ticket waits for a specialist.
-            services.update_ticket(ticket, actor=None, assignee=None)
+            services.update_ticket(ticket, actor=None, assignee=None, log=log)
     return new
 
 
@@ -170,11 +170,13 @@ def widens_restriction(source: Ticket, target: Ticket) -> bool:
 
 
 @transaction.atomic
-def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_escalations: bool) -> list[str]:
+def inherit_restrictions(
+    ticket: Ticket, origins: Iterable[Ticket], *, move_escalations: bool, log: services.EventLog | None = None
+) -> list[str]:
     """Make the ticket at least as restricted as each origin: their sensitivity (acted on as a new flag:
     child safety puts it under legal hold and escalates it to Trust & Safety), their legal hold, and their
     open escalations, moved (a merge: the source closes) or opened again on the ticket (a follow-up or a
-    split: the origin keeps its own). Returns the categories the ticket gained."""
+    split: the origin keeps its own). Returns the categories the ticket gained. Events go to `log` when given."""
     origins = [o for o in origins if o.pk != ticket.pk]
     categories = sorted({c for o in origins for c in o.sensitivity})
     if any(o.legal_hold for o in origins) and not ticket.legal_hold:
@@ -188,7 +190,11 @@ def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_esca
             if not move_escalations:
                 if not duplicate:
                     escalations.escalate(
-                        ticket, target_queue=escalation.target_queue, reason=escalation.reason, rule=escalation.rule
+                        ticket,
+                        target_queue=escalation.target_queue,
+                        reason=escalation.reason,
+                        rule=escalation.rule,
+                        log=log,
                     )
                 continue
             if duplicate:
@@ -200,7 +206,7 @@ def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_esca
             else:
                 escalation.ticket = ticket
                 escalation.save(update_fields=["ticket"])
-    return flag_ticket(ticket, categories) if categories else []
+    return flag_ticket(ticket, categories, log=log) if categories else []
 
 
 def trust_and_safety_queue() -> Queue | None:
@@ -229,7 +235,7 @@ def child_safety_rule() -> EscalationRule:
     return rule
 
 
-def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
+def _escalate_to_trust_and_safety(ticket: Ticket, *, log: services.EventLog | None = None) -> None:
     """Child safety always reaches Trust & Safety, even when its rule was switched off or points nowhere."""
     queue = trust_and_safety_queue()
     if queue is None:
@@ -242,7 +248,12 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
         return
     rule = child_safety_rule()
     escalations.escalate(
-        ticket, target_queue=queue, reason="", reason_text=system_texts.text("scanner_child_safety"), rule=rule
+        ticket,
+        target_queue=queue,
+        reason="",
+        reason_text=system_texts.text("scanner_child_safety"),
+        rule=rule,
+        log=log,
     )
 
 
