@@ -165,7 +165,7 @@ def best_macro_text(actor: AbstractBaseUser, ticket: Ticket) -> tuple[str, str]:
     macro = macros_for(actor).filter(pk=votes[0].value).first() if votes else None
     if macro is None:
         return "", ""
-    return macro.name, render_macro(macro, ticket, actor).text
+    return macro.name, render_macro(macro, ticket, actor=actor).text
 
 
 def ask_draft(actor: AbstractBaseUser, ticket: Ticket, *, request=None) -> AssistAnswer:

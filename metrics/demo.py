@@ -98,7 +98,7 @@ def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str
                 continue
             ratings = {c.pk: (rng.choice([3, 4, 4, 5, 5]), "") for c in scorecard.criteria.all()}
             review = services.submit_review(
-                reviewer, ticket=ticket, associate=associate, scorecard=scorecard, ratings=ratings
+                ticket=ticket, associate=associate, scorecard=scorecard, ratings=ratings, actor=reviewer
             )
             when = (ticket.solved_at or timezone.now()) + timedelta(hours=rng.randint(1, 30))
             Review.objects.filter(pk=review.pk).update(created_at=min(when, timezone.now()))

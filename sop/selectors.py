@@ -296,7 +296,7 @@ def search_macros(user: AbstractBaseUser, ticket: Ticket, query: str = "", limit
     ).order_by("-in_language", "-usage_count", "name")[:limit]
     choices = []
     for macro in macros:
-        rendered = render_macro(macro, ticket, user)
+        rendered = render_macro(macro, ticket, actor=user)
         choices.append(
             MacroChoice(
                 macro=macro,

@@ -47,7 +47,7 @@ class RequesterAdmin(admin.ModelAdmin):
             return None
         requester = queryset.get()
         try:
-            archive = privacy.export_requester(requester, request.user, request=request)
+            archive = privacy.export_requester(requester, request=request, actor=request.user)
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None

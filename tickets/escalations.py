@@ -3,6 +3,12 @@
 An escalation keeps the ticket in its queue with its associate and opens it to the specialist team (see
 `selectors.tickets_visible_to`); the specialists hand it back with a resolution note, which lands on the
 ticket as an internal note and returns the ticket to the associate who asked.
+
+Names: the acting user is `actor`, keyword-only. `claim` and `hand_back` take an escalation id and the
+actor: they check that the actor belongs to the specialist team and lock the escalation. `escalate` takes
+a ticket instance and trusts its caller to have read it through the actor's access rules (it checks again
+only that the actor may see it); `actor=None` means a rule did it. Rule functions (`run_rules`,
+`on_sla_alert`) act as the system.
 """
 
 from __future__ import annotations

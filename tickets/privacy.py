@@ -3,6 +3,9 @@
 Erasure and retention scrub personal data in place: requester identity, subjects, message bodies, raw mail,
 attachment files, CSAT comments. Tickets, messages and events stay as rows, so every count the metrics read
 (tickets, replies, response times, SLA) is unchanged. A ticket on legal hold is never scrubbed.
+
+Names: the acting user is `actor`, keyword-only, recorded in the audit log (None for retention). The
+requester instance is trusted: callers are the admin and the `privacy` command, both admin-only.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
     return f"attachments/{ticket.number}/{attachment.pk}-{name}"
 
 
-def export_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> bytes:
+def export_requester(requester: Requester, *, actor: AbstractBaseUser | None, request=None) -> bytes:
     """A zip with `requester.json` (who they are, their tickets and every public message on them, their
     survey answers) and their attachments under `attachments/<ticket>/`. Internal notes are staff records
     about the case and are not included."""
@@ -207,7 +210,7 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
 
 
 @transaction.atomic
-def erase_requester(requester: Requester, actor: AbstractBaseUser | None, *, request=None) -> dict[str, int]:
+def erase_requester(requester: Requester, *, actor: AbstractBaseUser | None, request=None) -> dict[str, int]:
     """Anonymise a requester and everything they wrote; refuse while any of their tickets is on legal hold."""
     requester = Requester.objects.select_for_update().get(pk=requester.pk)
     held_numbers = list(requester.tickets.filter(held()).order_by("number").values_list("number", flat=True))

@@ -1,4 +1,12 @@
-"""Writes on tickets that carry business rules. Every change to a ticket writes a `TicketEvent`."""
+"""Writes on tickets that carry business rules. Every change to a ticket writes a `TicketEvent`.
+
+Names: everything here takes instances (a ticket, a requester) and trusts its caller, who read them
+through the actor's access rules and holds the row lock where it writes: the checked entry points that
+take a ticket number and the acting user are in `tickets.workspace.services` (pages, API) and the topic
+packages. The acting user is `actor`, keyword-only; `actor=None` is the system (mail, rules, the sweep).
+Events go to an `EventLog` when the caller passes one as `log=`, so a path through several services writes
+them once and in order.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from tickets import signals, sla
+from tickets import db, signals, sla
 from tickets.models import Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -93,25 +101,7 @@ def record_event(
 def record_events(events: Iterable[TicketEvent]) -> None:
     """Write unsaved events in one INSERT. Their ids follow the order given, as separate `record_event`
     calls in that order would number them; the objects are not updated with their ids."""
-    statement, params = events_insert(events)
-    if statement:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-
-
-def events_insert(events: Iterable[TicketEvent]) -> tuple[str, list[Any]]:
-    """The INSERT of `record_events` and its parameters ("" when there is nothing to write), for a caller
-    that runs it inside a statement of its own."""
-    fields = [f for f in TicketEvent._meta.concrete_fields if not f.primary_key]
-    rows, params = [], []
-    for event in events:
-        rows.append(f"({', '.join(['%s'] * len(fields))})")
-        params += [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    if not rows:
-        return "", []
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    # The sequence is drawn row by row in VALUES order, so the ids keep the order of the list.
-    return f"INSERT INTO {TicketEvent._meta.db_table} ({columns}) VALUES {', '.join(rows)}", params
+    db.insert_events(events)
 
 
 def _event_value(field: str, value: Any) -> Any:
@@ -198,22 +188,7 @@ def upsert_requester(email: str, name: str = "", language: str = "") -> tuple[Re
     language given. Returns (requester, created). One statement, on the case-insensitive unique index; it
     locks the requester's row until commit, so mail from one requester is applied in turn (routing and the
     auto-acknowledgement limit depend on it)."""
-    email = email.strip()
-    table = Requester._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "
-            # An existing address gains a missing name and the language given, and keeps its spelling.
-            f"ON CONFLICT ((lower(email::text))) DO UPDATE SET "
-            f"name = CASE WHEN {table}.name = '' THEN EXCLUDED.name ELSE {table}.name END, "
-            f"language = CASE WHEN EXCLUDED.language <> '' THEN EXCLUDED.language ELSE {table}.language END "
-            # A row this statement inserted has no deleting or locking transaction yet (xmax 0); one it
-            # updated carries this transaction's id there.
-            "RETURNING id, email, name, language, created_at, xmax = 0",
-            [email.lower(), name[:200], language, timezone.now()],
-        )
-        *row, created = cursor.fetchone()
-    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row), created
+    return db.upsert_requester(email.strip(), name, language, timezone.now())
 
 
 def open_ticket(

@@ -1,4 +1,10 @@
-"""Writes with business rules for metrics: rollups, heartbeats, QA reviews and sampling, CSAT surveys."""
+"""Writes with business rules for metrics: rollups, heartbeats, QA reviews and sampling, CSAT surveys.
+
+Names: the acting user is `actor`, keyword-only. `record_heartbeat` takes a ticket number and checks that
+the actor may see it; `submit_review` and `start_calibration` take instances and check the actor's right
+to review (`can_review`, `calibration_reviewers`). CSAT and rollups act as the system (signals, tasks) or
+for an anonymous requester holding a signed link (`answer_survey`, `survey_for_token`).
+"""
 
 from metrics.services.csat import (
     CsatClosed,

@@ -11,28 +11,28 @@ pytestmark = pytest.mark.django_db
 
 
 def test_macro_fills_variables_in_the_tickets_language(pt_ticket, maria):
-    rendered = services.render_macro(MacroFactory(), pt_ticket, maria)
+    rendered = services.render_macro(MacroFactory(), pt_ticket, actor=maria)
     assert rendered.text == f"Oi, João! Aqui é Maria, sobre o chamado #{pt_ticket.number}."
     assert rendered.language == "pt" and not rendered.fell_back and rendered.missing == []
 
 
 def test_missing_variable_is_left_in_place_and_reported(suporte, maria):
     ticket = TicketFactory(queue=suporte, requester__name="")
-    rendered = services.render_macro(MacroFactory(), ticket, maria)
+    rendered = services.render_macro(MacroFactory(), ticket, actor=maria)
     assert rendered.text.startswith("Oi, {{ requester.first_name }}! Aqui é Maria")
     assert rendered.missing == ["requester.first_name"]
 
 
 def test_unknown_names_are_not_evaluated(pt_ticket, maria):
     macro = MacroFactory(body_pt="{{ ticket.requester.email }} {{ agent.password }} {{ ticket.number }}")
-    rendered = services.render_macro(macro, pt_ticket, maria)
+    rendered = services.render_macro(macro, pt_ticket, actor=maria)
     assert rendered.text == f"{{{{ ticket.requester.email }}}} {{{{ agent.password }}}} {pt_ticket.number}"
     assert rendered.unknown == ["ticket.requester.email", "agent.password"]
 
 
 def test_macro_without_a_body_in_the_tickets_language_falls_back_to_the_other(support, maria):
     ticket = TicketFactory(queue=support, language="en", requester__name="Emily Carter")
-    rendered = services.render_macro(MacroFactory(body_en="  "), ticket, maria)
+    rendered = services.render_macro(MacroFactory(body_en="  "), ticket, actor=maria)
     assert rendered.language == "pt" and rendered.fell_back
     assert rendered.text.startswith("Oi, Emily!")
 

@@ -141,7 +141,7 @@ def test_a_failing_send_ends_visibly_failed_and_can_be_resent(
     assert "ConnectionRefusedError" in result.message.delivery_error
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(agent, result.message.pk)
+        services.resend(result.message.pk, actor=agent)
     result.message.refresh_from_db()
     assert result.message.delivery_status == Message.Delivery.SENT
     assert len(mail.outbox) == 1
@@ -163,7 +163,7 @@ def test_tracking_events_record_delivered_and_a_later_delivered_does_not_hide_a_
 
 
 def test_field_changes_are_logged_one_event_each(ticket, agent):
-    services.update_fields(agent, ticket.number, priority=Ticket.Priority.URGENT, tags=["Conta", "bloqueio"])
+    services.update_fields(ticket.number, priority=Ticket.Priority.URGENT, tags=["Conta", "bloqueio"], actor=agent)
     kinds = set(ticket.events.values_list("kind", flat=True))
     assert {Kind.PRIORITY_CHANGED, Kind.TAGS_CHANGED} <= kinds
     ticket.refresh_from_db()
@@ -173,19 +173,19 @@ def test_field_changes_are_logged_one_event_each(ticket, agent):
 def test_moving_to_a_queue_the_associate_is_not_in_is_denied(ticket, agent):
     other = QueueFactory(slug="trust-safety")
     with pytest.raises(PermissionDenied):
-        services.update_fields(agent, ticket.number, queue=other)
+        services.update_fields(ticket.number, queue=other, actor=agent)
 
 
 def test_assigning_to_someone_outside_the_queue_is_refused(ticket, agent):
     stranger = associate([QueueFactory(slug="vendas")], username="edu")
     with pytest.raises(ValidationError):
-        services.update_fields(agent, ticket.number, assignee=stranger)
+        services.update_fields(ticket.number, assignee=stranger, actor=agent)
 
 
 def test_team_lead_sees_and_moves_within_led_queues(ticket, queue):
     lead = UserFactory(username="lead", role=Role.ADMIN)
     other = QueueFactory(slug="escalations")
-    services.update_fields(lead, ticket.number, queue=other)
+    services.update_fields(ticket.number, queue=other, actor=lead)
     ticket.refresh_from_db()
     assert ticket.queue == other
 
@@ -196,7 +196,7 @@ def test_merge_moves_messages_closes_the_duplicate_and_tells_the_requester(
     duplicate = TicketFactory(queue=queue, requester__email="ana.2@example.com", language="pt")
     MessageFactory(ticket=duplicate, body_text="De novo: não entro")
     with django_capture_on_commit_callbacks(execute=True):
-        target = services.merge(agent, duplicate.number, ticket.number)
+        target = services.merge(duplicate.number, ticket.number, actor=agent)
     duplicate.refresh_from_db()
     assert target == ticket
     assert duplicate.merged_into == ticket
@@ -214,19 +214,19 @@ def test_merge_moves_messages_closes_the_duplicate_and_tells_the_requester(
 def test_merge_into_a_ticket_of_another_queue_is_denied(ticket, agent):
     foreign = TicketFactory(queue=QueueFactory(slug="financeiro"))
     with pytest.raises(PermissionDenied):
-        services.merge(agent, ticket.number, foreign.number)
+        services.merge(ticket.number, foreign.number, actor=agent)
     ticket.refresh_from_db()
     assert ticket.merged_into is None
 
 
 def test_bulk_update_applies_to_all_or_refuses_the_whole_batch(queue, agent):
     mine = TicketFactory.create_batch(3, queue=queue)
-    count = services.bulk_update(agent, [t.number for t in mine], add_tag="campanha")
+    count = services.bulk_update([t.number for t in mine], add_tag="campanha", actor=agent)
     assert count == 3
     assert all(t.tags == ["campanha"] for t in Ticket.objects.filter(pk__in=[t.pk for t in mine]))
     foreign = TicketFactory(queue=QueueFactory(slug="juridico"))
     with pytest.raises(PermissionDenied):
-        services.bulk_update(agent, [mine[0].number, foreign.number], status="solved")
+        services.bulk_update([mine[0].number, foreign.number], status="solved", actor=agent)
     assert Ticket.objects.get(pk=mine[0].pk).status == Ticket.Status.NEW
 
 

@@ -91,7 +91,7 @@ def test_the_esp_failing_retries_then_shows_failed_and_a_resend_goes_out_once(
 
     FlakyESP.failures = 0
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(agent, message.pk)
+        services.resend(message.pk, actor=agent)
     message.refresh_from_db()
     assert message.delivery_status == Message.Delivery.SENT
     assert len(mail.outbox) == 1
@@ -158,7 +158,7 @@ def test_a_resent_message_goes_through_a_fresh_round_of_attempts_with_the_same_m
     Message.objects.filter(pk=message.pk).update(delivery_status="failed", send_attempts=7)
     FlakyESP.failures = 1
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(agent, message.pk)  # eager: the first attempt fails, its retry sends
+        services.resend(message.pk, actor=agent)  # eager: the first attempt fails, its retry sends
     message.refresh_from_db()
     assert (message.delivery_status, message.send_attempts) == ("sent", 2)
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message.message_id]

@@ -52,7 +52,7 @@ def requester_with_history():
 def test_export_zips_the_requester_their_public_messages_and_their_files(requester_with_history):
     requester, ticket, _attachment, _other = requester_with_history
     admin = UserFactory(username="dpo")
-    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, admin)))
+    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, actor=admin)))
     document = json.loads(archive.read("requester.json"))
     assert document["requester"]["email"] == "Maria@Example.com"
     [exported] = document["tickets"]
@@ -77,7 +77,7 @@ def test_erasure_anonymises_the_requester_and_deletes_files_but_keeps_counts(req
     storage, stored_name = attachment.file.storage, attachment.file.name
     counts_before = (Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count())
 
-    privacy.erase_requester(requester, UserFactory(username="dpo"))
+    privacy.erase_requester(requester, actor=UserFactory(username="dpo"))
 
     requester.refresh_from_db()
     assert "maria" not in requester.email.lower() and requester.name == ""
@@ -106,7 +106,7 @@ def test_erasure_is_refused_while_a_ticket_is_on_legal_hold(requester_with_histo
         pytest.skip("Ticket.legal_hold is not there yet")
     Ticket.objects.filter(pk=ticket.pk).update(legal_hold=True)
     with pytest.raises(ValidationError):
-        privacy.erase_requester(requester, None)
+        privacy.erase_requester(requester, actor=None)
     assert Requester.objects.get(pk=requester.pk).name == "Maria Silva"
 
 

@@ -139,7 +139,7 @@ class TicketWorkspaceActions:
         serializer = FieldsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            ticket, _events = services.update_fields(request.user, int(number), **serializer.validated_data)
+            ticket, _events = services.update_fields(int(number), **serializer.validated_data, actor=request.user)
         except DjangoValidationError as exc:
             raise _validation(exc) from exc
         return Response(TicketSerializer(ticket, context={"request": request}).data)
@@ -161,10 +161,10 @@ class TicketWorkspaceActions:
         serializer.is_valid(raise_exception=True)
         try:
             target = services.merge(
-                request.user,
                 int(number),
                 serializer.validated_data["into"],
                 restrict_target=serializer.validated_data["restrict_target"],
+                actor=request.user,
             )
         except DjangoValidationError as exc:
             raise _validation(exc) from exc

@@ -32,7 +32,7 @@ from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets import services, sla
+from tickets import db, services, sla
 from tickets.email import guards
 from tickets.email.outbound import auto_acknowledgement_since, last_auto_acknowledgement
 from tickets.email.parsing import (
@@ -318,7 +318,7 @@ def store_inbound(
         received_at=received_at or timezone.now(),
     )
     # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
-    created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
+    created = db.insert_row(inbound, on_conflict="(dedupe_key) DO NOTHING")
     if not created:
         stored = InboundEmail.objects.get(dedupe_key=dedupe_key)
         if not message_id or stored.raw_sha256 == digest:
@@ -326,7 +326,7 @@ def store_inbound(
         # Another mail, with other bytes, under a Message-ID already stored (broken mailers and forwarders
         # reuse them): kept as its own mail under the Message-ID plus its hash, so a retry of it is a no-op.
         inbound.dedupe_key = dedupe_key = reused_message_id_key(message_id, digest)
-        created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
+        created = db.insert_row(inbound, on_conflict="(dedupe_key) DO NOTHING")
         if not created:
             return InboundEmail.objects.get(dedupe_key=dedupe_key), False
     if enqueue:
@@ -598,29 +598,7 @@ def _finish_applied(
     inbound.reason = ""
     inbound.ticket_id = ticket.pk
     inbound.processed_at = timezone.now()
-    logged, logged_params = services.events_insert(log.take())
-    with connection.cursor() as cursor:
-        # A data-modifying WITH runs to completion whether or not the main statement reads it.
-        ctes, params = ([f"logged AS ({logged})"], list(logged_params)) if logged else ([], [])
-        if touch_ticket:
-            ctes.append(
-                f"touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s WHERE id = %s)"
-            )
-            params += [ticket.last_message_at, ticket.updated_at, ticket.pk]
-        cursor.execute(
-            (f"WITH {', '.join(ctes)} " if ctes else "")
-            + f"UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
-            "processed_at = %s, attempts = %s WHERE id = %s",
-            [
-                *params,
-                inbound.status,
-                inbound.reason,
-                inbound.ticket_id,
-                inbound.processed_at,
-                inbound.attempts,
-                inbound.pk,
-            ],
-        )
+    db.finish_applied_mail(inbound, log.take(), touch=ticket if touch_ticket else None)
 
 
 def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spam: bool = False) -> None:
@@ -688,27 +666,7 @@ def _thread_hints(parsed: ParsedEmail) -> _ThreadHints:
     number = subject_ticket_number(parsed.subject)
     if not parsed.message_id and not parents and not referenced and number is None:
         return _ThreadHints()
-    message, inbound, ticket = Message._meta.db_table, InboundEmail._meta.db_table, Ticket._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT ticket_id FROM {message} WHERE message_id <> '' AND message_id = %(mid)s LIMIT 1), "
-            f"EXISTS (SELECT 1 FROM {inbound} WHERE dedupe_key = ANY(%(parents)s::varchar(1000)[]) "
-            "AND status NOT IN %(done)s), "
-            f"(SELECT ticket_id FROM {message} WHERE message_id <> '' "
-            "AND message_id = ANY(%(referenced)s::varchar(998)[]) ORDER BY created_at DESC LIMIT 1), "
-            f"(SELECT id FROM {ticket} WHERE number = %(number)s), "
-            f"(SELECT requester_id FROM {ticket} WHERE number = %(number)s), "
-            f"(SELECT ticket_id FROM {message} WHERE %(mid)s <> '' AND (in_reply_to = %(mid)s "
-            """OR "references" @> ARRAY[%(mid)s]::varchar(998)[]) ORDER BY created_at, id LIMIT 1)""",
-            {
-                "mid": parsed.message_id,
-                "parents": parents,
-                "done": tuple(DONE_STATUSES),
-                "referenced": referenced,
-                "number": number,
-            },
-        )
-        row = cursor.fetchone()
+    row = db.thread_hints(parsed.message_id, parents, DONE_STATUSES, referenced, number)
     return _ThreadHints(*row)
 
 
@@ -877,7 +835,7 @@ def _apply(
         written_at=written,
         **html_fields,
     )
-    _insert(message)
+    message.save(force_insert=True)
     _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
     scan_message(message, parsed.attachments, log=log)
@@ -953,29 +911,6 @@ def _open(parsed, inbound, requester, language, batch: _Batch, log, follow_up_of
         last_message_at=now,
         opened_at=now,
     )
-
-
-def _insert(row, *, on_conflict: str = "") -> bool:
-    """`row.save()` for a new row, as one plain INSERT (optionally `ON CONFLICT <on_conflict>`); False
-    when the conflict clause inserted nothing. For models with no custom save, signal receivers or
-    database defaults, on paths where the ORM's own work costs more than the statement."""
-    # Generated columns are computed by the database; as after `save()`, reading one loads it.
-    fields = [f for f in type(row)._meta.concrete_fields if not f.primary_key and not f.generated]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    conflict = f"ON CONFLICT {on_conflict} " if on_conflict else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {type(row)._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"{conflict}RETURNING id",
-            [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields],
-        )
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    row.pk = inserted[0]
-    row._state.adding = False
-    row._state.db = connection.alias
-    return True
 
 
 def _store_attachments(message: Message, parsed: ParsedEmail, *, html_ready: bool = False) -> None:

@@ -1,5 +1,14 @@
 """Writes for associate wellbeing: flag a message and its ticket, clear a false flag, log reveals and
-access to sensitive content, record exposure, pause intake."""
+access to sensitive content, record exposure, pause intake.
+
+Names: a function that takes a ticket number and the acting user (`actor`, keyword-only: `clear_flag`,
+`log_reveal`) checks that the actor may see the ticket, and locks it when it writes it; one that takes a
+ticket or message instance (`flag_ticket`, `store_verdict`, `inherit_restrictions`, `log_access`) trusts
+its caller to have done so. The associate's own intake (`set_intake_paused`, `skip_category`) takes them as
+`actor`. Exposure accounting (`budget_for`, `record_intake`, `record_ticket_view`, `record_screen_time`,
+`log_child_safety_access`, `notify_leads`) takes `user`: the associate whose exposure is counted, on a
+ticket the caller already read through their access rules.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +19,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tickets import escalations, selectors, services, sla, system_texts
+from tickets import db, escalations, selectors, services, sla, system_texts
 from tickets.email.parsing import html_to_text
 from tickets.models import (
     Attachment,
@@ -265,20 +274,20 @@ def can_clear(user: AbstractBaseUser, ticket: Ticket, category: str) -> bool:
 
 
 @transaction.atomic
-def clear_flag(user: AbstractBaseUser, number: int, category: str, note: str = "") -> FlagClearance:
+def clear_flag(number: int, category: str, note: str = "", *, actor: AbstractBaseUser) -> FlagClearance:
     """An associate judges a category a false flag: it leaves the ticket and the clearance is recorded
     (leads read the scanner's precision from these). A legal hold stays until an admin lifts it."""
-    ticket = selectors.tickets_visible_to(user).select_for_update(of=("self",)).filter(number=number).first()
+    ticket = selectors.tickets_visible_to(actor).select_for_update(of=("self",)).filter(number=number).first()
     if ticket is None:
         raise PermissionDenied(_("You cannot see this ticket."))
     if category not in ticket.sensitivity:
         raise ValidationError(_("This ticket is not flagged for that category."))
-    if not can_clear(user, ticket, category):
+    if not can_clear(actor, ticket, category):
         raise PermissionDenied(_("Only the specialist team can clear a child-safety flag."))
     ticket.sensitivity = [c for c in ticket.sensitivity if c != category]
     ticket.save(update_fields=["sensitivity", "updated_at"])
-    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_CLEARED, actor=user, old={"categories": [category]})
-    return FlagClearance.objects.create(ticket=ticket, category=category, cleared_by=user, note=note.strip()[:500])
+    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_CLEARED, actor=actor, old={"categories": [category]})
+    return FlagClearance.objects.create(ticket=ticket, category=category, cleared_by=actor, note=note.strip()[:500])
 
 
 def log_access(
@@ -290,22 +299,22 @@ def log_access(
 
 
 def log_reveal(
-    user: AbstractBaseUser, number: int, *, attachment_id: int | None, source: str = ""
+    number: int, *, actor: AbstractBaseUser, attachment_id: int | None, source: str = ""
 ) -> SensitiveAccessLog:
     """An associate chose to see one blurred image or video: logged with the attachment when it is ours."""
-    ticket = selectors.tickets_visible_to(user).filter(number=number).first()
+    ticket = selectors.tickets_visible_to(actor).filter(number=number).first()
     if ticket is None:
         raise PermissionDenied(_("You cannot see this ticket."))
     attachment = None
     if attachment_id is not None:
         attachment = Attachment.objects.filter(pk=attachment_id, message__ticket=ticket).first()
-    return log_access(user, ticket, SensitiveAccessLog.Kind.REVEAL, attachment=attachment, detail=source)
+    return log_access(actor, ticket, SensitiveAccessLog.Kind.REVEAL, attachment=attachment, detail=source)
 
 
 def budget_for(user: AbstractBaseUser, *, lock: bool = False) -> ExposureBudget:
     if lock:
         # Most associates have their row already: lock it in one query, create it only the first time.
-        budget = _locked_budget(user.pk)
+        budget = db.locked_budget(user.pk)
         if budget is not None:
             return budget
     budget, _ = ExposureBudget.objects.get_or_create(user=user)
@@ -314,34 +323,27 @@ def budget_for(user: AbstractBaseUser, *, lock: bool = False) -> ExposureBudget:
     return budget
 
 
-def _locked_budget(user_id: int) -> ExposureBudget | None:
-    # A raw query (Django still builds the instance): routing takes this lock on every press of Next
-    # ticket, and compiling the ORM query cost more than running it.
-    sql = f"SELECT * FROM {ExposureBudget._meta.db_table} WHERE user_id = %s FOR UPDATE"
-    return next(iter(ExposureBudget.objects.raw(sql, [user_id])), None)
-
-
-def set_intake_paused(user: AbstractBaseUser, paused: bool) -> ExposureBudget:
+def set_intake_paused(paused: bool, *, actor: AbstractBaseUser) -> ExposureBudget:
     """Pause or resume intake: while paused, Next ticket gives the associate nothing. A pause is a break:
     the hourly break prompt counts its hour from here."""
     with transaction.atomic():
-        budget = budget_for(user, lock=True)
+        budget = budget_for(actor, lock=True)
         budget.intake_paused_at = (budget.intake_paused_at or timezone.now()) if paused else None
         update = ["intake_paused_at"]
         if paused:
-            budget.seconds_at_last_break = wellbeing_selectors.exposure(user, budget).seconds
+            budget.seconds_at_last_break = wellbeing_selectors.exposure(actor, budget).seconds
             update.append("seconds_at_last_break")
         budget.save(update_fields=update)
     return budget
 
 
-def skip_category(user: AbstractBaseUser, category: str, *, now=None) -> ExposureBudget:
+def skip_category(category: str, *, actor: AbstractBaseUser, now=None) -> ExposureBudget:
     """The associate asks Next ticket not to give them this category for the rest of their shift."""
     if category not in CATEGORIES:
         raise ValidationError(_("Unknown category."))
     now = now or timezone.now()
     with transaction.atomic():
-        budget = budget_for(user, lock=True)
+        budget = budget_for(actor, lock=True)
         if budget.skip_until is None or budget.skip_until <= now:
             budget.skipped_categories = []
         budget.skipped_categories = sorted({*budget.skipped_categories, category})
@@ -438,36 +440,11 @@ def notify_leads(user: AbstractBaseUser, text) -> int:
 def record_intake(user: AbstractBaseUser, ticket: Ticket) -> ExposureEntry:
     """Count a ticket taken with Next ticket towards the associate's shift (call inside the routing
     transaction, with the budget row locked). A ticket they took before stays counted once, as then."""
-    table = ExposureEntry._meta.db_table
     # One statement instead of get_or_create's read, savepoint, insert and release: this runs on every press.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH added AS (INSERT INTO {table} "
-            "(user_id, ticket_id, sensitive, categories, taken_at, views, seconds, last_slot) "
-            "VALUES (%s, %s, %s, %s, %s, 0, 0, 0) ON CONFLICT (user_id, ticket_id) DO NOTHING "
-            "RETURNING id, sensitive, categories, taken_at) "
-            "SELECT id, sensitive, categories, taken_at FROM added UNION ALL "
-            f"SELECT id, sensitive, categories, taken_at FROM {table} "
-            "WHERE user_id = %s AND ticket_id = %s AND NOT EXISTS (SELECT 1 FROM added)",
-            [
-                user.pk,
-                ticket.pk,
-                bool(ticket.sensitivity),
-                list(ticket.sensitivity),
-                timezone.now(),
-                user.pk,
-                ticket.pk,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    entry = db.add_intake(user, ticket, timezone.now())
+    if entry is None:
         # The entry that stood in the way was committed after this statement began: read it afresh.
         return ExposureEntry.objects.get(user=user, ticket=ticket)
-    entry_id, sensitive, categories, taken_at = row
-    entry = ExposureEntry(
-        id=entry_id, user=user, ticket=ticket, sensitive=sensitive, categories=categories, taken_at=taken_at
-    )
-    entry._state.adding = False
     return entry
 
 

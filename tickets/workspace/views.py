@@ -205,7 +205,7 @@ def update_fields(request, number: int):
     if form.is_valid():
         try:
             services.update_fields(
-                request.user, number, seen_event=form.cleaned_data["seen_event"], **form.changes(request.POST)
+                number, seen_event=form.cleaned_data["seen_event"], **form.changes(request.POST), actor=request.user
             )
         except ValidationError as exc:
             messages.error(request, _errors(exc))
@@ -268,7 +268,7 @@ def reply(request, number: int):
 @require_POST
 def resend(request, pk: int):
     try:
-        message = services.resend(request.user, pk)
+        message = services.resend(pk, actor=request.user)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect(back_url(request, reverse("workspace", args=["mine"])))
@@ -285,7 +285,10 @@ def merge(request, number: int):
         return redirect("ticket", number)
     try:
         target = services.merge(
-            request.user, number, form.cleaned_data["target"], restrict_target=form.cleaned_data["restrict_target"]
+            number,
+            form.cleaned_data["target"],
+            restrict_target=form.cleaned_data["restrict_target"],
+            actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -305,11 +308,11 @@ def bulk(request):
     try:
         changes = form.changes(request.user)
         count = services.bulk_update(
-            request.user,
             form.cleaned_data["tickets"],
             seen_event=form.cleaned_data["seen_event"],
             take_over=form.cleaned_data["take_over"],
             **changes,
+            actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, _errors(exc))
