@@ -18,6 +18,8 @@ TIMEOUT_SECONDS = 1
 
 
 def _postgres_ok() -> bool:
+    # Infrastructure, not persistence: the probe asks the server to answer, through the connection the
+    # app itself would use; there is no model to read and no ORM path to compare (see tickets/db.py).
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

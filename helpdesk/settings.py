@@ -366,7 +366,7 @@ ACOLHE_TWO_FACTOR_REQUIRED_ROLES = env.list(
 # Ticket lists, search and the dashboard are kept this many seconds per user (helpdesk/pagecache.py); a
 # user's own writes always show at once. 0 turns the cache off.
 ACOLHE_PAGE_CACHE_SECONDS = env.int("ACOLHE_PAGE_CACHE_SECONDS", default=10)
-# Assist (tickets/assist): an OpenAI-compatible chat completions endpoint (Ollama, vLLM, llama.cpp's server
+# Assist (assist/): an OpenAI-compatible chat completions endpoint (Ollama, vLLM, llama.cpp's server
 # or a hosted API), e.g. http://127.0.0.1:11434/v1/chat/completions, its model and key. Empty: generative help
 # is off; each queue must also opt in. Suggestions from similar solved tickets need none of this.
 ACOLHE_ASSIST_URL = env.str("ACOLHE_ASSIST_URL", default="")

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
+    path("", include("assist.urls")),
     path("sop/", include("sop.urls")),
     path("metrics/", include("metrics.urls")),
 ]

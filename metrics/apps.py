@@ -16,3 +16,12 @@ class MetricsConfig(AppConfig):
         from metrics.selectors import navigation_links
 
         pages.register("metrics", navigation_links)
+
+        # Domain signals of the core (tickets never imports metrics): CSAT on solve, erasure, demo data.
+        from metrics.demo import on_demo_seeded
+        from metrics.services import on_ticket_solved, on_tickets_scrubbed
+        from tickets.signals import demo_seeded, ticket_solved, tickets_scrubbed
+
+        ticket_solved.connect(on_ticket_solved, dispatch_uid="acolhe_csat_on_solve")
+        tickets_scrubbed.connect(on_tickets_scrubbed, dispatch_uid="acolhe_csat_scrub")
+        demo_seeded.connect(on_demo_seeded, dispatch_uid="acolhe_demo_metrics")

@@ -66,6 +66,13 @@ def demo_scorecard() -> Scorecard:
     return scorecard
 
 
+def on_demo_seeded(*, tickets_loaded: bool, **signal_kwargs: object) -> None:
+    """Receiver of `tickets.signals.demo_seeded`, connected in `MetricsConfig.ready()`: QA reviews, answered
+    surveys and the first rollup, on demo tickets this run loaded."""
+    if tickets_loaded:
+        load_demo_metrics()
+
+
 def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str, int]:
     """Create the demo scorecard, reviews by each team's lead, CSAT answers on solved tickets, then roll up
     the last 30 days."""
@@ -95,7 +102,7 @@ def load_demo_metrics(seed: int = 7, reviews_per_associate: int = 3) -> dict[str
                 continue
             ratings = {c.pk: (rng.choice([3, 4, 4, 5, 5]), "") for c in scorecard.criteria.all()}
             review = services.submit_review(
-                reviewer, ticket=ticket, associate=associate, scorecard=scorecard, ratings=ratings
+                ticket=ticket, associate=associate, scorecard=scorecard, ratings=ratings, actor=reviewer
             )
             when = (ticket.solved_at or timezone.now()) + timedelta(hours=rng.randint(1, 30))
             Review.objects.filter(pk=review.pk).update(created_at=min(when, timezone.now()))

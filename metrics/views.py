@@ -154,7 +154,7 @@ def heartbeat(request):
         number = int(request.POST.get("ticket", ""))
     except ValueError:
         return HttpResponse(status=400)
-    if not services.record_heartbeat(request.user, number):
+    if not services.record_heartbeat(number, actor=request.user):
         raise Http404
     return HttpResponse(status=204)
 
@@ -229,13 +229,13 @@ def review_ticket(request, number: int):
     if request.method == "POST" and form.is_valid():
         try:
             review = services.submit_review(
-                request.user,
                 ticket=ticket,
                 associate=associate,
                 scorecard=scorecard,
                 ratings=form.ratings(),
                 comment=form.cleaned_data["comment"],
                 calibration=calibration,
+                actor=request.user,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -280,11 +280,11 @@ def calibration_new(request, number: int):
     if request.method == "POST" and form.is_valid() and scorecard is not None:
         try:
             calibration = services.start_calibration(
-                request.user,
                 ticket=ticket,
                 associate=associate,
                 scorecard=scorecard,
                 reviewers=form.cleaned_data["reviewers"],
+                actor=request.user,
             )
         except ValidationError as exc:
             form.add_error("reviewers", exc)

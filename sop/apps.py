@@ -16,3 +16,12 @@ class SopConfig(AppConfig):
         # The SOP panel of the ticket page (tickets does not import sop), and the must-read banner of every page.
         panels.register("sop_panel", ticket_page_sop_panel)
         pages.register("pending_acknowledgements", acknowledgements_to_show)
+        # What sop adds to the core's actions, which never imports it: demo data and the macro reply (see
+        # `tickets.extensions`).
+        from sop.demo import on_demo_seeded
+        from sop.services import reply_with_macro
+        from tickets import extensions
+        from tickets.signals import demo_seeded
+
+        demo_seeded.connect(on_demo_seeded, dispatch_uid="acolhe_demo_sops")
+        extensions.register_macro_reply(reply_with_macro)

@@ -15,6 +15,11 @@ AUTHORS = {"pt": "lead.ana", "en": "lead.bruno"}
 ALREADY_READ = ["ana.souza", "beatriz.lima", "john.smith"]
 
 
+def on_demo_seeded(**signal_kwargs: object) -> None:
+    """Receiver of `tickets.signals.demo_seeded`, connected in `SopConfig.ready()`."""
+    load_demo_sops()
+
+
 @transaction.atomic
 def load_demo_sops() -> dict[str, int]:
     """Create the demo SOPs (each published in both languages, two with a must-read revision) and the shared
@@ -41,7 +46,7 @@ def load_demo_sops() -> dict[str, int]:
                 body=body,
                 steps=services.steps_from_text(steps),
                 change_summary="Primeira versão" if language == "pt" else "First version",
-                author=authors[language],
+                actor=authors[language],
             )
             services.publish_version(version)
             created["versions"] += 1
@@ -56,13 +61,13 @@ def load_demo_sops() -> dict[str, int]:
             body=body,
             steps=services.steps_from_text(steps),
             change_summary=summary,
-            author=authors[language],
+            actor=authors[language],
             must_read=True,
         )
         services.publish_version(version)
         created["versions"] += 1
         for user in User.objects.filter(username__in=ALREADY_READ, sop_acknowledgements__version=version):
-            services.acknowledge(version, user)
+            services.acknowledge(version, actor=user)
     sops = {sop.slug: sop for sop in SOP.objects.all()}
     for name, slug, body_pt, body_en, actions in MACROS:
         assert isinstance(actions, dict)

@@ -303,7 +303,7 @@ def search_macros(user: User, ticket: Ticket, query: str = "", limit: int = 8) -
     ).order_by("-in_language", "-usage_count", "name")[:limit]
     choices = []
     for macro in macros:
-        rendered = render_macro(macro, ticket, user)
+        rendered = render_macro(macro, ticket, actor=user)
         choices.append(
             MacroChoice(
                 macro=macro,

@@ -1,4 +1,12 @@
-"""Writes on SOPs, acknowledgements, checklists and macros. Ticket changes go through `tickets.services`."""
+"""Writes on SOPs, acknowledgements, checklists and macros. Ticket changes go through `tickets.services`.
+
+Names: the acting user is `actor`, keyword-only. A function that takes a ticket number or a macro id and the
+actor checks access and locks (`reply_with_macro` through `tickets.workspace.services.reply`,
+`macro_for_reply` refuses a macro the actor may not use); one that takes an instance (`render_macro`,
+`set_step_checked`, `acknowledge`, `publish_version`, `save_macro`) trusts its caller to have read it
+through the actor's access rules (`sop.selectors`). `check_macro_actions` checks a macro's actions against
+whoever applies it.
+"""
 
 from __future__ import annotations
 
@@ -94,12 +102,12 @@ def create_version(
     body: str,
     steps: Iterable[tuple[str, bool] | str] = (),
     change_summary: str = "",
-    author: User | None = None,
+    actor: User | None = None,
     must_read: bool = False,
     counterpart: SOPVersion | None = None,
 ) -> SOPVersion:
-    """Add a draft version with the next number for its language. It links to the other language's current
-    version unless another counterpart is given."""
+    """Add a draft version, written by `actor`, with the next number for its language. It links to the
+    other language's current version unless another counterpart is given."""
     if language not in Language.values:
         raise SOPError(f"unknown language {language!r}")
     SOP.objects.select_for_update().filter(pk=sop.pk).first()  # numbers are handed out one at a time
@@ -113,7 +121,7 @@ def create_version(
         title=title.strip()[:200],
         body=body,
         change_summary=change_summary.strip()[:500],
-        author=author,
+        author=actor,
         must_read=must_read,
         counterpart=counterpart,
     )
@@ -211,10 +219,10 @@ def version_diff(old: SOPVersion, new: SOPVersion, *, context: int = 3) -> list[
 # --- acknowledgements ------------------------------------------------------------------------------------
 
 
-def acknowledge(version: SOPVersion, user: User) -> Acknowledgement:
-    """Record that the user has read the version. Reading one that nobody asked for is recorded too."""
+def acknowledge(version: SOPVersion, *, actor: User) -> Acknowledgement:
+    """Record that the actor has read the version. Reading one that nobody asked for is recorded too."""
     ack, created = Acknowledgement.objects.get_or_create(
-        version=version, user=user, defaults={"acknowledged_at": timezone.now()}
+        version=version, user=actor, defaults={"acknowledged_at": timezone.now()}
     )
     if not created and ack.acknowledged_at is None:
         ack.acknowledged_at = timezone.now()
@@ -316,7 +324,7 @@ class RenderedMacro:
     unknown: list[str] = field(default_factory=list)  # names that are not variables, left as written
 
 
-def render_macro(macro: Macro, ticket: Ticket, agent: User | None) -> RenderedMacro:
+def render_macro(macro: Macro, ticket: Ticket, *, actor: User | None) -> RenderedMacro:
     """The macro's body in the ticket's language (else the other one) with its variables filled. Plain text:
     escaping is the job of whoever shows it as HTML."""
     language = ticket.language
@@ -336,7 +344,7 @@ def render_macro(macro: Macro, ticket: Ticket, agent: User | None) -> RenderedMa
         if getter is None:
             unknown.append(name)
             return match.group(0)
-        value = getter(ticket, agent)
+        value = getter(ticket, actor)
         if not value:
             missing.append(name)
             return match.group(0)
@@ -353,7 +361,7 @@ def _parse_id(value: Any) -> int | None:
         return None
 
 
-def macro_for_reply(actor: User, macro_id: int | str | None) -> Macro | None:
+def macro_for_reply(macro_id: int | str | None, *, actor: User) -> Macro | None:
     """The macro a reply is written with: none when no id is given; one of the actor's shared or own active
     macros, else a `ValidationError` (a macro removed meanwhile, someone else's, a crafted id)."""
     from sop.selectors import macros_for
@@ -375,16 +383,16 @@ def macro_actions(macro: Macro) -> workspace_services.ReplyActions:
 
 @transaction.atomic
 def reply_with_macro(
-    actor: User, number: int, body: str, *, macro_id: int | str | None, **options: Any
+    number: int, body: str, *, actor: User, macro_id: int | str | None, **options: Any
 ) -> workspace_services.ReplyResult:
     """`tickets.workspace.services.reply`, with the actions of the macro the reply was written with (status,
     priority, tags, queue) applied in the same transaction and with the same checks as by hand: a queue the
     actor cannot move tickets to refuses the whole reply. The macro's use is counted and logged."""
-    macro = macro_for_reply(actor, macro_id)
+    macro = macro_for_reply(macro_id, actor=actor)
     if macro is not None:
         check_macro_actions(macro, actor=actor)
     actions = macro_actions(macro) if macro is not None else None
-    result = workspace_services.reply(actor, number, body, actions=actions, **options)
+    result = workspace_services.reply(number, body, actor=actor, actions=actions, **options)
     if macro is not None and not result.repeated:
         Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=timezone.now())
         applied = ticket_services.record_event(

@@ -161,7 +161,7 @@ def version_new(request, slug: str):
             steps=form.cleaned_data["steps"],
             change_summary=form.cleaned_data["change_summary"],
             must_read=form.cleaned_data["must_read"],
-            author=request.user,
+            actor=request.user,
         )
         return _after_save(request, sop, version)
     return render_page(
@@ -234,7 +234,7 @@ def version_publish(request, slug: str, pk: int):
 @require_POST
 def acknowledge(request, pk: int):
     version = get_object_or_404(selectors.versions_visible_to(request.user).select_related("sop"), pk=pk)
-    services.acknowledge(version, request.user)
+    services.acknowledge(version, actor=request.user)
     messages.success(request, _("Thank you: you have confirmed reading “%(title)s”.") % {"title": version.title})
     return HttpResponseRedirect(next_url(request, reverse("sop:version", args=[version.sop.slug, version.pk])))
 

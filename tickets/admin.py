@@ -48,7 +48,7 @@ class RequesterAdmin(admin.ModelAdmin):
             return None
         requester = queryset.get()
         try:
-            archive = privacy.export_requester(requester, request.user, request=request)
+            archive = privacy.export_requester(requester, request=request, actor=request.user)
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
@@ -379,9 +379,9 @@ class AssistOutputAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        from tickets.assist.selectors import outputs_visible_to
+        from tickets.selectors import assist_outputs_visible_to
 
-        return outputs_visible_to(request.user).select_related("ticket", "actor")
+        return assist_outputs_visible_to(request.user).select_related("ticket", "actor")
 
     def has_module_permission(self, request):
         from tickets.selectors import is_admin

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from helpdesk.pagecache import per_user
-from tickets.models import Attachment, Escalation, Message, Notification, Queue, Role, Ticket
+from tickets.models import AssistOutput, Attachment, Escalation, Message, Notification, Queue, Role, Ticket
 
 
 def has_role(user: User, role: str) -> bool:
@@ -148,3 +148,9 @@ def navigation_counts(user: User) -> dict[str, Any]:
             "unread": notifications_for(user).filter(read_at=None).count(),
         },
     )
+
+
+def assist_outputs_visible_to(user: User) -> QuerySet[AssistOutput]:
+    """The assistant's stored answers on the tickets `user` may open, and no others (`tickets_visible_to`): a
+    ticket restricted after an answer was written takes its answers with it."""
+    return AssistOutput.objects.filter(ticket__in=tickets_visible_to(user).values("pk"))

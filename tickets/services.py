@@ -1,19 +1,27 @@
-"""Writes on tickets that carry business rules. Every change to a ticket writes a `TicketEvent`."""
+"""Writes on tickets that carry business rules. Every change to a ticket writes a `TicketEvent`.
+
+Names: everything here takes instances (a ticket, a requester) and trusts its caller, who read them
+through the actor's access rules and holds the row lock where it writes: the checked entry points that
+take a ticket number and the acting user are in `tickets.workspace.services` (pages, API) and the topic
+packages. The acting user is `actor`, keyword-only; `actor=None` is the system (mail, rules, the sweep).
+Events go to an `EventLog` when the caller passes one as `log=`, so a path through several services writes
+them once and in order.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from tickets import sla
+from tickets import db, signals, sla
 from tickets.models import Attachment, Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -30,6 +38,51 @@ FIELD_EVENTS = {
 }
 
 
+class EventLog:
+    """The events of one action, collected in the order they happen and written once (`flush`, one INSERT
+    whose ids keep that order). A path on which several services log events (a mail: opening its ticket,
+    inheriting a closed ticket's restrictions, flagging, reopening, acknowledging) creates one log and
+    passes it to each of them as `log=`; the timeline then reads in the order things happened, and the path
+    pays one statement for all its events. A service given no log writes its events as it goes."""
+
+    def __init__(self) -> None:
+        self._events: list[TicketEvent] = []
+
+    def add(
+        self,
+        ticket: Ticket,
+        kind: str,
+        *,
+        actor: User | None = None,
+        old: Any = None,
+        new: Any = None,
+        message: Message | None = None,
+        created_at: datetime | None = None,
+    ) -> TicketEvent:
+        """Append one event (unsaved until the log is flushed)."""
+        event = TicketEvent(ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new, message=message)
+        if created_at is not None:
+            event.created_at = created_at
+        self._events.append(event)
+        return event
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self) -> Iterator[TicketEvent]:
+        return iter(self._events)
+
+    def take(self) -> list[TicketEvent]:
+        """The events collected so far, in order, leaving the log empty: for a persistence shortcut that
+        writes them inside a statement of its own (`db.finish_applied_mail`)."""
+        events, self._events = self._events, []
+        return events
+
+    def flush(self) -> None:
+        """Write the events collected so far in one INSERT, in order."""
+        record_events(self.take())
+
+
 def record_event(
     ticket: Ticket,
     kind: str,
@@ -38,8 +91,11 @@ def record_event(
     old: Any = None,
     new: Any = None,
     message: Message | None = None,
+    log: EventLog | None = None,
 ) -> TicketEvent:
-    """Append one event to the ticket's log."""
+    """Append one event to the ticket's log: to `log` when given (written when it is flushed), else now."""
+    if log is not None:
+        return log.add(ticket, kind, actor=actor, old=old, new=new, message=message)
     return TicketEvent.objects.create(
         ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new, message=message
     )
@@ -48,25 +104,7 @@ def record_event(
 def record_events(events: Iterable[TicketEvent]) -> None:
     """Write unsaved events in one INSERT. Their ids follow the order given, as separate `record_event`
     calls in that order would number them; the objects are not updated with their ids."""
-    statement, params = events_insert(events)
-    if statement:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-
-
-def events_insert(events: Iterable[TicketEvent]) -> tuple[str, list[Any]]:
-    """The INSERT of `record_events` and its parameters ("" when there is nothing to write), for a caller
-    that runs it inside a statement of its own."""
-    fields = [f for f in TicketEvent._meta.concrete_fields if not f.primary_key]
-    rows, params = [], []
-    for event in events:
-        rows.append(f"({', '.join(['%s'] * len(fields))})")
-        params += [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    if not rows:
-        return "", []
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    # The sequence is drawn row by row in VALUES order, so the ids keep the order of the list.
-    return f"INSERT INTO {TicketEvent._meta.db_table} ({columns}) VALUES {', '.join(rows)}", params
+    db.insert_events(events)
 
 
 def _event_value(field: str, value: Any) -> Any:
@@ -91,8 +129,11 @@ def _apply_status_timestamps(ticket: Ticket, new_status: str) -> None:
 
 
 @transaction.atomic
-def update_ticket(ticket: Ticket, *, actor: User | None, **changes: Any) -> list[TicketEvent]:
-    """Change any of status, priority, assignee, queue, tags, language, subject; one event per real change."""
+def update_ticket(
+    ticket: Ticket, *, actor: User | None, log: EventLog | None = None, **changes: Any
+) -> list[TicketEvent]:
+    """Change any of status, priority, assignee, queue, tags, language, subject; one event per real change
+    (to `log` when given)."""
     unknown = set(changes) - set(FIELD_EVENTS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -116,30 +157,28 @@ def update_ticket(ticket: Ticket, *, actor: User | None, **changes: Any) -> list
     ticket.save(update_fields=[*dict.fromkeys(changed_fields), "updated_at"])
     if "status" in changed_fields:
         sla.on_status_change(ticket, old_status, ticket.status)
-    recorded = [record_event(ticket, kind, actor=actor, old=old, new=new) for kind, old, new in events]
+    recorded = [record_event(ticket, kind, actor=actor, old=old, new=new, log=log) for kind, old, new in events]
     if ticket.status == Ticket.Status.SOLVED and old_status != Ticket.Status.SOLVED:
-        from metrics.services import on_ticket_solved  # metrics builds on tickets, not the reverse
-
-        on_ticket_solved(ticket)
+        signals.ticket_solved.send(sender=Ticket, ticket=ticket)
     return recorded
 
 
 def record_changes(ticket: Ticket, changes: Iterable[tuple[str, Any, Any]], *, actor: User | None) -> None:
     """Log changes already written to the ticket row, as (field, old, new): the same events `update_ticket`
-    writes, all in one INSERT (`record_events`), for callers that save the row themselves in a single
+    writes, all in one INSERT (one `EventLog`), for callers that save the row themselves in a single
     statement."""
     now = timezone.now()
-    record_events(
-        TicketEvent(
-            ticket=ticket,
+    log = EventLog()
+    for field, old, new in changes:
+        log.add(
+            ticket,
+            FIELD_EVENTS[field],
             actor=actor,
-            kind=FIELD_EVENTS[field],
-            old_value=_event_value(field, old),
-            new_value=_event_value(field, new),
+            old=_event_value(field, old),
+            new=_event_value(field, new),
             created_at=now,
         )
-        for field, old, new in changes
-    )
+    log.flush()
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
@@ -152,22 +191,7 @@ def upsert_requester(email: str, name: str = "", language: str = "") -> tuple[Re
     language given. Returns (requester, created). One statement, on the case-insensitive unique index; it
     locks the requester's row until commit, so mail from one requester is applied in turn (routing and the
     auto-acknowledgement limit depend on it)."""
-    email = email.strip()
-    table = Requester._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "
-            # An existing address gains a missing name and the language given, and keeps its spelling.
-            f"ON CONFLICT ((lower(email::text))) DO UPDATE SET "
-            f"name = CASE WHEN {table}.name = '' THEN EXCLUDED.name ELSE {table}.name END, "
-            f"language = CASE WHEN EXCLUDED.language <> '' THEN EXCLUDED.language ELSE {table}.language END "
-            # A row this statement inserted has no deleting or locking transaction yet (xmax 0); one it
-            # updated carries this transaction's id there.
-            "RETURNING id, email, name, language, created_at, xmax = 0",
-            [email.lower(), name[:200], language, timezone.now()],
-        )
-        *row, created = cursor.fetchone()
-    return Requester.from_db(connection.alias, ["id", "email", "name", "language", "created_at"], row), created
+    return db.upsert_requester(email.strip(), name, language, timezone.now())
 
 
 def open_ticket(
@@ -180,15 +204,14 @@ def open_ticket(
     follow_up_of: Ticket | None = None,
     priority: int = Ticket.Priority.NORMAL,
     sla_policy_for: Callable[[int, int], SlaPolicy | None] | None = None,
-    pending_events: list[TicketEvent] | None = None,
+    log: EventLog | None = None,
     last_message_at: datetime | None = None,
     opened_at: datetime | None = None,
 ) -> Ticket:
     """Create a ticket and its `created` event, and start its SLA clocks. `sla_policy_for(queue_id,
     priority)`, when given, says which SLA policy applies, so a caller opening many tickets in one
-    transaction can look each policy up once. With `pending_events` the events are appended there unsaved
-    instead of written (the `created` one, then a follow-up's): the caller writes them, in that order and
-    before any other event, with `record_events`, together with its own."""
+    transaction can look each policy up once. The `created` event (and a follow-up's `follow_up_opened` on
+    the closed ticket) go to `log` when given, else are written now."""
     ticket = Ticket(
         requester=requester,
         queue=queue,
@@ -205,29 +228,25 @@ def open_ticket(
     ticket.save(force_insert=True)
     # A ticket just opened has no SLA check row: known, so nothing has to look for one.
     Ticket.sla_check.related.set_cached_value(ticket, None)
-    events = [
-        TicketEvent(
-            ticket=ticket,
-            kind=Kind.CREATED,
-            actor=actor,
-            new_value={
-                "queue": queue.slug,
-                "language": language,
-                "follow_up_of": follow_up_of and follow_up_of.number,
-            },
-        )
-    ]
+    own_log = log is None
+    log = EventLog() if log is None else log
+    log.add(
+        ticket,
+        Kind.CREATED,
+        actor=actor,
+        new={"queue": queue.slug, "language": language, "follow_up_of": follow_up_of and follow_up_of.number},
+        created_at=ticket.created_at if opened_at else None,
+    )
     if follow_up_of is not None:
-        events.append(
-            TicketEvent(
-                ticket=follow_up_of, kind=Kind.FOLLOW_UP_OPENED, actor=actor, new_value={"ticket": ticket.number}
-            )
+        log.add(
+            follow_up_of,
+            Kind.FOLLOW_UP_OPENED,
+            actor=actor,
+            new={"ticket": ticket.number},
+            created_at=ticket.created_at if opened_at else None,
         )
-    if pending_events is not None:
-        pending_events += events
-    else:
-        for event in events:
-            event.save()
+    if own_log:
+        log.flush()
     sla.store_next_check(ticket)
     return ticket
 

@@ -10,7 +10,6 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("", include("tickets.workspace.urls")),
     path("", include("tickets.wellbeing.urls")),
-    path("", include("tickets.assist.urls")),
     path("", include("tickets.escalations.urls")),
     path("", include("tickets.sla.urls")),
 ]

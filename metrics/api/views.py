@@ -74,12 +74,12 @@ class ReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         ratings = {a["criterion"].pk: (a["rating"], a.get("comment", "")) for a in data["answers"]}
         try:
             serializer.instance = services.submit_review(
-                self.request.user,
                 ticket=ticket,
                 associate=data["associate"],
                 scorecard=data["scorecard"],
                 ratings=ratings,
                 comment=data.get("comment", ""),
+                actor=self.request.user,
             )
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc

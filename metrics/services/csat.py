@@ -48,10 +48,11 @@ def survey_for_token(token: str) -> CsatSurvey:
     return survey
 
 
-def on_ticket_solved(ticket: Ticket) -> CsatSurvey | None:
-    """Called when a ticket becomes solved: the first time, create its survey for the assignee and mail the
-    requester a signed link in the ticket's language, on the ticket's thread. Later solves send nothing
-    (one survey per ticket); an unanswered survey follows the new assignee."""
+def on_ticket_solved(ticket: Ticket, **signal_kwargs: object) -> CsatSurvey | None:
+    """Receiver of `tickets.signals.ticket_solved`, connected in `MetricsConfig.ready()`. When a ticket
+    becomes solved the first time, create its survey for the assignee and mail the requester a signed link
+    in the ticket's language, on the ticket's thread. Later solves send nothing (one survey per ticket);
+    an unanswered survey follows the new assignee."""
     if not settings.ACOLHE_CSAT_ENABLED:
         return None
     survey, created = CsatSurvey.objects.get_or_create(
@@ -72,6 +73,12 @@ def on_ticket_solved(ticket: Ticket) -> CsatSurvey | None:
     # On the ticket's thread (In-Reply-To, References, subject tag), marked as automatic mail.
     outbound.queue_outbound(ticket, body_text=body, author=None)
     return survey
+
+
+def on_tickets_scrubbed(ticket_ids: list[int], **signal_kwargs: object) -> None:
+    """Receiver of `tickets.signals.tickets_scrubbed`: a survey's comment is the requester's own words, so
+    it goes with the rest of their content; the rating stays (the metrics count it)."""
+    CsatSurvey.objects.filter(ticket_id__in=ticket_ids).exclude(comment="").update(comment="")
 
 
 @transaction.atomic

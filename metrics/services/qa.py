@@ -42,8 +42,8 @@ def _schedule_rollup(moment: datetime) -> None:
 
 @transaction.atomic
 def submit_review(
-    reviewer: User,
     *,
+    actor: User,
     ticket: Ticket,
     associate: User,
     scorecard: Scorecard,
@@ -51,12 +51,12 @@ def submit_review(
     comment: str = "",
     calibration: Calibration | None = None,
 ) -> Review:
-    """Write (or rewrite) the reviewer's review of a ticket for an associate: a 1-5 rating and a comment per
+    """Write (or rewrite) the actor's review of a ticket for an associate: a 1-5 rating and a comment per
     criterion of the scorecard, scored 0-100 by weight. Any assignment it answers is marked done."""
     assigned = QaAssignment.objects.filter(
-        ticket=ticket, reviewer=reviewer, associate=associate, calibration=calibration
+        ticket=ticket, reviewer=actor, associate=associate, calibration=calibration
     ).first()
-    if assigned is None and not can_review(reviewer, associate):
+    if assigned is None and not can_review(actor, associate):
         raise PermissionDenied(_("You cannot review this associate."))
     if calibration is not None and assigned is None:
         raise PermissionDenied(_("You are not part of this calibration."))
@@ -73,7 +73,7 @@ def submit_review(
     review, _created = Review.objects.update_or_create(
         ticket=ticket,
         associate=associate,
-        reviewer=reviewer,
+        reviewer=actor,
         calibration=calibration,
         defaults={"scorecard": scorecard, "score": score, "comment": (comment or "").strip()},
     )
@@ -162,8 +162,8 @@ def sample_week(week: date, per_associate: int = 3, *, seed: int | None = None) 
 
 @transaction.atomic
 def start_calibration(
-    actor: User,
     *,
+    actor: User,
     ticket: Ticket,
     associate: User,
     scorecard: Scorecard,

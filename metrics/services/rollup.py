@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from metrics import definitions
 from metrics.definitions import Event, Key, TicketHistory
 from metrics.models import CsatSurvey, DailyStats, Heartbeat, QueueDay, Review
+from tickets import db
 from tickets.models import Profile, Queue, SlaAlert, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -57,8 +58,7 @@ def rollup_days(first: date, last: date, *, now: datetime | None = None) -> Roll
     start, end = day_bounds(first, last, tz)
     result = RollupResult(first, last)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+        db.advisory_xact_lock(ADVISORY_LOCK)
         rows: dict[Key, Counter] = defaultdict(Counter)
         result.tickets = _add_log_contributions(rows, first, last, start, end, tz)
         _add_heartbeats(rows, start, end, tz)

@@ -90,7 +90,7 @@ class SOPVersionViewSet(
             steps=self._steps(data),
             change_summary=data.get("change_summary", ""),
             must_read=data.get("must_read", False),
-            author=self.request.user,
+            actor=self.request.user,
         )
 
     def perform_update(self, serializer):
@@ -134,7 +134,7 @@ class SOPVersionViewSet(
     @extend_schema(request=None, responses=AcknowledgementSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def acknowledge(self, request, pk=None):
-        ack = services.acknowledge(self.get_object(), request.user)
+        ack = services.acknowledge(self.get_object(), actor=request.user)
         return Response(AcknowledgementSerializer(ack).data, status=status.HTTP_200_OK)
 
 
@@ -179,7 +179,7 @@ class AcknowledgementViewSet(viewsets.ReadOnlyModelViewSet):
         ack = self.get_object()
         if ack.user_id != request.user.pk:
             raise NotFound
-        ack = services.acknowledge(ack.version, request.user)
+        ack = services.acknowledge(ack.version, actor=request.user)
         return Response(AcknowledgementSerializer(ack).data)
 
 
@@ -219,5 +219,5 @@ class MacroViewSet(viewsets.ModelViewSet):
         ticket = ticket_selectors.ticket_for(request.user, number)
         if ticket is None:
             raise NotFound("ticket not found")
-        rendered = services.render_macro(self.get_object(), ticket, request.user)
+        rendered = services.render_macro(self.get_object(), ticket, actor=request.user)
         return Response(RenderedMacroSerializer(rendered).data)

@@ -111,8 +111,8 @@ def label_demo_tickets() -> int:
     """The demo tickets (`seed_demo`) record no macro use: give each solved one the macro of the SOP that
     applies to its tags (the demo's own link between procedures and macros; where an SOP has two macros, one
     by the ticket's id), as an associate following the procedure would have. Returns how many were labelled."""
+    from assist.evaluation import labelled_tickets
     from sop.models import SOP
-    from tickets.assist.evaluation import labelled_tickets
     from tickets.models import Ticket, TicketEvent
 
     sops = [(set(sop.tags), list(sop.macros.order_by("pk"))) for sop in SOP.objects.prefetch_related("macros")]
@@ -146,7 +146,7 @@ def measure(quick: bool) -> dict:
     django.setup()
     from django.core.management import call_command
 
-    from tickets.assist.evaluation import evaluate, labelled_tickets
+    from assist.evaluation import evaluate, labelled_tickets
     from tickets.management.commands.seed_demo import QUEUES as DEMO_QUEUES
     from tickets.models import Ticket
 
@@ -176,8 +176,8 @@ def measure_load_data(quick: bool) -> dict:
     import django
 
     django.setup()
+    from assist.evaluation import evaluate, labelled_tickets
     from tests.bench import dataset
-    from tickets.assist.evaluation import evaluate, labelled_tickets
 
     described = dataset.ensure(quick)
     labelled = labelled_tickets().filter(subject__startswith="bench ")

@@ -214,7 +214,8 @@ def _sla_sweep() -> tuple[float, int, str]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tickets.sla.sweep import claim_sql, sweep
+    from tickets.db import sweep_claim_sql
+    from tickets.sla.sweep import sweep
 
     due = (
         "SELECT id FROM tickets_ticket WHERE status IN ('new', 'open') AND subject LIKE 'bench %%' ORDER BY id LIMIT %s"
@@ -243,7 +244,7 @@ def _sla_sweep() -> tuple[float, int, str]:
                 cursor.execute("ANALYZE tickets_ticket")
                 cursor.execute("ANALYZE tickets_slacheck")
             now = timezone.now()
-            sql, params = claim_sql(now, 1000)
+            sql, params = sweep_claim_sql(now, 1000)
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN " + sql, params)
                 outcome["plan"] = "\n".join(row[0] for row in cursor.fetchall())

@@ -5,10 +5,10 @@ second opinion."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.assist.helpers import solved
+from tests.assist.stub import StubProvider
 from tests.e2e.conftest import login
 from tests.factories import MacroFactory, MessageFactory, QueueFactory, RequesterFactory, TicketFactory, associate
-from tests.tickets.assist.helpers import solved
-from tests.tickets.assist.stub import StubProvider
 from tickets.models import AssistOutput, Message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

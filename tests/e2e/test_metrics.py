@@ -38,7 +38,7 @@ def team_with_work(settings):
         ticket = ticket_services.open_ticket(
             requester=RequesterFactory(), queue=queue, subject=f"Senha {language}", language=language
         )
-        workspace.reply(maria, ticket.number, "Pronto!", set_status=Ticket.Status.SOLVED)
+        workspace.reply(ticket.number, "Pronto!", set_status=Ticket.Status.SOLVED, actor=maria)
         tickets.append(ticket)
     today = timezone.localdate()
     services.rollup_days(today, today)

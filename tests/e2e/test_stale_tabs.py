@@ -20,7 +20,7 @@ def test_the_assignee_field_of_a_stale_ticket_page_says_who_took_the_ticket_and_
     login(page, live_server, "bruno")
     page.goto(f"{live_server.url}/tickets/{ticket.number}/")
     expect(page.locator("#field-assignee")).to_have_value("")
-    services.update_fields(ana, ticket.number, assignee=ana)  # Ana takes it; Bruno's tab is not reloaded
+    services.update_fields(ticket.number, assignee=ana, actor=ana)  # Ana takes it; Bruno's tab is not reloaded
 
     page.locator("#field-assignee").select_option(str(bruno.pk))  # submits by itself
     expect(page.locator(".flash")).to_contain_text("Ana Souza assumiu este chamado há")

@@ -173,7 +173,7 @@ def _write_replies(count: int, tag: str) -> list[int]:
     tickets = list(Ticket.objects.order_by("-pk").values_list("number", flat=True)[:count])
     saved = []
     for index, number in enumerate(tickets):
-        result = services.reply(admin, number, f"Resposta {tag} {index}: já verificamos.")
+        result = services.reply(number, f"Resposta {tag} {index}: já verificamos.", actor=admin)
         saved.append(result.message.pk)
     return saved
 

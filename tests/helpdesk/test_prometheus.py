@@ -105,7 +105,7 @@ def test_failed_sends_to_the_esp_are_counted(
     agent = associate([queue])
     before = scrape(client).get(("acolhe_outbound_send_failures_total", ()), 0)
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(agent, TicketFactory(queue=queue).number, "Olá, já desbloqueamos.")
+        services.reply(TicketFactory(queue=queue).number, "Olá, já desbloqueamos.", actor=agent)
     figures = scrape(client)
     assert figures[("acolhe_outbound_send_failures_total", ())] == before + 7  # the first try and six retries
     assert figures[("acolhe_outbound_waiting", (("state", "queued"),))] == 0

@@ -24,7 +24,7 @@ def solved(queue, ana, django_capture_on_commit_callbacks):
     ticket = TicketFactory(queue=queue, language="en", requester=RequesterFactory(email="kim@example.com", name="Kim"))
     MessageFactory(ticket=ticket, message_id="<first@mail.example.com>", created_at=sp(2025, 3, 10, 9, 0))
     with time_machine.travel(sp(2025, 3, 10, 10, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
-        workspace.reply(ana, ticket.number, "All sorted!", set_status=Ticket.Status.SOLVED)
+        workspace.reply(ticket.number, "All sorted!", set_status=Ticket.Status.SOLVED, actor=ana)
     return ticket
 
 
@@ -50,7 +50,7 @@ def test_solving_a_ticket_mails_a_signed_survey_link_on_the_ticket_thread(solved
 def test_the_survey_mail_is_in_the_tickets_language(queue, ana, django_capture_on_commit_callbacks):
     ticket = TicketFactory(queue=queue, language="pt")
     with django_capture_on_commit_callbacks(execute=True):
-        workspace.reply(ana, ticket.number, "Resolvido!", set_status=Ticket.Status.SOLVED)
+        workspace.reply(ticket.number, "Resolvido!", set_status=Ticket.Status.SOLVED, actor=ana)
     assert "Como foi o nosso atendimento?" in mail.outbox[-1].body
 
 

@@ -29,7 +29,7 @@ def open_ticket(queue, at, language="pt"):
 
 def reply(user, ticket, at, status=None):
     with time_machine.travel(at, tick=False):
-        return workspace.reply(user, ticket.number, "Resolvido!", set_status=status)
+        return workspace.reply(ticket.number, "Resolvido!", set_status=status, actor=user)
 
 
 def set_fields(user, ticket, at, **changes):
@@ -122,7 +122,7 @@ def test_a_merged_duplicate_is_neither_solved_nor_reopened(queue, ana):
     original = open_ticket(queue, sp(2025, 3, 10, 9, 0))
     duplicate = open_ticket(queue, sp(2025, 3, 10, 9, 5))
     with time_machine.travel(sp(2025, 3, 10, 9, 20), tick=False):
-        workspace.merge(ana, duplicate.number, original.number)
+        workspace.merge(duplicate.number, original.number, actor=ana)
     reply(ana, original, sp(2025, 3, 10, 9, 40), status=Ticket.Status.SOLVED)
     rollup()
     ana_day = stats(ana)
@@ -187,8 +187,8 @@ def test_handle_time_counts_each_focused_half_minute_once(queue, ana, outsider):
     beats = [sp(2025, 3, 10, 9, 0, 0), sp(2025, 3, 10, 9, 0, 10), sp(2025, 3, 10, 9, 0, 31), sp(2025, 3, 10, 9, 1, 5)]
     beats += [sp(2025, 3, 10, 9, 20, 0)]  # the page was hidden in between: the gap is not counted
     for at in beats:
-        assert services.record_heartbeat(ana, ticket.number, now=at)
-    assert not services.record_heartbeat(outsider, ticket.number, now=sp(2025, 3, 10, 9, 0))
+        assert services.record_heartbeat(ticket.number, now=at, actor=ana)
+    assert not services.record_heartbeat(ticket.number, now=sp(2025, 3, 10, 9, 0), actor=outsider)
     set_fields(ana, ticket, sp(2025, 3, 10, 9, 21), assignee=ana, status=Ticket.Status.SOLVED)
     rollup()
     assert stats(ana).handle_seconds == 4 * 30

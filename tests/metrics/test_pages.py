@@ -30,7 +30,7 @@ def worked(queue, ana, bia, lead):
                 requester=RequesterFactory(), queue=queue, subject="Senha", language="pt"
             )
         with time_machine.travel(sp(2025, 3, 10, 10, 0), tick=False):
-            workspace.reply(who, ticket.number, "Oi!", set_status=status)
+            workspace.reply(ticket.number, "Oi!", set_status=status, actor=who)
     services.rollup_days(DAY, DAY, now=sp(2025, 3, 10, 18, 0))
 
 

@@ -26,7 +26,7 @@ def test_a_lead_reviews_a_ticket_and_the_score_reaches_the_rollup(
     ticket = TicketFactory(queue=queue, assignee=ana)
     with time_machine.travel(sp(2025, 3, 10, 15, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
         review = services.submit_review(
-            lead, ticket=ticket, associate=ana, scorecard=scorecard, ratings=ratings(scorecard, 5, 3, 5, 1)
+            ticket=ticket, associate=ana, scorecard=scorecard, ratings=ratings(scorecard, 5, 3, 5, 1), actor=lead
         )
     assert review.score == pytest.approx(71.43, abs=0.01)
     assert [a.comment for a in review.answers.all()] == ["note 0", "note 1", "note 2", "note 3"]
@@ -38,10 +38,10 @@ def test_a_lead_reviews_a_ticket_and_the_score_reaches_the_rollup(
 def test_reviewing_again_replaces_the_reviewers_earlier_review(queue, ana, lead, scorecard):
     ticket = TicketFactory(queue=queue)
     services.submit_review(
-        lead, ticket=ticket, associate=ana, scorecard=scorecard, ratings=ratings(scorecard, 1, 1, 1, 1)
+        ticket=ticket, associate=ana, scorecard=scorecard, ratings=ratings(scorecard, 1, 1, 1, 1), actor=lead
     )
     services.submit_review(
-        lead, ticket=ticket, associate=ana, scorecard=scorecard, ratings=ratings(scorecard, 5, 5, 5, 5)
+        ticket=ticket, associate=ana, scorecard=scorecard, ratings=ratings(scorecard, 5, 5, 5, 5), actor=lead
     )
     assert list(Review.objects.values_list("score", flat=True)) == [100]
 
@@ -51,16 +51,16 @@ def test_only_leads_of_the_associates_team_and_admins_review(queue, ana, bia, le
     for reviewer, associate in ((bia, ana), (lead, outsider), (ana, ana)):
         with pytest.raises(PermissionDenied):
             services.submit_review(
-                reviewer,
                 ticket=ticket,
                 associate=associate,
                 scorecard=scorecard,
                 ratings=ratings(scorecard, 3, 3, 3, 3),
+                actor=reviewer,
             )
     admin = UserFactory(username="root", role=Role.ADMIN)
     assert (
         services.submit_review(
-            admin, ticket=ticket, associate=outsider, scorecard=scorecard, ratings=ratings(scorecard, 3, 3, 3, 3)
+            ticket=ticket, associate=outsider, scorecard=scorecard, ratings=ratings(scorecard, 3, 3, 3, 3), actor=admin
         ).score
         == 50
     )
@@ -68,11 +68,11 @@ def test_only_leads_of_the_associates_team_and_admins_review(queue, ana, bia, le
 
 def test_the_associate_sees_their_reviews_and_no_one_elses(client, queue, ana, bia, lead, scorecard):
     review = services.submit_review(
-        lead,
         ticket=TicketFactory(queue=queue),
         associate=ana,
         scorecard=scorecard,
         ratings=ratings(scorecard, 4, 4, 4, 4),
+        actor=lead,
     )
     client.force_login(ana)
     page = client.get(reverse("metrics:me"))
@@ -110,24 +110,24 @@ def test_calibration_shows_the_spread_between_reviewers_and_does_not_count(
     team.leads.add(other_lead)
     ticket = TicketFactory(queue=queue, assignee=ana)
     calibration = services.start_calibration(
-        lead, ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, other_lead]
+        ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, other_lead], actor=lead
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.submit_review(
-            lead,
             ticket=ticket,
             associate=ana,
             scorecard=scorecard,
             ratings=ratings(scorecard, 5, 5, 5, 5),
             calibration=calibration,
+            actor=lead,
         )
         services.submit_review(
-            other_lead,
             ticket=ticket,
             associate=ana,
             scorecard=scorecard,
             ratings=ratings(scorecard, 2, 5, 4, 5),
             calibration=calibration,
+            actor=other_lead,
         )
     reviews, spreads, total = selectors.calibration_spread(calibration)
     assert [s.spread for s in spreads] == [3, 0, 1, 0]

@@ -125,9 +125,11 @@ def test_calibration_pulls_in_only_leads_of_the_tickets_team(queue, team, ana, l
     ticket = TicketFactory(queue=queue, assignee=ana)
     assert set(selectors.calibration_reviewers(ticket, ana)) == {lead, co_lead}
     with pytest.raises(ValidationError):
-        services.start_calibration(lead, ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, stranger])
+        services.start_calibration(
+            ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, stranger], actor=lead
+        )
     assert not Calibration.objects.exists()
-    services.start_calibration(lead, ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, co_lead])
+    services.start_calibration(ticket=ticket, associate=ana, scorecard=scorecard, reviewers=[lead, co_lead], actor=lead)
     assert Calibration.objects.count() == 1
 
 
@@ -137,7 +139,7 @@ def test_calibration_of_a_restricted_ticket_pulls_in_only_leads_who_can_open_it(
     assert list(selectors.calibration_reviewers(report, ana)) == [safety_lead]
     with pytest.raises(ValidationError):
         services.start_calibration(
-            safety_lead, ticket=report, associate=ana, scorecard=scorecard, reviewers=[safety_lead, lead]
+            ticket=report, associate=ana, scorecard=scorecard, reviewers=[safety_lead, lead], actor=safety_lead
         )
     assert not Calibration.objects.exists()
 

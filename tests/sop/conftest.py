@@ -43,7 +43,7 @@ def hacked_sop(suporte, support, lead):
         title="Conta invadida",
         body="Bloqueie a conta e envie o **link seguro**.",
         steps=[("Confirmar a identidade do titular", True), ("Bloquear a conta", False)],
-        author=lead,
+        actor=lead,
     )
     services.publish_version(pt)
     en = services.create_version(
@@ -52,7 +52,7 @@ def hacked_sop(suporte, support, lead):
         title="Hacked account",
         body="Lock the account and send the **secure link**.",
         steps=[("Verify the owner's identity", True), ("Lock the account", False)],
-        author=lead,
+        actor=lead,
     )
     services.publish_version(en)
     return sop

@@ -20,7 +20,7 @@ def must_read(hacked_sop, lead):
         body="Agora pedimos também o último login conhecido.",
         change_summary="Novo passo de verificação",
         must_read=True,
-        author=lead,
+        actor=lead,
     )
     return draft
 
@@ -85,7 +85,7 @@ def test_banner_costs_one_query_for_a_signed_in_user_and_none_for_anonymous(must
 def test_coverage_lists_who_has_and_has_not_read_the_current_version(must_read, maria, suporte, lead):
     carla = associate([suporte], username="carla")
     services.publish_version(must_read)
-    services.acknowledge(must_read, carla)
+    services.acknowledge(must_read, actor=carla)
     (row,) = selectors.coverage(must_read.sop, lead)
     assert {ack.user.username for ack in row.acknowledged} == {"carla"}
     assert {ack.user.username for ack in row.pending} == {"maria", "lead.ana"}
@@ -103,7 +103,7 @@ def test_lead_reminds_those_who_have_not_read_it_by_mail(
     client, must_read, maria, lead, mailoutbox, django_capture_on_commit_callbacks
 ):
     services.publish_version(must_read)
-    services.acknowledge(must_read, lead)
+    services.acknowledge(must_read, actor=lead)
     client.force_login(lead)
     page = client.get(reverse("sop:coverage", args=["hacked-account"])).content.decode()
     assert "Maria" in page
@@ -118,8 +118,8 @@ def test_lead_reminds_those_who_have_not_read_it_by_mail(
 
 def test_acknowledging_twice_keeps_the_first_time(must_read, maria):
     services.publish_version(must_read)
-    first = services.acknowledge(must_read, maria).acknowledged_at
-    assert services.acknowledge(must_read, maria).acknowledged_at == first
+    first = services.acknowledge(must_read, actor=maria).acknowledged_at
+    assert services.acknowledge(must_read, actor=maria).acknowledged_at == first
 
 
 def test_tags_only_sop_asks_every_queue_in_its_language(maria, support):

@@ -11,28 +11,28 @@ pytestmark = pytest.mark.django_db
 
 
 def test_macro_fills_variables_in_the_tickets_language(pt_ticket, maria):
-    rendered = services.render_macro(MacroFactory(), pt_ticket, maria)
+    rendered = services.render_macro(MacroFactory(), pt_ticket, actor=maria)
     assert rendered.text == f"Oi, João! Aqui é Maria, sobre o chamado #{pt_ticket.number}."
     assert rendered.language == "pt" and not rendered.fell_back and rendered.missing == []
 
 
 def test_missing_variable_is_left_in_place_and_reported(suporte, maria):
     ticket = TicketFactory(queue=suporte, requester__name="")
-    rendered = services.render_macro(MacroFactory(), ticket, maria)
+    rendered = services.render_macro(MacroFactory(), ticket, actor=maria)
     assert rendered.text.startswith("Oi, {{ requester.first_name }}! Aqui é Maria")
     assert rendered.missing == ["requester.first_name"]
 
 
 def test_unknown_names_are_not_evaluated(pt_ticket, maria):
     macro = MacroFactory(body_pt="{{ ticket.requester.email }} {{ agent.password }} {{ ticket.number }}")
-    rendered = services.render_macro(macro, pt_ticket, maria)
+    rendered = services.render_macro(macro, pt_ticket, actor=maria)
     assert rendered.text == f"{{{{ ticket.requester.email }}}} {{{{ agent.password }}}} {pt_ticket.number}"
     assert rendered.unknown == ["ticket.requester.email", "agent.password"]
 
 
 def test_macro_without_a_body_in_the_tickets_language_falls_back_to_the_other(support, maria):
     ticket = TicketFactory(queue=support, language="en", requester__name="Emily Carter")
-    rendered = services.render_macro(MacroFactory(body_en="  "), ticket, maria)
+    rendered = services.render_macro(MacroFactory(body_en="  "), ticket, actor=maria)
     assert rendered.language == "pt" and rendered.fell_back
     assert rendered.text.startswith("Oi, Emily!")
 
@@ -72,7 +72,9 @@ def test_actions_are_applied_on_send_and_usage_counted(pt_ticket, maria, suporte
         set_status=Ticket.Status.PENDING, set_priority=Ticket.Priority.HIGH, add_tags=["aguardando-documento"],
         set_queue=fila,
     )  # fmt: skip
-    result = services.reply_with_macro(maria, pt_ticket.number, "Pode enviar o documento?", macro_id=str(macro.pk))
+    result = services.reply_with_macro(
+        pt_ticket.number, "Pode enviar o documento?", macro_id=str(macro.pk), actor=maria
+    )
     pt_ticket.refresh_from_db()
     macro.refresh_from_db()
     assert pt_ticket.status == Ticket.Status.PENDING
@@ -88,14 +90,14 @@ def test_actions_are_applied_on_send_and_usage_counted(pt_ticket, maria, suporte
 
 @pytest.mark.parametrize("macro_id", [None, ""])
 def test_a_reply_without_a_macro_applies_no_macro(pt_ticket, maria, macro_id):
-    services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro_id)
+    services.reply_with_macro(pt_ticket.number, "Oi", macro_id=macro_id, actor=maria)
     assert not pt_ticket.events.filter(kind=TicketEvent.Kind.MACRO_APPLIED).exists()
 
 
 @pytest.mark.parametrize("macro_id", ["abc", "999999", "²"])
 def test_an_unknown_macro_refuses_the_reply_with_a_clear_message(pt_ticket, maria, macro_id):
     with pytest.raises(ValidationError, match="macro"):
-        services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro_id)
+        services.reply_with_macro(pt_ticket.number, "Oi", macro_id=macro_id, actor=maria)
     assert not pt_ticket.events.exists()
     assert not pt_ticket.messages.exists()
 
@@ -103,7 +105,7 @@ def test_an_unknown_macro_refuses_the_reply_with_a_clear_message(pt_ticket, mari
 def test_someone_elses_personal_macro_is_not_applied(pt_ticket, maria, suporte):
     macro = MacroFactory(owner=associate([suporte], username="carla"), set_status=Ticket.Status.SOLVED)
     with pytest.raises(ValidationError):
-        services.reply_with_macro(maria, pt_ticket.number, "Oi", macro_id=macro.pk)
+        services.reply_with_macro(pt_ticket.number, "Oi", macro_id=macro.pk, actor=maria)
     pt_ticket.refresh_from_db()
     assert pt_ticket.status == Ticket.Status.NEW
     assert Macro.objects.get(pk=macro.pk).usage_count == 0

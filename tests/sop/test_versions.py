@@ -9,9 +9,9 @@ pytestmark = pytest.mark.django_db
 
 def test_versions_are_numbered_per_language(lead):
     sop = SOPFactory()
-    pt1 = services.create_version(sop, language="pt", title="Um", body="", author=lead)
-    pt2 = services.create_version(sop, language="pt", title="Dois", body="", author=lead)
-    en1 = services.create_version(sop, language="en", title="One", body="", author=lead)
+    pt1 = services.create_version(sop, language="pt", title="Um", body="", actor=lead)
+    pt2 = services.create_version(sop, language="pt", title="Dois", body="", actor=lead)
+    en1 = services.create_version(sop, language="en", title="One", body="", actor=lead)
     assert (pt1.number, pt2.number, en1.number) == (1, 2, 1)
     assert all(v.status == SOPVersion.Status.DRAFT and not v.is_current for v in (pt1, pt2, en1))
 

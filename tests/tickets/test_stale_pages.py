@@ -44,7 +44,7 @@ def test_bulk_assign_to_me_from_a_stale_list_refuses_a_ticket_someone_took_meanw
     browser = signed_in(bruno)
     page = browser.get("/work/unassigned/")
     assert f"#{ticket.number}" in page.content.decode()
-    services.update_fields(ana, ticket.number, assignee=ana)  # Ana takes it while Bruno's list stays open
+    services.update_fields(ticket.number, assignee=ana, actor=ana)  # Ana takes it while Bruno's list stays open
 
     posted = browser.post(
         "/work/bulk/",
@@ -80,7 +80,7 @@ def test_the_assignee_field_from_a_stale_ticket_page_does_not_take_a_ticket_some
     browser = signed_in(bruno)
     page = browser.get(f"/tickets/{ticket.number}/")
     seen = page.context["seen_event"]
-    services.update_fields(ana, ticket.number, status=Ticket.Status.SOLVED)
+    services.update_fields(ticket.number, status=Ticket.Status.SOLVED, actor=ana)
 
     posted = browser.post(f"/tickets/{ticket.number}/fields/", {"assignee": bruno.pk, "seen_event": seen}, follow=True)
     assert "Ana Souza resolveu este chamado há" in posted.content.decode()
@@ -97,7 +97,7 @@ def test_a_reply_from_a_stale_tab_after_someone_took_the_ticket_asks_for_confirm
     browser = signed_in(bruno)
     page = browser.get(f"/tickets/{ticket.number}/")
     initial = page.context["reply_form"].initial
-    services.update_fields(ana, ticket.number, assignee=ana)
+    services.update_fields(ticket.number, assignee=ana, actor=ana)
 
     form = {
         "mode": "reply",
@@ -120,12 +120,12 @@ def test_a_page_sees_its_own_changes_as_no_collision_and_the_english_message_rea
     ticket = TicketFactory(queue=queue, status=Ticket.Status.NEW)
     page = signed_in(bruno).get(f"/tickets/{ticket.number}/")
     seen = page.context["seen_event"]
-    services.update_fields(bruno, ticket.number, priority=1, assignee=bruno)
-    assert services.collisions(bruno, [ticket], seen) == []
-    services.reply(ana, ticket.number, "Resolvido do meu lado.")
-    found = services.collisions(bruno, [ticket], seen)
+    services.update_fields(ticket.number, priority=1, assignee=bruno, actor=bruno)
+    assert services.collisions([ticket], seen, actor=bruno) == []
+    services.reply(ticket.number, "Resolvido do meu lado.", actor=ana)
+    found = services.collisions([ticket], seen, actor=bruno)
     assert len(found) == 1 and found[0].startswith("Ana Souza respondeu este chamado há")
     from django.utils import translation
 
     with translation.override("en"):
-        assert services.collisions(bruno, [ticket], seen)[0].startswith("Ana Souza answered this ticket ")
+        assert services.collisions([ticket], seen, actor=bruno)[0].startswith("Ana Souza answered this ticket ")

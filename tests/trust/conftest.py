@@ -163,7 +163,7 @@ def world(db):
         ticket=ticket_b, associate=associate_b, rating=2, comment=SECRET, answered_at=timezone.now()
     )
     sop = SOPFactory(slug="procedimento-b")
-    version = sop_services.create_version(sop, language="pt", title="Procedimento", body="Texto", author=lead_b)
+    version = sop_services.create_version(sop, language="pt", title="Procedimento", body="Texto", actor=lead_b)
     acknowledgement_b = Acknowledgement.objects.create(version=version, user=associate_b)
     return World(
         queue_a=queue_a,

@@ -52,7 +52,7 @@ def test_an_admin_outside_trust_and_safety_does_not_read_child_safety_content(re
 
 def test_an_admin_outside_trust_and_safety_cannot_clear_a_child_safety_flag(report, admin):
     with pytest.raises(PermissionDenied):
-        wellbeing.clear_flag(admin, report.number, "child_safety")
+        wellbeing.clear_flag(report.number, "child_safety", actor=admin)
     report.refresh_from_db()
     assert "child_safety" in report.sensitivity
 
@@ -133,7 +133,7 @@ def test_an_admin_outside_trust_and_safety_cannot_export_a_child_safety_report(r
     from tickets.privacy import services as privacy
 
     with pytest.raises(PermissionDenied):
-        privacy.export_requester(report.requester, admin)
+        privacy.export_requester(report.requester, actor=admin)
     client.force_login(admin)
     response = client.post(
         reverse("admin:tickets_requester_changelist"),
@@ -144,4 +144,4 @@ def test_an_admin_outside_trust_and_safety_cannot_export_a_child_safety_report(r
     assert f"#{report.number}" in response.content.decode()
     # Trust & Safety can.
     specialist = UserFactory(username="tessa", role=Role.SPECIALIST, queues=[report.queue])
-    assert privacy.export_requester(report.requester, specialist)[:2] == b"PK"
+    assert privacy.export_requester(report.requester, actor=specialist)[:2] == b"PK"

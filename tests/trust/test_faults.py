@@ -70,7 +70,7 @@ def test_the_esp_failing_retries_then_shows_failed_and_a_resend_goes_out_once(
     FlakyESP.failures = 100
     ticket = TicketFactory(queue=suporte)
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Olá, já desbloqueamos.")
+        result = services.reply(ticket.number, "Olá, já desbloqueamos.", actor=agent)
     message = Message.objects.get(pk=result.message.pk)
     assert message.delivery_status == Message.Delivery.FAILED
     assert message.send_attempts == 7  # the first try and six retries
@@ -81,7 +81,7 @@ def test_the_esp_failing_retries_then_shows_failed_and_a_resend_goes_out_once(
 
     FlakyESP.failures = 0
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(agent, message.pk)
+        services.resend(message.pk, actor=agent)
     message.refresh_from_db()
     assert message.delivery_status == Message.Delivery.SENT
     assert len(mail.outbox) == 1
@@ -91,7 +91,7 @@ def test_the_esp_failing_retries_then_shows_failed_and_a_resend_goes_out_once(
 def test_a_send_task_lost_after_the_reply_was_saved_is_sent_once_by_the_outbox_sweep(agent, suporte):
     ticket = TicketFactory(queue=suporte)
     # The transaction commits but its on-commit publish never happens (a crash, a broker outage).
-    result = services.reply(agent, ticket.number, "Olá!")
+    result = services.reply(ticket.number, "Olá!", actor=agent)
     assert Message.objects.get(pk=result.message.pk).delivery_status == Message.Delivery.QUEUED
     assert requeue_stale_outbound() == 0  # too fresh: its task may still be on the way
     # Re-driven within a minute (it took 20 minutes before the sweep's deadlines were shortened).
@@ -104,7 +104,7 @@ def test_a_send_task_lost_after_the_reply_was_saved_is_sent_once_by_the_outbox_s
 
 def test_a_sender_that_died_mid_send_is_retried_after_its_claim_goes_stale_and_never_doubled(agent, suporte):
     ticket = TicketFactory(queue=suporte)
-    message = services.reply(agent, ticket.number, "Olá!").message
+    message = services.reply(ticket.number, "Olá!", actor=agent).message
     assert outbound._claim(message.pk)  # a worker claimed it... and was killed before the ESP answered
     assert not outbound._claim(message.pk)  # nobody else can claim it meanwhile
     outbound.deliver(message.pk)
@@ -123,7 +123,7 @@ def test_a_reply_whose_retry_task_was_lost_goes_out_within_a_minute_of_its_due_t
     settings.EMAIL_BACKEND = "tests.trust.test_faults.FlakyESP"
     FlakyESP.failures = 1
     ticket = TicketFactory(queue=suporte)
-    message = services.reply(agent, ticket.number, "Olá!").message
+    message = services.reply(ticket.number, "Olá!", actor=agent).message
     with pytest.raises(AnymailAPIError):
         outbound.deliver(message.pk)  # the first attempt fails; its retry task is then lost with the worker
     message.refresh_from_db()
@@ -144,11 +144,11 @@ def test_a_resent_message_goes_through_a_fresh_round_of_attempts_with_the_same_m
     monkeypatch.setattr(celery_app.conf, "task_eager_propagates", False)
     settings.EMAIL_BACKEND = "tests.trust.test_faults.FlakyESP"
     ticket = TicketFactory(queue=suporte)
-    message = services.reply(agent, ticket.number, "Olá!").message
+    message = services.reply(ticket.number, "Olá!", actor=agent).message
     Message.objects.filter(pk=message.pk).update(delivery_status="failed", send_attempts=7)
     FlakyESP.failures = 1
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(agent, message.pk)  # eager: the first attempt fails, its retry sends
+        services.resend(message.pk, actor=agent)  # eager: the first attempt fails, its retry sends
     message.refresh_from_db()
     assert (message.delivery_status, message.send_attempts) == ("sent", 2)
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message.message_id]
@@ -243,10 +243,10 @@ def test_with_the_broker_unreachable_send_saves_the_reply_and_a_second_press_mak
 def test_a_draft_pressed_twice_makes_one_note_and_another_text_from_the_same_form_is_its_own_reply(agent, suporte):
     ticket = TicketFactory(queue=suporte)
     draft = "0123456789abcdef0123456789abcdef"
-    first = services.reply(agent, ticket.number, "Verificar o celular novo.", internal=True, draft=draft)
-    again = services.reply(agent, ticket.number, "Verificar o celular novo.", internal=True, draft=draft)
+    first = services.reply(ticket.number, "Verificar o celular novo.", internal=True, draft=draft, actor=agent)
+    again = services.reply(ticket.number, "Verificar o celular novo.", internal=True, draft=draft, actor=agent)
     assert again.repeated and again.message.pk == first.message.pk
-    other = services.reply(agent, ticket.number, "Outro texto, da mesma página.", internal=True, draft=draft)
+    other = services.reply(ticket.number, "Outro texto, da mesma página.", internal=True, draft=draft, actor=agent)
     assert not other.repeated and other.message.pk != first.message.pk
     assert Message.objects.filter(ticket=ticket, direction="note").count() == 2
 

@@ -50,7 +50,7 @@ def test_merging_child_safety_content_into_an_ordinary_ticket_is_refused_without
     report, ordinary, specialist, agent
 ):
     with pytest.raises(ValidationError) as refused:
-        services.merge(specialist, report.number, ordinary.number)
+        services.merge(report.number, ordinary.number, actor=specialist)
     assert "Trust & Safety" in refused.value.messages[0]
     assert not ordinary.messages.filter(body_text__contains=EVIDENCE).exists()
     report.refresh_from_db()
@@ -60,7 +60,7 @@ def test_merging_child_safety_content_into_an_ordinary_ticket_is_refused_without
 
 def test_a_target_that_takes_the_restriction_leaves_the_front_line(report, ordinary, specialist, agent):
     evidence = Attachment.objects.get(message__ticket=report)
-    services.merge(specialist, report.number, ordinary.number, restrict_target=True)
+    services.merge(report.number, ordinary.number, restrict_target=True, actor=specialist)
     ordinary.refresh_from_db()
 
     assert "child_safety" in ordinary.sensitivity
@@ -92,7 +92,7 @@ def test_the_api_refuses_the_merge_with_a_clear_message_and_accepts_the_restrict
 def test_merging_into_an_already_restricted_ticket_needs_no_confirmation(report, suporte, specialist):
     duplicate = TicketFactory(queue=suporte, requester=report.requester)
     MessageFactory(ticket=duplicate, body_text="mais um detalhe")
-    services.merge(specialist, duplicate.number, report.number)
+    services.merge(duplicate.number, report.number, actor=specialist)
     report.refresh_from_db()
     assert report.legal_hold and report.messages.filter(body_text="mais um detalhe").exists()
 
@@ -100,16 +100,16 @@ def test_merging_into_an_already_restricted_ticket_needs_no_confirmation(report,
 def test_the_target_takes_the_legal_hold_and_sensitivity_of_the_source(suporte, agent):
     source = TicketFactory(queue=suporte, sensitivity=["self_harm"], legal_hold=True)
     target = TicketFactory(queue=suporte)
-    services.merge(agent, source.number, target.number)
+    services.merge(source.number, target.number, actor=agent)
     target.refresh_from_db()
     assert target.legal_hold
     assert "self_harm" in target.sensitivity
 
 
 def test_erasing_the_targets_requester_spares_the_merged_evidence(report, ordinary, specialist):
-    services.merge(specialist, report.number, ordinary.number, restrict_target=True)
+    services.merge(report.number, ordinary.number, restrict_target=True, actor=specialist)
     with pytest.raises(ValidationError):
-        privacy.erase_requester(ordinary.requester, None)
+        privacy.erase_requester(ordinary.requester, actor=None)
     assert Message.objects.filter(body_text__contains=EVIDENCE).exists()
     assert Attachment.objects.get(filename="prova.png").file
 
@@ -122,7 +122,7 @@ def test_held_content_moved_by_an_old_merge_is_never_scrubbed(report, ordinary):
     assert not ordinary.legal_hold
 
     with pytest.raises(ValidationError):
-        privacy.erase_requester(ordinary.requester, None)
+        privacy.erase_requester(ordinary.requester, actor=None)
     privacy.scrub_tickets(Ticket.objects.filter(pk=ordinary.pk))
     assert Message.objects.filter(ticket=ordinary, body_text__contains=EVIDENCE).exists()
 
@@ -144,7 +144,7 @@ def test_the_merge_notice_speaks_only_of_the_recipients_own_ticket(
     duplicate = TicketFactory(queue=suporte, subject="Minha conta sumiu", requester__email="ana@example.com")
     MessageFactory(ticket=duplicate, body_text="sumiu tudo", message_id="<ana-1@example.com>")
     with django_capture_on_commit_callbacks(execute=True):
-        services.merge(agent, duplicate.number, ordinary.number)
+        services.merge(duplicate.number, ordinary.number, actor=agent)
 
     notice = mail.outbox[-1]
     assert notice.to == ["ana@example.com"]
@@ -168,7 +168,7 @@ def test_a_reply_to_the_merge_notice_continues_on_the_target(
     duplicate = TicketFactory(queue=suporte, subject="Minha conta sumiu", requester__email="ana@example.com")
     MessageFactory(ticket=duplicate, body_text="sumiu tudo", message_id="<ana-1@example.com>")
     with django_capture_on_commit_callbacks(execute=True):
-        services.merge(agent, duplicate.number, ordinary.number)
+        services.merge(duplicate.number, ordinary.number, actor=agent)
     notice = Message.objects.get(ticket=duplicate, direction=Message.Direction.OUT)
 
     reply = EmailMessage()
@@ -186,5 +186,5 @@ def test_the_same_requesters_notice_may_name_both_of_their_tickets(suporte, agen
     second = TicketFactory(queue=suporte, requester=first.requester)
     MessageFactory(ticket=second, body_text="de novo")
     with django_capture_on_commit_callbacks(execute=True):
-        services.merge(agent, second.number, first.number)
+        services.merge(second.number, first.number, actor=agent)
     assert f"#{first.number}" in mail.outbox[-1].body

@@ -327,7 +327,7 @@ NOT_READ_CHANNELS = {
     # (tests/tickets/wellbeing/test_wellbeing_exposure.py).
     "wellbeing_skip",
     # Generative assist (a POST, off until configured): a ticket under child safety or legal hold is refused
-    # before any prompt is built (tests/tickets/assist/test_generative.py); the wrong queue gets a 404
+    # before any prompt is built (tests/assist/test_generative.py); the wrong queue gets a 404
     # (tests/trust/test_idor_matrix.py).
     "assist_ask",
     # The SOP library is shared reading for all staff (tests/sop/).

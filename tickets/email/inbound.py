@@ -31,7 +31,7 @@ from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets import services, sla
+from tickets import db, services, sla
 from tickets.email import guards
 from tickets.email.outbound import auto_acknowledgement_since, last_auto_acknowledgement
 from tickets.email.parsing import (
@@ -319,7 +319,7 @@ def store_inbound(
         received_at=received_at or timezone.now(),
     )
     # One statement, on the request path: a retry (or a racing duplicate) inserts nothing.
-    created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
+    created = db.insert_row(inbound, on_conflict="(dedupe_key) DO NOTHING")
     if not created:
         stored = InboundEmail.objects.get(dedupe_key=dedupe_key)
         if not message_id or stored.raw_sha256 == digest:
@@ -327,7 +327,7 @@ def store_inbound(
         # Another mail, with other bytes, under a Message-ID already stored (broken mailers and forwarders
         # reuse them): kept as its own mail under the Message-ID plus its hash, so a retry of it is a no-op.
         inbound.dedupe_key = dedupe_key = reused_message_id_key(message_id, digest)
-        created = _insert(inbound, on_conflict="(dedupe_key) DO NOTHING")
+        created = db.insert_row(inbound, on_conflict="(dedupe_key) DO NOTHING")
         if not created:
             return InboundEmail.objects.get(dedupe_key=dedupe_key), False
     if enqueue:
@@ -595,38 +595,16 @@ def _finish(
 
 
 def _finish_applied(
-    inbound: InboundEmail, ticket: Ticket, events: list[TicketEvent], *, touch_ticket: bool = True
+    inbound: InboundEmail, ticket: Ticket, log: services.EventLog, *, touch_ticket: bool = True
 ) -> None:
-    """`_finish` for a mail applied to `ticket`, writing the `events` it left to write and (`touch_ticket`)
+    """`_finish` for a mail applied to `ticket`, flushing the mail's event log and (`touch_ticket`) writing
     the ticket's `last_message_at` and `updated_at`, set by `_apply`, in the same statement. A ticket this
     mail opened was inserted with them: it is not touched."""
     inbound.status = InboundEmail.Status.PROCESSED
     inbound.reason = ""
     inbound.ticket_id = ticket.pk
     inbound.processed_at = timezone.now()
-    logged, logged_params = services.events_insert(events)
-    with connection.cursor() as cursor:
-        # A data-modifying WITH runs to completion whether or not the main statement reads it.
-        ctes, params = ([f"logged AS ({logged})"], list(logged_params)) if logged else ([], [])
-        if touch_ticket:
-            ctes.append(
-                f"touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s WHERE id = %s)"
-            )
-            params += [ticket.last_message_at, ticket.updated_at, ticket.pk]
-        cursor.execute(
-            (f"WITH {', '.join(ctes)} " if ctes else "")
-            + f"UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
-            "processed_at = %s, attempts = %s WHERE id = %s",
-            [
-                *params,
-                inbound.status,
-                inbound.reason,
-                inbound.ticket_id,
-                inbound.processed_at,
-                inbound.attempts,
-                inbound.pk,
-            ],
-        )
+    db.finish_applied_mail(inbound, log.take(), touch=ticket if touch_ticket else None)
 
 
 def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spam: bool = False) -> None:
@@ -667,12 +645,13 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
         hints = _thread_hints(parsed)  # the parents' messages exist now
-    ticket, message, events, opened = _apply(inbound, parsed, batch, hints, acknowledge=noise is None)
+    # Every event this mail causes, from every service it goes through, in the order they happen: written
+    # once, with the mail's own status (`_finish_applied`).
+    log = services.EventLog()
+    ticket, message, opened = _apply(inbound, parsed, batch, hints, log, acknowledge=noise is None)
     if reused:
-        events.append(
-            TicketEvent(ticket=ticket, kind=Kind.MESSAGE_ID_REUSED, message=message, new_value=inbound.message_id)
-        )
-    _finish_applied(inbound, ticket, events, touch_ticket=not opened)
+        log.add(ticket, Kind.MESSAGE_ID_REUSED, message=message, new=inbound.message_id)
+    _finish_applied(inbound, ticket, log, touch_ticket=not opened)
 
 
 def _spam_header(parsed: ParsedEmail) -> bool:
@@ -693,27 +672,7 @@ def _thread_hints(parsed: ParsedEmail) -> _ThreadHints:
     number = subject_ticket_number(parsed.subject)
     if not parsed.message_id and not parents and not referenced and number is None:
         return _ThreadHints()
-    message, inbound, ticket = Message._meta.db_table, InboundEmail._meta.db_table, Ticket._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT ticket_id FROM {message} WHERE message_id <> '' AND message_id = %(mid)s LIMIT 1), "
-            f"EXISTS (SELECT 1 FROM {inbound} WHERE dedupe_key = ANY(%(parents)s::varchar(1000)[]) "
-            "AND status NOT IN %(done)s), "
-            f"(SELECT ticket_id FROM {message} WHERE message_id <> '' "
-            "AND message_id = ANY(%(referenced)s::varchar(998)[]) ORDER BY created_at DESC LIMIT 1), "
-            f"(SELECT id FROM {ticket} WHERE number = %(number)s), "
-            f"(SELECT requester_id FROM {ticket} WHERE number = %(number)s), "
-            f"(SELECT ticket_id FROM {message} WHERE %(mid)s <> '' AND (in_reply_to = %(mid)s "
-            """OR "references" @> ARRAY[%(mid)s]::varchar(998)[]) ORDER BY created_at, id LIMIT 1)""",
-            {
-                "mid": parsed.message_id,
-                "parents": parents,
-                "done": tuple(DONE_STATUSES),
-                "referenced": referenced,
-                "number": number,
-            },
-        )
-        row = cursor.fetchone()
+    row = db.thread_hints(parsed.message_id, parents, DONE_STATUSES, referenced, number)
     return _ThreadHints(*row)
 
 
@@ -823,10 +782,16 @@ def _mail_language(parsed: ParsedEmail) -> str | None:
 
 
 def _apply(
-    inbound: InboundEmail, parsed: ParsedEmail, batch: _Batch, hints: _ThreadHints, *, acknowledge: bool = True
-) -> tuple[Ticket, Message, list[TicketEvent], bool]:
-    """Apply a parsed mail to its ticket: (the ticket, the message stored, events left for the caller to
-    write with the mail's status, before any other write, whether the mail opened the ticket). Without
+    inbound: InboundEmail,
+    parsed: ParsedEmail,
+    batch: _Batch,
+    hints: _ThreadHints,
+    log: services.EventLog,
+    *,
+    acknowledge: bool = True,
+) -> tuple[Ticket, Message, bool]:
+    """Apply a parsed mail to its ticket: (the ticket, the message stored, whether the mail opened the
+    ticket). Its events go to `log`, for the caller to write with the mail's status. Without
     `acknowledge` no automatic acknowledgement is sent, whatever the queue says. The message, and a ticket
     it opens, take the mail's arrival time; its Date header is kept as `written_at`."""
     now = inbound.received_at
@@ -838,22 +803,18 @@ def _apply(
 
     ticket = _find_thread(parsed, requester, hints)
     new_ticket = False
-    # A new ticket's events wait for the mail's own: written in one statement, in the order they happened.
-    pending_events: list[TicketEvent] = []
     if ticket is not None:
         ticket = _follow_merges(ticket)
         parsed = _collapse_earlier_messages(parsed, ticket)
         visible_text = parsed.text or ""
         if ticket.status == Ticket.Status.CLOSED:
             closed = ticket
-            ticket = _open(parsed, inbound, requester, language, batch, pending_events, follow_up_of=closed, now=now)
+            ticket = _open(parsed, inbound, requester, language, batch, log, follow_up_of=closed, now=now)
             new_ticket = True
-            _inherit_from_closed(ticket, closed, pending_events)
+            _inherit_from_closed(ticket, closed, log)
     else:
-        ticket = _open(parsed, inbound, requester, language, batch, pending_events, now=now)
+        ticket = _open(parsed, inbound, requester, language, batch, log, now=now)
         new_ticket = True
-    for event in pending_events:
-        event.created_at = now  # the ticket opened when the mail arrived
 
     # Without inline images to point at, the HTML is final before the message exists: one INSERT, no UPDATE.
     html_ready = not any(part.content_id for part in parsed.attachments)
@@ -882,17 +843,16 @@ def _apply(
         written_at=written,
         **html_fields,
     )
-    _insert(message)
+    message.save(force_insert=True)
     _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
-    message._events_before_flagging = pending_events  # type: ignore[attr-defined]  # read by the scan below
-    scan_message(message, parsed.attachments)
+    scan_message(message, parsed.attachments, log=log)
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:
-            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
-            services.record_event(ticket, Kind.REOPENED, old="solved", new="open", message=message)
+            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN, log=log)
+            log.add(ticket, Kind.REOPENED, old="solved", new="open", message=message)
         elif ticket.status == Ticket.Status.PENDING:
-            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN)
+            services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN, log=log)
         # Written with the mail's own status in `_finish_applied`: one statement fewer per mail. Nothing
         # before then reads these two columns back from the row. A new ticket was inserted with them.
         # Imported history may arrive older than what the ticket holds: it never moves the ticket back.
@@ -902,9 +862,7 @@ def _apply(
     received = {"from": parsed.from_address, "written_at": written.isoformat()}
     if date_fallback:
         received["date_fallback"] = date_fallback  # shown on the timeline in the reader's language
-    pending_events.append(
-        TicketEvent(ticket=ticket, kind=Kind.MESSAGE_RECEIVED, message=message, new_value=received, created_at=now)
-    )
+    log.add(ticket, Kind.MESSAGE_RECEIVED, message=message, new=received, created_at=now)
     if (
         new_ticket
         and acknowledge
@@ -915,14 +873,11 @@ def _apply(
     ):
         from tickets.email.outbound import queue_auto_acknowledgement
 
-        # Its event comes after the mail's: those are written first.
-        services.record_events(pending_events)
-        pending_events = []
         # The ticket is new: this mail is its only message, so the acknowledgement answers it.
         sent_at = timezone.now()
-        queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True)
+        queue_auto_acknowledgement(ticket, requester, answering=message, limit_checked=True, log=log)
         batch.last_acks[requester.pk] = sent_at
-    return ticket, message, pending_events, new_ticket
+    return ticket, message, new_ticket
 
 
 def _collapse_earlier_messages(parsed: ParsedEmail, thread: Ticket) -> ParsedEmail:
@@ -939,7 +894,7 @@ def _collapse_earlier_messages(parsed: ParsedEmail, thread: Ticket) -> ParsedEma
     return collapse_history(parsed, earlier)
 
 
-def _inherit_from_closed(follow_up: Ticket, closed: Ticket, pending_events: list[TicketEvent]) -> None:
+def _inherit_from_closed(follow_up: Ticket, closed: Ticket, log: services.EventLog) -> None:
     """A follow-up starts as restricted as the closed ticket it continues (sensitivity, legal hold, open
     escalations): its mail quotes that ticket's thread, so whoever may not read the one may not read the
     other. Before the new mail is stored, so it is never readable more widely, even within this transaction."""
@@ -947,21 +902,14 @@ def _inherit_from_closed(follow_up: Ticket, closed: Ticket, pending_events: list
         closed.sensitivity or closed.legal_hold or closed.escalations.filter(status=Escalation.Status.OPEN).exists()
     ):
         return
-    # Inheriting writes events of its own: the follow-up's opening events come first.
-    services.record_events(pending_events)
-    pending_events.clear()
-    inherit_restrictions(follow_up, [closed], move_escalations=False)
+    inherit_restrictions(follow_up, [closed], move_escalations=False, log=log)
 
 
-def scan_message(message: Message, attachments=()) -> Verdict:
-    """The wellbeing scan of a new message. Flagging writes events of its own, so the events still waiting
-    to be written (`_events_before_flagging`, from opening the message's ticket) are written first."""
+def scan_message(message: Message, attachments=(), *, log: services.EventLog) -> Verdict:
+    """The wellbeing scan of a new message; a flag and what it causes log their events to the mail's `log`."""
     verdict = classify_message(message, attachments)
     if verdict:
-        waiting = getattr(message, "_events_before_flagging", None) or []
-        services.record_events(waiting)
-        waiting.clear()
-        store_verdict(message, verdict)
+        store_verdict(message, verdict, log=log)
     return verdict
 
 
@@ -971,7 +919,7 @@ def _route(inbound: InboundEmail, parsed: ParsedEmail, language: str | None, bat
     return _choose_queue_cached([a for a in dict.fromkeys(addresses) if a], language, batch)
 
 
-def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, follow_up_of=None, now=None) -> Ticket:
+def _open(parsed, inbound, requester, language, batch: _Batch, log, follow_up_of=None, now=None) -> Ticket:
     queue = _route(inbound, parsed, language, batch)
     subject = parsed.subject or (parsed.text[:80].split("\n")[0] if parsed.text else "")
     return services.open_ticket(
@@ -981,33 +929,10 @@ def _open(parsed, inbound, requester, language, batch: _Batch, pending_events, f
         language=language,
         follow_up_of=follow_up_of,
         sla_policy_for=batch.sla_policy_for,
-        pending_events=pending_events,
+        log=log,
         last_message_at=now,
         opened_at=now,
     )
-
-
-def _insert(row, *, on_conflict: str = "") -> bool:
-    """`row.save()` for a new row, as one plain INSERT (optionally `ON CONFLICT <on_conflict>`); False
-    when the conflict clause inserted nothing. For models with no custom save, signal receivers or
-    database defaults, on paths where the ORM's own work costs more than the statement."""
-    # Generated columns are computed by the database; as after `save()`, reading one loads it.
-    fields = [f for f in type(row)._meta.concrete_fields if not f.primary_key and not f.generated]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    conflict = f"ON CONFLICT {on_conflict} " if on_conflict else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {type(row)._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"{conflict}RETURNING id",
-            [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields],
-        )
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    row.pk = inserted[0]
-    row._state.adding = False
-    row._state.db = connection.alias
-    return True
 
 
 def _store_attachments(message: Message, parsed: ParsedEmail, *, html_ready: bool = False) -> None:

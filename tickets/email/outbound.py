@@ -108,13 +108,15 @@ def queue_auto_acknowledgement(
     answering: Message | None = None,
     first_contact: bool = False,
     limit_checked: bool = False,
+    log: services.EventLog | None = None,
 ) -> Message | None:
     """Tell the requester we have their mail, in their language, at most once per hour per requester.
     The caller holds a lock on the requester row, so two workers cannot both send one. `answering` is the
     ticket's only public message, when the caller just created both: the reply threads under it without
     reading the ticket's messages back. `first_contact` says the caller created the requester in this
     transaction: they had no ticket before this one, so no acknowledgement either. `limit_checked` says the
-    caller found no acknowledgement within the interval itself (see `last_auto_acknowledgement`)."""
+    caller found no acknowledgement within the interval itself (see `last_auto_acknowledgement`). Its event goes
+    to `log` when given."""
     if not first_contact and not limit_checked:
         last = last_auto_acknowledgement(requester, since=auto_acknowledgement_since())
         if last is not None:
@@ -126,7 +128,7 @@ def queue_auto_acknowledgement(
         # What `thread_headers` reads for a ticket whose one public message is `answering`.
         thread = (answering.message_id, [answering.message_id]) if answering.message_id else ("", [])
     message = queue_outbound(ticket, body_text=body.strip(), author=None, thread=thread)
-    services.record_event(ticket, Kind.AUTO_ACK_SENT, message=message)
+    services.record_event(ticket, Kind.AUTO_ACK_SENT, message=message, log=log)
     return message
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from tickets import selectors
 from tickets.models import Escalation
 
 
-def escalations_visible_to(user: AbstractBaseUser) -> QuerySet[Escalation]:
+def escalations_visible_to(user: User) -> QuerySet[Escalation]:
     return Escalation.objects.filter(ticket__in=selectors.tickets_visible_to(user))
 
 
-def open_escalations_for_specialist(user: AbstractBaseUser) -> QuerySet[Escalation]:
+def open_escalations_for_specialist(user: User) -> QuerySet[Escalation]:
     """Open escalations to the cross-functional queues the user belongs to (for admins, all of those whose
     ticket they may read: a child-safety escalation's reason is not shown outside Trust & Safety)."""
     scope = Q(status=Escalation.Status.OPEN)
@@ -28,7 +28,7 @@ def open_escalations_for_specialist(user: AbstractBaseUser) -> QuerySet[Escalati
     )
 
 
-def escalation_counts(user: AbstractBaseUser) -> dict[str, int]:
+def escalation_counts(user: User) -> dict[str, int]:
     """Open escalations to the user's teams: all, not taken by anyone, taken by the user."""
     rows = open_escalations_for_specialist(user)
     return {
@@ -38,13 +38,13 @@ def escalation_counts(user: AbstractBaseUser) -> dict[str, int]:
     }
 
 
-def can_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
+def can_hand_back(user: User, escalation: Escalation) -> bool:
     if not user.is_authenticated or not escalation.is_open:
         return False
     return may_hand_back(user, escalation)
 
 
-def may_hand_back(user: AbstractBaseUser, escalation: Escalation) -> bool:
+def may_hand_back(user: User, escalation: Escalation) -> bool:
     """The user answers for the escalation's specialist team, open or not (`can_hand_back` adds that it is open)."""
     # An admin outside the specialist team answers only for tickets they may read (not child-safety content).
     if escalation.target_queue.members.filter(pk=user.pk).exists():

@@ -3,6 +3,12 @@
 An escalation keeps the ticket in its queue with its associate and opens it to the specialist team (see
 `selectors.tickets_visible_to`); the specialists hand it back with a resolution note, which lands on the
 ticket as an internal note and returns the ticket to the associate who asked.
+
+Names: the acting user is `actor`, keyword-only. `claim` and `hand_back` take an escalation id and the
+actor: they check that the actor belongs to the specialist team and lock the escalation. `escalate` takes
+a ticket instance and trusts its caller to have read it through the actor's access rules (it checks again
+only that the actor may see it); `actor=None` means a rule did it. Rule functions (`run_rules`,
+`on_sla_alert`) act as the system.
 """
 
 from __future__ import annotations
@@ -121,10 +127,12 @@ def escalate(
     rule: EscalationRule | None = None,
     now: datetime | None = None,
     reason_text: dict | None = None,
+    log: services.EventLog | None = None,
 ) -> Escalation:
     """Send the ticket to a cross-functional queue with a reason and a target time of its own; the target
     queue's team lead is told. `actor` None means a rule did it. A reason the system writes comes as
-    `reason_text` (`system_texts.text`) and is shown in each reader's language."""
+    `reason_text` (`system_texts.text`) and is shown in each reader's language. Its event goes to `log`
+    when given."""
     now = now or timezone.now()
     if reason_text is not None:
         with translation.override(settings.LANGUAGE_CODE):
@@ -167,6 +175,7 @@ def escalate(
             **({"reason_text": reason_text} if reason_text else {}),
             **({"rule": {"id": rule.pk, "name": rule.name}} if rule else {}),
         },
+        log=log,
     )
     if restricted(ticket):
         notice = system_texts.text("notice_escalated_restricted", number=ticket.number, queue=target_queue.name)
@@ -339,9 +348,10 @@ def run_rules(
     key: str = "",
     rules: list[EscalationRule] | None = None,
     notice: dict | None = None,
+    log: services.EventLog | None = None,
 ) -> list[EscalationRuleFiring]:
     """Apply, in order, every active rule for this trigger whose conditions hold; a rule fires at most
-    once per ticket and `key` (the trigger and its clock cycle)."""
+    once per ticket and `key` (the trigger and its clock cycle). Events go to `log` when given."""
     rules = active_rules() if rules is None else rules
     key = key or trigger
     fired = []
@@ -351,7 +361,7 @@ def run_rules(
         firing, created = EscalationRuleFiring.objects.get_or_create(rule=rule, ticket=ticket, trigger=key)
         if not created:
             continue
-        _apply_actions(rule, ticket, trigger=trigger, clock=clock, notice=notice)
+        _apply_actions(rule, ticket, trigger=trigger, clock=clock, notice=notice, log=log)
         fired.append(firing)
         if rule.stop_processing:
             break
@@ -389,7 +399,15 @@ def may_match(rule: EscalationRule, ticket: Ticket) -> bool:
     return not (rule.languages and ticket.language not in rule.languages)
 
 
-def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock: str, notice: dict | None) -> None:
+def _apply_actions(
+    rule: EscalationRule,
+    ticket: Ticket,
+    *,
+    trigger: str,
+    clock: str,
+    notice: dict | None,
+    log: services.EventLog | None = None,
+) -> None:
     changes: dict = {}
     if rule.raise_priority_to and rule.raise_priority_to > ticket.priority:
         changes["priority"] = rule.raise_priority_to
@@ -400,10 +418,13 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
     if rule.add_tags:
         changes["tags"] = [*ticket.tags, *rule.add_tags]
     services.record_event(
-        ticket, Kind.RULE_FIRED, new={"rule": rule.pk, "name": rule.name, "trigger": trigger, "clock": clock}
+        ticket,
+        Kind.RULE_FIRED,
+        new={"rule": rule.pk, "name": rule.name, "trigger": trigger, "clock": clock},
+        log=log,
     )
     if changes:
-        services.update_ticket(ticket, actor=None, **changes)
+        services.update_ticket(ticket, actor=None, log=log, **changes)
     if (
         rule.escalate_to_queue is not None
         and not ticket.escalations.filter(
@@ -416,6 +437,7 @@ def _apply_actions(rule: EscalationRule, ticket: Ticket, *, trigger: str, clock:
             reason=rule.name,
             rule=rule,
             reason_text=system_texts.text("rule", rule=rule.name),
+            log=log,
         )
     if rule.notify_team_lead:
         if notice is not None:

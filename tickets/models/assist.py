@@ -1,4 +1,4 @@
-"""What the generative assistant wrote (tickets/assist): each answer kept with who asked, on which ticket,
+"""What the generative assistant wrote (assist/): each answer kept with who asked, on which ticket,
 when and from which provider, so that it can be read back, exported for the requester and erased."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tickets.models.core import Ticket
 
 class AssistOutput(models.Model):
     """One answer of the assistant on one ticket, as the associate saw it (personal data restored). Read
-    through `tickets.assist.selectors.outputs_visible_to`: the ticket's visibility rule applies."""
+    through `tickets.selectors.assist_outputs_visible_to`: the ticket's visibility rule applies."""
 
     class Kind(models.TextChoices):
         SUMMARY = "summary", _("Summary")

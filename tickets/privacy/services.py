@@ -3,6 +3,9 @@
 Erasure and retention scrub personal data in place: requester identity, subjects, message bodies, raw mail,
 attachment files, CSAT comments, the assistant's answers. Tickets, messages and events stay as rows, so every
 count the metrics read (tickets, replies, response times, SLA) is unchanged. A ticket on legal hold is never scrubbed.
+
+Names: the acting user is `actor`, keyword-only, recorded in the audit log (None for retention). The
+requester instance is trusted: callers are the admin and the `privacy` command, both admin-only.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from tickets import audit
+from tickets import audit, signals
 from tickets.models import (
     AssistOutput,
     Attachment,
@@ -127,7 +130,7 @@ def _attachment_name(ticket: Ticket, attachment: Attachment) -> str:
     return f"attachments/{ticket.number}/{attachment.pk}-{name}"
 
 
-def export_requester(requester: Requester, actor: User | None, *, request=None) -> bytes:
+def export_requester(requester: Requester, *, actor: User | None, request=None) -> bytes:
     """A zip with `requester.json` (who they are, their tickets and every public message on them, their
     survey answers, what the generative assistant was asked about them) and their attachments under
     `attachments/<ticket>/`. Internal notes are staff records about the case and are not included."""
@@ -237,17 +240,16 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
     # Subject changes carry the old and new subject text. The event log refuses updates, and no metric
     # reads these events, so they go; every other event (what the metrics count) stays.
     TicketEvent.objects.filter(ticket_id__in=ids, kind=TicketEvent.Kind.SUBJECT_CHANGED).delete()
-    from metrics.models import CsatSurvey
-
-    CsatSurvey.objects.filter(ticket_id__in=ids).exclude(comment="").update(comment="")
     # The assistant's answers carry the personal data put back into them; the rows stay (what was sent where).
     AssistOutput.objects.filter(ticket_id__in=ids).update(text=ERASED)
+    # Apps built on tickets scrub what they keep about these tickets (metrics: CSAT comments).
+    signals.tickets_scrubbed.send(sender=Ticket, ticket_ids=ids)
     Ticket.objects.filter(pk__in=ids).update(subject=ERASED, personal_data_erased_at=timezone.now())
     return {"tickets": len(ids), "messages": message_count, "files": files}
 
 
 @transaction.atomic
-def erase_requester(requester: Requester, actor: User | None, *, request=None) -> dict[str, int]:
+def erase_requester(requester: Requester, *, actor: User | None, request=None) -> dict[str, int]:
     """Anonymise a requester and everything they wrote; refuse while any of their tickets is on legal hold."""
     requester = Requester.objects.select_for_update().get(pk=requester.pk)
     held_numbers = list(requester.tickets.filter(held()).order_by("number").values_list("number", flat=True))

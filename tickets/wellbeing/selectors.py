@@ -10,17 +10,15 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from tickets import selectors
+from tickets import db, selectors
 from tickets.models import (
     ExposureBudget,
     ExposureEntry,
     FlagClearance,
     Message,
-    Profile,
     Role,
     TeamWellbeingPolicy,
     Ticket,
@@ -133,7 +131,7 @@ def exposure(user: User, budget: ExposureBudget | None = None, now: datetime | N
         budget = ExposureBudget.objects.filter(user=user).first() or ExposureBudget(user=user)
     now = now or timezone.now()
     break_after = budget.break_after if budget.break_after is not None else settings.ACOLHE_BREAK_AFTER
-    taken, seconds, latest, policy = _shift_entries(user.pk, shift_start(now), break_after)
+    taken, seconds, latest, policy = db.shift_entries(user.pk, shift_start(now), break_after)
     limits = limits_for(user, budget, policy)
     streak = 0
     for sensitive in latest:
@@ -158,44 +156,18 @@ def exposure(user: User, budget: ExposureBudget | None = None, now: datetime | N
     )
 
 
-def _shift_entries(
-    user_id: int, since: datetime, latest: int
-) -> tuple[int, int, list[bool], TeamWellbeingPolicy | None]:
-    """The sensitive count and seconds on screen of the shift, whether each of the `latest` entries was
-    sensitive (newest first) and the associate's team policy, in one round trip: routing reads these on
-    every press of Next ticket, with the budget row locked, so the read must be short."""
-    table = ExposureEntry._meta.db_table
-    policies = TeamWellbeingPolicy._meta.db_table
-    profiles = Profile._meta.db_table
-    policy_row = (
-        f"SELECT ARRAY[p.id::text, p.team_id::text, p.tickets_per_shift::text, p.minutes_per_shift::text, "
-        f"p.break_every_minutes::text, p.support_resources] FROM {policies} p "
-        f"JOIN {profiles} pr ON pr.team_id = p.team_id WHERE pr.user_id = %s ORDER BY pr.id LIMIT 1"
+def routable(queryset: QuerySet[Ticket], user: User, status: Exposure) -> QuerySet[Ticket]:
+    """Narrow and order next-ticket candidates for the associate's wellbeing: child safety only for
+    specialists; no sensitive ticket once a limit of the shift (tickets or minutes) is reached; none of the
+    categories they asked to skip this shift; and right after a sensitive ticket, a plain one first (urgent
+    tickets keep their place), so sensitive work spreads across the team."""
+    return routable_by(
+        queryset,
+        specialist=is_specialist(user),
+        over_budget=status.over_budget,
+        rest=bool(status.streak),
+        skipped=status.skipped,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FILTER (WHERE sensitive), coalesce(sum(seconds) FILTER (WHERE sensitive), 0), "
-            f"ARRAY(SELECT e.sensitive FROM {table} e WHERE e.user_id = %s AND e.taken_at >= %s "
-            f"ORDER BY e.taken_at DESC, e.id DESC LIMIT %s), ({policy_row}) "
-            f"FROM {table} WHERE user_id = %s AND taken_at >= %s",
-            [user_id, since, latest, user_id, user_id, since],
-        )
-        taken, seconds, sensitive, row = cursor.fetchone()
-    policy = None
-    if row is not None:
-
-        def number(value: str | None) -> int | None:
-            return int(value) if value is not None else None
-
-        policy = TeamWellbeingPolicy(
-            id=int(row[0]),
-            team_id=int(row[1]),
-            tickets_per_shift=number(row[2]),
-            minutes_per_shift=number(row[3]),
-            break_every_minutes=number(row[4]),
-            support_resources=row[5] or "",
-        )
-    return taken, int(seconds), sensitive, policy
 
 
 def routable_by(

@@ -1,5 +1,14 @@
 """Writes for associate wellbeing: flag a message and its ticket, clear a false flag, log reveals and
-access to sensitive content, record exposure, pause intake."""
+access to sensitive content, record exposure, pause intake.
+
+Names: a function that takes a ticket number and the acting user (`actor`, keyword-only: `clear_flag`,
+`log_reveal`) checks that the actor may see the ticket, and locks it when it writes it; one that takes a
+ticket or message instance (`flag_ticket`, `store_verdict`, `inherit_restrictions`, `log_access`) trusts
+its caller to have done so. The associate's own intake (`set_intake_paused`, `skip_category`) takes them as
+`actor`. Exposure accounting (`budget_for`, `record_intake`, `record_ticket_view`, `record_screen_time`,
+`log_child_safety_access`, `notify_leads`) takes `user`: the associate whose exposure is counted, on a
+ticket the caller already read through their access rules.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +19,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tickets import selectors, services, sla, system_texts
+from tickets import db, selectors, services, sla, system_texts
 from tickets.email.parsing import html_to_text
 from tickets.escalations import services as escalations
 from tickets.models import (
@@ -102,19 +111,19 @@ def _attachment_head(attachment) -> str:
         return head.decode("windows-1252", errors="replace")
 
 
-def store_verdict(message: Message, verdict: Verdict) -> None:
-    """Keep a flagged verdict on the message and roll it up on its ticket."""
+def store_verdict(message: Message, verdict: Verdict, *, log: services.EventLog | None = None) -> None:
+    """Keep a flagged verdict on the message and roll it up on its ticket (events to `log` when given)."""
     message.sensitivity = verdict.as_json()
     message.save(update_fields=["sensitivity"])
-    flag_ticket(message.ticket, verdict.categories)
+    flag_ticket(message.ticket, verdict.categories, log=log)
 
 
 @transaction.atomic
-def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
+def flag_ticket(ticket: Ticket, categories: Iterable[str], *, log: services.EventLog | None = None) -> list[str]:
     """Add categories to the ticket's sensitivity and act on the new ones: self-harm and child safety make
     the ticket urgent and bring their SOP (by tag); child safety also puts it under legal hold and
     escalates it to Trust & Safety through the built-in rule that names it. The `sensitive_content`
-    escalation rules run too. Returns the categories that were new."""
+    escalation rules run too. Returns the categories that were new. Events go to `log` when given."""
     new = [c for c in categories if c in CATEGORIES and c not in ticket.sensitivity]
     if not new:
         return []
@@ -125,7 +134,7 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
         update.append("legal_hold")
     ticket.save(update_fields=update)
     # The timeline says "The scanner flagged: self-harm or suicide" (categories as codes, named when read).
-    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_FLAGGED, new={"categories": new})
+    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_FLAGGED, new={"categories": new}, log=log)
     tags = [URGENT_CATEGORIES[c] for c in new if c in URGENT_CATEGORIES and URGENT_CATEGORIES[c] not in ticket.tags]
     if tags or any(c in URGENT_CATEGORIES for c in new):
         changes: dict = {"tags": [*ticket.tags, *tags]} if tags else {}
@@ -133,18 +142,18 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str]) -> list[str]:
         if raise_priority:
             changes["priority"] = Ticket.Priority.URGENT
         if changes:
-            services.update_ticket(ticket, actor=None, **changes)
+            services.update_ticket(ticket, actor=None, log=log, **changes)
         if raise_priority and ticket.first_responded_at is None:
             # Still unanswered: its clocks follow the urgent policy, counted from when it was opened.
             sla.start_clocks(ticket, now=ticket.created_at)
     if Category.CHILD_SAFETY in new:
         child_safety_rule()
-    escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT)
+    escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT, log=log)
     if Category.CHILD_SAFETY in new:
-        _escalate_to_trust_and_safety(ticket)
+        _escalate_to_trust_and_safety(ticket, log=log)
         if ticket.assignee is not None and not selectors.can_open(ticket.assignee, ticket):
             # The associate who had it may no longer open it: the ticket waits for a specialist.
-            services.update_ticket(ticket, actor=None, assignee=None)
+            services.update_ticket(ticket, actor=None, assignee=None, log=log)
     return new
 
 
@@ -163,11 +172,13 @@ def widens_restriction(source: Ticket, target: Ticket) -> bool:
 
 
 @transaction.atomic
-def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_escalations: bool) -> list[str]:
+def inherit_restrictions(
+    ticket: Ticket, origins: Iterable[Ticket], *, move_escalations: bool, log: services.EventLog | None = None
+) -> list[str]:
     """Make the ticket at least as restricted as each origin: their sensitivity (acted on as a new flag:
     child safety puts it under legal hold and escalates it to Trust & Safety), their legal hold, and their
     open escalations, moved (a merge: the source closes) or opened again on the ticket (a follow-up or a
-    split: the origin keeps its own). Returns the categories the ticket gained."""
+    split: the origin keeps its own). Returns the categories the ticket gained. Events go to `log` when given."""
     origins = [o for o in origins if o.pk != ticket.pk]
     categories = sorted({c for o in origins for c in o.sensitivity})
     if any(o.legal_hold for o in origins) and not ticket.legal_hold:
@@ -181,7 +192,11 @@ def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_esca
             if not move_escalations:
                 if not duplicate:
                     escalations.escalate(
-                        ticket, target_queue=escalation.target_queue, reason=escalation.reason, rule=escalation.rule
+                        ticket,
+                        target_queue=escalation.target_queue,
+                        reason=escalation.reason,
+                        rule=escalation.rule,
+                        log=log,
                     )
                 continue
             if duplicate:
@@ -193,7 +208,7 @@ def inherit_restrictions(ticket: Ticket, origins: Iterable[Ticket], *, move_esca
             else:
                 escalation.ticket = ticket
                 escalation.save(update_fields=["ticket"])
-    return flag_ticket(ticket, categories) if categories else []
+    return flag_ticket(ticket, categories, log=log) if categories else []
 
 
 def trust_and_safety_queue() -> Queue | None:
@@ -222,7 +237,7 @@ def child_safety_rule() -> EscalationRule:
     return rule
 
 
-def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
+def _escalate_to_trust_and_safety(ticket: Ticket, *, log: services.EventLog | None = None) -> None:
     """Child safety always reaches Trust & Safety, even when its rule was switched off or points nowhere."""
     queue = trust_and_safety_queue()
     if queue is None:
@@ -235,7 +250,12 @@ def _escalate_to_trust_and_safety(ticket: Ticket) -> None:
         return
     rule = child_safety_rule()
     escalations.escalate(
-        ticket, target_queue=queue, reason="", reason_text=system_texts.text("scanner_child_safety"), rule=rule
+        ticket,
+        target_queue=queue,
+        reason="",
+        reason_text=system_texts.text("scanner_child_safety"),
+        rule=rule,
+        log=log,
     )
 
 
@@ -247,20 +267,20 @@ def can_clear(user: User, ticket: Ticket, category: str) -> bool:
 
 
 @transaction.atomic
-def clear_flag(user: User, number: int, category: str, note: str = "") -> FlagClearance:
+def clear_flag(number: int, category: str, note: str = "", *, actor: User) -> FlagClearance:
     """An associate judges a category a false flag: it leaves the ticket and the clearance is recorded
     (leads read the scanner's precision from these). A legal hold stays until an admin lifts it."""
-    ticket = selectors.tickets_visible_to(user).select_for_update(of=("self",)).filter(number=number).first()
+    ticket = selectors.tickets_visible_to(actor).select_for_update(of=("self",)).filter(number=number).first()
     if ticket is None:
         raise PermissionDenied(_("You cannot see this ticket."))
     if category not in ticket.sensitivity:
         raise ValidationError(_("This ticket is not flagged for that category."))
-    if not can_clear(user, ticket, category):
+    if not can_clear(actor, ticket, category):
         raise PermissionDenied(_("Only the specialist team can clear a child-safety flag."))
     ticket.sensitivity = [c for c in ticket.sensitivity if c != category]
     ticket.save(update_fields=["sensitivity", "updated_at"])
-    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_CLEARED, actor=user, old={"categories": [category]})
-    return FlagClearance.objects.create(ticket=ticket, category=category, cleared_by=user, note=note.strip()[:500])
+    services.record_event(ticket, TicketEvent.Kind.SENSITIVITY_CLEARED, actor=actor, old={"categories": [category]})
+    return FlagClearance.objects.create(ticket=ticket, category=category, cleared_by=actor, note=note.strip()[:500])
 
 
 def log_access(
@@ -271,21 +291,21 @@ def log_access(
     )
 
 
-def log_reveal(user: User, number: int, *, attachment_id: int | None, source: str = "") -> SensitiveAccessLog:
+def log_reveal(number: int, *, actor: User, attachment_id: int | None, source: str = "") -> SensitiveAccessLog:
     """An associate chose to see one blurred image or video: logged with the attachment when it is ours."""
-    ticket = selectors.tickets_visible_to(user).filter(number=number).first()
+    ticket = selectors.tickets_visible_to(actor).filter(number=number).first()
     if ticket is None:
         raise PermissionDenied(_("You cannot see this ticket."))
     attachment = None
     if attachment_id is not None:
         attachment = Attachment.objects.filter(pk=attachment_id, message__ticket=ticket).first()
-    return log_access(user, ticket, SensitiveAccessLog.Kind.REVEAL, attachment=attachment, detail=source)
+    return log_access(actor, ticket, SensitiveAccessLog.Kind.REVEAL, attachment=attachment, detail=source)
 
 
 def budget_for(user: User, *, lock: bool = False) -> ExposureBudget:
     if lock:
         # Most associates have their row already: lock it in one query, create it only the first time.
-        budget = _locked_budget(user.pk)
+        budget = db.locked_budget(user.pk)
         if budget is not None:
             return budget
     budget, _ = ExposureBudget.objects.get_or_create(user=user)
@@ -294,34 +314,27 @@ def budget_for(user: User, *, lock: bool = False) -> ExposureBudget:
     return budget
 
 
-def _locked_budget(user_id: int) -> ExposureBudget | None:
-    # A raw query (Django still builds the instance): routing takes this lock on every press of Next
-    # ticket, and compiling the ORM query cost more than running it.
-    sql = f"SELECT * FROM {ExposureBudget._meta.db_table} WHERE user_id = %s FOR UPDATE"
-    return next(iter(ExposureBudget.objects.raw(sql, [user_id])), None)
-
-
-def set_intake_paused(user: User, paused: bool) -> ExposureBudget:
+def set_intake_paused(paused: bool, *, actor: User) -> ExposureBudget:
     """Pause or resume intake: while paused, Next ticket gives the associate nothing. A pause is a break:
     the hourly break prompt counts its hour from here."""
     with transaction.atomic():
-        budget = budget_for(user, lock=True)
+        budget = budget_for(actor, lock=True)
         budget.intake_paused_at = (budget.intake_paused_at or timezone.now()) if paused else None
         update = ["intake_paused_at"]
         if paused:
-            budget.seconds_at_last_break = wellbeing_selectors.exposure(user, budget).seconds
+            budget.seconds_at_last_break = wellbeing_selectors.exposure(actor, budget).seconds
             update.append("seconds_at_last_break")
         budget.save(update_fields=update)
     return budget
 
 
-def skip_category(user: User, category: str, *, now=None) -> ExposureBudget:
+def skip_category(category: str, *, actor: User, now=None) -> ExposureBudget:
     """The associate asks Next ticket not to give them this category for the rest of their shift."""
     if category not in CATEGORIES:
         raise ValidationError(_("Unknown category."))
     now = now or timezone.now()
     with transaction.atomic():
-        budget = budget_for(user, lock=True)
+        budget = budget_for(actor, lock=True)
         if budget.skip_until is None or budget.skip_until <= now:
             budget.skipped_categories = []
         budget.skipped_categories = sorted({*budget.skipped_categories, category})
@@ -427,36 +440,11 @@ def notify_leads(user: User, text) -> int:
 def record_intake(user: User, ticket: Ticket) -> ExposureEntry:
     """Count a ticket taken with Next ticket towards the associate's shift (call inside the routing
     transaction, with the budget row locked). A ticket they took before stays counted once, as then."""
-    table = ExposureEntry._meta.db_table
     # One statement instead of get_or_create's read, savepoint, insert and release: this runs on every press.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH added AS (INSERT INTO {table} "
-            "(user_id, ticket_id, sensitive, categories, taken_at, views, seconds, last_slot) "
-            "VALUES (%s, %s, %s, %s, %s, 0, 0, 0) ON CONFLICT (user_id, ticket_id) DO NOTHING "
-            "RETURNING id, sensitive, categories, taken_at) "
-            "SELECT id, sensitive, categories, taken_at FROM added UNION ALL "
-            f"SELECT id, sensitive, categories, taken_at FROM {table} "
-            "WHERE user_id = %s AND ticket_id = %s AND NOT EXISTS (SELECT 1 FROM added)",
-            [
-                user.pk,
-                ticket.pk,
-                bool(ticket.sensitivity),
-                list(ticket.sensitivity),
-                timezone.now(),
-                user.pk,
-                ticket.pk,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    entry = db.add_intake(user, ticket, timezone.now())
+    if entry is None:
         # The entry that stood in the way was committed after this statement began: read it afresh.
         return ExposureEntry.objects.get(user=user, ticket=ticket)
-    entry_id, sensitive, categories, taken_at = row
-    entry = ExposureEntry(
-        id=entry_id, user=user, ticket=ticket, sensitive=sensitive, categories=categories, taken_at=taken_at
-    )
-    entry._state.adding = False
     return entry
 
 

@@ -36,7 +36,7 @@ def my_wellbeing(request):
 @require_POST
 def intake(request):
     paused = request.POST.get("paused") == "1"
-    services.set_intake_paused(request.user, paused)
+    services.set_intake_paused(paused, actor=request.user)
     if paused:
         messages.success(request, _("Intake paused: Next ticket gives you nothing until you resume."))
     else:
@@ -49,7 +49,7 @@ def intake(request):
 def skip(request):
     """Next ticket gives the associate no more tickets of a category for the rest of their shift."""
     try:
-        services.skip_category(request.user, request.POST.get("category", ""))
+        services.skip_category(request.POST.get("category", ""), actor=request.user)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -88,7 +88,7 @@ def reveal(request, number: int):
     except ValueError:
         attachment_id = None
     try:
-        services.log_reveal(request.user, number, attachment_id=attachment_id, source=request.POST.get("src", ""))
+        services.log_reveal(number, attachment_id=attachment_id, source=request.POST.get("src", ""), actor=request.user)
     except PermissionDenied:
         raise Http404 from None
     return HttpResponse(status=204)
@@ -98,7 +98,7 @@ def reveal(request, number: int):
 @require_POST
 def clear_flag(request, number: int):
     try:
-        services.clear_flag(request.user, number, request.POST.get("category", ""), request.POST.get("note", ""))
+        services.clear_flag(number, request.POST.get("category", ""), request.POST.get("note", ""), actor=request.user)
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:

@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sop.services import reply_with_macro
+from tickets import extensions
 from tickets.api.serializers import MessageSerializer, TicketSerializer
 from tickets.models import Language, Queue, Ticket
 from tickets.workspace import routing, search, services
@@ -110,10 +110,10 @@ class TicketWorkspaceActions:
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            result = reply_with_macro(
-                request.user,
+            result = extensions.reply(
                 int(number),
                 data["body"],
+                actor=request.user,
                 macro_id=data.get("macro"),
                 internal=internal,
                 set_status=data.get("set_status"),
@@ -156,7 +156,7 @@ class TicketWorkspaceActions:
     def partial_update(self, request, number=None):
         serializer = FieldsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ticket, _events = services.update_fields(request.user, int(number), **serializer.validated_data)
+        ticket, _events = services.update_fields(int(number), **serializer.validated_data, actor=request.user)
         return Response(TicketSerializer(ticket, context={"request": request}).data)
 
     @extend_schema(
@@ -181,9 +181,9 @@ class TicketWorkspaceActions:
         serializer = MergeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         target = services.merge(
-            request.user,
             int(number),
             serializer.validated_data["into"],
             restrict_target=serializer.validated_data["restrict_target"],
+            actor=request.user,
         )
         return Response(TicketSerializer(target, context={"request": request}).data)

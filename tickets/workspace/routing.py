@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
-from django.db.models import F, Model, QuerySet
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from tickets import services, sla
-from tickets.models import Profile, Queue, Requester, SlaCheck, Ticket
+from tickets import db, services, sla
+from tickets.models import Queue, Ticket
 from tickets.wellbeing import selectors as wellbeing
 from tickets.wellbeing.services import budget_for, record_intake
-
-M = TypeVar("M", bound=Model)
 
 # Tickets tagged `skill:<name>` go only to associates who list <name> among their skills.
 SKILL_TAG_PREFIX = "skill:"
@@ -53,45 +51,11 @@ def _eligible(
     )
     if languages:
         queryset = queryset.filter(language__in=languages)
-    queryset = queryset.extra(
-        where=[
-            "NOT EXISTS (SELECT 1 FROM unnest(tickets_ticket.tags) AS t(tag) "
-            "WHERE t.tag LIKE %s AND NOT (t.tag = ANY(%s::varchar[])))"
-        ],
-        params=[SKILL_TAG_PREFIX + "%", list(held)],
-    )
+    queryset = db.lacking_no_skill(queryset, SKILL_TAG_PREFIX, held)
     queryset = wellbeing.routable_by(
         queryset, specialist=specialist, over_budget=over_budget, rest=rest, skipped=skipped
     )
     return wellbeing.rest_first(queryset, (*URGENCY, "id"))
-
-
-def _columns(model: type[Model], alias: str) -> list[str]:
-    return [f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields]
-
-
-# Claim, assign and open the ticket in one statement: the row is locked by the eligible query (rows other
-# associates are claiming are skipped, never waited for), updated as `update_ticket` would (a new ticket
-# opens and loses any solved/closed time) and returned with its old status, its stored next SLA check,
-# its queue and its requester.
-CLAIM_SQL = """
-WITH picked AS ({eligible}),
-claimed AS (
-    UPDATE tickets_ticket AS t
-    SET assignee_id = %s, status = %s, updated_at = %s,
-        solved_at = CASE WHEN picked.status = %s THEN t.solved_at ELSE NULL END,
-        closed_at = CASE WHEN picked.status = %s THEN t.closed_at ELSE NULL END
-    FROM picked
-    WHERE t.id = picked.id
-    RETURNING picked.status AS picked_status, {ticket_columns}
-)
-SELECT claimed.picked_status,
-    (SELECT c.next_check_at FROM {check_table} AS c WHERE c.ticket_id = claimed.id),
-    {claimed_columns}, {queue_columns}, {requester_columns}
-FROM claimed
-JOIN tickets_queue AS q ON q.id = claimed.queue_id
-JOIN tickets_requester AS r ON r.id = claimed.requester_id
-"""
 
 
 @lru_cache(maxsize=1024)
@@ -111,36 +75,12 @@ def _claim_sql(
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("id", "status")[:1]
     )
-    eligible_sql, eligible_params = eligible.query.sql_with_params()
-    sql = CLAIM_SQL.format(
-        eligible=eligible_sql,
-        check_table=SlaCheck._meta.db_table,
-        ticket_columns=", ".join(_columns(Ticket, "t")),
-        claimed_columns=", ".join(_columns(Ticket, "claimed")),
-        queue_columns=", ".join(_columns(Queue, "q")),
-        requester_columns=", ".join(_columns(Requester, "r")),
-    )
-    return sql, tuple(eligible_params)
-
-
-def _instance(model: type[M], values) -> M:
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        for converter in field.get_db_converters(connection):  # type: ignore[attr-defined]  # not in django-stubs
-            value = converter(value, None, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return db.claim_sql(eligible)
 
 
 def _profile_facts(user_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The languages the associate answers in and the skill tags they hold (none without a profile)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT languages, skills FROM {Profile._meta.db_table} WHERE user_id = %s ORDER BY id LIMIT 1",
-            [user_id],
-        )
-        row = cursor.fetchone()
+    row = db.profile_facts(user_id)
     if row is None:
         return (), ()
     return tuple(row[0] or ()), _held_skills(row[1] or ())
@@ -168,19 +108,10 @@ def assign_next(user: User) -> Ticket | None:
             bool(exposure.streak),
             exposure.skipped,
         )
-        now = timezone.now()
-        kept = Ticket.Status.OPEN  # solved/closed times stay only on a ticket that was open already
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, user.pk, Ticket.Status.OPEN, now, kept, kept])
-            row = cursor.fetchone()
-        if row is None:
+        claimed = db.claim(sql, params, assignee_id=user.pk, now=timezone.now())
+        if claimed is None:
             return None
-        old_status, stored_check = row[:2]
-        ticket_end = 2 + len(Ticket._meta.concrete_fields)
-        queue_end = ticket_end + len(Queue._meta.concrete_fields)
-        ticket = _instance(Ticket, row[2:ticket_end])
-        ticket.queue = _instance(Queue, row[ticket_end:queue_end])
-        ticket.requester = _instance(Requester, row[queue_end:])
+        old_status, stored_check, ticket = claimed
         ticket.assignee = user
         changes: list[tuple[str, Any, Any]] = [("assignee", None, user)]
         if old_status != ticket.status:

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.bad_input import MAX_ID, InvalidInput, parse_id
 from helpdesk.pagecache import per_user
-from tickets import selectors
+from tickets import db, selectors
 from tickets.escalations import selectors as escalations
 from tickets.models import Escalation, Message, Queue, SavedView, Ticket, TicketEvent
 from tickets.wellbeing import selectors as wellbeing
@@ -245,21 +244,6 @@ def paginate(tickets: QuerySet[Ticket], sort: str, descending: bool, cursor: str
 COUNT_CAP = 1000
 
 
-def capped_counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
-    """Several counts in one query, each capped at COUNT_CAP + 1 rows."""
-    if not querysets:
-        return {}
-    parts: list[str] = []
-    params: list[Any] = []
-    for name, queryset in querysets.items():
-        sql, sql_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-        parts.append(f"(SELECT count(*) FROM ({sql}) AS capped) AS {connection.ops.quote_name(name)}")
-        params += sql_params
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        return dict(zip(querysets, cursor.fetchone(), strict=True))
-
-
 @dataclass
 class QueueCount:
     pk: int
@@ -284,7 +268,7 @@ def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
             for pk, _slug, _name in queues
         }
     )
-    counts = capped_counts(querysets)
+    counts = db.capped_counts(querysets, COUNT_CAP)
     return (
         {view: counts[view] for view in ("mine", "unassigned", "pending", "breaching", "all")},
         [QueueCount(pk, slug, name, counts[f"queue_{pk}"]) for pk, slug, name in queues],

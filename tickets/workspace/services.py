@@ -1,7 +1,10 @@
 """Writes from the associate workspace: field changes, replies and notes, merges and bulk actions.
 
-Each service takes the acting user and checks access through the selectors, so pages and the API apply
-the same rules; a ticket the actor cannot see raises `PermissionDenied`.
+Names: the acting user is `actor`, keyword-only. A function that takes ticket numbers (or a message id)
+and the actor checks access through the selectors and locks the rows (`update_fields`, `reply`, `resend`,
+`merge`, `bulk_update`, `lock_visible_ticket`), so pages and the API apply the same rules; a ticket the
+actor cannot see raises `PermissionDenied`. A function that takes a ticket instance (`change_fields`,
+`collisions`, `newer_replies`) trusts its caller to have locked it through `lock_visible_ticket`.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def _name(user: User | None) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
-def collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -> list[str]:
+def collisions(tickets: Sequence[Ticket], seen_event: int | None, *, actor: User) -> list[str]:
     """What others did to `tickets` since event `seen_event`, one translated sentence per ticket (its
     latest such change): "Ana Souza took this ticket 5 s ago." Empty when nothing collides."""
     if seen_event is None or not tickets:
@@ -98,16 +101,16 @@ def collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -
     return [found[t.pk] for t in tickets if t.pk in found]
 
 
-def refuse_collisions(actor: User, tickets: Sequence[Ticket], seen_event: int | None) -> None:
+def refuse_collisions(tickets: Sequence[Ticket], seen_event: int | None, *, actor: User) -> None:
     """Raise a ValidationError naming who changed what, when a page's view of `tickets` went stale."""
-    found = collisions(actor, tickets, seen_event)
+    found = collisions(tickets, seen_event, actor=actor)
     if found:
         raise ValidationError(
             [*found, _("Your change was not applied: look at the ticket again and repeat it if you still mean it.")]
         )
 
 
-def lock_visible_ticket(actor: User, number: int) -> Ticket:
+def lock_visible_ticket(number: int, *, actor: User) -> Ticket:
     """The ticket, row-locked for the rest of the transaction, if the actor may work on it."""
     ticket = (
         selectors.tickets_visible_to(actor)
@@ -139,7 +142,7 @@ def _check_queue(actor: User, queue: Queue) -> None:
         raise PermissionDenied(_("You cannot move tickets to the queue %(queue)s.") % {"queue": queue.name})
 
 
-def change_fields(actor: User, ticket: Ticket, **changes: Any) -> list[TicketEvent]:
+def change_fields(ticket: Ticket, *, actor: User, **changes: Any) -> list[TicketEvent]:
     """Edit status, priority, queue, assignee, tags, language or subject of a ticket the actor can see
     (the ticket must be locked by the caller). A moved ticket keeps its assignee only if they can see the
     new queue."""
@@ -159,12 +162,12 @@ def change_fields(actor: User, ticket: Ticket, **changes: Any) -> list[TicketEve
 
 @transaction.atomic
 def update_fields(
-    actor: User, number: int, *, seen_event: int | None = None, **changes: Any
+    number: int, *, actor: User, seen_event: int | None = None, **changes: Any
 ) -> tuple[Ticket, list[TicketEvent]]:
     """Edit fields of one ticket; refused when someone else took, solved or answered it after `seen_event`."""
-    ticket = lock_visible_ticket(actor, number)
-    refuse_collisions(actor, [ticket], seen_event)
-    return ticket, change_fields(actor, ticket, **changes)
+    ticket = lock_visible_ticket(number, actor=actor)
+    refuse_collisions([ticket], seen_event, actor=actor)
+    return ticket, change_fields(ticket, actor=actor, **changes)
 
 
 def signature_for(queue: Queue, language: str) -> str:
@@ -212,7 +215,7 @@ class ReplyResult:
     repeated: bool = False
 
 
-def newer_replies(ticket: Ticket, actor: User, seen_message_id: int | None) -> list[Message]:
+def newer_replies(ticket: Ticket, seen_message_id: int | None, *, actor: User) -> list[Message]:
     """Replies and notes written by others after the message the actor last saw."""
     if seen_message_id is None:
         return []
@@ -226,10 +229,10 @@ def newer_replies(ticket: Ticket, actor: User, seen_message_id: int | None) -> l
 
 @transaction.atomic
 def reply(
-    actor: User,
     number: int,
     body: str,
     *,
+    actor: User,
     internal: bool = False,
     set_status: str | None = None,
     uploads: Sequence[UploadedFile] = (),
@@ -250,7 +253,7 @@ def reply(
         raise ValidationError(_("Write something first."))
     if set_status and set_status not in REPLY_STATUSES:
         raise ValidationError(_("Unknown status."))
-    ticket = lock_visible_ticket(actor, number)
+    ticket = lock_visible_ticket(number, actor=actor)
     signature = signature_for(ticket.queue, ticket.language)
     text = body if internal or not signature else f"{body}\n\n-- \n{signature}"
     message_id = outbound.draft_message_id(ticket, actor, draft) if draft else ""
@@ -263,8 +266,8 @@ def reply(
             # Another text from the same form (a page kept from before, reopened in a second tab): its own mail.
             message_id = ""
     if not confirmed:
-        conflicts = newer_replies(ticket, actor, seen_message_id)
-        notices = collisions(actor, [ticket], seen_event)
+        conflicts = newer_replies(ticket, seen_message_id, actor=actor)
+        notices = collisions([ticket], seen_event, actor=actor)
         if conflicts or notices:
             raise ReplyConflict(conflicts, notices)
     events: list[TicketEvent] = []
@@ -290,12 +293,12 @@ def reply(
     if actions is not None:
         changes.update(actions.changes_for(ticket))
     if changes:
-        events += change_fields(actor, ticket, **changes)
+        events += change_fields(ticket, actor=actor, **changes)
     return ReplyResult(ticket, message, events)
 
 
 @transaction.atomic
-def resend(actor: User, message_pk: int) -> Message:
+def resend(message_pk: int, *, actor: User) -> Message:
     """Queue a failed or bounced reply for sending again."""
     message = (
         Message.objects.select_for_update(of=("self",))
@@ -320,7 +323,7 @@ def resend(actor: User, message_pk: int) -> Message:
 
 
 @transaction.atomic
-def merge(actor: User, source_number: int, target_number: int, *, restrict_target: bool = False) -> Ticket:
+def merge(source_number: int, target_number: int, *, actor: User, restrict_target: bool = False) -> Ticket:
     """Merge a duplicate into another ticket: its messages move, it closes pointing at the target, and its
     requester is told by email, on their own thread, that the conversation continues. Restrictions are
     sticky: the target takes the strictest sensitivity, legal hold and open escalations of the two. Moving
@@ -331,7 +334,7 @@ def merge(actor: User, source_number: int, target_number: int, *, restrict_targe
         raise ValidationError(_("A ticket cannot be merged into itself."))
     # Lock in a fixed order so two opposite merges cannot deadlock.
     first, second = sorted([source_number, target_number])
-    locked = {n: lock_visible_ticket(actor, n) for n in (first, second)}
+    locked = {n: lock_visible_ticket(n, actor=actor) for n in (first, second)}
     source, target = locked[source_number], locked[target_number]
     if source.merged_into_id or target.merged_into_id:
         raise ValidationError(_("That ticket was already merged."))
@@ -376,9 +379,9 @@ BULK_FIELDS = ("assignee", "status", "queue", "add_tag", "remove_tag", "priority
 
 @transaction.atomic
 def bulk_update(
-    actor: User,
     numbers: Sequence[int],
     *,
+    actor: User,
     seen_event: int | None = None,
     take_over: bool = False,
     **changes: Any,
@@ -400,7 +403,7 @@ def bulk_update(
     )
     if len(tickets) != len(numbers):
         raise PermissionDenied(_("You cannot work on some of these tickets."))
-    refuse_collisions(actor, tickets, seen_event)
+    refuse_collisions(tickets, seen_event, actor=actor)
     if changes.get("assignee") is not None and not take_over:
         taken = [t for t in tickets if t.assignee_id is not None and t.assignee_id != changes["assignee"].pk]
         if taken:
@@ -417,5 +420,5 @@ def bulk_update(
             fields["tags"] = [*ticket.tags, changes["add_tag"]]
         if "remove_tag" in changes:
             fields["tags"] = [t for t in fields.get("tags", ticket.tags) if t != changes["remove_tag"]]
-        change_fields(actor, ticket, **fields)
+        change_fields(ticket, actor=actor, **fields)
     return len(tickets)

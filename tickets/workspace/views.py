@@ -19,8 +19,7 @@ from helpdesk.errors import error_text
 from helpdesk.pagecache import cached_page, cached_response, leaves_pages_alone
 from helpdesk.pages import render_page
 from helpdesk.redirects import back_url
-from sop.services import reply_with_macro
-from tickets import selectors
+from tickets import extensions, selectors
 from tickets.models import SavedView, Ticket
 from tickets.wellbeing.services import record_ticket_view
 from tickets.workspace import presence, routing, search, services
@@ -222,7 +221,7 @@ def update_fields(request, number: int):
     if form.is_valid():
         try:
             services.update_fields(
-                request.user, number, seen_event=form.cleaned_data["seen_event"], **form.changes(request.POST)
+                number, seen_event=form.cleaned_data["seen_event"], **form.changes(request.POST), actor=request.user
             )
         except ValidationError as exc:
             messages.error(request, error_text(exc))
@@ -246,11 +245,11 @@ def reply(request, number: int):
         return redirect("ticket", number)
     data = form.cleaned_data
     try:
-        # The macro's actions and the reply are one transaction (sop.services.reply_with_macro).
-        result = reply_with_macro(
-            request.user,
+        # A reply written with a macro goes through the macro app (`tickets.extensions`), one transaction.
+        result = extensions.reply(
             number,
             data["body"],
+            actor=request.user,
             macro_id=request.POST.get("macro_id"),
             internal=data["mode"] == "note",
             set_status=data["set_status"] or None,
@@ -283,7 +282,7 @@ def reply(request, number: int):
 @require_POST
 def resend(request, pk: int):
     try:
-        message = services.resend(request.user, pk)
+        message = services.resend(pk, actor=request.user)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect(back_url(request, reverse("workspace", args=["mine"])))
@@ -300,7 +299,10 @@ def merge(request, number: int):
         return redirect("ticket", number)
     try:
         target = services.merge(
-            request.user, number, form.cleaned_data["target"], restrict_target=form.cleaned_data["restrict_target"]
+            number,
+            form.cleaned_data["target"],
+            restrict_target=form.cleaned_data["restrict_target"],
+            actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
@@ -320,11 +322,11 @@ def bulk(request):
     try:
         changes = form.changes(request.user)
         count = services.bulk_update(
-            request.user,
             form.cleaned_data["tickets"],
             seen_event=form.cleaned_data["seen_event"],
             take_over=form.cleaned_data["take_over"],
             **changes,
+            actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, error_text(exc))

@@ -67,10 +67,10 @@ def test_draining_continues_with_further_batches():
 def test_a_mail_that_fails_in_a_batch_is_marked_failed_and_the_others_are_kept(monkeypatch):
     real_scan = inbound_module.scan_message
 
-    def scan(message, attachments=()):
+    def scan(message, attachments=(), **options):
         if "explode" in message.subject:
             raise RuntimeError("scanner unavailable")
-        return real_scan(message, attachments)
+        return real_scan(message, attachments, **options)
 
     monkeypatch.setattr(inbound_module, "scan_message", scan)
     first = stored(make_mail("Pedido 1", sender="a@example.com")[0])
@@ -94,10 +94,10 @@ def test_a_mail_that_fails_in_a_batch_is_marked_failed_and_the_others_are_kept(m
 def test_the_tasks_own_mail_failing_is_raised_after_the_others_are_committed(monkeypatch):
     real_scan = inbound_module.scan_message
 
-    def scan(message, attachments=()):
+    def scan(message, attachments=(), **options):
         if "explode" in message.subject:
             raise RuntimeError("scanner unavailable")
-        return real_scan(message, attachments)
+        return real_scan(message, attachments, **options)
 
     monkeypatch.setattr(inbound_module, "scan_message", scan)
     bad = stored(make_mail("explode", sender="b@example.com")[0])

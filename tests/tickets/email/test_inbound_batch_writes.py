@@ -88,6 +88,27 @@ def test_flagging_a_new_ticket_logs_after_its_created_event_and_before_the_mail(
     assert ticket.priority == Ticket.Priority.URGENT
 
 
+def test_every_event_of_a_flagged_follow_up_is_written_in_one_statement_in_order(suporte):
+    # Opening the follow-up, flagging it (priority, tags, escalation rules), the mail and the acknowledgement
+    # each log events from a service of their own; the mail's one event log writes them all at once.
+    first = mail()
+    process_inbound_batch(stored(first).pk)
+    closed = Ticket.objects.get()
+    Ticket.objects.filter(pk=closed.pk).update(status=Ticket.Status.CLOSED)
+    reply = mail("Re: Conta bloqueada", "Não aguento mais, eu quero me matar.", in_reply_to=first["Message-ID"])
+    row = stored(reply)
+    with CaptureQueriesContext(connection) as queries:
+        process_inbound_batch(row.pk)
+    follow_up = Ticket.objects.get(follow_up_of=closed)
+    writes = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"] and "ticketevent" in q["sql"]]
+    assert len(writes) == 1
+    logged = kinds(follow_up)
+    assert logged[0] == Kind.CREATED
+    assert logged.index(Kind.SENSITIVITY_FLAGGED) < logged.index(Kind.PRIORITY_CHANGED)
+    assert logged.index(Kind.PRIORITY_CHANGED) < logged.index(Kind.MESSAGE_RECEIVED)
+    assert TicketEvent.objects.filter(ticket=closed).order_by("id").last().kind == Kind.FOLLOW_UP_OPENED
+
+
 def test_mail_from_one_requester_in_one_batch_is_acknowledged_once(suporte):
     rows = [stored(mail(f"Pedido {n}")) for n in range(3)]
     process_inbound_batch(rows[0].pk)

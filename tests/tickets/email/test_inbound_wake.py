@@ -105,12 +105,12 @@ def test_a_mail_failing_in_a_drain_is_retried_by_a_task_of_its_own(monkeypatch, 
     real_scan = inbound.scan_message
     failures = []
 
-    def scan_failing_in_the_drain(message, attachments=()):
+    def scan_failing_in_the_drain(message, attachments=(), **options):
         # Twice: the batch's first run, then its rerun with a savepoint per mail.
         if "explode" in message.subject and len(failures) < 2:
             failures.append(message.subject)
             raise RuntimeError("scanner unavailable")
-        return real_scan(message, attachments)
+        return real_scan(message, attachments, **options)
 
     monkeypatch.setattr(inbound, "scan_message", scan_failing_in_the_drain)
     retries = []

@@ -48,7 +48,7 @@ def test_the_procedure_reminder_keeps_quotes_and_ampersands_in_its_title(support
     sop = SOPFactory(slug="refunds", title="Refunds", queues=[support])
     version = sop_services.create_version(
         sop, language="en", title='Refunds & "chargebacks" <over 100>', body="Check the payment first.",
-        change_summary="Banks' new rules", must_read=True, author=lead,
+        change_summary="Banks' new rules", must_read=True, actor=lead,
     )  # fmt: skip
     sop_services.publish_version(version)
     ack = version.acknowledgements.get(user=reader)

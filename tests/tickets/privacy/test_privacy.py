@@ -62,7 +62,7 @@ def requester_with_history():
 def test_export_zips_the_requester_their_public_messages_and_their_files(requester_with_history):
     requester, ticket, _attachment, _other = requester_with_history
     admin = UserFactory(username="dpo")
-    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, admin)))
+    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, actor=admin)))
     document = json.loads(archive.read("requester.json"))
     assert document["requester"]["email"] == "Maria@Example.com"
     [exported] = document["tickets"]
@@ -87,7 +87,7 @@ def test_erasure_anonymises_the_requester_and_deletes_files_but_keeps_counts(req
     storage, stored_name = attachment.file.storage, attachment.file.name
     counts_before = (Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count())
 
-    privacy.erase_requester(requester, UserFactory(username="dpo"))
+    privacy.erase_requester(requester, actor=UserFactory(username="dpo"))
 
     requester.refresh_from_db()
     assert "maria" not in requester.email.lower() and requester.name == ""
@@ -116,7 +116,7 @@ def test_erasure_is_refused_while_a_ticket_is_on_legal_hold(requester_with_histo
         pytest.skip("Ticket.legal_hold is not there yet")
     Ticket.objects.filter(pk=ticket.pk).update(legal_hold=True)
     with pytest.raises(ValidationError):
-        privacy.erase_requester(requester, None)
+        privacy.erase_requester(requester, actor=None)
     assert Requester.objects.get(pk=requester.pk).name == "Maria Silva"
 
 
@@ -179,8 +179,8 @@ def test_retention_skips_tickets_on_legal_hold(requester_with_history):
 def assisted(requester_with_history, settings):
     """The requester's ticket after an associate asked the assistant (a stub provider on loopback) for a
     draft, a translation and a summary: what the export and erasure must carry."""
-    from tests.tickets.assist.stub import StubProvider
-    from tickets.assist import services as assist
+    from assist import services as assist
+    from tests.assist.stub import StubProvider
 
     requester, ticket, _attachment, other = requester_with_history
     Queue.objects.filter(pk=ticket.queue_id).update(assist_enabled=True)

@@ -10,9 +10,9 @@ from django.db import connection
 
 from tests.factories import QueueFactory, RequesterFactory, SlaPolicyFactory
 from tickets import services, sla
+from tickets.db import sweep_claim_sql
 from tickets.models import SlaAlert, Ticket, TicketEvent
 from tickets.models.core import SlaCheck
-from tickets.sla.sweep import claim_sql
 
 SP = ZoneInfo("America/Sao_Paulo")
 START = datetime(2025, 3, 10, 9, 0, tzinfo=SP)
@@ -134,7 +134,7 @@ def test_the_sweep_query_reads_the_check_index(ticket):
     prefers it for a table of a few rows depends on statistics a test database barely has (under load it
     once chose otherwise), so every other way of reading the rows in that order is priced out: a plan
     that still sorts, or reads another index, means the index no longer serves the query."""
-    sql, params = claim_sql(START, 1000)
+    sql, params = sweep_claim_sql(START, 1000)
     with connection.cursor() as cursor:
         for knob in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
             cursor.execute(f"SET LOCAL {knob} = off")

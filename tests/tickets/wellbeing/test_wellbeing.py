@@ -129,7 +129,7 @@ def test_self_harm_makes_the_ticket_urgent_and_brings_the_crisis_procedure_first
 
     for sop in crisis.__class__.objects.all():
         version = sop_services.create_version(
-            sop, language="pt", title=sop.title, body="Texto", steps=[], change_summary="v1", author=None
+            sop, language="pt", title=sop.title, body="Texto", steps=[], change_summary="v1", actor=None
         )
         sop_services.publish_version(version)
     ticket = deliver("Não aguento mais, eu quero me matar.")
@@ -162,7 +162,7 @@ def test_child_safety_is_urgent_brings_its_procedure_and_its_escalation_names_th
 
     for sop in procedure.__class__.objects.all():
         version = sop_services.create_version(
-            sop, language="pt", title=sop.title, body="Texto", steps=[], change_summary="v1", author=None
+            sop, language="pt", title=sop.title, body="Texto", steps=[], change_summary="v1", actor=None
         )
         sop_services.publish_version(version)
     ticket = flagged_ticket(suporte, ["child_safety"], priority=Ticket.Priority.NORMAL)
@@ -331,8 +331,8 @@ def test_associates_cannot_clear_child_safety(suporte, trust_and_safety, special
     ticket = flagged_ticket(suporte, ["child_safety"])
     reviewer = UserFactory(username="rui", role=Role.ASSOCIATE, queues=[suporte, trust_and_safety])
     with pytest.raises(Exception, match="specialist"):
-        services.clear_flag(reviewer, ticket.number, "child_safety")
-    services.clear_flag(specialist, ticket.number, "child_safety", note="print de jogo")
+        services.clear_flag(ticket.number, "child_safety", actor=reviewer)
+    services.clear_flag(ticket.number, "child_safety", note="print de jogo", actor=specialist)
     ticket.refresh_from_db()
     assert ticket.sensitivity == [] and ticket.legal_hold  # the hold stays until an admin lifts it
 

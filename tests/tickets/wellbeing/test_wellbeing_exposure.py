@@ -148,8 +148,8 @@ def test_an_hour_on_screen_prompts_a_break_and_a_pause_starts_the_next_hour(queu
     for slot in range(1, 121):
         services.record_screen_time(agent, ticket, slot=slot, seconds=30)
     assert wellbeing.exposure(agent).break_due
-    services.set_intake_paused(agent, True)
-    services.set_intake_paused(agent, False)
+    services.set_intake_paused(True, actor=agent)
+    services.set_intake_paused(False, actor=agent)
     assert not wellbeing.exposure(agent).break_due
     assert wellbeing.exposure(agent).minutes == 60
 

@@ -155,7 +155,7 @@ def test_team_exposure_counts_without_naming_anyone(queue, settings):
     TicketFactory(queue=queue)
     for agent in agents:
         assign_next(agent)
-    services.set_intake_paused(agents[0], True)
+    services.set_intake_paused(True, actor=agents[0])
     team = wellbeing.team_exposure(lead)
     assert (team.associates, team.sensitive_taken, team.over_budget, team.paused) == (3, 2, 2, 1)
     assert {code: n for code, _label, n in team.by_category}["bullying"] == 2

@@ -45,7 +45,7 @@ def test_reply_is_emailed_with_threading_headers_tag_and_queue_address(
     ticket, agent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Desbloqueamos sua conta.")
+        result = services.reply(ticket.number, "Desbloqueamos sua conta.", actor=agent)
     sent = mail.outbox[-1]
     assert sent.to == ["ana@example.com"]
     assert sent.subject == f"[#{ticket.number}] Não consigo entrar"
@@ -66,7 +66,7 @@ def test_reply_is_emailed_with_threading_headers_tag_and_queue_address(
 
 def test_requester_answer_to_a_reply_lands_on_the_same_ticket(ticket, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Pode tentar de novo?")
+        result = services.reply(ticket.number, "Pode tentar de novo?", actor=agent)
     sent = mail.outbox[-1]
     # What a real mail client sends back: Re: subject, In-Reply-To and References to our Message-ID.
     raw = (
@@ -88,7 +88,7 @@ def test_requester_answer_to_a_reply_lands_on_the_same_ticket(ticket, agent, dja
 
 def test_send_and_solve_sets_status_in_the_same_step(ticket, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(agent, ticket.number, "Resolvido.", set_status=Ticket.Status.SOLVED)
+        services.reply(ticket.number, "Resolvido.", set_status=Ticket.Status.SOLVED, actor=agent)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.SOLVED
     assert ticket.solved_at is not None
@@ -97,7 +97,7 @@ def test_send_and_solve_sets_status_in_the_same_step(ticket, agent, django_captu
 
 def test_internal_note_is_never_emailed(ticket, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Usuária já escreveu antes.", internal=True)
+        result = services.reply(ticket.number, "Usuária já escreveu antes.", internal=True, actor=agent)
     assert mail.outbox == []
     assert result.message.direction == Message.Direction.NOTE
     assert TicketEvent.objects.filter(ticket=ticket, kind=Kind.NOTE_ADDED).exists()
@@ -108,7 +108,7 @@ def test_internal_note_is_never_emailed(ticket, agent, django_capture_on_commit_
 def test_reply_on_a_ticket_in_another_queue_is_denied(ticket):
     outsider = associate([QueueFactory(slug="outra")], username="carlos")
     with pytest.raises(PermissionDenied):
-        services.reply(outsider, ticket.number, "Oi")
+        services.reply(ticket.number, "Oi", actor=outsider)
     assert not ticket.messages.filter(direction="out").exists()
 
 
@@ -118,12 +118,12 @@ def test_reply_after_someone_else_replied_asks_for_confirmation(
     seen = ticket.messages.latest("id").pk
     colleague = associate([queue], username="davi")
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(colleague, ticket.number, "Já respondi.")
+        services.reply(ticket.number, "Já respondi.", actor=colleague)
     with pytest.raises(services.ReplyConflict) as conflict:
-        services.reply(agent, ticket.number, "Eu também.", seen_message_id=seen)
+        services.reply(ticket.number, "Eu também.", seen_message_id=seen, actor=agent)
     assert [m.author for m in conflict.value.messages] == [colleague]
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply(agent, ticket.number, "Eu também.", seen_message_id=seen, confirmed=True)
+        services.reply(ticket.number, "Eu também.", seen_message_id=seen, confirmed=True, actor=agent)
     assert ticket.messages.filter(direction="out").count() == 2
 
 
@@ -136,14 +136,14 @@ def test_a_failing_send_ends_visibly_failed_and_can_be_resent(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Olá")
+        result = services.reply(ticket.number, "Olá", actor=agent)
     result.message.refresh_from_db()
     assert result.message.delivery_status == Message.Delivery.FAILED
     assert result.message.delivery_error
     assert "ConnectionRefusedError" in result.message.delivery_error
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend(agent, result.message.pk)
+        services.resend(result.message.pk, actor=agent)
     result.message.refresh_from_db()
     assert result.message.delivery_status == Message.Delivery.SENT
     assert len(mail.outbox) == 1
@@ -165,7 +165,7 @@ def test_tracking_events_record_delivered_and_a_later_delivered_does_not_hide_a_
 
 
 def test_field_changes_are_logged_one_event_each(ticket, agent):
-    services.update_fields(agent, ticket.number, priority=Ticket.Priority.URGENT, tags=["Conta", "bloqueio"])
+    services.update_fields(ticket.number, priority=Ticket.Priority.URGENT, tags=["Conta", "bloqueio"], actor=agent)
     kinds = set(ticket.events.values_list("kind", flat=True))
     assert {Kind.PRIORITY_CHANGED, Kind.TAGS_CHANGED} <= kinds
     ticket.refresh_from_db()
@@ -175,19 +175,19 @@ def test_field_changes_are_logged_one_event_each(ticket, agent):
 def test_moving_to_a_queue_the_associate_is_not_in_is_denied(ticket, agent):
     other = QueueFactory(slug="trust-safety")
     with pytest.raises(PermissionDenied):
-        services.update_fields(agent, ticket.number, queue=other)
+        services.update_fields(ticket.number, queue=other, actor=agent)
 
 
 def test_assigning_to_someone_outside_the_queue_is_refused(ticket, agent):
     stranger = associate([QueueFactory(slug="vendas")], username="edu")
     with pytest.raises(ValidationError):
-        services.update_fields(agent, ticket.number, assignee=stranger)
+        services.update_fields(ticket.number, assignee=stranger, actor=agent)
 
 
 def test_team_lead_sees_and_moves_within_led_queues(ticket, queue):
     lead = UserFactory(username="lead", role=Role.ADMIN)
     other = QueueFactory(slug="escalations")
-    services.update_fields(lead, ticket.number, queue=other)
+    services.update_fields(ticket.number, queue=other, actor=lead)
     ticket.refresh_from_db()
     assert ticket.queue == other
 
@@ -198,7 +198,7 @@ def test_merge_moves_messages_closes_the_duplicate_and_tells_the_requester(
     duplicate = TicketFactory(queue=queue, requester__email="ana.2@example.com", language="pt")
     MessageFactory(ticket=duplicate, body_text="De novo: não entro")
     with django_capture_on_commit_callbacks(execute=True):
-        target = services.merge(agent, duplicate.number, ticket.number)
+        target = services.merge(duplicate.number, ticket.number, actor=agent)
     duplicate.refresh_from_db()
     assert target == ticket
     assert duplicate.merged_into == ticket
@@ -216,19 +216,19 @@ def test_merge_moves_messages_closes_the_duplicate_and_tells_the_requester(
 def test_merge_into_a_ticket_of_another_queue_is_denied(ticket, agent):
     foreign = TicketFactory(queue=QueueFactory(slug="financeiro"))
     with pytest.raises(PermissionDenied):
-        services.merge(agent, ticket.number, foreign.number)
+        services.merge(ticket.number, foreign.number, actor=agent)
     ticket.refresh_from_db()
     assert ticket.merged_into is None
 
 
 def test_bulk_update_applies_to_all_or_refuses_the_whole_batch(queue, agent):
     mine = TicketFactory.create_batch(3, queue=queue)
-    count = services.bulk_update(agent, [t.number for t in mine], add_tag="campanha")
+    count = services.bulk_update([t.number for t in mine], add_tag="campanha", actor=agent)
     assert count == 3
     assert all(t.tags == ["campanha"] for t in Ticket.objects.filter(pk__in=[t.pk for t in mine]))
     foreign = TicketFactory(queue=QueueFactory(slug="juridico"))
     with pytest.raises(PermissionDenied):
-        services.bulk_update(agent, [mine[0].number, foreign.number], status="solved")
+        services.bulk_update([mine[0].number, foreign.number], status="solved", actor=agent)
     assert Ticket.objects.get(pk=mine[0].pk).status == Ticket.Status.NEW
 
 

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if action == "export":
             path = Path(output or f"requester-{found.pk}.zip")
             try:
-                archive = privacy.export_requester(found, user)
+                archive = privacy.export_requester(found, actor=user)
             except PermissionDenied as exc:
                 raise CommandError(str(exc)) from exc
             path.write_bytes(archive)
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         if not yes and input(f"Erase {found.email} and all their messages? Type yes: ").strip() != "yes":
             raise CommandError("Not erased.")
         try:
-            counts = privacy.erase_requester(found, user)
+            counts = privacy.erase_requester(found, actor=user)
         except ValidationError as exc:
             raise CommandError(error_text(exc)) from exc
         self.stdout.write(

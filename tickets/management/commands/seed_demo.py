@@ -14,7 +14,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from tickets import services
+from tickets import services, signals
 from tickets.demo.content import EN_NAMES, EN_SCENARIOS, PT_NAMES, PT_SCENARIOS
 from tickets.demo.images import withdrawal_screen
 from tickets.demo.showcase import load_showcase
@@ -78,7 +78,8 @@ class Command(BaseCommand):
             # Before the tickets, so their clocks start on the business calendar.
             load_demo_policies(queues, timezone.localdate())
             staff = self._staff(queues)
-        if InboundEmail.objects.filter(esp="demo").exists():
+        already_loaded = InboundEmail.objects.filter(esp="demo").exists()
+        if already_loaded:
             self.stdout.write("Demo tickets already loaded.")
         else:
             # Demo requesters are not real people: no satisfaction survey goes to them while seeding.
@@ -92,13 +93,9 @@ class Command(BaseCommand):
             # What beat's sweep would record in its first minute, so the breaches are counted from the start.
             swept = sweep()
             self.stdout.write(f"Recorded {swept.breaches} SLA breaches and {swept.warnings} warnings.")
-            from metrics.demo import load_demo_metrics
-
-            load_demo_metrics()  # QA reviews, answered surveys and the first rollup
-        # Procedures and macros after the staff exist, so must-read versions ask real associates.
-        from sop.demo import load_demo_sops
-
-        load_demo_sops()
+        # The apps built on tickets add their demo data (sop: procedures and macros, after the staff exist so
+        # must-read versions ask real associates; metrics: QA reviews, answered surveys, the first rollup).
+        signals.demo_seeded.send(sender=Ticket, tickets_loaded=not already_loaded)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _queues(self) -> dict[str, Queue]:

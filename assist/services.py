@@ -1,5 +1,5 @@
 """Generative help on one ticket: a summary of the thread, a reply draft, a translation of a message and a
-second opinion on sensitivity, through the configured provider (`tickets.assist.provider`).
+second opinion on sensitivity, through the configured provider (`assist.provider`).
 
 Names: `check_*` take a ticket number and the acting user and apply the access and privacy rules (the
 ticket must be one the actor may open, on a queue that opted in, and not restricted); the `ask_*`
@@ -20,11 +20,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from assist import provider
+from assist.selectors import suggestions_for
 from sop.selectors import macros_for, ticket_sop_panel
 from sop.services import render_macro
 from tickets import audit, selectors
-from tickets.assist import provider
-from tickets.assist.selectors import suggestions_for
 from tickets.language import reader_language
 from tickets.models import AssistOutput, AuditLog, Message, Ticket
 from tickets.privacy import services as privacy
@@ -189,7 +189,7 @@ def best_macro_text(actor: User, ticket: Ticket) -> tuple[str, str]:
     macro = macros_for(actor).filter(pk=votes[0].value).first() if votes else None
     if macro is None:
         return "", ""
-    return macro.name, render_macro(macro, ticket, actor).text
+    return macro.name, render_macro(macro, ticket, actor=actor).text
 
 
 def ask_draft(actor: User, ticket: Ticket, *, request=None) -> AssistAnswer:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.assist import views
+from assist import views
 
 urlpatterns = [
     path("tickets/<int:number>/assist/", views.panel, name="assist_panel"),

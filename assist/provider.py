@@ -1,7 +1,7 @@
 """The generative provider: any OpenAI-compatible chat completions endpoint (Ollama, vLLM, llama.cpp's
 server, hosted APIs), and the masking of personal data before anything leaves the helpdesk.
 
-Nothing here decides what may be sent: `tickets.assist.services` refuses restricted tickets before a
+Nothing here decides what may be sent: `assist.services` refuses restricted tickets before a
 prompt is built. This module only masks, sends, and reads the answer.
 """
 

@@ -7,9 +7,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from assist import provider, services
+from assist import selectors as assist
 from tickets import selectors
-from tickets.assist import provider, services
-from tickets.assist import selectors as assist
 
 
 @login_required

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.tickets.assist.stub import StubProvider
+from tests.assist.stub import StubProvider
 
 
 @pytest.fixture

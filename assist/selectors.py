@@ -34,7 +34,7 @@ from django.utils.functional import Promise
 
 from sop.selectors import macros_for
 from tickets import selectors
-from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, AssistOutput, Message, Ticket, TicketEvent
+from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket, TicketEvent
 
 SOLVED_STATUSES = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 # The most recent matches of each source are ranked, as in the workspace search: a word found in a large
@@ -297,9 +297,3 @@ def suggestions_for(user: User, ticket: Ticket) -> Suggestions:
             if weight >= total / 3
         ],
     )
-
-
-def outputs_visible_to(user: User) -> QuerySet[AssistOutput]:
-    """The assistant's stored answers on the tickets `user` may open, and no others (`tickets_visible_to`): a
-    ticket restricted after an answer was written takes its answers with it."""
-    return AssistOutput.objects.filter(ticket__in=selectors.tickets_visible_to(user).values("pk"))

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from assist import services
 from sop.services import create_version, publish_version
+from tests.assist.helpers import solved
 from tests.factories import (
     MacroFactory,
     MessageFactory,
@@ -17,10 +19,8 @@ from tests.factories import (
     TicketFactory,
     associate,
 )
-from tests.tickets.assist.helpers import solved
-from tickets.assist import services
-from tickets.assist.selectors import outputs_visible_to
 from tickets.models import AssistOutput, AuditLog, Message, Role, Ticket
+from tickets.selectors import assist_outputs_visible_to
 
 pytestmark = pytest.mark.django_db
 
@@ -272,12 +272,12 @@ def test_a_refused_or_failed_call_keeps_nothing(client, desk, stub_provider):
 def test_kept_answers_are_read_by_the_tickets_visibility_rule(client, desk, stub_provider):
     ask(client, desk["user"], desk["ticket"], "draft")
     specialist = associate([desk["queue"]], role=Role.SPECIALIST)
-    assert outputs_visible_to(desk["user"]).count() == 1
-    assert not outputs_visible_to(associate([QueueFactory(slug="outra")])).exists()
+    assert assist_outputs_visible_to(desk["user"]).count() == 1
+    assert not assist_outputs_visible_to(associate([QueueFactory(slug="outra")])).exists()
     # Content found later to be child safety takes the answers already written with it.
     Ticket.objects.filter(pk=desk["ticket"].pk).update(sensitivity=["child_safety"])
-    assert not outputs_visible_to(desk["user"]).exists()
-    assert outputs_visible_to(specialist).count() == 1
+    assert not assist_outputs_visible_to(desk["user"]).exists()
+    assert assist_outputs_visible_to(specialist).count() == 1
 
 
 def test_admins_read_kept_answers_in_the_admin_without_changing_them(client, desk, stub_provider):

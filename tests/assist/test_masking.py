@@ -8,7 +8,7 @@ CPF as the Receita Federal prints it (000.000.000-00) and as people type it (dig
 
 import pytest
 
-from tickets.assist.provider import Masker
+from assist.provider import Masker
 
 SHAPES = [
     ("EMAIL", "Escreva para Joana <joana.silva+conta@exemplo.com.br> já", "joana.silva+conta@exemplo.com.br"),

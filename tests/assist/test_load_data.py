@@ -4,9 +4,9 @@ a share of its solved tickets answered by topic, with noise (`tests/bench/datase
 import pytest
 from django.db import connection
 
+from assist import selectors
+from assist.evaluation import evaluate, labelled_tickets
 from tests.bench import dataset
-from tickets.assist import selectors
-from tickets.assist.evaluation import evaluate, labelled_tickets
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -2,11 +2,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from assist.evaluation import evaluate
+from assist.selectors import query_text, rank_neighbours, suggestions_for
+from tests.assist.helpers import solved
 from tests.bench.assist import seed_labelled
 from tests.factories import MacroFactory, MessageFactory, QueueFactory, TicketFactory, associate
-from tests.tickets.assist.helpers import solved
-from tickets.assist.evaluation import evaluate
-from tickets.assist.selectors import query_text, rank_neighbours, suggestions_for
 from tickets.models import Role, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_the_suggestions_beat_the_baselines_on_a_generated_labelled_set():
 @pytest.fixture
 def forget_word_statistics(monkeypatch):
     """Forgets the per-process cache of the common words, so the next query reads the statistics afresh."""
-    from tickets.assist import selectors
+    from assist import selectors
 
     def forget():
         monkeypatch.setattr(selectors, "_common", (None, []))

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import F, QuerySet
 
-from tickets.assist.selectors import (
+from assist.selectors import (
     SHOWN,
     SOLVED_STATUSES,
     macros_used_on,

@@ -1,0 +1,310 @@
+"""Twin tests of the persistence shortcuts (`tickets/db.py`): each shortcut and the ORM path it replaces
+run on the same input, and every concrete column of what they write (or read) must match, so a field, a
+default or a constraint added to one of these models cannot be skipped by a shortcut without a failing test.
+The models they write must not gain a custom `save()`, a `pre_save`/`post_save` receiver or a database
+default either: the shortcut would skip it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import NOT_PROVIDED, Model
+from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
+
+from tests.factories import ProfileFactory, QueueFactory, RequesterFactory, TeamFactory, TicketFactory, associate
+from tickets import db
+from tickets.models import (
+    ExposureBudget,
+    ExposureEntry,
+    InboundEmail,
+    Message,
+    Profile,
+    Requester,
+    SlaAlert,
+    SlaClock,
+    TeamWellbeingPolicy,
+    Ticket,
+    TicketEvent,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Models a shortcut writes rows of (Ticket: updated by the claim, never inserted), and the custom save() each
+# may have, with why skipping it is fine.
+WRITTEN = {
+    InboundEmail: None,
+    TicketEvent: "refuses to update a saved event; a shortcut only inserts",
+    Requester: None,
+    Ticket: None,
+    ExposureEntry: None,
+    SlaAlert: None,
+}
+INSERTED = [InboundEmail, TicketEvent, Requester, ExposureEntry, SlaAlert]
+
+
+def columns(model: type[Model], pk, *, leave_out: tuple[str, ...] = ("id",)) -> dict:
+    row = model.objects.filter(pk=pk).values().get()
+    return {name: value for name, value in row.items() if name not in leave_out}
+
+
+def fields_of(instance: Model, *, leave_out: tuple[str, ...] = ()) -> dict:
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in type(instance)._meta.concrete_fields
+        if f.attname not in leave_out
+    }
+
+
+@pytest.mark.parametrize("model", list(WRITTEN), ids=lambda model: model.__name__)
+def test_models_written_by_shortcuts_have_nothing_a_shortcut_would_skip(model):
+    if model in INSERTED:
+        assert [f.name for f in model._meta.concrete_fields if f.db_default is not NOT_PROVIDED] == []
+    assert not pre_save.has_listeners(model) and not post_save.has_listeners(model)
+    assert (model.save is not Model.save) == (WRITTEN[model] is not None)
+
+
+def test_insert_row_writes_what_create_writes():
+    now = timezone.now()
+    fields = {
+        "esp": "postmark",
+        "raw": b"From: a@example.com\r\n\r\nOi",
+        "raw_sha256": "a" * 64,
+        "message_id": "<a@example.com>",
+        "envelope_recipient": "suporte@acolhe.example",
+        "envelope_sender": "a@example.com",
+        "spam_detected": True,
+        "spam_score": 4.5,
+        "received_at": now,
+    }
+    shortcut = InboundEmail(dedupe_key="<a@example.com>", **fields)
+    assert db.insert_row(shortcut, on_conflict="(dedupe_key) DO NOTHING")
+    orm = InboundEmail.objects.create(dedupe_key="<b@example.com>", **fields)
+    leave_out = ("id", "dedupe_key")
+    assert columns(InboundEmail, shortcut.pk, leave_out=leave_out) == columns(InboundEmail, orm.pk, leave_out=leave_out)
+    # The instance reads as a saved one, as after save().
+    assert fields_of(shortcut, leave_out=(*leave_out, "raw")) == fields_of(
+        InboundEmail.objects.get(pk=shortcut.pk), leave_out=(*leave_out, "raw")
+    )
+    assert not shortcut._state.adding
+    # The conflict clause inserts nothing and says so.
+    assert not db.insert_row(
+        InboundEmail(dedupe_key="<a@example.com>", **fields), on_conflict="(dedupe_key) DO NOTHING"
+    )
+
+
+def events_for(ticket: Ticket, message: Message, actor, at) -> list[TicketEvent]:
+    return [
+        TicketEvent(ticket=ticket, kind=TicketEvent.Kind.CREATED, new_value={"queue": "suporte"}, created_at=at),
+        TicketEvent(ticket=ticket, kind=TicketEvent.Kind.MESSAGE_RECEIVED, message=message, created_at=at),
+        TicketEvent(ticket=ticket, kind=TicketEvent.Kind.ASSIGNED, actor=actor, new_value={"id": 1}, created_at=at),
+    ]
+
+
+def test_insert_events_writes_what_bulk_create_writes_in_the_same_order():
+    ticket = TicketFactory()
+    message = Message.objects.create(ticket=ticket, direction=Message.Direction.IN, body_text="Oi")
+    agent = associate([ticket.queue])
+    at = timezone.now() - timedelta(minutes=3)
+    db.insert_events(events_for(ticket, message, agent, at))
+    shortcut = list(TicketEvent.objects.filter(ticket=ticket).order_by("id"))
+    TicketEvent.objects.bulk_create(events_for(ticket, message, agent, at))
+    orm = list(TicketEvent.objects.filter(ticket=ticket).order_by("id"))[3:]
+    assert [columns(TicketEvent, e.pk) for e in shortcut] == [columns(TicketEvent, e.pk) for e in orm]
+    assert [e.kind for e in shortcut] == ["created", "message_received", "assigned"]
+
+
+def test_upsert_requester_writes_and_returns_what_the_orm_would():
+    now = timezone.now()
+    made, created = db.upsert_requester("Paula@Example.com", "Paula Reis", "pt", now)
+    assert created
+    orm = Requester.objects.create(email="paula@example.org", name="Paula Reis", language="pt", created_at=now)
+    assert columns(Requester, made.pk, leave_out=("id", "email")) == columns(
+        Requester, orm.pk, leave_out=("id", "email")
+    )
+    assert fields_of(made) == fields_of(Requester.objects.get(pk=made.pk))
+    # Known address, any case: a missing name is filled, the language given is taken, the spelling kept.
+    Requester.objects.filter(pk=made.pk).update(name="")
+    again, created = db.upsert_requester("PAULA@example.com", "Paula", "en", now)
+    assert not created and again.pk == made.pk
+    assert fields_of(again) == fields_of(Requester.objects.get(pk=made.pk))
+    assert (again.email, again.name, again.language) == ("paula@example.com", "Paula", "en")
+
+
+def test_finish_applied_mail_writes_what_three_orm_statements_write():
+    def applied(dedupe_key):
+        ticket = TicketFactory()
+        inbound = InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key=dedupe_key)
+        inbound.status, inbound.reason, inbound.ticket_id = InboundEmail.Status.PROCESSED, "", ticket.pk
+        inbound.processed_at, inbound.attempts = timezone.now(), 2
+        ticket.last_message_at = ticket.updated_at = timezone.now() - timedelta(hours=1)
+        return ticket, inbound
+
+    ticket, inbound = applied("<s@example.com>")
+    events = [TicketEvent(ticket=ticket, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=inbound.processed_at)]
+    db.finish_applied_mail(inbound, events, touch=ticket)
+    twin, twin_inbound = applied("<o@example.com>")
+    twin_inbound.processed_at, twin.last_message_at, twin.updated_at = (
+        inbound.processed_at,
+        ticket.last_message_at,
+        ticket.updated_at,
+    )
+    TicketEvent.objects.bulk_create(
+        [TicketEvent(ticket=twin, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=inbound.processed_at)]
+    )
+    Ticket.objects.filter(pk=twin.pk).update(last_message_at=twin.last_message_at, updated_at=twin.updated_at)
+    twin_inbound.save(update_fields=["status", "reason", "ticket", "processed_at", "attempts"])
+
+    mail_columns = ("id", "dedupe_key", "ticket_id", "received_at")
+    assert columns(InboundEmail, inbound.pk, leave_out=mail_columns) == columns(
+        InboundEmail, twin_inbound.pk, leave_out=mail_columns
+    )
+    touched = ("last_message_at", "updated_at")
+    assert Ticket.objects.filter(pk=ticket.pk).values(*touched).get() == {
+        "last_message_at": ticket.last_message_at,
+        "updated_at": ticket.updated_at,
+    }
+    assert [
+        columns(TicketEvent, e.pk, leave_out=("id", "ticket_id")) for e in TicketEvent.objects.filter(ticket=ticket)
+    ] == [columns(TicketEvent, e.pk, leave_out=("id", "ticket_id")) for e in TicketEvent.objects.filter(ticket=twin)]
+
+
+def test_thread_hints_answer_what_the_orm_lookups_answer():
+    requester = RequesterFactory()
+    ticket = TicketFactory(requester=requester)
+    Message.objects.create(ticket=ticket, direction=Message.Direction.IN, message_id="<parent@example.com>")
+    Message.objects.create(
+        ticket=ticket, direction=Message.Direction.IN, message_id="<child@example.com>", in_reply_to="<new@example.com>"
+    )
+    InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key="<waiting@example.com>")
+    hints = db.thread_hints(
+        "<new@example.com>",
+        ["<waiting@example.com>"],
+        [InboundEmail.Status.PROCESSED],
+        ["<parent@example.com>"],
+        ticket.number,
+    )
+    expected = (
+        Message.objects.filter(message_id="<new@example.com>").values_list("ticket_id", flat=True).first(),
+        InboundEmail.objects.filter(dedupe_key__in=["<waiting@example.com>"])
+        .exclude(status=InboundEmail.Status.PROCESSED)
+        .exists(),
+        Message.objects.filter(message_id__in=["<parent@example.com>"])
+        .order_by("-created_at")
+        .values_list("ticket_id", flat=True)
+        .first(),
+        Ticket.objects.filter(number=ticket.number).values_list("id", flat=True).first(),
+        Ticket.objects.filter(number=ticket.number).values_list("requester_id", flat=True).first(),
+        Message.objects.filter(in_reply_to="<new@example.com>").values_list("ticket_id", flat=True).first(),
+    )
+    assert hints == expected
+    assert expected == (None, True, ticket.pk, ticket.pk, requester.pk, ticket.pk)
+
+
+def test_claim_returns_the_rows_as_the_orm_reads_them_after_it():
+    queue = QueueFactory()
+    agent = associate([queue])
+    ticket = TicketFactory(queue=queue, status=Ticket.Status.NEW)
+    eligible = (
+        Ticket.objects.filter(queue=queue, assignee__isnull=True)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("id", "status")[:1]
+    )
+    sql, params = db.claim_sql(eligible)
+    old_status, stored_check, claimed = db.claim(sql, params, assignee_id=agent.pk, now=timezone.now())
+    assert (old_status, stored_check) == (Ticket.Status.NEW, None)
+    assert fields_of(claimed) == fields_of(Ticket.objects.get(pk=ticket.pk))
+    assert (claimed.assignee_id, claimed.status) == (agent.pk, Ticket.Status.OPEN)
+    assert fields_of(claimed.queue) == fields_of(queue.__class__.objects.get(pk=queue.pk))
+    assert fields_of(claimed.requester) == fields_of(Requester.objects.get(pk=ticket.requester_id))
+    assert db.claim(sql, params, assignee_id=agent.pk, now=timezone.now()) is None
+
+
+def test_locked_budget_and_profile_facts_read_what_the_orm_reads():
+    agent = associate([QueueFactory()])
+    assert db.locked_budget(agent.pk) is None
+    budget = ExposureBudget.objects.create(user=agent)
+    assert fields_of(db.locked_budget(agent.pk)) == fields_of(ExposureBudget.objects.get(pk=budget.pk))
+    profile = Profile.objects.filter(user=agent).first() or ProfileFactory(user=agent)
+    Profile.objects.filter(pk=profile.pk).update(languages=["pt", "en"], skills=["billing"])
+    assert db.profile_facts(agent.pk) == Profile.objects.filter(user=agent).values_list("languages", "skills").first()
+
+
+def test_add_intake_writes_what_get_or_create_writes_and_finds_an_existing_entry():
+    queue = QueueFactory()
+    agent = associate([queue])
+    flagged = TicketFactory(queue=queue, sensitivity=["self_harm"])
+    twin = TicketFactory(queue=queue, sensitivity=["self_harm"])
+    now = timezone.now()
+    entry = db.add_intake(agent, flagged, now)
+    orm, _ = ExposureEntry.objects.get_or_create(
+        user=agent, ticket=twin, defaults={"sensitive": True, "categories": ["self_harm"], "taken_at": now}
+    )
+    leave_out = ("id", "ticket_id")
+    assert columns(ExposureEntry, entry.pk, leave_out=leave_out) == columns(ExposureEntry, orm.pk, leave_out=leave_out)
+    assert fields_of(entry) == fields_of(ExposureEntry.objects.get(pk=entry.pk))
+    again = db.add_intake(agent, flagged, now + timedelta(minutes=5))
+    assert again.pk == entry.pk and again.taken_at == entry.taken_at
+
+
+def test_shift_entries_count_what_the_orm_counts():
+    team = TeamFactory()
+    queue = QueueFactory()
+    agent = associate([queue])
+    Profile.objects.update_or_create(user=agent, defaults={"team": team})
+    policy = TeamWellbeingPolicy.objects.create(team=team, tickets_per_shift=4, minutes_per_shift=90)
+    now = timezone.now()
+    for minutes, sensitive, seconds in ((50, True, 30), (40, False, 0), (30, True, 60), (600, True, 99)):
+        ExposureEntry.objects.create(
+            user=agent,
+            ticket=TicketFactory(queue=queue),
+            sensitive=sensitive,
+            seconds=seconds,
+            taken_at=now - timedelta(minutes=minutes),
+        )
+    since = now - timedelta(hours=2)
+    taken, seconds, latest, read_policy = db.shift_entries(agent.pk, since, 2)
+    shift = ExposureEntry.objects.filter(user=agent, taken_at__gte=since)
+    assert taken == shift.filter(sensitive=True).count() == 2
+    assert seconds == sum(shift.filter(sensitive=True).values_list("seconds", flat=True)) == 90
+    assert latest == list(shift.order_by("-taken_at", "-id").values_list("sensitive", flat=True)[:2]) == [True, False]
+    assert fields_of(read_policy) == fields_of(TeamWellbeingPolicy.objects.get(pk=policy.pk))
+
+
+def test_capped_counts_count_what_the_orm_counts():
+    queue = QueueFactory()
+    agent = associate([queue])
+    TicketFactory.create_batch(3, queue=queue)
+    TicketFactory(queue=queue, assignee=agent)
+    querysets = {
+        "all": Ticket.objects.filter(queue=queue),
+        "mine": Ticket.objects.filter(assignee=agent),
+        "none": Ticket.objects.filter(queue=queue, status=Ticket.Status.CLOSED),
+    }
+    assert db.capped_counts(querysets, 2) == {"all": 3, "mine": 1, "none": 0}
+    assert db.capped_counts(querysets, 1000) == {name: qs.count() for name, qs in querysets.items()}
+
+
+def test_insert_alerts_writes_what_create_writes_and_skips_what_is_recorded():
+    ticket = TicketFactory()
+    now = timezone.now()
+    due = [(ticket, SlaClock.ESCALATION, 7, SlaAlert.Kind.BREACH, now - timedelta(minutes=1))]
+    [alert] = db.insert_alerts(due, now)
+    assert fields_of(alert, leave_out=("ticket_id",)) == fields_of(
+        SlaAlert.objects.get(pk=alert.pk), leave_out=("ticket_id",)
+    )
+    other = TicketFactory()
+    orm = SlaAlert.objects.create(
+        ticket=other,
+        clock=SlaClock.ESCALATION,
+        cycle=7,
+        kind=SlaAlert.Kind.BREACH,
+        due_at=now - timedelta(minutes=1),
+        recorded_at=now,
+        queue_id=other.queue_id,
+        policy_id=other.sla_policy_id,
+    )
+    leave_out = ("id", "ticket_id", "queue_id")
+    assert columns(SlaAlert, alert.pk, leave_out=leave_out) == columns(SlaAlert, orm.pk, leave_out=leave_out)
+    assert db.insert_alerts(due, now) == []
