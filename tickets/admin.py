@@ -367,6 +367,9 @@ class AuditLogAdmin(ReadOnlyAdmin):
         return self._is_admin(request)
 
 
+ASSIST_OUTPUT_FIELDS = ["created_at", "ticket", "kind", "actor", "provider", "model", "language", "text"]
+
+
 @admin.register(AssistOutput)
 class AssistOutputAdmin(admin.ModelAdmin):
     """Read-only, for admins: what the assistant answered, on the tickets the admin may open (a child-safety
@@ -375,8 +378,8 @@ class AssistOutputAdmin(admin.ModelAdmin):
     list_display = ["created_at", "ticket", "kind", "actor", "provider", "model"]
     list_filter = ["kind"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "ticket", "kind", "actor", "provider", "model", "language", "text"]
-    readonly_fields = fields
+    fields = ASSIST_OUTPUT_FIELDS
+    readonly_fields = ASSIST_OUTPUT_FIELDS
 
     def get_queryset(self, request):
         from tickets.selectors import assist_outputs_visible_to

@@ -172,4 +172,6 @@ def _arrive(name: str, subject: str, body: str, language: str, when) -> Ticket:
         mail.set_content(body)
         inbound, _ = store_inbound(mail.as_bytes(), esp="demo", envelope_recipient=to, enqueue=False)
         process_inbound(inbound.pk)
-    return Ticket.objects.get(pk=InboundEmail.objects.get(pk=inbound.pk).ticket_id)
+    ticket_id = InboundEmail.objects.get(pk=inbound.pk).ticket_id
+    assert ticket_id is not None  # the demo mail opens or joins a ticket
+    return Ticket.objects.get(pk=ticket_id)

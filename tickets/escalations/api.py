@@ -46,9 +46,9 @@ class EscalationRuleViewSet(viewsets.ModelViewSet):
 
 
 class EscalationSerializer(serializers.ModelSerializer):
-    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    from_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    target_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    ticket: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    from_queue: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    target_queue: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Escalation

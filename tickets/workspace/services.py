@@ -177,10 +177,15 @@ def signature_for(queue: Queue, language: str) -> str:
 
 def _store_uploads(message: Message, uploads: Iterable[UploadedFile]) -> None:
     for upload in uploads:
-        if services.attachment_too_large(upload.size):
+        if services.attachment_too_large(upload.size or 0):
             limit = settings.ACOLHE_MAX_ATTACHMENT_BYTES // (1024 * 1024)
             raise ValidationError(_("%(name)s is larger than %(limit)s MB.") % {"name": upload.name, "limit": limit})
-        services.store_attachment(message, upload.read(), filename=upload.name, content_type=upload.content_type)
+        services.store_attachment(
+            message,
+            upload.read(),
+            filename=upload.name or "attachment",
+            content_type=upload.content_type or "application/octet-stream",
+        )
 
 
 @dataclass(frozen=True)

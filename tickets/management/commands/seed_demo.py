@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import cast
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
@@ -281,7 +282,8 @@ class Command(BaseCommand):
                     cid = make_msgid(domain="example.com")
                     html = f'<p>{text}</p><p><img src="cid:{cid[1:-1]}" alt="tela do app"></p>'
                     mail.add_alternative(html, subtype="html")
-                    mail.get_payload()[1].add_related(
+                    html_part = cast(EmailMessage, mail.get_payload(1))  # the alternative just added
+                    html_part.add_related(
                         screen,
                         maintype="image",
                         subtype="png",
