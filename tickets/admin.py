@@ -367,7 +367,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
         return self._is_admin(request)
 
 
-ASSIST_OUTPUT_FIELDS = ["created_at", "ticket", "kind", "actor", "provider", "model", "language", "text"]
+ASSIST_OUTPUT_FIELDS = ("created_at", "ticket", "kind", "actor", "provider", "model", "language", "text")
 
 
 @admin.register(AssistOutput)
