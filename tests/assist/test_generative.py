@@ -296,7 +296,7 @@ def test_admins_read_kept_answers_in_the_admin_without_changing_them(client, des
     assert client.get(reverse("admin:tickets_assistoutput_changelist")).status_code == 302
 
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 ADDRESS_HEADERS = ("From", "To", "Cc", "Reply-To", "Sender", "Return-Path")
 LOOSE_ADDRESS = re.compile(r"[^\s<>\"(),;:\[\]]+@[^\s<>\"(),;:]+")
 

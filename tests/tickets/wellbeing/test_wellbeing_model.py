@@ -325,4 +325,4 @@ def test_the_scoring_path_reads_the_vectorizers_token_pattern_and_never_imports_
         "LearnedClassifier().classify('Estou pensando em suicídio, não aguento mais')\n"
         "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, 'scikit-learn was imported'\n"
     )
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[2])
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).resolve().parents[3])
