@@ -199,7 +199,7 @@ def assisted(requester_with_history, settings):
 
 def test_export_carries_the_assistants_drafts_and_translations_and_says_where_the_rest_went(assisted):
     requester, ticket, _other = assisted
-    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, UserFactory(username="dpo"))))
+    archive = zipfile.ZipFile(io.BytesIO(privacy.export_requester(requester, actor=UserFactory(username="dpo"))))
     document = json.loads(archive.read("requester.json"))
     [exported] = document["tickets"]
     by_kind = {record["kind"]: record for record in exported["assistant"]}
@@ -218,7 +218,7 @@ def test_export_carries_the_assistants_drafts_and_translations_and_says_where_th
 
 def test_erasure_and_retention_scrub_the_assistants_answers(assisted):
     requester, ticket, other = assisted
-    privacy.erase_requester(requester, None)
+    privacy.erase_requester(requester, actor=None)
     kept = AssistOutput.objects.filter(ticket=ticket)
     assert kept.count() == 3 and set(kept.values_list("text", flat=True)) == {privacy.ERASED}
     assert AssistOutput.objects.get(ticket=other).text != privacy.ERASED

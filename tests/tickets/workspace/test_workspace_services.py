@@ -256,11 +256,11 @@ def test_a_file_sent_with_a_reply_is_kept_up_to_the_one_attachment_limit_and_ref
     settings.ACOLHE_MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
     fits = SimpleUploadedFile("registro.txt", b"x" * (2 * 1024 * 1024), content_type="text/plain")
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.reply(agent, ticket.number, "Segue o registro.", uploads=[fits])
+        result = services.reply(ticket.number, "Segue o registro.", actor=agent, uploads=[fits])
     [kept] = result.message.attachments.all()
     assert kept.size == 2 * 1024 * 1024 and kept.file and not kept.omitted_reason
 
     too_large = SimpleUploadedFile("video.mp4", b"x" * (2 * 1024 * 1024 + 1), content_type="video/mp4")
     with translation.override("en"), pytest.raises(ValidationError, match=r"video\.mp4 is larger than 2 MB"):
-        services.reply(agent, ticket.number, "Segue o vídeo.", uploads=[too_large])
+        services.reply(ticket.number, "Segue o vídeo.", actor=agent, uploads=[too_large])
     assert not Message.objects.filter(body_text__startswith="Segue o vídeo").exists()
