@@ -124,6 +124,9 @@ XDIST_GROUPS = {
 }
 
 
+# First: pytest-xdist reads the marks in a collection hook of its own (adding `@group` to each test id),
+# which would otherwise run before this one and find none, spreading the groups over both processes.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
         group = next((XDIST_GROUPS[name] for name in item.fixturenames if name in XDIST_GROUPS), None)
