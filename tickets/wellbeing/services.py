@@ -80,7 +80,14 @@ def shown_text(message: Message, attachments: Iterable = ()) -> str:
     attachment's name and, for a text attachment, the head of its content. `attachments` are the parsed
     parts (with `content`) or stored `Attachment` rows (their file is read)."""
     parts = [getattr(message, name) or "" for name in SHOWN_TEXT_FIELDS]
-    parts += [html_to_text(getattr(message, name)) for name in SHOWN_HTML_FIELDS if getattr(message, name)]
+    # The HTML rendered as text is read when it says something the text fields do not: an HTML-only mail's
+    # text part is that very rendering, and reading it twice doubles the scan's cost for nothing.
+    said = {" ".join(part.split()) for part in parts}
+    for name in SHOWN_HTML_FIELDS:
+        if html := getattr(message, name):
+            rendered = html_to_text(html)
+            if " ".join(rendered.split()) not in said:
+                parts.append(rendered)
     for attachment in attachments:
         filename = getattr(attachment, "filename", "") or ""
         parts.append(filename)

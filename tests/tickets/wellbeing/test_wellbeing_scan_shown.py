@@ -101,3 +101,12 @@ def test_every_field_the_ticket_page_shows_of_a_message_is_scanned():
     assert shown <= set(SHOWN_TEXT_FIELDS) | set(SHOWN_HTML_FIELDS)
     # Attachments: their names, and the text of text attachments (the download link), are scanned.
     assert set(re.findall(r"\battachment\.(\w+)", template)) - ATTACHMENT_NOT_CONTENT == {"filename"}
+
+
+def test_the_html_rendering_is_read_once_when_it_says_what_the_text_says_and_read_when_it_says_more():
+    from tickets.wellbeing.services import shown_text
+
+    same = Message(body_text=f"Oi,\n{HARMLESS}", body_html=f"<p>Oi,</p><p>{HARMLESS}</p>")
+    assert shown_text(same).count("vou tentar de novo") == 1
+    more = Message(body_text=f"Oi,\n{HARMLESS}", body_html=f"<p>Oi,</p><p>{HARMLESS}</p><p>{STATEMENT}</p>")
+    assert STATEMENT in shown_text(more)
