@@ -5,6 +5,9 @@ Every session creation goes through Django's `login()`, which sends `user_logged
 or owing an enrolment when their role must have one, whatever view signed them in (the app's login, the
 admin's, a future SSO). `TwoFactorMiddleware` lets such a session reach only the verification or the
 enrolment page.
+
+Names: every action is the signed-in user's on their own account, passed as `actor`, keyword-only; the
+predicates (`must_use_two_factor`, `has_two_factor`, ...) read a `user`.
 """
 
 from __future__ import annotations
@@ -76,44 +79,44 @@ def on_user_logged_in(sender, request, user: User, **kwargs) -> None:
 
 
 @transaction.atomic
-def create_token(user: User, request=None) -> str:
+def create_token(*, actor: User, request=None) -> str:
     """Issue a new API token for the user, revoking the one they had. The key is shown once. Only from a
     session that gave its second factor (when the user has or needs one): a token skips the code."""
-    if not session_is_verified(request, user):
+    if not session_is_verified(request, actor):
         raise PermissionDenied(_("Sign in with your two-factor code before creating an API token."))
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit.record(user, AuditLog.Action.TOKEN_CREATED, request=request, target=f"user:{user.pk}")
+    Token.objects.filter(user=actor).delete()
+    token = Token.objects.create(user=actor)
+    audit.record(actor, AuditLog.Action.TOKEN_CREATED, request=request, target=f"user:{actor.pk}")
     return token.key
 
 
 @transaction.atomic
-def revoke_token(user: User, request=None) -> bool:
-    deleted, _ = Token.objects.filter(user=user).delete()
+def revoke_token(*, actor: User, request=None) -> bool:
+    deleted, _ = Token.objects.filter(user=actor).delete()
     if deleted:
-        audit.record(user, AuditLog.Action.TOKEN_REVOKED, request=request, target=f"user:{user.pk}")
+        audit.record(actor, AuditLog.Action.TOKEN_REVOKED, request=request, target=f"user:{actor.pk}")
     return bool(deleted)
 
 
-def pending_device(user: User) -> TOTPDevice:
+def pending_device(*, actor: User) -> TOTPDevice:
     """The unconfirmed authenticator being enrolled (one per user), created on first use."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name="Acolhe", confirmed=False)
+    device = TOTPDevice.objects.filter(user=actor, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=actor, name="Acolhe", confirmed=False)
 
 
 @transaction.atomic
-def confirm_device(request, user: User, code: str) -> bool:
+def confirm_device(request, code: str, *, actor: User) -> bool:
     """Confirm the pending authenticator with a first code; the session counts as verified."""
-    device = pending_device(user)
+    device = pending_device(actor=actor)
     if not device.verify_token(code.strip()):
         return False
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    TOTPDevice.objects.filter(user=actor, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     otp_login(request, device)
     request.session.pop(SESSION_OTP_PENDING, None)
     request.session.pop(SESSION_ENROLMENT_PENDING, None)
-    audit.record(user, AuditLog.Action.TWO_FACTOR_ENABLED, request=request, target=f"user:{user.pk}")
+    audit.record(actor, AuditLog.Action.TWO_FACTOR_ENABLED, request=request, target=f"user:{actor.pk}")
     return True
 
 
@@ -125,19 +128,19 @@ def _matching_device(user: User, code: str) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def disable_two_factor(request, user: User, code: str) -> None:
+def disable_two_factor(request, code: str, *, actor: User) -> None:
     """Turn two-factor off: takes a current code, and is refused to a role that must have it."""
-    if must_use_two_factor(user):
+    if must_use_two_factor(actor):
         raise PermissionDenied(_("Your role must sign in with two-factor; it cannot be turned off."))
-    if _matching_device(user, code) is None:
+    if _matching_device(actor, code) is None:
         raise ValidationError(_("That code is not right. Check the time on your phone and try again."))
-    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=actor).delete()
     request.session.pop(SESSION_OTP_PENDING, None)
-    audit.record(user, AuditLog.Action.TWO_FACTOR_DISABLED, request=request, target=f"user:{user.pk}")
+    audit.record(actor, AuditLog.Action.TWO_FACTOR_DISABLED, request=request, target=f"user:{actor.pk}")
 
 
-def verify_code(request, user: User, code: str) -> bool:
-    device = _matching_device(user, code)
+def verify_code(request, code: str, *, actor: User) -> bool:
+    device = _matching_device(actor, code)
     if device is None:
         return False
     otp_login(request, device)

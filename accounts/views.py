@@ -60,11 +60,11 @@ def tokens(request):
     new_key = None
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            if services.revoke_token(request.user, request=request):
+            if services.revoke_token(actor=request.user, request=request):
                 messages.success(request, _("Your API token was revoked."))
             return redirect("account_tokens")
         try:
-            new_key = services.create_token(request.user, request=request)
+            new_key = services.create_token(actor=request.user, request=request)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
             return redirect("account_tokens")
@@ -84,7 +84,7 @@ def two_factor(request):
         # Turning it off takes a current code, so a borrowed session cannot quietly remove the factor.
         if form.is_valid():
             try:
-                services.disable_two_factor(request, request.user, form.cleaned_data["code"])
+                services.disable_two_factor(request, form.cleaned_data["code"], actor=request.user)
             except PermissionDenied as exc:
                 messages.error(request, str(exc))
                 return redirect("two_factor")
@@ -94,7 +94,7 @@ def two_factor(request):
                 messages.success(request, _("Two-factor sign-in is off."))
                 return redirect("two_factor")
     elif request.method == "POST" and form.is_valid():
-        if services.confirm_device(request, request.user, form.cleaned_data["code"]):
+        if services.confirm_device(request, form.cleaned_data["code"], actor=request.user):
             messages.success(request, _("Two-factor sign-in is on. You will be asked for a code when you sign in."))
             return redirect("two_factor")
         form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
@@ -105,7 +105,7 @@ def two_factor(request):
         "enrolment_pending": bool(request.session.get(services.SESSION_ENROLMENT_PENDING)),
     }
     if not enrolled:
-        device = services.pending_device(request.user)
+        device = services.pending_device(actor=request.user)
         context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
         context["secret"] = device.config_url.split("secret=")[1].split("&")[0]
     return render_page(request, "account/two_factor.html", context)
@@ -119,7 +119,7 @@ def two_factor_verify(request):
         return redirect(next_url)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.verify_code(request, request.user, form.cleaned_data["code"]):
+        if services.verify_code(request, form.cleaned_data["code"], actor=request.user):
             return redirect(next_url)
         form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
     return render_page(request, "account/two_factor_verify.html", {"form": form, "next": next_url})

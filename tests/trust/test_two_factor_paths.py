@@ -141,9 +141,9 @@ def test_the_token_service_refuses_a_session_that_did_not_give_its_code(rf):
     request.session = SessionStore()
     request.user = lead  # a session that never went through the OTP middleware: not verified
     with pytest.raises(PermissionDenied):
-        services.create_token(lead, request=request)
+        services.create_token(actor=lead, request=request)
     with pytest.raises(PermissionDenied):
-        services.create_token(lead)
+        services.create_token(actor=lead)
     assert not Token.objects.filter(user=lead).exists()
 
 
