@@ -28,12 +28,11 @@ from typing import TypeVar
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
 from django.db.models import F, QuerySet
 from django.utils.functional import Promise
 
 from sop.selectors import macros_for
-from tickets import selectors
+from tickets import db, selectors
 from tickets.models import SEARCH_CONFIGS, UNACCENT_TABLE, Message, Ticket, TicketEvent
 
 SOLVED_STATUSES = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
@@ -108,15 +107,7 @@ def common_lexemes() -> list[str]:
     read_at, lexemes = _common
     now = time.monotonic()
     if read_at is None or now - read_at > COMMON_WORDS_SECONDS:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT u.lexeme FROM pg_stats s, "
-                "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(lexeme, share) "
-                "WHERE s.schemaname = current_schema() AND s.tablename IN (%s, %s) "
-                "AND s.attname = 'search_document' AND u.lexeme IS NOT NULL AND u.share > %s",
-                [Ticket._meta.db_table, Message._meta.db_table, COMMON_WORD_SHARE],
-            )
-            lexemes = sorted({lexeme for (lexeme,) in cursor.fetchall()})
+        lexemes = db.common_search_lexemes(COMMON_WORD_SHARE)
         _common = (now, lexemes)
     return lexemes
 
@@ -126,14 +117,7 @@ def _without_common_words(words: list[str]) -> list[str]:
     common = common_lexemes()
     if not common or not words:
         return words
-    configs = " || ".join(f"to_tsvector('{config}', q.word)" for config in SEARCH_CONFIGS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT q.word FROM unnest(%s::text[]) WITH ORDINALITY AS q(word, position) "
-            f"WHERE NOT (tsvector_to_array({configs}) && %s::text[]) ORDER BY q.position",
-            [words, common],
-        )
-        kept = [word for (word,) in cursor.fetchall()]
+    kept = db.words_without_lexemes(words, common, SEARCH_CONFIGS)
     return kept or words
 
 

@@ -389,6 +389,38 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
         return dict(zip(querysets, cursor.fetchone(), strict=True))
 
 
+# Search statistics ------------------------------------------------------------------------------------------
+
+
+def common_search_lexemes(share: float) -> list[str]:
+    """The lexemes of the tickets' and messages' search documents that the last ANALYZE counted in more than
+    `share` of the rows (`pg_stats`): a catalog read with no ORM path. The assist suggestions leave these out
+    of their similarity query (`assist.selectors.common_lexemes`, read once per ten minutes per process)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.lexeme FROM pg_stats s, "
+            "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(lexeme, share) "
+            "WHERE s.schemaname = current_schema() AND s.tablename IN (%s, %s) "
+            "AND s.attname = 'search_document' AND u.lexeme IS NOT NULL AND u.share > %s",
+            [Ticket._meta.db_table, Message._meta.db_table, share],
+        )
+        return sorted({lexeme for (lexeme,) in cursor.fetchall()})
+
+
+def words_without_lexemes(words: list[str], lexemes: list[str], configs: Sequence[str]) -> list[str]:
+    """`words`, in order, less those whose lexemes in any of the text-search `configs` are among `lexemes`:
+    PostgreSQL's own stemming decides, as it does for the search documents; no ORM path (functions of
+    parameters only)."""
+    vectors = " || ".join(f"to_tsvector('{config}', q.word)" for config in configs)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT q.word FROM unnest(%s::text[]) WITH ORDINALITY AS q(word, position) "
+            f"WHERE NOT (tsvector_to_array({vectors}) && %s::text[]) ORDER BY q.position",
+            [words, lexemes],
+        )
+        return [word for (word,) in cursor.fetchall()]
+
+
 # Locks -------------------------------------------------------------------------------------------------------
 
 
