@@ -95,6 +95,7 @@ FIELD_LABELS = {
     "next response due at": _("next response due at"),
     "next response warn at": _("next response warn at"),
     "old value": _("old value"),
+    "omitted": _("omitted"),
     "omitted reason": _("omitted reason"),
     "owner": _("owner"),
     "personal data erased at": _("personal data erased at"),

@@ -154,6 +154,10 @@ class Acknowledgement(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     reminder_count = models.PositiveSmallIntegerField(default=0)
 
+    # Not stored: the procedure's title in the reader's language, set for the banner by
+    # `selectors.acknowledgements_to_show`.
+    title_shown: str
+
     class Meta:
         ordering = ["-requested_at"]
         constraints = [models.UniqueConstraint(fields=["version", "user"], name="acknowledgement_unique")]

@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from helpdesk.pagecache import per_user
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
 from sop.services import SEARCH_CONFIGS, render_macro
+from tickets.language import reader_language
 from tickets.models import Language, Role, Ticket
 from tickets.selectors import has_role, is_admin, queues_visible_to, tickets_visible_to
 from tickets.wellbeing.selectors import crisis_sop_first
@@ -117,7 +118,7 @@ def pending_acknowledgements(user: User) -> list[Acknowledgement]:
         return []
     return list(
         Acknowledgement.objects.filter(user=user, acknowledged_at__isnull=True, version__is_current=True)
-        .select_related("version__sop")
+        .select_related("version__sop", "version__counterpart")
         .order_by("requested_at")
     )
 
@@ -243,8 +244,15 @@ def ticket_page_sop_panel(ticket: Ticket, viewer: User) -> dict:
 
 def acknowledgements_to_show(user: User) -> list[Acknowledgement]:
     """The must-read banner of every page (registered in `SopConfig.ready`): one query, kept a few seconds
-    per user like a cached page."""
-    return per_user(user, "pending_acknowledgements", lambda: pending_acknowledgements(user))
+    per user like a cached page. Each names its procedure in the reader's language where the version has a
+    counterpart in it (`title_shown`); the link still goes to the version to acknowledge."""
+    acknowledgements = per_user(user, "pending_acknowledgements", lambda: pending_acknowledgements(user))
+    language = reader_language()
+    for ack in acknowledgements:
+        counterpart = ack.version.counterpart
+        in_reader_language = counterpart is not None and ack.version.language != language == counterpart.language
+        ack.title_shown = counterpart.title if in_reader_language and counterpart else ack.version.title
+    return acknowledgements
 
 
 def unticked_required_steps(ticket: Ticket) -> list[ChecklistStep]:

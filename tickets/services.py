@@ -19,9 +19,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from tickets import db, signals, sla
+from tickets import db, signals, sla, system_texts
 from tickets.models import Attachment, Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -293,11 +293,11 @@ def store_attachment(
         is_inline=is_inline,
     )
     if attachment_too_large(len(content)):
-        limit = settings.ACOLHE_MAX_ATTACHMENT_BYTES
-        attachment.omitted_reason = (
-            f"The file was larger than the {limit // (1024 * 1024)} MB limit and was not kept; "
-            "the original mail is stored whole."
+        attachment.omitted = system_texts.text(
+            "attachment_too_large", limit=settings.ACOLHE_MAX_ATTACHMENT_BYTES // (1024 * 1024)
         )
+        with translation.override("en"):  # the stored text, for readers of the raw row (admin, old clients)
+            attachment.omitted_reason = attachment.omitted_text
         attachment.save()
     else:
         attachment.file.save(attachment.sha256, ContentFile(content), save=True)

@@ -31,6 +31,10 @@ TEXTS = {
     "clock_next_response": _("Next response"),
     "clock_resolution": _("Resolution"),
     "clock_escalation": _("Escalation"),
+    # Attachments
+    "attachment_too_large": _(
+        "The file was larger than the %(limit)s MB limit and was not kept; the original mail is stored whole."
+    ),
 }
 
 

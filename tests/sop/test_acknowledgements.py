@@ -82,6 +82,24 @@ def test_banner_costs_one_query_for_a_signed_in_user_and_none_for_anonymous(must
     assert navigation(maria)["pending_acknowledgements"] == pending
 
 
+def test_the_banner_names_the_procedure_in_the_readers_language_where_it_has_a_counterpart(
+    client, hacked_sop, must_read, maria, lead
+):
+    english = services.create_version(
+        hacked_sop, language="en", title="Hacked account", body="We also ask for the last known login.", actor=lead
+    )
+    must_read.counterpart = english
+    must_read.save(update_fields=["counterpart"])
+    services.publish_version(must_read)
+    client.force_login(maria)
+    client.cookies["django_language"] = "en"
+    english_page = client.get(reverse("home")).content.decode()
+    assert "Hacked account" in english_page and "Conta invadida" not in english_page
+    client.cookies["django_language"] = "pt-br"
+    portuguese_page = client.get(reverse("home")).content.decode()
+    assert "Conta invadida" in portuguese_page
+
+
 def test_coverage_lists_who_has_and_has_not_read_the_current_version(must_read, maria, suporte, lead):
     carla = associate([suporte], username="carla")
     services.publish_version(must_read)

@@ -19,6 +19,8 @@ class RequesterSerializer(serializers.ModelSerializer):
 
 class AttachmentSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="attachment")
+    # In the reader's language, like the page.
+    omitted_reason = serializers.CharField(source="omitted_text", read_only=True)
 
     class Meta:
         model = Attachment

@@ -525,6 +525,8 @@ class Attachment(models.Model):
     content_id = models.CharField(max_length=255, blank=True, help_text=_("For inline cid: images."))
     is_inline = models.BooleanField(default=False)
     omitted_reason = models.TextField(blank=True, help_text=_("Why the file was not kept (too large, ...)."))
+    # The same reason as a system text (code and parameters), put into words in each reader's language.
+    omitted = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("attachment")
@@ -536,6 +538,15 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def omitted_text(self) -> str:
+        """Why the file was not kept, in the reader's language (the stored text for rows written before)."""
+        from tickets import system_texts
+
+        return system_texts.render(
+            self.omitted.get("code", ""), self.omitted.get("params"), fallback=self.omitted_reason
+        )
 
 
 class TicketEvent(models.Model):

@@ -10,7 +10,7 @@ import time_machine
 from anymail.signals import inbound as anymail_inbound
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import QueueFactory
 from tests.fixtures.mail.big_attachment import build_big_attachment_email
@@ -193,6 +193,11 @@ def test_a_thirty_megabyte_attachment_is_replaced_by_a_note_and_the_mail_kept(su
     assert attachment.size == 30 * 1024 * 1024
     assert not attachment.file
     assert "25 MB" in attachment.omitted_reason
+    # A system text: each reader gets it in their language, the stored text stays in English.
+    with translation.override("pt-br"):
+        assert "25 MB" in attachment.omitted_text and "não foi guardado" in attachment.omitted_text
+    with translation.override("en"):
+        assert attachment.omitted_text == attachment.omitted_reason
 
 
 def test_acknowledgement_goes_once_per_requester_per_hour_in_their_language(

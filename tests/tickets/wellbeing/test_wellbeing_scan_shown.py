@@ -91,7 +91,7 @@ def test_a_harmless_mail_with_html_quotes_and_attachments_is_not_flagged():
 # states and system text.
 NOT_CONTENT = {"pk", "direction", "get_direction_display", "created_at", "delivery_status", "author", "attachments",
                "get_delivery_status_display", "delivery_error", "inbound_email_id", "written_at"}  # fmt: skip
-ATTACHMENT_NOT_CONTENT = {"pk", "is_inline", "omitted_reason", "is_image", "size"}
+ATTACHMENT_NOT_CONTENT = {"pk", "is_inline", "omitted_reason", "omitted_text", "is_image", "size"}
 
 
 def test_every_field_the_ticket_page_shows_of_a_message_is_scanned():
