@@ -46,3 +46,12 @@ def test_form_and_admin_labels_follow_the_language():
         assert str(field.verbose_name) == "criado em"
     with translation.override("en"):
         assert str(field.verbose_name) == "created at"
+
+
+def test_the_login_lockout_admin_speaks_portuguese_though_its_package_ships_no_catalogue():
+    from axes.models import AccessAttempt, AccessLog
+    from django.utils import translation
+
+    with translation.override("pt-br"):
+        assert str(AccessAttempt._meta.verbose_name_plural) == "tentativas de acesso"
+        assert str(AccessLog._meta.get_field("user_agent").verbose_name) == "Navegador (User Agent)"
