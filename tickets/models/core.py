@@ -15,6 +15,8 @@ from django.db.models.functions import Least, Left, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets import system_texts
+
 # Text search configurations created by migration 0003 (the languages' stemmers). Documents and queries
 # first fold accents with the SQL function acolhe_unaccent (same migration), so "ação" finds "acao" and the
 # reverse. Search documents hold both configurations, since a thread mixes languages.
@@ -542,8 +544,6 @@ class Attachment(models.Model):
     @property
     def omitted_text(self) -> str:
         """Why the file was not kept, in the reader's language (the stored text for rows written before)."""
-        from tickets import system_texts
-
         return system_texts.render(
             self.omitted.get("code", ""), self.omitted.get("params"), fallback=self.omitted_reason
         )
