@@ -18,7 +18,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def team_with_work(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ACOLHE_CSAT_ENABLED = False
     team = TeamFactory(name="Time Brasil")
     suporte = QueueFactory(slug="suporte", name="Suporte", team=team, languages=["pt"])

@@ -9,11 +9,6 @@ from tests.factories import QueueFactory, associate
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def ana(client):
     user = associate([QueueFactory(slug="suporte")], username="ana")

@@ -14,11 +14,6 @@ def sp(*args) -> datetime:
     return datetime(*args, tzinfo=SP)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def team():
     return TeamFactory(name="Time Brasil")

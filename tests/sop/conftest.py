@@ -63,8 +63,3 @@ def pt_ticket(suporte):
     return TicketFactory(
         queue=suporte, language="pt", tags=["conta-invadida"], requester__name="João Pedro", subject="Invadida"
     )
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -28,12 +28,6 @@ from tickets.models import Attachment, Escalation, InboundEmail, Message, Notifi
 SECRET = "SEGREDO-TIME-B-7731"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Seven staff users per test: the production hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # The cast of the single-team trust scenes: a front-line support queue, Trust & Safety (a cross-functional
 # queue with a team of its own), an associate of the support queue, and a specialist who is a member of both
 # (in the specialist group, so they read the support queue's child-safety tickets).

@@ -81,8 +81,7 @@ PAGES = {
 
 
 @pytest.fixture
-def staff(client, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def staff(client):
     from tests.factories import SOPFactory
 
     queue = QueueFactory(slug="suporte")

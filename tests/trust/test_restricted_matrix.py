@@ -120,7 +120,6 @@ def _staff(username, role, team=None, queues=(), languages=("pt",)):
 
 @pytest.fixture
 def matrix(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     team = TeamFactory(name="Atendimento")
     suporte = QueueFactory(slug="suporte", name="Suporte", team=team, languages=["pt"])
     support = QueueFactory(slug="support", name="Support", team=team, languages=["en"])

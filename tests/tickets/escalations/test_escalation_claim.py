@@ -10,11 +10,6 @@ from tickets.models import Queue, Role, TicketEvent
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world():
     suporte = QueueFactory(slug="suporte", name="Suporte")

@@ -14,12 +14,6 @@ from tickets.models import Escalation, Message, Notification, Queue, Role, SlaPo
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set a password on every user; the real hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def setup():
     front_line = QueueFactory(slug="suporte", name="Suporte")

@@ -35,12 +35,6 @@ from tickets.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set a password on every user; the real hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 SP = ZoneInfo("America/Sao_Paulo")
 START = datetime(2025, 3, 10, 9, 0, tzinfo=SP)
 

@@ -28,8 +28,7 @@ def test_easter_and_good_friday_fall_on_the_published_dates():
     assert len(holidays) == 10
 
 
-def test_every_demo_queue_has_a_policy_and_demo_tickets_have_due_times(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_every_demo_queue_has_a_policy_and_demo_tickets_have_due_times():
     call_command("seed_demo", tickets=12)
     for queue in Queue.objects.all():
         policy = SlaPolicy.objects.get(queue=queue, priority=None)
@@ -41,8 +40,7 @@ def test_every_demo_queue_has_a_policy_and_demo_tickets_have_due_times(settings)
     assert not waiting.filter(first_response_due_at=None).exists()
 
 
-def test_the_demo_dashboard_shows_plausible_numbers(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_dashboard_shows_plausible_numbers():
     call_command("seed_demo", tickets=80)
     from metrics.models import DailyStats
     from tickets.models import TicketEvent
@@ -57,8 +55,7 @@ def test_the_demo_dashboard_shows_plausible_numbers(settings):
     assert 4 <= handle_minutes / replies <= 30  # minutes per reply, not zero
 
 
-def test_the_demo_shows_escalations_at_each_stage_and_every_sensitivity_category(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_shows_escalations_at_each_stage_and_every_sensitivity_category():
     call_command("seed_demo", tickets=40)
     from tickets.models import Escalation
     from tickets.wellbeing.detection import CATEGORIES
@@ -75,8 +72,7 @@ def test_the_demo_shows_escalations_at_each_stage_and_every_sensitivity_category
     assert flagged == set(CATEGORIES)
 
 
-def test_nothing_in_the_demo_happens_in_the_future(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_nothing_in_the_demo_happens_in_the_future():
     from django.utils import timezone
 
     from tickets.models import Message, TicketEvent
@@ -87,8 +83,7 @@ def test_nothing_in_the_demo_happens_in_the_future(settings):
     assert not TicketEvent.objects.filter(created_at__gt=now).exists()
 
 
-def test_the_demo_has_a_long_thread_with_attachments(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_has_a_long_thread_with_attachments():
     from tickets.models import Attachment
 
     call_command("seed_demo", tickets=10)
@@ -130,8 +125,7 @@ def test_the_demo_picture_is_a_png_that_decodes_to_its_drawing():
     assert pixel(5, 250) == (244, 246, 248)  # the background
 
 
-def test_a_lead_opening_the_demo_sees_a_few_breaches_not_the_whole_month(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_a_lead_opening_the_demo_sees_a_few_breaches_not_the_whole_month():
     from django.utils import timezone
 
     from metrics.definitions import Summary

@@ -14,12 +14,6 @@ from tickets.models import Ticket
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set a password on every user; the real hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 SP = ZoneInfo("America/Sao_Paulo")
 WEEKDAYS_9_TO_18 = {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -209,7 +203,7 @@ def test_clock_view_colours_follow_the_warning_and_due_times():
         assert [v.state for v in sla.clock_views(ticket)] == ["breached"]
 
 
-def test_mail_in_starts_clocks_and_a_reply_by_mail_starts_the_next_response(settings):
+def test_mail_in_starts_clocks_and_a_reply_by_mail_starts_the_next_response():
     from tickets.email.inbound import process_inbound, store_inbound
 
     queue = QueueFactory(addresses=["suporte@acolhe.example"], languages=["pt"])

@@ -30,11 +30,6 @@ START = datetime(2025, 3, 10, 9, 0, tzinfo=SP)
 UTC = ZoneInfo("UTC")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def open_ticket(queue, **kwargs) -> Ticket:
     return services.open_ticket(requester=RequesterFactory(), queue=queue, subject="Conta", language="pt", **kwargs)
 

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 PYTHON_LITERALS = re.compile(r"\[\]|\{'|\bNone\b|→|\['")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def suporte():
     return QueueFactory(slug="suporte", name="Suporte", languages=["pt"])
