@@ -19,11 +19,18 @@ import psycopg2
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def bench_database(database: str = "acolhe_bench") -> str:
+    """`database` named after the configured one: `acolhe` keeps `acolhe_bench...`, `acolhe_x` gives
+    `acolhe_x_bench...`, so two checkouts sharing a PostgreSQL server neither share nor empty each other's."""
+    configured = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acolhe")).path
+    return (configured.lstrip("/") or "acolhe") + database.removeprefix("acolhe")
+
+
 def bench_env(database: str = "acolhe_bench") -> dict[str, str]:
     """The environment with DATABASE_URL pointing at a database of its own on the same server."""
     env = os.environ.copy()
     parts = urlsplit(env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acolhe"))
-    env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{database}"))
+    env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{bench_database(database)}"))
     env.setdefault("ACOLHE_DEVELOPMENT", "1")
     env["DEBUG"] = "0"
     return env

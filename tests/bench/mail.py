@@ -14,7 +14,7 @@ import urllib.request
 import psycopg2
 import redis
 
-from tests.bench.harness import ROOT, bench_env, ensure_database, gunicorn, run_load
+from tests.bench.harness import ROOT, bench_database, bench_env, ensure_database, gunicorn, run_load
 
 MAIL = ROOT / "tests" / "fixtures" / "mail"
 SECRET = "bench:bench-secret"
@@ -76,7 +76,7 @@ def run(quick: bool) -> dict:
     broker.delete(QUEUE)
     # A wake-up flag left by an earlier run (it lives a minute) would keep this run's mail from queueing its
     # drain task.
-    for key in broker.scan_iter(match="*inbound:wake:acolhe_bench"):
+    for key in broker.scan_iter(match=f"*inbound:wake:{bench_database()}"):
         broker.delete(key)
     total = 600 if quick else 3000
     run_id = str(int(time.time()))

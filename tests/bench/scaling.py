@@ -25,23 +25,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 import psycopg2
 import redis
 
 from tests.bench import mail
-from tests.bench.harness import ROOT, bench_env, ensure_database, gunicorn, run_load
+from tests.bench.harness import ROOT, bench_database, bench_env, ensure_database, gunicorn, run_load
 
 QUEUE = "acolhe-bench-scaling"
 PROCESSES = (1, 2, 4)
 
 
-def _database() -> str:
-    """A database named after the configured one (`acolhe` gives `acolhe_bench_scaling`), so that two
-    checkouts sharing a PostgreSQL server do not empty each other's."""
-    name = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acolhe")).path.lstrip("/")
-    return f"{name or 'acolhe'}_bench_scaling"
+DATABASE = "acolhe_bench_scaling"
 
 
 def _load() -> float:
@@ -132,8 +127,8 @@ def _drain_with(env: dict[str, str], processes: int, broker: redis.Redis) -> tup
 
 
 def _mail_scaling(quick: bool) -> dict:
-    database = _database()
-    env = bench_env(database)
+    database = bench_database(DATABASE)
+    env = bench_env(DATABASE)
     env.update(ANYMAIL_WEBHOOK_SECRET=mail.SECRET, ACOLHE_INBOUND_ESPS="postmark", ACOLHE_CELERY_QUEUE=QUEUE)
     env["EMAIL_BACKEND"] = "anymail.backends.test.EmailBackend"
     ensure_database(env)
@@ -167,7 +162,7 @@ def _mail_scaling(quick: bool) -> dict:
 
 
 def _web_scaling(quick: bool) -> dict:
-    env = bench_env(_database())
+    env = bench_env(DATABASE)
     env.update(PYTHONWARNINGS="ignore::UserWarning")
     total = 300 if quick else 1500
     figures = {}

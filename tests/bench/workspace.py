@@ -2,8 +2,9 @@
 against gunicorn on loopback, the baseline view served the same way, SQL queries per page, next-ticket
 with 16 associates pressing at once, the SLA sweep with 10,000 tickets due and the 30-day metrics rollup.
 
-The data set lives in a database of its own (`acolhe_bench_workspace`, `_quick` for QUICK=1). The
-measuring runs in a child process so that Django is set up against that database only.
+The data set lives in a database of its own (`acolhe_bench_workspace`, `_quick` for QUICK=1; named after the
+configured database). The measuring runs in a child process so that Django is set up against that database
+only.
 """
 
 from __future__ import annotations
