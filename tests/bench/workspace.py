@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import html
+import http.client
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -21,11 +23,11 @@ import threading
 import time
 import urllib.request
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import redis
 
-from tests.bench.harness import ROOT, bench_env, ensure_database, gunicorn, run_load
+from tests.bench.harness import ROOT, bench_env, ensure_database, gunicorn, run_load, summarise
 
 DATABASE = "acolhe_bench_workspace"
 # From the most common word of the vocabulary to rare ones, phrases and a long-tail token.
@@ -37,6 +39,8 @@ SLA_DUE = 10_000
 # Pages are loaded by this many clients at once against this many gunicorn workers.
 WORKERS = 4
 CONCURRENCY = 4
+# First renders come from this many associates (`bench1`...), each with their own session.
+SPREAD_USERS = 8
 
 
 def log(text: str) -> None:
@@ -98,14 +102,24 @@ def _queries_per_page(client, pages: dict[str, list[str]]) -> dict[str, int]:
     return most
 
 
-def _load(base: str, cookie: str, urls: list[str], total: int, fresh: bool = False) -> dict:
-    """`fresh`: ask for every page to be rendered (a hard reload), bypassing the short page cache."""
-    headers = {"Cookie": cookie, **({"Cache-Control": "no-cache"} if fresh else {})}
+Visit = tuple[str, str]  # (cookie, url)
+
+
+def _spread(cookies: list[str], urls: list[str], count: int, seed: int = 7) -> list[Visit]:
+    """`count` visits, each a user (cookie) and a URL drawn at random: what many people reloading
+    different pages look like, not one person asking for the same page again."""
+    chooser = random.Random(seed)
+    return [(chooser.choice(cookies), chooser.choice(urls)) for _ in range(count)]
+
+
+def _load(base: str, visits: list[Visit], total: int, fresh: bool = False) -> dict:
+    """Request the visits in turn from CONCURRENCY clients. `fresh`: ask for every page to be rendered (a
+    hard reload), bypassing the short page cache."""
 
     def get(i: int) -> None:
-        url = urls[i % len(urls)]
-        request = urllib.request.Request(base + url, headers={**headers, **_as_browser(url)})
-        with urllib.request.urlopen(request, timeout=60) as response:
+        cookie, url = visits[i % len(visits)]
+        headers = {"Cookie": cookie, **({"Cache-Control": "no-cache"} if fresh else {}), **_as_browser(url)}
+        with urllib.request.urlopen(urllib.request.Request(base + url, headers=headers), timeout=60) as response:
             response.read()
             if response.status != 200:
                 raise RuntimeError(response.status)
@@ -130,32 +144,134 @@ def _median_of(runs: list[dict]) -> dict:
 
 
 MIXED_LOAD_QUEUE = "acolhe-bench-mixed"
+# 200 associates each writing about once a minute (a reply, taking a ticket, solving one) make some
+# 3.3 writes a second; mail arrives at about one a second.
+WRITES_PER_S = 4.0
+MAIL_PER_S = 1.0
+WRITE_MARK = "bench-mixed-write"
 
 
-def _mixed_load(base: str, cookie: str, pages: dict[str, list[str]], seconds: float) -> dict:
-    """Webhook posts, queue lists and ticket pages interleaved for a fixed time: errors and latency."""
+def _post(base: str, path: str, fields: dict, cookie: str, csrf: str) -> int:
+    """A form post as the browser sends it; the redirect that follows a write is not followed (its page
+    is one more read, measured with the others)."""
+    body = urlencode(fields)
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=60)
+    try:
+        connection.request("POST", path, body=body, headers={
+            "Cookie": cookie, "X-CSRFToken": csrf, "Referer": base + path,
+            "Content-Type": "application/x-www-form-urlencoded",
+        })  # fmt: skip
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _writes(targets: list[int], assignees: list[int]) -> list[tuple[str, dict]]:
+    """The writes of the mixed load, in turn on the target tickets: a reply that leaves the ticket pending,
+    an internal note, taking the ticket over, solving it."""
+    kinds = [
+        ("reply", {"mode": "reply", "body": f"Oi! Já verifiquei sua conta. {WRITE_MARK}", "set_status": "pending"}),
+        ("reply", {"mode": "note", "body": f"Checked the logs. {WRITE_MARK}"}),
+        ("fields", {"assignee": None}),
+        ("fields", {"status": "solved"}),
+    ]
+    writes = []
+    for i, number in enumerate(targets):
+        kind, fields = kinds[i % len(kinds)]
+        if "assignee" in fields:
+            fields = {"assignee": assignees[i % len(assignees)]}
+        writes.append((f"/tickets/{number}/{kind}/", fields))
+    return writes
+
+
+def _mixed_load(base: str, readers: list[Visit], writer: tuple[str, str], targets: list[int],
+                assignees: list[int], seconds: float) -> dict:  # fmt: skip
+    """Page views from a spread of users as fast as CONCURRENCY clients go, while one associate writes at
+    WRITES_PER_S (replies, notes, assignments, solves) and mail arrives at MAIL_PER_S: every write moves the
+    data under the pages, as in use. Latency of the reads and of the writes, and errors of both."""
     from tests.bench.mail import SECRET, corpus_mail
 
     auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
     run_id = str(int(time.time()))
-    urls = pages["queue_list"] + pages["ticket_page"]
+    cookie, csrf = writer
+    writes = _writes(targets, assignees)
+    write_latencies: list[float] = []
+    write_errors = 0
+    deadline = time.monotonic() + seconds
 
-    def request(i: int) -> None:
-        if i % 3 == 0:
+    def write_loop() -> None:
+        nonlocal write_errors
+        for path, fields in writes:
+            next_at = time.monotonic() + 1 / WRITES_PER_S
+            if next_at > deadline:
+                return
+            started = time.perf_counter()
+            status = _post(base, path, fields, cookie, csrf)
+            if status in (200, 204, 302):
+                write_latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                write_errors += 1
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    def mail_loop() -> None:
+        nonlocal write_errors
+        i = 0
+        while time.monotonic() + 1 / MAIL_PER_S <= deadline:
+            next_at = time.monotonic() + 1 / MAIL_PER_S
             body = json.dumps({"RawEmail": corpus_mail(i, f"mixed-{run_id}"), "Headers": [], "Attachments": []})
-            req = urllib.request.Request(
+            request = urllib.request.Request(
                 f"{base}/anymail/postmark/inbound/", data=body.encode(), method="POST",
                 headers={"Content-Type": "application/json", "Authorization": auth},
             )  # fmt: skip
-        else:
-            url = urls[i % len(urls)]
-            req = urllib.request.Request(base + url, headers={"Cookie": cookie, **_as_browser(url)})
-        with urllib.request.urlopen(req, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+                if response.status != 200:
+                    write_errors += 1
+            i += 1
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    def read(i: int) -> None:
+        visit_cookie, url = readers[i % len(readers)]
+        request = urllib.request.Request(base + url, headers={"Cookie": visit_cookie, **_as_browser(url)})
+        with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
             if response.status != 200:
                 raise RuntimeError(response.status)
 
-    return run_load(request, total=10**9, concurrency=CONCURRENCY * 2, seconds=seconds)
+    background = [threading.Thread(target=write_loop), threading.Thread(target=mail_loop)]
+    for thread in background:
+        thread.start()
+    reads = run_load(read, total=10**9, concurrency=CONCURRENCY, seconds=seconds)
+    for thread in background:
+        thread.join()
+    written = summarise(write_latencies, errors=write_errors, wall=seconds)
+    return {"reads": reads, "writes": written}
+
+
+def _undo_writes(targets: list[int], before: list[dict], since) -> None:
+    """Put the target tickets back as they were before the mixed load: their fields, and no messages or
+    events from it (the app never deletes them; the bench must, so every run sees the same data)."""
+    from django.db import connection
+
+    from tickets.models import Message, Ticket
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM tickets_ticketevent WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE number = "
+            "ANY(%s)) AND created_at >= %s",
+            [targets, since],
+        )
+    Message.objects.filter(ticket__number__in=targets, created_at__gte=since).delete()
+    fields = [f.attname for f in Ticket._meta.concrete_fields if not f.primary_key and not f.generated]
+    tickets = []
+    for row in before:
+        ticket = Ticket(pk=row["id"])
+        for name in fields:
+            setattr(ticket, name, row[name])
+        tickets.append(ticket)
+    Ticket.objects.bulk_update(tickets, fields, batch_size=500)
 
 
 def _next_ticket(seconds: float) -> tuple[float, int]:
@@ -286,9 +402,10 @@ def measure(quick: bool) -> dict:
     # runs write, as autovacuum would have done by now, so earlier runs' dead rows do not skew this one.
     from django.db import connection
 
-    from tickets.models import ExposureEntry, SlaAlert, SlaCheck, TicketEvent
+    from tickets.models import ExposureEntry, Message, SlaAlert, SlaCheck, TicketEvent
 
-    vacuumed = ", ".join(model._meta.db_table for model in (Ticket, TicketEvent, SlaAlert, SlaCheck, ExposureEntry))
+    written = (Ticket, TicketEvent, Message, SlaAlert, SlaCheck, ExposureEntry)
+    vacuumed = ", ".join(model._meta.db_table for model in written)
     with connection.cursor() as cursor:  # autocommit: VACUUM cannot run inside a transaction
         cursor.execute(f"VACUUM (ANALYZE) {vacuumed}")
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -301,11 +418,8 @@ def measure(quick: bool) -> dict:
     log(f"rollup_30d {rollup_s:.1f} s ({rollup_tickets:,} tickets, {rollup_rows:,} rows)")
 
     viewer = User.objects.get(username="bench1")  # a member of every queue: the widest lists
-    lead = User.objects.get(username="benchleada")  # leads a team of 100 associates
     client = Client()
     client.force_login(viewer)
-    lead_client = Client()
-    lead_client.force_login(lead)
     long_ticket = Ticket.objects.get(tags__contains=["bench-long"])
     thread_length = long_ticket.messages.count()
     pages = {
@@ -321,22 +435,53 @@ def measure(quick: bool) -> dict:
             f"/metrics/?first={first_day}&last={last_day}&language=pt",
         ]
     }
-    numbers = list(Ticket.objects.order_by("?").values_list("number", flat=True)[:50])
-    baseline = [f"/bench/baseline/?number={n}" for n in numbers]
+    chooser = random.Random(11)
+    numbers = list(Ticket.objects.filter(subject__startswith="bench ").values_list("number", flat=True)[:5000])
+    short_tickets = [f"/tickets/{n}/" for n in chooser.sample(numbers, 50)]
+    baseline = [f"/bench/baseline/?number={n}" for n in chooser.sample(numbers, 50)]
 
+    lead_client = Client()
+    lead_client.force_login(User.objects.get(username="benchleada"))
     queries = _queries_per_page(client, pages) | _queries_per_page(lead_client, lead_pages)
     log(f"queries per page {queries}")
+
+    # A spread of people: associates of every queue, and both team leads (100 associates each).
+    def signed_in(username: str) -> tuple[str, str]:
+        """The cookies a browser sends after its first page (session and CSRF), and the CSRF token."""
+        browser = Client()
+        browser.force_login(User.objects.get(username=username))
+        browser.get("/work/mine/", headers={"Cache-Control": "no-cache"})
+        cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in browser.cookies.items())
+        return cookie, browser.cookies["csrftoken"].value
+
+    associates = [signed_in(f"bench{i}")[0] for i in range(1, SPREAD_USERS + 1)]
+    leads = [signed_in(name)[0] for name in ("benchleada", "benchleadb")]
+    writer = signed_in(f"bench{SPREAD_USERS + 1}")
+    viewer_cookie = associates[0]
+    visits = {kind: _spread(associates, urls, samples) for kind, urls in pages.items()}
+    visits["ticket_page_short"] = _spread(associates, short_tickets, samples)
+    visits["dashboard"] = _spread(leads, lead_pages["dashboard"], samples)
+    visits["baseline"] = _spread(associates, baseline, samples)
 
     env = os.environ.copy()
     env.update(ACOLHE_BENCH_BASELINE="1", DEBUG="0", PYTHONWARNINGS="ignore::UserWarning")
     from tests.bench.mail import SECRET
 
-    # The mixed load posts mail too; its processing tasks wait in a queue of their own, which is dropped.
+    # The mixed load posts mail too; its processing tasks wait in a queue of their own, which is dropped. So
+    # do the mails its replies send.
     env.update(ANYMAIL_WEBHOOK_SECRET=SECRET, ACOLHE_INBOUND_ESPS="postmark", ACOLHE_CELERY_QUEUE=MIXED_LOAD_QUEUE)
-    loads = {}
-    # What a browser sends after its first page: the session and the CSRF cookie.
-    viewer_cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
-    lead_cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in lead_client.cookies.items())
+    env["EMAIL_BACKEND"] = "anymail.backends.test.EmailBackend"
+    first, cached = {}, {}
+
+    # What people meet: every page rendered, with the page cache off in the server (no goal depends on it),
+    # from a spread of users and URLs; the baseline view from the same server in the same run.
+    with gunicorn({**env, "ACOLHE_PAGE_CACHE_SECONDS": "0"}, workers=WORKERS) as base:
+        for kind in (*pages, "ticket_page_short", "dashboard", "baseline"):
+            first[kind] = _median_of([_load(base, visits[kind], samples) for _ in range(RUNS)])
+            log(f"{kind} first render {first[kind]}")
+
+    # The short page cache as deployed: one person reloading the same pages, then the mixed load.
+    page_cache_seconds = int(env.get("ACOLHE_PAGE_CACHE_SECONDS", settings.ACOLHE_PAGE_CACHE_SECONDS))
     from helpdesk import pagecache
 
     def repeated(cookie: str, urls: list[str], user) -> dict:
@@ -344,24 +489,26 @@ def measure(quick: bool) -> dict:
         runs = []
         for _ in range(RUNS):
             pagecache.bump(user.pk)
-            runs.append(_load(base, cookie, urls, samples))
+            runs.append(_load(base, [(cookie, url) for url in urls], samples))
         return _median_of(runs)
 
+    open_tickets = Ticket.objects.filter(subject__startswith="bench ", status__in=["new", "open"])
+    targets = list(open_tickets.exclude(pk=long_ticket.pk).order_by("?").values_list("number", flat=True)[:400])
+    before = list(Ticket.objects.filter(number__in=targets).values())
+    assignees = list(User.objects.filter(username__in=[f"bench{i}" for i in range(1, 40)]).values_list("pk", flat=True))
+    mixed_seconds = 20.0 if quick else 60.0
+    readers = _spread(associates, pages["queue_list"] + pages["ticket_page"] + short_tickets + pages["search"], 10_000)
+    since = timezone.now()
     with gunicorn(env, workers=WORKERS) as base:
         for kind, urls in pages.items():
-            loads[kind] = repeated(viewer_cookie, urls, viewer)
-            log(f"{kind} {loads[kind]}")
-        loads["queue_list_rendered"] = _load(base, viewer_cookie, pages["queue_list"], samples // 2, fresh=True)
-        log(f"queue_list_rendered {loads['queue_list_rendered']}")
-        loads["ticket_page_rendered"] = _load(base, viewer_cookie, pages["ticket_page"], samples // 2, fresh=True)
-        log(f"ticket_page_rendered {loads['ticket_page_rendered']}")
-        loads["search_rendered"] = _load(base, viewer_cookie, pages["search"], samples // 2, fresh=True)
-        log(f"search_rendered {loads['search_rendered']}")
-        loads["dashboard"] = repeated(lead_cookie, lead_pages["dashboard"], lead)
-        log(f"dashboard {loads['dashboard']}")
-        loads["baseline"] = repeated(viewer_cookie, baseline, viewer)
-        log(f"baseline {loads['baseline']}")
-        mixed = _mixed_load(base, viewer_cookie, pages, 20.0 if quick else 60.0)
+            cached[kind] = repeated(viewer_cookie, urls, viewer)
+            log(f"{kind} cached {cached[kind]}")
+        cached["dashboard"] = repeated(leads[0], lead_pages["dashboard"], User.objects.get(username="benchleada"))
+        log(f"dashboard cached {cached['dashboard']}")
+        try:
+            mixed = _mixed_load(base, readers, writer, targets, assignees, mixed_seconds)
+        finally:
+            _undo_writes(targets, before, since)
         log(f"mixed load {mixed}")
     # The mail the mixed load posted is not part of the data set: remove it (it was never processed).
     from tickets.models import InboundEmail
@@ -375,8 +522,9 @@ def measure(quick: bool) -> dict:
     sweep_s, alerts, plan = sorted(sweeps)[RUNS // 2]  # the median run
     log(f"sla_sweep {sweep_s:.2f} s, {alerts} alerts\n{plan}")
 
-    def latency(kind: str, goal: str, note: str = "") -> dict:
-        load = loads[kind]
+    served_by = f"gunicorn {WORKERS} workers, {CONCURRENCY} concurrent clients"
+
+    def latency(load: dict, kind: str, goal: str = "", note: str = "") -> dict:
         return {
             "value": load.get("p95_ms"),
             "unit": "ms",
@@ -386,36 +534,45 @@ def measure(quick: bool) -> dict:
             "throughput_per_s": load.get("throughput_per_s"),
             "errors": load.get("errors"),
             "queries": queries.get(kind),
-            "note": f"gunicorn {WORKERS} workers, {CONCURRENCY} concurrent clients, {load.get('requests')} requests"
-            + (f", median of {load['runs']} runs" if load.get("runs") else "")
+            "note": f"{served_by}, {load.get('requests')} requests, median of {load.get('runs')} runs"
             + (f"; {note}" if note else ""),
         }
 
-    ratio = loads["queue_list"]["throughput_per_s"] / loads["baseline"]["throughput_per_s"]
-    return {
-        "tickets": {"value": described["tickets"], "unit": "tickets"},
-        "queue_list_p95_ms": latency(
-            "queue_list", "< 80", f"{len(pages['queue_list'])} list URLs, deep pages as the More link loads them"
-        ),
-        "ticket_page_p95_ms": latency("ticket_page", "< 80", f"thread of {thread_length} messages"),
-        "search_p95_ms": latency("search", "< 150", f"terms {SEARCH_TERMS}"),
-        "dashboard_p95_ms": latency("dashboard", "< 150", "team lead of 100 associates, 30-day rollups"),
-        "baseline_p95_ms": latency("baseline", "", "session + user + one indexed query"),
-        # The same pages as a hard reload asks for them: rendered every time, the short page cache bypassed.
-        "queue_list_rendered_p95_ms": latency("queue_list_rendered", "", "every request rendered (no-cache)"),
-        "ticket_page_rendered_p95_ms": latency("ticket_page_rendered", "", "every request rendered (no-cache)"),
-        "search_rendered_p95_ms": latency("search_rendered", "", "every request rendered (no-cache)"),
+    spread = f"every request rendered (page cache off), {SPREAD_USERS} associates"
+    notes = {
+        "queue_list": f"{len(pages['queue_list'])} list URLs, deep pages as the More link loads them",
+        "ticket_page": f"thread of {thread_length} messages",
+        "search": f"terms {SEARCH_TERMS}",
+        "dashboard": "team leads of 100 associates each, 30-day rollups",
+    }
+    goals = {"queue_list": 4, "ticket_page": 6, "search": 10, "dashboard": 6}
+    figures = {"tickets": {"value": described["tickets"], "unit": "tickets"}}
+    for kind, note in notes.items():
+        who = "2 team leads" if kind == "dashboard" else spread
+        figures[f"{kind}_p95_ms"] = latency(first[kind], kind, note=f"first render: {who}; {note}")
+    figures["ticket_page_short_p95_ms"] = latency(
+        first["ticket_page_short"], "ticket_page", note=f"first render: {spread}; 50 tickets of 5 messages"
+    )
+    figures["baseline_p95_ms"] = latency(first["baseline"], "baseline", note="session + user + one indexed query")
+    baseline_p95 = first["baseline"]["p95_ms"]
+    for kind, goal in goals.items():
+        figures[f"{kind}_vs_baseline_x"] = {
+            "value": round(first[kind]["p95_ms"] / baseline_p95, 2),
+            "unit": "x baseline p95",
+            "goal": f"<= {goal}",
+            "note": f"first-render p95 {first[kind]['p95_ms']} ms / baseline p95 {baseline_p95} ms, same run",
+        }
+    for kind in notes:
+        figures[f"{kind}_cached_p95_ms"] = latency(
+            cached[kind], kind, note=f"page cache {page_cache_seconds} s, one user reloading the same URLs"
+        )
+    reads, writes = mixed["reads"], mixed["writes"]
+    figures |= {
         "max_queries_per_page": {
             "value": max(queries.values()),
             "unit": "queries",
             "goal": "<= 15",
             "per_page": queries,
-        },
-        "queue_list_vs_baseline": {
-            "value": round(ratio, 2),
-            "unit": "ratio",
-            "goal": ">= 0.5",
-            "note": f"{loads['queue_list']['throughput_per_s']} vs {loads['baseline']['throughput_per_s']} requests/s",
         },
         "next_ticket_per_s": {
             "value": round(rate, 1),
@@ -425,15 +582,28 @@ def measure(quick: bool) -> dict:
         },
         "next_ticket_duplicates": {"value": duplicates, "unit": "tickets", "goal": "0"},
         "mixed_load_p95_ms": {
-            "value": mixed.get("p95_ms"),
+            "value": reads.get("p95_ms"),
             "unit": "ms",
-            "p50_ms": mixed.get("p50_ms"),
-            "p99_ms": mixed.get("p99_ms"),
-            "throughput_per_s": mixed.get("throughput_per_s"),
-            "note": f"{mixed.get('requests')} requests in {20 if quick else 60} s from {CONCURRENCY * 2} clients: "
-            "1 webhook post to 2 page views (queue lists, the long ticket)",
+            "p50_ms": reads.get("p50_ms"),
+            "p99_ms": reads.get("p99_ms"),
+            "throughput_per_s": reads.get("throughput_per_s"),
+            "note": f"{reads.get('requests')} page views in {mixed_seconds:.0f} s from {CONCURRENCY} clients as "
+            f"{SPREAD_USERS} associates (lists, ticket pages, search), page cache {page_cache_seconds} s, while "
+            f"{WRITES_PER_S:g} writes/s (replies, notes, assignments, solves; undone after) and "
+            f"{MAIL_PER_S:g} mail/s arrive",
         },
-        "mixed_load_errors": {"value": mixed.get("errors"), "unit": "requests", "goal": "0"},
+        "mixed_load_write_p95_ms": {
+            "value": writes.get("p95_ms"),
+            "unit": "ms",
+            "p50_ms": writes.get("p50_ms"),
+            "p99_ms": writes.get("p99_ms"),
+            "note": f"{writes.get('requests')} writes during the mixed load",
+        },
+        "mixed_load_errors": {
+            "value": reads.get("errors", 0) + writes.get("errors", 0),
+            "unit": "requests",
+            "goal": "0",
+        },
         "sla_sweep_s": {
             "value": round(sweep_s, 3),
             "unit": "s",
@@ -448,6 +618,7 @@ def measure(quick: bool) -> dict:
             "note": f"{rollup_tickets:,} tickets with events in the 30 days, {rollup_rows:,} rows written",
         },
     }
+    return figures
 
 
 def run(quick: bool) -> dict:

@@ -3,10 +3,12 @@ step against one process, and the machine it ran on. The measurements themselves
 
 import json
 import os
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.bench import scaling
+from tests.bench.harness import bench_database, bench_env
 
 
 def _curve(prefix: str, values: dict[int, float]) -> dict:
@@ -44,6 +46,9 @@ def test_the_machine_record_names_the_cores_and_the_load_and_is_plain_json():
         ("postgres:///acolhe?host=/srv/acolhe/.data/pg", "acolhe_bench_scaling"),
     ],
 )
-def test_the_scaling_database_is_named_after_the_configured_one(monkeypatch, url, name):
+def test_bench_databases_are_named_after_the_configured_one(monkeypatch, url, name):
+    """Two checkouts sharing a PostgreSQL server keep their own bench data sets (scaling, workspace, mail)."""
     monkeypatch.setenv("DATABASE_URL", url)
-    assert scaling._database() == name
+    assert bench_database(scaling.DATABASE) == name
+    assert urlsplit(bench_env(scaling.DATABASE)["DATABASE_URL"]).path == f"/{name}"
+    assert bench_database("acolhe_bench_workspace_quick") == name.replace("scaling", "workspace_quick")
