@@ -1,6 +1,6 @@
 from django import template
 
-from tickets.wellbeing.detection import CATEGORIES
+from tickets.wellbeing.detection import category_labels
 
 register = template.Library()
 
@@ -8,4 +8,4 @@ register = template.Library()
 @register.filter
 def sensitivity_labels(categories) -> str:
     """The categories of a flagged ticket in the reader's language, for warnings and masked previews."""
-    return ", ".join(str(CATEGORIES[c]) for c in categories or () if c in CATEGORIES)
+    return category_labels(categories)

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -41,6 +42,18 @@ CATEGORIES = {
     Category.VIOLENCE: _("violence"),
     Category.ANIMAL_HARM: _("animal harm"),
 }
+
+
+def category_labels(categories) -> str:
+    """The categories of a flagged ticket in the reader's language, for warnings and masked previews."""
+    return ", ".join(str(CATEGORIES[c]) for c in categories or () if c in CATEGORIES)
+
+
+def masked_subject(categories) -> str:
+    """What lists and search show instead of a flagged ticket's subject (`tickets/wellbeing/_subject.html`)."""
+    return gettext("Sensitive content: %(categories)s") % {"categories": category_labels(categories)}
+
+
 # Sections of the term files that feed context rules instead of naming a category.
 RULE_SECTIONS = ("benign", "sexual", "minor", "game")
 DEFAULT_WEIGHT = 0.9

@@ -72,7 +72,12 @@ class MergeInputSerializer(serializers.Serializer):
 class SearchHitSerializer(serializers.Serializer):
     ticket = TicketSerializer()
     rank = serializers.FloatField()
-    snippet = serializers.CharField(help_text=_("HTML: escaped text with <mark> around the matches."))
+    snippet = serializers.CharField(
+        help_text=_(
+            "HTML: escaped text with <mark> around the matches; empty for a ticket flagged as sensitive, as on "
+            "the search page."
+        )
+    )
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -101,7 +106,11 @@ class TicketWorkspaceActions:
             offset = 0
         hits, has_more = search.search_tickets(request.user, request.query_params.get("q", ""), offset=offset)
         data = SearchHitSerializer(
-            [{"ticket": h.ticket, "rank": h.rank, "snippet": str(h.snippet)} for h in hits], many=True
+            [
+                {"ticket": h.ticket, "rank": h.rank, "snippet": "" if h.ticket.sensitivity else str(h.snippet)}
+                for h in hits
+            ],
+            many=True,
         ).data
         return Response(data, headers={"X-Has-More": "true" if has_more else "false"})
 

@@ -132,3 +132,26 @@ def test_child_safety_messages_read_through_the_api_are_logged_for_trust_and_saf
     logged = SensitiveAccessLog.objects.filter(user=specialist, ticket=ticket, kind=SensitiveAccessLog.Kind.VIEW)
     assert logged.count() == 2
     assert views(specialist, ticket) == 2
+
+
+def test_lists_and_search_mask_a_flagged_subject_as_the_pages_do_and_the_detail_shows_it(queue, agent, api):
+    ticket = flagged(queue, subject="Ameaça no perfil do meu filho")
+    plain = TicketFactory(queue=queue, subject="Perfil sumiu")
+    MessageFactory(ticket=plain, body_text="meu perfil sumiu do aplicativo")
+    rows = {row["number"]: row for row in api.get("/api/v1/tickets/").json()["results"]}
+    # In the reader's language (Bia reads Portuguese), as on the pages.
+    assert rows[ticket.number]["subject"] == "Conteúdo sensível: violência"
+    assert rows[ticket.number]["sensitivity"] == ["violence"]
+    assert (rows[plain.number]["subject"], rows[plain.number]["sensitivity"]) == ("Perfil sumiu", [])
+
+    hits = {hit["ticket"]["number"]: hit for hit in api.get("/api/v1/tickets/search/", {"q": "perfil"}).json()}
+    assert hits[ticket.number]["ticket"]["subject"] == "Conteúdo sensível: violência"
+    assert hits[ticket.number]["snippet"] == ""
+    assert "filho" not in str(hits[ticket.number])
+    assert (
+        "<mark>" in hits[plain.number]["snippet"].lower() and hits[plain.number]["ticket"]["subject"] == "Perfil sumiu"
+    )
+    assert not ExposureEntry.objects.filter(user=agent).exists()
+
+    assert api.get(f"/api/v1/tickets/{ticket.number}/").json()["subject"] == "Ameaça no perfil do meu filho"
+    assert ExposureEntry.objects.filter(user=agent).exists()
