@@ -37,7 +37,10 @@ def _compile(entries: list[dict]) -> re.Pattern:
 ATTRIBUTION = _compile(MARKERS["attribution"])
 SEPARATOR = _compile(MARKERS["separator"])
 FORWARD = _compile(MARKERS["forward"])
-SIGNATURE = _compile(MARKERS["signature"])
+# A signature delimiter ("-- ") starts the signature; a phone's footer ("Sent from my iPhone") is only its own
+# line: what the user types under it is theirs.
+SIGNATURE = _compile([entry for entry in MARKERS["signature"] if not entry.get("one_line")])
+FOOTER = _compile([entry for entry in MARKERS["signature"] if entry.get("one_line")])
 HEADER_FROM = re.compile(MARKERS["header_block"]["from"], re.IGNORECASE)
 HEADER_DATE = re.compile(MARKERS["header_block"]["date"], re.IGNORECASE)
 HEADER_SUBJECT = re.compile(MARKERS["header_block"]["subject"], re.IGNORECASE)
@@ -69,6 +72,10 @@ def _is_quote(line: str) -> bool:
 
 def _is_signature(line: str) -> bool:
     return len(line) <= MAX_MARKER_LINE and SIGNATURE.match(line) is not None
+
+
+def _is_footer(line: str) -> bool:
+    return len(line) <= MAX_MARKER_LINE and FOOTER.match(line) is not None
 
 
 class _HeaderLines:
@@ -260,6 +267,10 @@ def split_text(text: str, history: History | None = None) -> TextSplit:
                     quoted[marked] = True
                 index = after
                 continue
+            index += 1
+            continue
+        if _is_footer(line):
+            quoted[index] = True
             index += 1
             continue
         if _is_signature(line):
@@ -458,7 +469,7 @@ def _visible_text(html: str) -> str:
 
 def _only_signature(text: str) -> bool:
     lines = [line for line in text.splitlines() if line.strip()]
-    return bool(lines) and _is_signature(lines[0])
+    return bool(lines) and (_is_signature(lines[0]) or all(_is_footer(line) for line in lines))
 
 
 def _attribution_before(html: str, start: int) -> int:

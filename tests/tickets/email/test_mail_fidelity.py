@@ -105,6 +105,25 @@ def test_text_after_a_dash_dash_line_that_is_longer_than_a_signature_stays_visib
     assert "5555-0100" in parsed.quoted_text
 
 
+@pytest.mark.parametrize(
+    ("footer", "after"),
+    [
+        ("Enviado do meu Galaxy", "Ah, esqueci: meu usuário é @paulareis."),
+        ("Sent from my iPhone", "PS: I can't stop thinking about ending it all."),
+        ("Enviado do meu iPhone", "Não aguento mais, quero sumir."),
+    ],
+)
+def test_a_phone_footer_hides_itself_not_the_lines_the_user_wrote_after_it(footer, after):
+    # Phones put their footer under what is typed; an afterthought typed below it is the user's (and a
+    # self-harm line hidden there would also go unflagged).
+    parsed = parse_email(plain(f"Minha conta foi bloqueada.\n\n{footer}\n\n{after}\n"))
+    assert "Minha conta foi bloqueada." in parsed.text and after in parsed.text
+    assert footer not in parsed.text and footer in parsed.quoted_text
+    # Followed by the quoted thread, the footer still goes with it.
+    parsed = parse_email(plain(f"Obrigada!\n\n{footer}\n\n> Olá, Paula\n> Podemos ajudar?\n"))
+    assert parsed.text == "Obrigada!"
+
+
 def test_a_signature_stops_at_an_outlook_header_block_which_still_hides_the_history():
     body = (
         "Obrigada.\n-- \nPaula Reis\n\nDe: Acolhe <suporte@acolhe.example>\nEnviado: quarta-feira\n"
