@@ -22,7 +22,7 @@ from helpdesk.redirects import back_url
 from tickets import extensions, selectors
 from tickets.models import SavedView, Ticket
 from tickets.wellbeing.services import record_ticket_view
-from tickets.workspace import presence, routing, search, services
+from tickets.workspace import presence, routing, search, services, thread
 from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
 
@@ -122,6 +122,7 @@ def _render_ticket(
         "page": page,
         "ticket": ticket,
         "thread": page.thread,
+        "thread_html": thread.render_messages(request, ticket, page.thread, can_see_source=page.can_see_source),
         "earlier_count": page.earlier_count,
         "can_see_source": page.can_see_source,
         "seen_event": page.seen_event,
@@ -178,15 +179,9 @@ def earlier_messages(request, number: int):
     from tickets.wellbeing.services import log_child_safety_access
 
     log_child_safety_access(request.user, ticket)
-    return render(
-        request,
-        "tickets/_thread.html",
-        {
-            "ticket": ticket,
-            "thread": workspace.earlier_thread(ticket, before),
-            "can_see_source": selectors.is_admin(request.user),
-        },
-    )
+    earlier = list(workspace.earlier_thread(ticket, before))
+    thread_html = thread.render_messages(request, ticket, earlier, can_see_source=selectors.is_admin(request.user))
+    return render(request, "tickets/_thread.html", {"ticket": ticket, "thread": earlier, "thread_html": thread_html})
 
 
 @login_required
