@@ -88,3 +88,17 @@ def test_the_page_loads_each_feature_script_once_and_no_partial_carries_one(clie
     templates = Path(settings.BASE_DIR) / "templates"
     loading = [str(path.relative_to(templates)) for path in templates.rglob("_*.html") if "<script" in path.read_text()]
     assert loading == []
+
+
+def test_the_assignee_menu_lists_the_queues_people_with_the_assignee_selected_and_names_escaped(
+    client, queue, agent, settings
+):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    davi = associate([queue], username="davi", first_name="Davi <b>", last_name="Lima")
+    ticket = TicketFactory(queue=queue, assignee=davi)
+    client.force_login(agent)
+    html = client.get(reverse("ticket", args=[ticket.number])).content.decode()
+    menu = html[html.index('id="field-assignee"') : html.index("</select>", html.index('id="field-assignee"'))]
+    assert f'<option value="{davi.pk}" selected>Davi &lt;b&gt; Lima</option>' in menu
+    assert f'<option value="{agent.pk}">{agent.get_full_name()}</option>' in menu
+    assert menu.count(" selected") == 1
