@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -310,11 +310,13 @@ def recent_thread(ticket: Ticket, *, all_messages: bool = False) -> tuple[list[M
         messages = list(thread)
         earlier = 0
     else:
-        newest_first = list(thread.order_by("-created_at", "-id")[: RECENT_MESSAGES + 1])
-        earlier = 0
-        if len(newest_first) > RECENT_MESSAGES:
-            newest_first = newest_first[:RECENT_MESSAGES]
-            earlier = ticket.messages.count() - RECENT_MESSAGES
+        # The thread's length comes with its latest messages, counted once by a subquery on the thread's
+        # index, instead of a query of its own.
+        length = ticket.messages.order_by().values("ticket_id").annotate(n=Count("id")).values("n")
+        newest_first = list(
+            thread.annotate(thread_length=Subquery(length)).order_by("-created_at", "-id")[:RECENT_MESSAGES]
+        )
+        earlier = newest_first[0].thread_length - len(newest_first) if newest_first else 0
         messages = newest_first[::-1]
     last_id = max((m.pk for m in messages), default=None)
     return messages, earlier, last_id
