@@ -72,6 +72,12 @@ def test_a_reply_conflict_shows_the_page_with_the_reply_kept_and_a_later_visit_s
     assert conflict.status_code == 409
     content = conflict.content.decode()
     assert 'data-testid="reply-conflict"' in content and "Olá, Maria" in content
+    # The composer asks to confirm, knowing the thread as shown now, in the mode that was posted.
+    assert '<input type="hidden" name="confirmed" value="True" id="id_confirmed">' in content
+    newest = ticket.messages.order_by("-created_at", "-id").first().pk  # what the page now shows
+    assert f'<input type="hidden" name="seen_message" value="{newest}" id="id_seen_message">' in content
+    assert '<input type="radio" name="mode" value="reply" id="id_mode_0" required checked>' in content
+    assert '<input type="radio" name="mode" value="note" id="id_mode_1" required>' in content
     # The conflict page answered a post: the page a later visit gets is the plain one, not the conflict.
     later = client.get(reverse("ticket", args=[ticket.number]))
     assert later.status_code == 200
