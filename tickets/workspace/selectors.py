@@ -388,7 +388,6 @@ class TicketPage:
     escalations: EscalationPanel
     movable_queues: list[Queue]
     assignable_users: list[tuple[int, str]]
-    other_tickets: list[Ticket]  # the requester's other tickets the viewer may open
     wellbeing_warning: wellbeing.TicketWarning | None
     wellbeing_checkin: wellbeing.CheckIn | None
     panels: dict[str, Any] = field(default_factory=dict)  # contributed by upper apps (`panels.register`)
@@ -406,7 +405,6 @@ def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> 
         can_see_source=selectors.is_admin(viewer),
         movable_queues=movable_queues(viewer),
         assignable_users=assignable_users(ticket),
-        other_tickets=requester_other_tickets(viewer, ticket),
         panels=panels.contributed(ticket, viewer),
         wellbeing_warning=wellbeing.ticket_warning(ticket, viewer),
         wellbeing_checkin=(

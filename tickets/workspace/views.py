@@ -129,7 +129,6 @@ def _render_ticket(
         "movable_queues": page.movable_queues,
         "movable_queue_slugs": {q.slug for q in page.movable_queues},
         "assignable_users": page.assignable_users,
-        "other_tickets": page.other_tickets,
         "wellbeing_warning": page.wellbeing_warning,
         "wellbeing_checkin": page.wellbeing_checkin,
         **page.panels,
@@ -164,6 +163,18 @@ def timeline(request, number: int):
         request,
         "tickets/workspace/_timeline_items.html",
         {"ticket": ticket, "timeline": workspace.timeline(ticket)[:100]},
+    )
+
+
+@login_required
+@require_GET
+def requester_tickets(request, number: int):
+    """The requester's other tickets the viewer may open (loaded by the ticket page after it renders)."""
+    ticket = selectors.ticket_or_404(request.user, number)
+    return render(
+        request,
+        "tickets/workspace/_requester_tickets.html",
+        {"other_tickets": workspace.requester_other_tickets(request.user, ticket)},
     )
 
 
