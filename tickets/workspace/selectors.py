@@ -306,6 +306,7 @@ def recent_thread(ticket: Ticket, *, all_messages: bool = False) -> tuple[list[M
     """(the latest messages, oldest first; how many earlier ones were left out; the newest message id).
     Messages are ordered by creation; the newest id is what the composer saw, for collision checks."""
     thread = selectors.thread(ticket)
+    messages: list[Message]
     if all_messages:
         messages = list(thread)
         earlier = 0
@@ -317,7 +318,7 @@ def recent_thread(ticket: Ticket, *, all_messages: bool = False) -> tuple[list[M
             thread.annotate(thread_length=Subquery(length)).order_by("-created_at", "-id")[:RECENT_MESSAGES]
         )
         earlier = newest_first[0].thread_length - len(newest_first) if newest_first else 0
-        messages = newest_first[::-1]
+        messages = list(reversed(newest_first))
     last_id = max((m.pk for m in messages), default=None)
     return messages, earlier, last_id
 
