@@ -13,6 +13,7 @@ PAGES = [
     ("get", "/tickets/{ticket}/", None),
     ("get", "/tickets/{ticket}/earlier/", None),
     ("get", "/tickets/{ticket}/timeline/", None),
+    ("get", "/tickets/{ticket}/requester-tickets/", None),
     ("get", "/messages/{message}/source/", None),
     ("get", "/attachments/{attachment}/", None),
     ("get", "/work/queue/{queue}/", None),

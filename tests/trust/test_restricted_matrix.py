@@ -54,6 +54,7 @@ TICKET_PAGES = [
     "/tickets/{n}/",
     "/tickets/{n}/earlier/?before={last_message}",
     "/tickets/{n}/timeline/",
+    "/tickets/{n}/requester-tickets/",
     "/messages/{message}/source/",
     "/attachments/{attachment}/",
     "/sop/tickets/{n}/panel/",
@@ -247,7 +248,7 @@ def test_no_read_channel_gives_restricted_content_to_a_role_without_the_right(cl
         response = api.get(url.format(**ids))
         if response.status_code >= 500 or secret in _body(response):
             leaks.append(f"API GET {url.format(**ids)} -> {response.status_code}")
-    for url in TICKET_PAGES[:6]:
+    for url in TICKET_PAGES[:7]:
         assert client.get(url.format(**ids)).status_code in (403, 404), url.format(**ids)
     assert not leaks, f"{role} reads {kind} content through: {leaks}"
 

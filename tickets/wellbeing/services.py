@@ -58,7 +58,7 @@ URGENT_CATEGORIES = {Category.SELF_HARM: SELF_HARM_TAG, Category.CHILD_SAFETY: C
 CHILD_SAFETY_RULE_NAME = gettext_noop("Child-safety content → Trust & Safety")
 # Only text attachments are read, and only their head: the scan is on the inbound hot path.
 TEXT_ATTACHMENT_BYTES = 20_000
-# Every field of a message that the ticket page (`templates/tickets/_thread.html`) shows an associate.
+# Every field of a message that the ticket page (`templates/tickets/_message.html`) shows an associate.
 # Each is scanned; a test fails when the page shows a field that is not listed here.
 SHOWN_TEXT_FIELDS = ("from_name", "from_address", "subject", "body_text", "quoted_text")
 SHOWN_HTML_FIELDS = ("body_html", "quoted_html")

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -306,16 +306,19 @@ def recent_thread(ticket: Ticket, *, all_messages: bool = False) -> tuple[list[M
     """(the latest messages, oldest first; how many earlier ones were left out; the newest message id).
     Messages are ordered by creation; the newest id is what the composer saw, for collision checks."""
     thread = selectors.thread(ticket)
+    messages: list[Message]
     if all_messages:
         messages = list(thread)
         earlier = 0
     else:
-        newest_first = list(thread.order_by("-created_at", "-id")[: RECENT_MESSAGES + 1])
-        earlier = 0
-        if len(newest_first) > RECENT_MESSAGES:
-            newest_first = newest_first[:RECENT_MESSAGES]
-            earlier = ticket.messages.count() - RECENT_MESSAGES
-        messages = newest_first[::-1]
+        # The thread's length comes with its latest messages, counted once by a subquery on the thread's
+        # index, instead of a query of its own.
+        length = ticket.messages.order_by().values("ticket_id").annotate(n=Count("id")).values("n")
+        newest_first = list(
+            thread.annotate(thread_length=Subquery(length)).order_by("-created_at", "-id")[:RECENT_MESSAGES]
+        )
+        earlier = newest_first[0].thread_length - len(newest_first) if newest_first else 0
+        messages = list(reversed(newest_first))
     last_id = max((m.pk for m in messages), default=None)
     return messages, earlier, last_id
 
@@ -386,7 +389,6 @@ class TicketPage:
     escalations: EscalationPanel
     movable_queues: list[Queue]
     assignable_users: list[tuple[int, str]]
-    other_tickets: list[Ticket]  # the requester's other tickets the viewer may open
     wellbeing_warning: wellbeing.TicketWarning | None
     wellbeing_checkin: wellbeing.CheckIn | None
     panels: dict[str, Any] = field(default_factory=dict)  # contributed by upper apps (`panels.register`)
@@ -404,7 +406,6 @@ def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> 
         can_see_source=selectors.is_admin(viewer),
         movable_queues=movable_queues(viewer),
         assignable_users=assignable_users(ticket),
-        other_tickets=requester_other_tickets(viewer, ticket),
         panels=panels.contributed(ticket, viewer),
         wellbeing_warning=wellbeing.ticket_warning(ticket, viewer),
         wellbeing_checkin=(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("tickets/<int:number>/presence/", views.presence_report, name="ticket_presence"),
     path("tickets/<int:number>/earlier/", views.earlier_messages, name="ticket_earlier_messages"),
     path("tickets/<int:number>/timeline/", views.timeline, name="ticket_timeline"),
+    path("tickets/<int:number>/requester-tickets/", views.requester_tickets, name="ticket_requester_tickets"),
     path("messages/<int:pk>/resend/", views.resend, name="message_resend"),
     path("views/save/", views.save_view, name="saved_view_save"),
     path("views/<int:pk>/delete/", views.delete_view, name="saved_view_delete"),

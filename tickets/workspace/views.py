@@ -22,7 +22,7 @@ from helpdesk.redirects import back_url
 from tickets import extensions, selectors
 from tickets.models import SavedView, Ticket
 from tickets.wellbeing.services import record_ticket_view
-from tickets.workspace import presence, routing, search, services
+from tickets.workspace import presence, routing, search, services, thread
 from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
 
@@ -122,13 +122,13 @@ def _render_ticket(
         "page": page,
         "ticket": ticket,
         "thread": page.thread,
+        "thread_html": thread.render_messages(request, ticket, page.thread, can_see_source=page.can_see_source),
         "earlier_count": page.earlier_count,
         "can_see_source": page.can_see_source,
         "seen_event": page.seen_event,
         "movable_queues": page.movable_queues,
         "movable_queue_slugs": {q.slug for q in page.movable_queues},
         "assignable_users": page.assignable_users,
-        "other_tickets": page.other_tickets,
         "wellbeing_warning": page.wellbeing_warning,
         "wellbeing_checkin": page.wellbeing_checkin,
         **page.panels,
@@ -168,6 +168,18 @@ def timeline(request, number: int):
 
 @login_required
 @require_GET
+def requester_tickets(request, number: int):
+    """The requester's other tickets the viewer may open (loaded by the ticket page after it renders)."""
+    ticket = selectors.ticket_or_404(request.user, number)
+    return render(
+        request,
+        "tickets/workspace/_requester_tickets.html",
+        {"other_tickets": workspace.requester_other_tickets(request.user, ticket)},
+    )
+
+
+@login_required
+@require_GET
 def earlier_messages(request, number: int):
     """The part of a long thread the ticket page left out, for htmx to put in place."""
     ticket = selectors.ticket_or_404(request.user, number)
@@ -178,15 +190,9 @@ def earlier_messages(request, number: int):
     from tickets.wellbeing.services import log_child_safety_access
 
     log_child_safety_access(request.user, ticket)
-    return render(
-        request,
-        "tickets/_thread.html",
-        {
-            "ticket": ticket,
-            "thread": workspace.earlier_thread(ticket, before),
-            "can_see_source": selectors.is_admin(request.user),
-        },
-    )
+    earlier = list(workspace.earlier_thread(ticket, before))
+    thread_html = thread.render_messages(request, ticket, earlier, can_see_source=selectors.is_admin(request.user))
+    return render(request, "tickets/_thread.html", {"ticket": ticket, "thread": earlier, "thread_html": thread_html})
 
 
 @login_required

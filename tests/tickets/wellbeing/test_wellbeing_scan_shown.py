@@ -95,7 +95,7 @@ ATTACHMENT_NOT_CONTENT = {"pk", "is_inline", "omitted_reason", "omitted_text", "
 
 
 def test_every_field_the_ticket_page_shows_of_a_message_is_scanned():
-    template = (Path(settings.BASE_DIR) / "templates" / "tickets" / "_thread.html").read_text()
+    template = (Path(settings.BASE_DIR) / "templates" / "tickets" / "_message.html").read_text()
     shown = set(re.findall(r"\bmessage\.(\w+)", template)) - NOT_CONTENT
     assert shown, "the thread template no longer shows messages as `message.<field>`: update this test"
     assert shown <= set(SHOWN_TEXT_FIELDS) | set(SHOWN_HTML_FIELDS)

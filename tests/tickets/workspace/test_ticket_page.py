@@ -72,6 +72,12 @@ def test_a_reply_conflict_shows_the_page_with_the_reply_kept_and_a_later_visit_s
     assert conflict.status_code == 409
     content = conflict.content.decode()
     assert 'data-testid="reply-conflict"' in content and "Olá, Maria" in content
+    # The composer asks to confirm, knowing the thread as shown now, in the mode that was posted.
+    assert '<input type="hidden" name="confirmed" value="True" id="id_confirmed">' in content
+    newest = ticket.messages.order_by("-created_at", "-id").first().pk  # what the page now shows
+    assert f'<input type="hidden" name="seen_message" value="{newest}" id="id_seen_message">' in content
+    assert '<input type="radio" name="mode" value="reply" id="id_mode_0" required checked>' in content
+    assert '<input type="radio" name="mode" value="note" id="id_mode_1" required>' in content
     # The conflict page answered a post: the page a later visit gets is the plain one, not the conflict.
     later = client.get(reverse("ticket", args=[ticket.number]))
     assert later.status_code == 200
@@ -88,3 +94,17 @@ def test_the_page_loads_each_feature_script_once_and_no_partial_carries_one(clie
     templates = Path(settings.BASE_DIR) / "templates"
     loading = [str(path.relative_to(templates)) for path in templates.rglob("_*.html") if "<script" in path.read_text()]
     assert loading == []
+
+
+def test_the_assignee_menu_lists_the_queues_people_with_the_assignee_selected_and_names_escaped(
+    client, queue, agent, settings
+):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    davi = associate([queue], username="davi", first_name="Davi <b>", last_name="Lima")
+    ticket = TicketFactory(queue=queue, assignee=davi)
+    client.force_login(agent)
+    html = client.get(reverse("ticket", args=[ticket.number])).content.decode()
+    menu = html[html.index('id="field-assignee"') : html.index("</select>", html.index('id="field-assignee"'))]
+    assert f'<option value="{davi.pk}" selected>Davi &lt;b&gt; Lima</option>' in menu
+    assert f'<option value="{agent.pk}">{agent.get_full_name()}</option>' in menu
+    assert menu.count(" selected") == 1

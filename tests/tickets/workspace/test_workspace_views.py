@@ -128,8 +128,13 @@ def test_ticket_page_shows_thread_notes_timeline_and_other_tickets_in_few_querie
     content = response.content.decode()
     assert response.status_code == 200
     assert "message-note" in content and "Nota interna" in content
-    assert f"#{older.number}" in content
     assert len(queries) <= 15
+    # The requester's other tickets load after the page, from a link that works without JavaScript too.
+    other_tickets = reverse("ticket_requester_tickets", args=[ticket.number])
+    assert f'hx-get="{other_tickets}"' in content and f'href="{other_tickets}"' in content
+    assert f"#{older.number}" not in content
+    listed = client.get(other_tickets).content.decode()
+    assert f"#{older.number}" in listed and "Pedido antigo" in listed and f"#{ticket.number}<" not in listed
 
 
 def test_timeline_lists_every_change_with_its_author(client_for, agent, queue):

@@ -1,0 +1,118 @@
+"""The ticket page's thread as HTML, joined from rendered messages kept in the cache.
+
+Rendering thirty messages through the template was the largest part of a ticket page that is not served
+from the page cache (a third of its time in the workspace bench). Each message is rendered once and kept
+under a key that is a digest of everything its HTML is made of:
+
+- what the message shows: every field `templates/tickets/_message.html` reads, its author's name and its
+  attachments' rows (a test fails when the template reads a field this digest leaves out);
+- how this reader is shown it: the language, the time zone, whether the ticket is protected (images blurred,
+  `wb-media`), whether the reader may open the original source;
+- the template's own source, so that a changed template never serves HTML of the old one.
+
+So nothing has to be invalidated: an edit, a redaction, an LGPD erasure, a merge into a protected ticket, a
+cleared flag, a removed attachment or a renamed author gives another key, and the old HTML is never served
+again (it leaves the cache when it expires, `FRAGMENT_SECONDS`). Nor can a fragment reach a reader who could
+not read the message: its key is made from the message's content, which the reader's own access-checked
+query returned, and from the reader's own rights and language.
+
+A message that offers to resend a failed reply carries a form with the reader's CSRF token: it is rendered
+for each page and never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.template.loader import get_template, render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+
+from tickets.models import Message, Ticket
+
+TEMPLATE = "tickets/_message.html"
+# Long enough that a busy thread is rendered about once a day per language; short enough that the HTML of a
+# message that was since edited or erased, which nothing can reach any more, does not linger.
+FRAGMENT_SECONDS = 6 * 3600
+
+# Every field of a message the template reads, in the digest (tests check the template against this list).
+MESSAGE_FIELDS = (
+    "pk",
+    "direction",
+    "from_name",
+    "from_address",
+    "created_at",
+    "written_at",
+    "delivery_status",
+    "delivery_error",
+    "inbound_email_id",
+    "body_html",
+    "body_text",
+    "quoted_html",
+    "quoted_text",
+)
+ATTACHMENT_FIELDS = ("pk", "filename", "content_type", "size", "is_inline", "omitted_reason", "omitted")
+NEEDS_A_FORM = {Message.Delivery.FAILED, Message.Delivery.BOUNCED}
+
+_template_digest: str | None = None
+
+
+def _template_version() -> str:
+    global _template_digest
+    if _template_digest is None:
+        source = get_template(TEMPLATE).template.source  # type: ignore[attr-defined]
+        _template_digest = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+    return _template_digest
+
+
+def _fragment_key(message: Message, reader: str) -> str:
+    digest = hashlib.blake2b(reader.encode(), digest_size=20)
+    for name in MESSAGE_FIELDS:
+        digest.update(b"\x1f" + repr(getattr(message, name)).encode())
+    author = message.author
+    digest.update(b"\x1e" + repr(author.get_full_name() if author is not None else None).encode())
+    for attachment in message.attachments.all():
+        digest.update(b"\x1d" + repr([getattr(attachment, name) for name in ATTACHMENT_FIELDS]).encode())
+    return f"thread:message:{message.pk}:{digest.hexdigest()}"
+
+
+def _reader(ticket: Ticket, can_see_source: bool) -> str:
+    return "\x1f".join(
+        [
+            _template_version(),
+            translation.get_language() or "",
+            timezone.get_current_timezone_name(),
+            "protected" if ticket.sensitivity else "",
+            "source" if can_see_source else "",
+        ]
+    )
+
+
+def render_messages(
+    request: HttpRequest, ticket: Ticket, messages: Iterable[Message], *, can_see_source: bool
+) -> SafeString:
+    """The messages' HTML in their order, each from the cache when this reader's version of it is there.
+    `messages` come with their author and attachments (`tickets.selectors.thread`)."""
+    messages = list(messages)
+    reader = _reader(ticket, can_see_source)
+    keys = {m.pk: _fragment_key(m, reader) for m in messages if m.delivery_status not in NEEDS_A_FORM}
+    kept = cache.get_many(list(keys.values())) if keys else {}
+    parts, new = [], {}
+    for message in messages:
+        key = keys.get(message.pk)
+        html = kept.get(key) if key else None
+        if html is None:
+            context = {"message": message, "ticket": ticket, "can_see_source": can_see_source}
+            # Only the uncached kind needs the request (its form's CSRF token); the rest renders without
+            # the context processors.
+            html = render_to_string(TEMPLATE, context, request=None if key else request)
+            if key:
+                new[key] = html
+        parts.append(html)
+    if new:
+        cache.set_many(new, FRAGMENT_SECONDS)
+    # Each part is the template's output, escaped by it.
+    return mark_safe("".join(parts))
