@@ -244,7 +244,9 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
     AssistOutput.objects.filter(ticket_id__in=ids).update(text=ERASED)
     # Apps built on tickets scrub what they keep about these tickets (metrics: CSAT comments).
     signals.tickets_scrubbed.send(sender=Ticket, ticket_ids=ids)
-    Ticket.objects.filter(pk__in=ids).update(subject=ERASED, personal_data_erased_at=timezone.now())
+    # A new `updated_at` too: pages kept by version (the ticket page's short cache) are not served again.
+    now = timezone.now()
+    Ticket.objects.filter(pk__in=ids).update(subject=ERASED, personal_data_erased_at=now, updated_at=now)
     return {"tickets": len(ids), "messages": message_count, "files": files}
 
 

@@ -11,10 +11,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from metrics.models import CsatSurvey
-from tests.factories import MessageFactory, QueueFactory, RequesterFactory, TicketFactory, UserFactory
+from tests.factories import MessageFactory, QueueFactory, RequesterFactory, TicketFactory, UserFactory, associate
 from tickets.models import (
     AssistOutput,
     Attachment,
@@ -227,3 +228,17 @@ def test_erasure_and_retention_scrub_the_assistants_answers(assisted):
     Ticket.objects.filter(pk=other.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=10))
     assert privacy.purge_expired_tickets() == 1
     assert AssistOutput.objects.get(ticket=other).text == privacy.ERASED
+
+
+def test_an_erased_ticket_is_not_served_again_from_the_short_page_cache(requester_with_history, client, settings):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 10
+    requester, ticket, _attachment, _other = requester_with_history
+    client.force_login(associate([ticket.queue], username="leo"))
+    url = reverse("ticket", args=[ticket.number])
+    client.get(url)  # the browser gets its CSRF cookie; pages are kept from then on
+    client.get(url)
+    kept = client.get(url)
+    assert kept["X-Page-Cache"] == "hit" and "CPF" in kept.content.decode()
+    privacy.erase_requester(requester, actor=UserFactory(username="dpo"))
+    page = client.get(url).content.decode()
+    assert "CPF" not in page and "Minha conta foi invadida" not in page
