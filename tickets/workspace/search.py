@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Left
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from tickets import selectors
+from tickets import db, selectors
 from tickets.models import SEARCH_CONFIGS, SEARCH_EXCERPT_CHARS, UNACCENT_TABLE, Message, Ticket, unaccent
 
 # Ranking looks at this many recent matches per source; deeper pages of a vague query are not useful.
@@ -118,7 +118,7 @@ def search_tickets(user: User, text: str, *, offset: int = 0, limit: int = 25) -
         )
         candidates = candidates.union(address_rows, all=True)
     ranks: dict[int, float] = {}
-    for pk, rank in candidates:
+    for pk, rank in db.serial_rows(candidates):
         ranks[pk] = max(ranks.get(pk, 0.0), rank)
     ordered = sorted(ranks.items(), key=lambda item: (-item[1], -item[0]))
     page = ordered[offset : offset + limit]

@@ -6,7 +6,7 @@ snippet meanwhile."""
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tests.factories import MessageFactory, QueueFactory, RequesterFactory, TicketFactory, associate
@@ -111,15 +111,24 @@ def test_the_backfill_gives_long_bodies_their_excerpt_in_batches_and_changes_no_
     assert [(h.ticket, h.snippet) for h in again] == [(h.ticket, h.snippet) for h in before]
 
 
+# Outside a transaction, as a page runs it (inside one the candidates' query hands back a planner setting).
+@pytest.mark.django_db(transaction=True)
 def test_a_search_page_costs_two_queries_whatever_it_finds(queue, ana, django_assert_num_queries):
     for n in range(3):
         ticket = TicketFactory(queue=queue, subject=f"Conta {n}", requester__email=f"p{n}@example.com")
         MessageFactory(ticket=ticket, body_text=long_body())
         MessageFactory(ticket=ticket, body_text="a conta voltou")
     search_tickets(ana, "senha")  # the user's role, read once per request (a page has read it by then)
+    planner = "SHOW max_parallel_workers_per_gather"
+    with connection.cursor() as cursor:
+        cursor.execute(planner)
+        before = cursor.fetchone()
     with django_assert_num_queries(2):
         hits, _more = search_tickets(ana, "conta")
     assert len(hits) == 3
+    with connection.cursor() as cursor:  # the candidates' query turned parallel workers off for itself only
+        cursor.execute(planner)
+        assert cursor.fetchone() == before
     with django_assert_num_queries(2):
         hits, _more = search_tickets(ana, "p1@example.com")
     assert [h.ticket.subject for h in hits] == ["Conta 1"]
