@@ -19,10 +19,21 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Func, IntegerField
+from django.db.models.functions import Left, Length
 from django.utils import timezone, translation
 
 from tickets import db, signals, sla, system_texts
-from tickets.models import Attachment, Message, Queue, Requester, SlaPolicy, Ticket, TicketEvent
+from tickets.models import (
+    SEARCH_EXCERPT_CHARS,
+    Attachment,
+    Message,
+    Queue,
+    Requester,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 
 Kind = TicketEvent.Kind
 
@@ -302,3 +313,23 @@ def store_attachment(
     else:
         attachment.file.save(attachment.sha256, ContentFile(content), save=True)
     return attachment
+
+
+def fill_search_excerpts(*, after: int = 0, batch_size: int = 5_000) -> tuple[int, int]:
+    """Give one batch of long bodies written before Message.search_excerpt existed their excerpt: the
+    messages with ids after `after` (at most `batch_size` of them, in id order). Returns (the last id looked
+    at, or 0 when none is left; how many got an excerpt). Idempotent; each batch is its own transaction."""
+    ids = list(Message.objects.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
+    if not ids:
+        return 0, 0
+    # octet_length reads a stored body's size without reading the body back, and a body has at least as
+    # many bytes as letters: only the few bodies it lets through are read to count their letters.
+    filled = (
+        Message.objects.filter(pk__gte=ids[0], pk__lte=ids[-1], search_excerpt__isnull=True)
+        .alias(size=Func(F("body_text"), function="octet_length", output_field=IntegerField()))
+        .filter(size__gt=SEARCH_EXCERPT_CHARS)
+        .alias(letters=Length("body_text"))
+        .filter(letters__gt=SEARCH_EXCERPT_CHARS)
+        .update(search_excerpt=Left("body_text", SEARCH_EXCERPT_CHARS))
+    )
+    return ids[-1], filled

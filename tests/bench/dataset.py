@@ -499,3 +499,49 @@ def ensure(quick: bool) -> dict:
         cursor.execute("SELECT count(*) FROM tickets_ticket WHERE subject LIKE 'bench %%'")
         (count,) = cursor.fetchone()
     return {"tickets": count, "events_seeded_at": events_at}
+
+
+# The hostile message: one 2 MB mail (a reply with a pasted application log) on an ordinary open ticket,
+# carrying the common search words in its opening and all through the log, so the most common searches
+# match it. Added after the data set is built; found again by its Message-ID.
+HOSTILE_MESSAGE_ID = "<bench-hostile-2mb@bench.example>"
+HOSTILE_BYTES = 2 * 1024 * 1024
+HOSTILE_HEAD = (
+    "Olá, minha conta foi hackeada e não consigo trocar a senha. Segue o log do aplicativo.\n"
+    "Hello, my account was hacked (hacked account) and the password reset fails. Log below.\n\n"
+)
+HOSTILE_LINE = "2025-03-11T10:{m:02d}:{s:02d}Z WARN auth: conta {n} senha inválida, hacked account lockout retry=3\n"
+
+
+def hostile_body() -> str:
+    lines, total, n = [HOSTILE_HEAD], len(HOSTILE_HEAD), 0
+    while total < HOSTILE_BYTES:
+        line = HOSTILE_LINE.format(m=n // 60 % 60, s=n % 60, n=n)
+        lines.append(line)
+        total += len(line)
+        n += 1
+    return "".join(lines)[:HOSTILE_BYTES]
+
+
+def ensure_hostile_message() -> int:
+    """Add the 2 MB hostile message to the newest open bench ticket unless it is there; return its id.
+    Idempotent: a second call finds the message by its Message-ID."""
+    from tickets.models import Message, Ticket
+
+    found = Message.objects.filter(message_id=HOSTILE_MESSAGE_ID).values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    ticket = Ticket.objects.filter(subject__startswith="bench ", status="open").order_by("-pk").first()
+    if ticket is None:
+        raise RuntimeError("no bench ticket: build the data set first (dataset.ensure)")
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=Message.Direction.IN,
+        from_address=ticket.requester.email,
+        body_text=hostile_body(),
+        message_id=HOSTILE_MESSAGE_ID,
+        delivery_status=Message.Delivery.RECEIVED,
+        language="pt",
+    )
+    log(f"hostile message {message.pk} ({HOSTILE_BYTES:,} bytes) on ticket #{ticket.number}")
+    return message.pk

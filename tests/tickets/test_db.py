@@ -286,6 +286,28 @@ def test_capped_counts_count_what_the_orm_counts():
     assert db.capped_counts(querysets, 1000) == {name: qs.count() for name, qs in querysets.items()}
 
 
+def test_serial_rows_read_what_the_orm_reads_and_leave_the_planner_as_it_was():
+    from django.db import connection
+
+    from tickets.workspace.search import build_query
+
+    queue = QueueFactory()
+    for n in range(3):
+        TicketFactory(queue=queue, subject=f"Conta bloqueada {n}")
+    TicketFactory(queue=queue, subject="Senha")
+    query = build_query("conta")
+    subjects = Ticket.objects.filter(search_document=query).order_by("-pk").values_list("pk", "subject")[:2]
+    everything = subjects.union(Ticket.objects.filter(subject="Senha").values_list("pk", "subject"), all=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        (before,) = cursor.fetchone()
+        # The test runs inside a transaction, as a caller inside `atomic` would.
+        assert sorted(db.serial_rows(everything)) == sorted(everything) and len(list(everything)) == 3
+        assert db.serial_rows(subjects) == list(subjects)
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == (before,)
+
+
 def test_insert_alerts_writes_what_create_writes_and_skips_what_is_recorded():
     ticket = TicketFactory()
     now = timezone.now()

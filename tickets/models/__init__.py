@@ -8,6 +8,7 @@ from tickets.models.audit import (
 )
 from tickets.models.core import (
     SEARCH_CONFIGS,
+    SEARCH_EXCERPT_CHARS,
     SEARCH_MAX_CHARS,
     UNACCENT_FROM,
     UNACCENT_TABLE,
@@ -27,6 +28,7 @@ from tickets.models.core import (
     TicketEvent,
     attachment_path,
     search_document,
+    search_excerpt,
     unaccent,
 )
 from tickets.models.sla import (
@@ -48,6 +50,7 @@ from tickets.models.wellbeing import (
 
 __all__ = [
     "SEARCH_CONFIGS",
+    "SEARCH_EXCERPT_CHARS",
     "SEARCH_MAX_CHARS",
     "UNACCENT_FROM",
     "UNACCENT_TABLE",
@@ -81,5 +84,6 @@ __all__ = [
     "TicketEvent",
     "attachment_path",
     "search_document",
+    "search_excerpt",
     "unaccent",
 ]

@@ -26,6 +26,16 @@ UNACCENT_TO = "aaaaaaeeeeiiiiooooouuuuyycnAAAAAAEEEEIIIIOOOOOUUUUYCN"
 UNACCENT_TABLE = str.maketrans(UNACCENT_FROM, UNACCENT_TO)
 # to_tsvector refuses documents over 1 MB; the head of a very long mail is enough to find it.
 SEARCH_MAX_CHARS = 100_000
+# Search snippets are cut from this many first characters of a body: ts_headline parses all it is given, so a
+# 2 MB mail (a pasted log, a forwarded archive) cost 1.85 s on every search it matched. A body longer than this
+# keeps its opening in Message.search_excerpt, so a search never reads the whole body back; a shorter body is
+# its own excerpt and is not copied.
+SEARCH_EXCERPT_CHARS = 4_000
+
+
+def search_excerpt(body: str) -> str | None:
+    """What Message.search_excerpt holds for `body` (the database checks it on every write)."""
+    return body[:SEARCH_EXCERPT_CHARS] if len(body) > SEARCH_EXCERPT_CHARS else None
 
 
 def unaccent(expression) -> Func:
@@ -485,6 +495,11 @@ class Message(models.Model):
     search_document = models.GeneratedField(
         expression=search_document("body_text"), output_field=SearchVectorField(), db_persist=True, editable=False
     )
+    # The opening of a body longer than SEARCH_EXCERPT_CHARS, for search snippets; null for a shorter body.
+    # Set by save() and by every bulk write of body_text (erasure); the constraint below refuses a write that
+    # would leave it out of step with the body, so erased or changed text can never linger here. Not a
+    # generated column: adding one rewrites the whole table.
+    search_excerpt = models.TextField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -503,13 +518,24 @@ class Message(models.Model):
             models.Index(fields=["send_claimed_at"], name="message_sending", condition=Q(delivery_status="sending")),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="message_id_unique")
+            models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="message_id_unique"),
+            models.CheckConstraint(
+                condition=Q(search_excerpt__isnull=True) | Q(search_excerpt=Left("body_text", SEARCH_EXCERPT_CHARS)),
+                name="message_search_excerpt_in_step",
+            ),
         ]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} on #{self.ticket_id}"
+
+    def save(self, *args, **kwargs):
+        self.search_excerpt = search_excerpt(self.body_text)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body_text" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_excerpt"}
+        super().save(*args, **kwargs)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -36,6 +36,7 @@ from tickets.models import (
     Requester,
     Ticket,
     TicketEvent,
+    search_excerpt,
 )
 
 ERASED = "[erased]"
@@ -227,6 +228,7 @@ def scrub_tickets(tickets: QuerySet[Ticket]) -> dict[str, int]:
     message_count = messages.update(
         subject=ERASED,
         body_text=ERASED,
+        search_excerpt=search_excerpt(ERASED),
         body_html="",
         quoted_text="",
         quoted_html="",
