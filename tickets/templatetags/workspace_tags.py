@@ -13,7 +13,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def options(choices: Iterable[tuple[Any, Any]], selected: Collection[Any] | Any = (), leave_out: Any = None) -> SafeString:
+def options(
+    choices: Iterable[tuple[Any, Any]], selected: Collection[Any] | Any = (), leave_out: Any = None
+) -> SafeString:
     """`<option>`s for (value, label) pairs, those whose value is in `selected` (or equals it) selected, any
     whose value is `leave_out` left out. A list's menus hold a few hundred people: one string built in Python
     rather than a template loop with a condition per option."""

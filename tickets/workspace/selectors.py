@@ -268,9 +268,7 @@ def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     # queues the user has: building and compiling a query per queue was most of a list page's time.
     now = timezone.now()
     visible = selectors.tickets_visible_to(user)
-    capped = (
-        visible.filter(queue_id=OuterRef("pk"), status__in=ACTIVE).order_by().values("pk")[: COUNT_CAP + 1]
-    )
+    capped = visible.filter(queue_id=OuterRef("pk"), status__in=ACTIVE).order_by().values("pk")[: COUNT_CAP + 1]
     queues = (
         selectors.queues_visible_to(user)
         .order_by("kind", "name")
