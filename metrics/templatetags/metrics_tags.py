@@ -32,6 +32,13 @@ def table_rows(table) -> SafeString:
         link = links[position] if position < len(links) else None
         label = conditional_escape(first)
         head = f'<a href="{conditional_escape(link)}">{label}</a>' if link else label
-        numbers = "".join(f'<td class="num">{conditional_escape(metric(cell))}</td>' for cell in cells)
+        numbers = "".join(f'<td class="num">{_number(cell)}</td>' for cell in cells)
         rendered.append(f"<tr><td>{head}</td>{numbers}</tr>")
     return mark_safe("\n    ".join(rendered))
+
+
+def _number(cell: Any) -> str:
+    """`metric`, escaped; a whole number (most cells) needs neither formatting nor escaping."""
+    if type(cell) is int:
+        return str(cell)
+    return conditional_escape(metric(cell))
