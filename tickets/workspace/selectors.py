@@ -257,8 +257,9 @@ class QueueCount:
 
 
 def sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
-    """(count per view, open tickets per visible queue) for the sidebar, in one query, kept a few seconds
-    per user like a cached page (helpdesk/pagecache.py). A count above COUNT_CAP reads COUNT_CAP + 1."""
+    """(count per view, open tickets per visible queue) for the sidebar, in two queries (the views' counts;
+    the queues with theirs), kept a few seconds per user like a cached page (helpdesk/pagecache.py). A count
+    above COUNT_CAP reads COUNT_CAP + 1."""
     return per_user(user, "sidebar_counts", lambda: _sidebar_counts(user))
 
 
