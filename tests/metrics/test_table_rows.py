@@ -1,5 +1,7 @@
 """The metrics tables' rows built in Python read exactly as the template loop they replace rendered them."""
 
+from typing import Any
+
 import pytest
 from django.template import Context, Template
 from django.utils import translation
@@ -24,7 +26,7 @@ class Row(list):
 
 
 def reference(table: Table) -> str:
-    rows = []
+    rows: list[list[Any]] = []
     for position, cells in enumerate(table.rows):
         row = Row(cells)
         row.link = table.links[position] if table.links and position < len(table.links) else None
