@@ -73,17 +73,27 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
         "sort": sort,
         "descending": descending,
         "sort_links": sort_links,
-        "statuses": Ticket.Status.choices,
-        "priorities": Ticket.Priority.choices,
-        "bulk_statuses": Ticket.Status.choices,
-        "bulk_assignees": workspace.bulk_assignees(request.user),
-        "bulk_queues": workspace.movable_queues(request.user),
         "seen_event": seen_event,
         "title": queue.name if queue else workspace.VIEWS[view],
     }
     if request.htmx and request.GET.get("after"):
+        # The "More tickets" link asks for the rows alone: no filters, menus or sidebar to read.
         return render(request, "tickets/workspace/_ticket_rows.html", context)
-    return render_page(request, "tickets/workspace/list.html", {**context, **sidebar_context(request)})
+    sidebar = sidebar_context(request)
+    return render_page(
+        request,
+        "tickets/workspace/list.html",
+        {
+            **context,
+            **sidebar,
+            "statuses": Ticket.Status.choices,
+            "priorities": Ticket.Priority.choices,
+            "bulk_statuses": Ticket.Status.choices,
+            "bulk_assignees": workspace.bulk_assignees(request.user),
+            # The sidebar's queues are the ones the user may move tickets to (`movable_queues`): read once.
+            "queue_options": [(q.slug, q.name) for q in sidebar["sidebar_queues"]],
+        },
+    )
 
 
 @login_required

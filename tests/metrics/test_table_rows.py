@@ -1,0 +1,67 @@
+"""The metrics tables' rows built in Python read exactly as the template loop they replace rendered them."""
+
+from typing import Any
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+
+from metrics.tables import Table
+
+# The loop `_table.html` had before its rows were built in Python (each row's link read from `table.links` by
+# position), the reference the tag must match.
+TEMPLATE_LOOP = Template(
+    "{% load metrics_tags %}{% for row in table.rows %}<tr>{% for cell in row %}{% if forloop.first %}<td>"
+    '{% if row.link %}<a href="{{ row.link }}">{{ cell }}</a>{% else %}{{ cell }}{% endif %}</td>'
+    '{% else %}<td class="num">{{ cell|metric }}</td>{% endif %}{% endfor %}</tr>{% endfor %}'
+)
+TAG = Template("{% load metrics_tags %}{% table_rows table %}")
+
+
+class Row(list):
+    """A row that carries its link, so the reference loop reads it as `_table.html` read `table.links`."""
+
+    link: str | None = None
+
+
+def reference(table: Table) -> str:
+    rows: list[list[Any]] = []
+    for position, cells in enumerate(table.rows):
+        row = Row(cells)
+        row.link = table.links[position] if table.links and position < len(table.links) else None
+        rows.append(row)
+    return TEMPLATE_LOOP.render(Context({"table": Table(table.name, table.title, table.header, rows, table.links)}))
+
+
+TABLE = Table(
+    "associates",
+    "Associates",
+    ["Associate", "Solved", "Handle time (h)", "CSAT"],
+    [
+        ["<b>Ana</b> & Souza", 2, 1.5, None],
+        ["Bia Lima", 0, 1234.567, 4.0],
+        [gettext_lazy("Solved"), 10, 0.125, 3.999],
+    ],
+    ["/metrics/associates/7/", None, '/x/?a=1&b="2"'],
+)
+
+
+@pytest.mark.parametrize("language", ["en", "pt-br"])
+def test_table_rows_match_the_template_loop_cell_for_cell(language):
+    with translation.override(language):
+        built = TAG.render(Context({"table": TABLE}))
+        expected = reference(TABLE)
+    assert built.replace("\n    ", "") == expected
+    assert "&lt;b&gt;Ana&lt;/b&gt; &amp; Souza" in built
+    assert '<a href="/metrics/associates/7/">' in built
+    assert "<td>Bia Lima</td>" in built  # no link for that row
+    assert ("1,5" if language == "pt-br" else "1.5") in built
+    assert "—" in built  # nothing to divide
+
+
+def test_a_table_without_links_or_rows():
+    assert TAG.render(Context({"table": Table("qa", "QA", ["Score", "Reviews"], [["< 60", 3]])})) == (
+        '<tr><td>&lt; 60</td><td class="num">3</td></tr>'
+    )
+    assert TAG.render(Context({"table": Table("qa", "QA", ["Score"], [])})) == ""
