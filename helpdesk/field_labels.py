@@ -138,6 +138,7 @@ FIELD_LABELS = {
     "rule": _("rule"),
     "scorecard": _("scorecard"),
     "search document": _("search document"),
+    "search excerpt": _("search excerpt"),
     "search vector": _("search vector"),
     "seconds at last break": _("seconds at last break"),
     "send attempts": _("send attempts"),

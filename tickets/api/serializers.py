@@ -44,9 +44,8 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    """A ticket in a list or a search hit. As on the pages, a flagged ticket's subject is masked behind its
-    categories here; reading the ticket itself (which counts towards exposure) shows it."""
-
+    # A ticket in a list or a search hit. As on the pages, a flagged ticket's subject is masked behind its
+    # categories here; reading the ticket itself (which counts towards exposure) shows it.
     queue: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     requester = RequesterSerializer(read_only=True)
     subject = serializers.SerializerMethodField(
