@@ -23,6 +23,7 @@ from email.message import Message as MimeMessage
 from email.utils import parsedate_to_datetime
 from functools import partial
 
+from anymail.signals import AnymailInboundEvent
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
@@ -335,6 +336,21 @@ def store_inbound(
         # the worker for it.
         transaction.on_commit(wake_inbound_worker, robust=True)
     return inbound, True
+
+
+def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> None:
+    """Anymail's `inbound` signal, for an ESP whose view builds the message itself (see
+    `tickets.email.webhooks`): keep its bytes. Here rather than beside the views, so that connecting it
+    (`TicketsConfig.ready`) does not load every ESP's webhook code into workers and commands."""
+    message = event.message
+    store_inbound(
+        message.as_bytes(),
+        esp=esp_name,
+        envelope_recipient=message.envelope_recipient or "",
+        envelope_sender=message.envelope_sender or "",
+        spam_detected=message.spam_detected,
+        spam_score=message.spam_score,
+    )
 
 
 REUSE_MARK = "\nsha256:"

@@ -129,7 +129,8 @@ def _unsurrogate(value: str) -> str:
 def _raw_header_values(msg: Message, name: str) -> list[str]:
     try:
         items = msg.raw_items() if hasattr(msg, "raw_items") else msg.items()
-        return [_unsurrogate(str(v)) for k, v in items if k.lower() == name.lower()]
+        wanted = name.lower()
+        return [_unsurrogate(str(v)) for k, v in items if k.lower() == wanted]
     except Exception:  # a header the parser cannot make sense of is as good as missing
         return []
 
