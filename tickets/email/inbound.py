@@ -352,6 +352,10 @@ def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> N
     `tickets.email.webhooks`): keep its bytes. Here rather than beside the views, so that connecting it
     (`TicketsConfig.ready`) does not load every ESP's webhook code into workers and commands."""
     message = event.message
+    for address in (message.envelope_recipient, message.envelope_sender):
+        if address is not None and not isinstance(address, str):
+            # A post whose JSON has a list or a number there: the webhook answers 400 (`MALFORMED_INPUT`).
+            raise TypeError(f"envelope address of type {type(address).__name__}")
     store_inbound(
         message.as_bytes(),
         esp=esp_name,
