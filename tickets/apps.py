@@ -13,7 +13,7 @@ class TicketsConfig(AppConfig):
         # Anymail announces inbound mail by signal: the one place where we listen to one.
         from anymail.signals import inbound
 
-        from tickets.email.webhooks import on_inbound
+        from tickets.email.inbound import on_inbound
 
         inbound.connect(on_inbound, dispatch_uid="acolhe_inbound")
 

@@ -7,6 +7,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 
 from tests.bench import assist, mail, mail_worst, scaling, sensitivity, workspace
 from tests.bench.harness import ROOT
@@ -14,7 +15,7 @@ from tests.bench.harness import ROOT
 # The pages, sweep, rollup and next-ticket run on the one data set; mail in runs on a database of its own
 # that it empties first; the sensitivity scan needs no database; the scaling curves (1, 2 and 4 worker
 # processes) run on another database; the assist accuracy on a labelled set of its own.
-SUITES = [
+SUITES: list[tuple[str, Callable[[bool], dict]]] = [
     ("workspace", workspace.run),
     ("mail", mail.run),
     ("mail_worst", mail_worst.run),

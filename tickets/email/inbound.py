@@ -15,7 +15,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,7 @@ from email.message import Message as MimeMessage
 from email.utils import parsedate_to_datetime
 from functools import partial
 
+from anymail.signals import AnymailInboundEvent
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
@@ -46,9 +47,11 @@ from tickets.email.parsing import (
     sanitise_html,
     subject_ticket_number,
 )
+from tickets.escalations import services as escalations
 from tickets.language import detect_language
 from tickets.models import (
     Escalation,
+    EscalationRule,
     InboundEmail,
     Language,
     Message,
@@ -225,6 +228,13 @@ class _Lookups:
     queues: dict[tuple, Queue] = field(default_factory=dict)
     # SLA policy per (queue id, priority).
     policies: dict[tuple[int, int], SlaPolicy | None] = field(default_factory=dict)
+    # The active escalation rules, read when a mail of the drain is first flagged sensitive.
+    rules: list[EscalationRule] | None = None
+
+    def escalation_rules(self) -> list[EscalationRule]:
+        if self.rules is None:
+            self.rules = escalations.active_rules()
+        return self.rules
 
 
 @dataclass
@@ -335,6 +345,25 @@ def store_inbound(
         # the worker for it.
         transaction.on_commit(wake_inbound_worker, robust=True)
     return inbound, True
+
+
+def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> None:
+    """Anymail's `inbound` signal, for an ESP whose view builds the message itself (see
+    `tickets.email.webhooks`): keep its bytes. Here rather than beside the views, so that connecting it
+    (`TicketsConfig.ready`) does not load every ESP's webhook code into workers and commands."""
+    message = event.message
+    for address in (message.envelope_recipient, message.envelope_sender):
+        if address is not None and not isinstance(address, str):
+            # A post whose JSON has a list or a number there: the webhook answers 400 (`MALFORMED_INPUT`).
+            raise TypeError(f"envelope address of type {type(address).__name__}")
+    store_inbound(
+        message.as_bytes(),
+        esp=esp_name,
+        envelope_recipient=message.envelope_recipient or "",
+        envelope_sender=message.envelope_sender or "",
+        spam_detected=message.spam_detected,
+        spam_score=message.spam_score,
+    )
 
 
 REUSE_MARK = "\nsha256:"
@@ -846,7 +875,7 @@ def _apply(
     message.save(force_insert=True)
     _store_attachments(message, parsed, html_ready=html_ready)
     # Sensitive content: lists compiled once per process; a clean mail costs no query.
-    scan_message(message, parsed.attachments, log=log)
+    scan_message(message, parsed.attachments, log=log, rules_for=batch.lookups.escalation_rules)
     if not new_ticket:
         if ticket.status == Ticket.Status.SOLVED:
             services.update_ticket(ticket, actor=None, status=Ticket.Status.OPEN, log=log)
@@ -905,11 +934,18 @@ def _inherit_from_closed(follow_up: Ticket, closed: Ticket, log: services.EventL
     inherit_restrictions(follow_up, [closed], move_escalations=False, log=log)
 
 
-def scan_message(message: Message, attachments=(), *, log: services.EventLog) -> Verdict:
-    """The wellbeing scan of a new message; a flag and what it causes log their events to the mail's `log`."""
+def scan_message(
+    message: Message,
+    attachments=(),
+    *,
+    log: services.EventLog,
+    rules_for: Callable[[], list[EscalationRule]] | None = None,
+) -> Verdict:
+    """The wellbeing scan of a new message; a flag and what it causes log their events to the mail's `log`.
+    `rules_for` gives the active escalation rules a flag runs (see `_Lookups`); by default they are read."""
     verdict = classify_message(message, attachments)
     if verdict:
-        store_verdict(message, verdict, log=log)
+        store_verdict(message, verdict, log=log, rules=rules_for() if rules_for is not None else None)
     return verdict
 
 

@@ -4,7 +4,7 @@ Each ESP view first runs Anymail's validators, HTTP basic auth before any other 
 before a certificate is fetched), then the ESP's signature. Where the ESP posts the original MIME
 (Mailgun's `body-mime`, Postmark's `RawEmail`, SendGrid's raw `email`, SES's SNS `content`), those exact
 bytes are stored without Anymail parsing them; otherwise Anymail builds the message and its `inbound`
-signal hands it to `on_inbound`.
+signal hands it to `tickets.email.inbound.on_inbound`.
 
 Malformed input of any kind is the sender's fault and answers 4xx: a 5xx makes the ESP post it again and
 again. Only a failure on our side (the database is down) answers 5xx, so the ESP keeps the mail and retries.
@@ -21,7 +21,6 @@ import time
 from io import BytesIO
 
 from anymail.exceptions import AnymailConfigurationError, AnymailError, AnymailWebhookValidationFailure
-from anymail.signals import AnymailInboundEvent
 from anymail.webhooks.base import AnymailBasicAuthMixin
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
@@ -56,18 +55,6 @@ MALFORMED_INPUT = (
 )
 # Mailgun signs a timestamp and a one-time token; a post older than this, or a token seen before, is a replay.
 MAILGUN_MAX_AGE_SECONDS = 5 * 60
-
-
-def on_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> None:
-    message = event.message
-    store_inbound(
-        message.as_bytes(),
-        esp=esp_name,
-        envelope_recipient=message.envelope_recipient or "",
-        envelope_sender=message.envelope_sender or "",
-        spam_detected=message.spam_detected,
-        spam_score=message.spam_score,
-    )
 
 
 class HardenedWebhookMixin:

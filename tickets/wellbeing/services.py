@@ -118,19 +118,33 @@ def _attachment_head(attachment) -> str:
         return head.decode("windows-1252", errors="replace")
 
 
-def store_verdict(message: Message, verdict: Verdict, *, log: services.EventLog | None = None) -> None:
-    """Keep a flagged verdict on the message and roll it up on its ticket (events to `log` when given)."""
+def store_verdict(
+    message: Message,
+    verdict: Verdict,
+    *,
+    log: services.EventLog | None = None,
+    rules: list[EscalationRule] | None = None,
+) -> None:
+    """Keep a flagged verdict on the message and roll it up on its ticket (events to `log` when given;
+    `rules` as for `flag_ticket`)."""
     message.sensitivity = verdict.as_json()
     message.save(update_fields=["sensitivity"])
-    flag_ticket(message.ticket, verdict.categories, log=log)
+    flag_ticket(message.ticket, verdict.categories, log=log, rules=rules)
 
 
 @transaction.atomic
-def flag_ticket(ticket: Ticket, categories: Iterable[str], *, log: services.EventLog | None = None) -> list[str]:
+def flag_ticket(
+    ticket: Ticket,
+    categories: Iterable[str],
+    *,
+    log: services.EventLog | None = None,
+    rules: list[EscalationRule] | None = None,
+) -> list[str]:
     """Add categories to the ticket's sensitivity and act on the new ones: self-harm and child safety make
     the ticket urgent and bring their SOP (by tag); child safety also puts it under legal hold and
     escalates it to Trust & Safety through the built-in rule that names it. The `sensitive_content`
-    escalation rules run too. Returns the categories that were new. Events go to `log` when given."""
+    escalation rules run too: `rules`, when the caller read the active ones already (a mail drain reads them
+    once), else read now. Returns the categories that were new. Events go to `log` when given."""
     new = [c for c in categories if c in CATEGORIES and c not in ticket.sensitivity]
     if not new:
         return []
@@ -155,7 +169,8 @@ def flag_ticket(ticket: Ticket, categories: Iterable[str], *, log: services.Even
             sla.start_clocks(ticket, now=ticket.created_at)
     if Category.CHILD_SAFETY in new:
         child_safety_rule()
-    escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT, log=log)
+        rules = None  # that rule may have been created just now: the active ones are read afresh
+    escalations.run_rules(ticket, EscalationRule.Trigger.SENSITIVE_CONTENT, log=log, rules=rules)
     if Category.CHILD_SAFETY in new:
         _escalate_to_trust_and_safety(ticket, log=log)
         if ticket.assignee is not None and not selectors.can_open(ticket.assignee, ticket):

@@ -4,11 +4,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tests.factories import QueueFactory
+from tests.factories import EscalationRuleFactory, QueueFactory
 from tickets.email import inbound as inbound_module
 from tickets.email.inbound import process_inbound_batch, store_inbound
-from tickets.models import InboundEmail, Message, Requester, Ticket
+from tickets.models import EscalationRule, InboundEmail, Message, Requester, Ticket
 from tickets.tasks import process_inbound_email
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +24,14 @@ def suporte():
 
 
 def make_mail(subject="Conta bloqueada", *, sender="Paula Reis <paula@example.com>", message_id=None,
-              in_reply_to=None) -> tuple[bytes, str]:  # fmt: skip
+              in_reply_to=None, body=PT_BODY) -> tuple[bytes, str]:  # fmt: skip
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, "suporte@acolhe.example", subject
     message["Message-ID"] = message_id or make_msgid(domain="example.com")
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
-    message.set_content(PT_BODY)
+    message.set_content(body)
     return message.as_bytes(), message["Message-ID"]
 
 
@@ -150,3 +152,19 @@ def test_the_subject_tag_threads_only_mail_from_that_tickets_requester():
     process_inbound_batch(from_requester.pk)
     assert InboundEmail.objects.get(pk=from_requester.pk).ticket_id == ticket.pk
     assert InboundEmail.objects.get(pk=from_stranger.pk).ticket_id != ticket.pk
+
+
+def test_a_drain_reads_the_escalation_rules_once_and_runs_them_on_every_flagged_mail():
+    EscalationRuleFactory(
+        trigger=EscalationRule.Trigger.SENSITIVE_CONTENT, sensitivity=["violence"], add_tags=["ameaca"]
+    )
+    threat = "Ele disse que vai me matar amanhã."
+    threats = [stored(make_mail(f"Ameaça {n}", sender=f"v{n}@example.com", body=threat)[0]) for n in range(2)]
+    calm = stored(make_mail("Pedido", sender="calm@example.com")[0])
+
+    with CaptureQueriesContext(connection) as queries:
+        assert inbound_module.process_waiting_inbound() == 3
+    rule_reads = [q for q in queries.captured_queries if 'FROM "tickets_escalationrule"' in q["sql"]]
+    assert len(rule_reads) == 1
+    tags = {row.pk: InboundEmail.objects.get(pk=row.pk).ticket.tags for row in [*threats, calm]}
+    assert tags == {threats[0].pk: ["ameaca"], threats[1].pk: ["ameaca"], calm.pk: []}

@@ -11,7 +11,7 @@ from tests.factories import QueueFactory, associate
 from tests.fixtures.mail.hostile import MB, SHAPES, hostile_mail
 from tickets.email import quotes
 from tickets.email.inbound import process_inbound, store_inbound
-from tickets.email.parsing import parse_email, sanitise_html
+from tickets.email.parsing import header_text, parse_bytes, parse_email, sanitise_html
 from tickets.models import InboundEmail, Message, Ticket
 
 HEADERS = (
@@ -401,3 +401,12 @@ def test_a_megabyte_of_hostile_markup_is_processed_in_under_a_second(case, warm)
 def test_html_over_the_split_limit_is_not_read_for_quotes():
     html = "<div>x</div>" * (quotes.HTML_SPLIT_LIMIT // 12 + 1) + '<div class="gmail_quote">old</div>'
     assert quotes.split_html(html) is None
+
+
+def test_header_reads_follow_a_header_added_after_the_first_read_and_match_any_case():
+    msg = parse_bytes(plain("Olá", headers=b"X-Custom: one\r\nx-custom: two\r\n"))
+    assert header_text(msg, "SUBJECT") == "Re: [#1042] Conta"
+    assert header_text(msg, "X-Mailer") == ""
+    msg["X-Mailer"] = "Late"
+    assert header_text(msg, "x-mailer") == "Late"
+    assert header_text(msg, "X-CUSTOM") == "one"

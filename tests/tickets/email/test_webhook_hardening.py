@@ -121,6 +121,18 @@ def test_ses_checks_basic_auth_before_parsing_or_fetching_a_certificate(client, 
     assert fetched == [] and parsed == []
 
 
+@pytest.mark.parametrize("value", [["a@example.com", "b@example.com"], 12345])
+def test_postmark_envelope_recipient_that_is_not_text_is_a_400_and_stores_nothing(client, value):
+    # Postmark JSON without RawEmail goes through Anymail's parsing and its inbound signal.
+    message = {"From": "paula@example.com", "To": "suporte@acolhe.example", "Subject": "Oi", "TextBody": "Oi",
+               "Headers": [], "Attachments": [], "OriginalRecipient": value}  # fmt: skip
+    response = client.post(
+        "/anymail/postmark/inbound/", json.dumps(message), content_type="application/json", HTTP_AUTHORIZATION=BASIC
+    )
+    assert response.status_code == 400
+    assert not InboundEmail.objects.exists()
+
+
 @pytest.mark.parametrize(
     "field, value", [("SigningCertURL", 12345), ("Signature", ["x"]), ("TopicArn", None), ("Message", {"a": 1})]
 )
