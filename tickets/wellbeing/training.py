@@ -26,9 +26,10 @@ from tickets.wellbeing.evaluation import Case, read_cases
 from tickets.wellbeing.model import Featurizer, Weights, windows
 
 LABELLED_DIR = DATA_DIR / "labelled"
-# Self-harm and child safety: a missed report costs more than a second look, so their threshold is the one
-# with the highest recall whose precision still reaches PRECISION_GOAL on the validation split (the best F2,
-# recall weighing twice, when none does); the other categories take the best F1 (both weigh alike).
+# Every category's threshold is the one with the highest recall whose precision still reaches PRECISION_GOAL
+# on the validation split (the goals are stated as a precision to keep and a recall to reach). When none
+# does, the best F-beta: recall weighs twice for self-harm and child safety (a missed report costs more
+# than a second look), as much as precision for the others.
 RECALL_WEIGHT = {Category.SELF_HARM: 2.0, Category.CHILD_SAFETY: 2.0}
 PRECISION_GOAL = 0.85
 # Inverse regularisation strengths tried on the validation split.
@@ -171,10 +172,9 @@ def f_beta(precision: float, recall: float, beta: float) -> float:
 
 
 def choose_threshold(category: str, probabilities: np.ndarray, truth: np.ndarray) -> Threshold:
-    """The threshold with the best F-beta on the validation split; on a tie the lower (more recall). For a
-    category whose misses cost more (RECALL_WEIGHT), the highest recall at a precision of PRECISION_GOAL
-    or more (on a tie the lower threshold, as far from the last positive caught as the goal allows), else
-    the best F-beta."""
+    """The threshold with the highest recall at a precision of PRECISION_GOAL or more on the validation split
+    (on a tie the lower threshold, as far from the last positive caught as the goal allows); when none
+    reaches the goal, the best F-beta (beta from RECALL_WEIGHT, else 1; on a tie the lower threshold)."""
     beta = RECALL_WEIGHT.get(category, 1.0)
     ordered = np.unique(probabilities)
     candidates = [0.5, *((ordered[:-1] + ordered[1:]) / 2)]
@@ -193,7 +193,7 @@ def choose_threshold(category: str, probabilities: np.ndarray, truth: np.ndarray
         if precision >= PRECISION_GOAL and (most_recall is None or recall > most_recall.recall):
             most_recall = threshold
     assert best is not None
-    if category in RECALL_WEIGHT and most_recall is not None:
+    if most_recall is not None:
         return most_recall
     return best[1]
 
