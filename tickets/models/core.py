@@ -327,6 +327,14 @@ class Ticket(models.Model):
                 name="ticket_active_priority",
                 condition=Q(status__in=["new", "open", "pending", "on_hold"]),
             ),
+            # The sidebar's capped counts (per queue, all open, unassigned, pending) read the active tickets
+            # here alone, with every column the visibility rule and those views test: no table row is read.
+            models.Index(
+                fields=["queue"],
+                include=["id", "sensitivity", "status", "assignee"],
+                name="ticket_active_queue_counts",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
             models.Index(F("updated_at").desc(), F("id").desc(), name="ticket_updated"),
             models.Index(fields=["queue", "status", "resolution_due_at"], name="ticket_queue_status_due"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_status_frt_due"),

@@ -393,3 +393,13 @@ def test_list_rows_escape_what_people_wrote_mask_sensitive_subjects_and_speak_po
     assert "Ameaça" not in row(flagged)
     assert 'data-testid="masked-subject"' in row(flagged) and "Conteúdo sensível" in row(flagged)
     assert "(sem assunto)" in row(untitled)
+
+
+def test_sidebar_counts_read_99_plus_past_ninety_nine_tickets(client_for, agent, queue, settings):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    TicketFactory.create_batch(100, queue=queue)
+    TicketFactory.create_batch(99, queue=queue, status="pending", assignee=agent)
+    content = client_for(agent).get(reverse("workspace", args=["mine"])).content.decode()
+    assert 'data-testid="count-unassigned">99+<' in content
+    assert 'data-testid="count-pending">99<' in content
+    assert '<span class="count">99+</span>' in content  # the queue's own count
