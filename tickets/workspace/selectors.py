@@ -267,10 +267,9 @@ def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     # once its counts read only the index. The queues' counts ride on the query that lists the queues, one
     # capped subquery per queue, so a person in many queues costs no more queries or query building than one
     # in a single queue. Every count but "mine" (one person's few) is an index-only walk of at most
-    # COUNT_CAP + 1 entries: of
-    # `ticket_active_queue_counts` (the active tickets with each column the visibility rule tests) or, for
-    # "breaching", of `ticket_breaching_due`; no table row is read (a count capped at 1,001 rows used to read
-    # 1,001 table pages, about 10 ms per queue on 1,000,000 tickets).
+    # COUNT_CAP + 1 entries, of `ticket_active_queue_counts` (the active tickets with each column the
+    # visibility rule tests) or, for "breaching", of `ticket_breaching_due`: no table row is read (a count
+    # capped at 1,001 rows used to read 1,001 table pages, about 10 ms per queue on 1,000,000 tickets).
     now = timezone.now()
     visible = db.ticket_where(selectors.tickets_visible_to(user))
     queues = (
