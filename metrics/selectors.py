@@ -248,10 +248,14 @@ def reviews_visible_to(user: User) -> QuerySet[Review]:
     return reviews.filter(Q(associate=user, calibration__isnull=True) | Q(reviewer=user))
 
 
+def _unwritten(user: User) -> QuerySet[QaAssignment]:
+    return QaAssignment.objects.filter(reviewer=user, review__isnull=True)
+
+
 def assignments_for(user: User) -> QuerySet[QaAssignment]:
     """The reviews the user still has to write (of tickets the user may still read)."""
     return (
-        QaAssignment.objects.filter(reviewer=user, review__isnull=True)
+        _unwritten(user)
         .filter(ticket_selectors.about_readable_ticket(user))
         .select_related("ticket", "associate", "calibration")
         .order_by("week", "id")
@@ -332,6 +336,6 @@ def navigation_links(user: User) -> dict[str, Any]:
     return {
         "dashboard": lead,
         "qa": lead,
-        "pending": assignments_for(user).count() if lead else 0,
+        "pending": ticket_selectors.count_about_readable(_unwritten(user), user) if lead else 0,
         "my_scores": not lead and ticket_selectors.has_role(user, Role.ASSOCIATE),
     }

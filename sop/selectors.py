@@ -123,6 +123,31 @@ def pending_acknowledgements(user: User) -> list[Acknowledgement]:
     )
 
 
+# What the must-read banner shows of each acknowledgement: not the versions' bodies and search vectors, which
+# every page would otherwise read (twice, with the counterpart) and throw away.
+BANNER_FIELDS = (
+    "requested_at",
+    "version__number",
+    "version__title",
+    "version__language",
+    "version__change_summary",
+    "version__sop__slug",
+    "version__counterpart__title",
+    "version__counterpart__language",
+)
+
+
+def _banner_acknowledgements(user: User) -> list[Acknowledgement]:
+    if not is_staff_member(user):
+        return []
+    return list(
+        Acknowledgement.objects.filter(user=user, acknowledged_at__isnull=True, version__is_current=True)
+        .select_related("version__sop", "version__counterpart")
+        .only(*BANNER_FIELDS)
+        .order_by("requested_at")
+    )
+
+
 @dataclass
 class Coverage:
     version: SOPVersion
@@ -246,7 +271,7 @@ def acknowledgements_to_show(user: User) -> list[Acknowledgement]:
     """The must-read banner of every page (registered in `SopConfig.ready`): one query, kept a few seconds
     per user like a cached page. Each names its procedure in the reader's language where the version has a
     counterpart in it (`title_shown`); the link still goes to the version to acknowledge."""
-    acknowledgements = per_user(user, "pending_acknowledgements", lambda: pending_acknowledgements(user))
+    acknowledgements = per_user(user, "pending_acknowledgements", lambda: _banner_acknowledgements(user))
     language = reader_language()
     for ack in acknowledgements:
         counterpart = ack.version.counterpart

@@ -130,6 +130,19 @@ def about_readable_ticket(user: User, field: str = "ticket") -> Q:
     )
 
 
+def count_about_readable(records: QuerySet, user: User, field: str = "ticket") -> int:
+    """`records.filter(about_readable_ticket(user, field)).count()`, for the counts in every page's navigation.
+    The records about a restricted ticket are counted apart in the same query, and only when there are some
+    does a second query ask which of those tickets the user may read: the visibility rule is built and
+    compiled only then, where the filter above built and compiled it on every page for a rule that almost
+    never removes anything."""
+    counted = records.order_by().aggregate(every=Count("pk"), restricted=Count("pk", filter=restricted(f"{field}__")))
+    if not counted["restricted"]:
+        return counted["every"]
+    readable = records.filter(restricted(f"{field}__"), **{f"{field}__in": tickets_visible_to(user).values("pk")})
+    return counted["every"] - counted["restricted"] + readable.order_by().count()
+
+
 def notifications_for(user: User) -> QuerySet[Notification]:
     """The user's in-app notices, newest first, except those about a restricted ticket the user may not read
     (any more): a notice written before an escalation must not keep quoting the ticket."""
@@ -145,7 +158,7 @@ def navigation_counts(user: User) -> dict[str, Any]:
         lambda: {
             "health": is_admin(user) or has_role(user, Role.TEAM_LEAD),
             "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
-            "unread": notifications_for(user).filter(read_at=None).count(),
+            "unread": count_about_readable(Notification.objects.filter(user=user, read_at=None), user),
         },
     )
 

@@ -164,3 +164,14 @@ def test_my_scores_mask_the_subject_of_a_sensitive_ticket(client, queue, ana, le
     page = client.get(f"/metrics/associates/{ana.pk}/").content.decode()
     assert 'data-testid="masked-subject"' in page
     assert SECRET not in page
+
+
+def test_the_navigations_qa_count_leaves_out_a_restricted_ticket_the_lead_cannot_open(
+    queue, ana, lead, safety_lead, report
+):
+    plain = TicketFactory(queue=queue, assignee=ana, status="solved")
+    QaAssignment.objects.create(week=date(2025, 3, 10), ticket=plain, associate=ana, reviewer=lead)
+    QaAssignment.objects.create(week=date(2025, 3, 10), ticket=report, associate=ana, reviewer=lead)
+    QaAssignment.objects.create(week=date(2025, 3, 10), ticket=report, associate=ana, reviewer=safety_lead)
+    assert selectors.navigation_links(lead)["pending"] == 1 == len(selectors.assignments_for(lead))
+    assert selectors.navigation_links(safety_lead)["pending"] == 1 == len(selectors.assignments_for(safety_lead))

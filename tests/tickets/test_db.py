@@ -286,6 +286,77 @@ def test_capped_counts_count_what_the_orm_counts():
     assert db.capped_counts(querysets, 1000) == {name: qs.count() for name, qs in querysets.items()}
 
 
+def _counting_cast():
+    """Two queues of one associate's, tickets of every kind the sidebar counts, a child-safety report she may
+    not read, and a queue of someone else's."""
+    from tickets.models import Queue
+
+    mine, also = QueueFactory(slug="mine"), QueueFactory(slug="also")
+    agent = associate([mine, also])
+    TicketFactory.create_batch(3, queue=mine)
+    TicketFactory(queue=mine, assignee=agent, status=Ticket.Status.OPEN)
+    TicketFactory(queue=also, status=Ticket.Status.PENDING)
+    TicketFactory(queue=also, status=Ticket.Status.SOLVED)
+    TicketFactory(queue=mine, sensitivity=["child_safety"])
+    TicketFactory(queue=QueueFactory(slug="other"))
+    return agent, Queue.objects.filter(slug__in=["mine", "also", "other"]).order_by("slug")
+
+
+def test_capped_counts_where_count_what_the_orm_counts():
+    from django.contrib.auth.models import Group
+    from django.db.models import Q
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+    from tickets import selectors
+    from tickets.models import Role
+
+    agent, _queues = _counting_cast()
+    active = ["new", "open", "pending", "on_hold"]
+    conditions = {
+        "open": Q(status__in=active),
+        "mine": Q(assignee=agent, status__in=active),
+        "pending": Q(status="pending"),
+        "nothing": Q(pk__in=[]),
+    }
+    # An admin who is also a specialist sees every ticket: the visibility rule has no condition at all.
+    everyone = UserFactory(username="chefe", role=Role.ADMIN)
+    everyone.groups.add(Group.objects.get_or_create(name=Role.SPECIALIST)[0])
+    users = (agent, everyone, associate([], username="nobody"), associate([], username="gone", is_active=False))
+    for user in users:
+        visible = selectors.tickets_visible_to(user)
+        for cap in (2, 1000):
+            orm = {name: min(visible.filter(condition).count(), cap + 1) for name, condition in conditions.items()}
+            assert db.capped_counts_where(db.ticket_where(visible), conditions, cap) == orm
+    from django.db import connection
+
+    with CaptureQueriesContext(connection) as captured:
+        counted = db.capped_counts_where(db.ticket_where(selectors.tickets_visible_to(agent)), conditions, 1000)
+    assert counted == {"open": 5, "mine": 1, "pending": 1, "nothing": 0} and len(captured) == 1
+
+
+def test_capped_ticket_count_counts_what_the_orm_counts_per_queue():
+    from django.db.models import Q
+
+    from tickets import selectors
+
+    agent, queues = _counting_cast()
+    for user in (agent, associate([], username="gone", is_active=False)):
+        visible = selectors.tickets_visible_to(user)
+        for cap in (2, 1000):
+            for condition in (Q(status__in=["new", "open", "pending", "on_hold"]), Q(pk__in=[])):
+                counted = queues.annotate(n=db.capped_ticket_count(db.ticket_where(visible), condition, cap))
+                orm = [min(visible.filter(condition, queue=queue).count(), cap + 1) for queue in queues]
+                assert [queue.n for queue in counted] == orm
+    visible = selectors.tickets_visible_to(agent)
+    assert [q.n for q in queues.annotate(n=db.capped_ticket_count(db.ticket_where(visible), Q(), 1000))] == [2, 4, 0]
+
+
+def test_ticket_where_refuses_a_filter_that_joins_another_table():
+    with pytest.raises(ValueError):
+        db.ticket_where(Ticket.objects.filter(queue__slug="mine"))
+
+
 def test_serial_rows_read_what_the_orm_reads_and_leave_the_planner_as_it_was():
     from django.db import connection
 

@@ -393,3 +393,48 @@ def test_list_rows_escape_what_people_wrote_mask_sensitive_subjects_and_speak_po
     assert "Ameaça" not in row(flagged)
     assert 'data-testid="masked-subject"' in row(flagged) and "Conteúdo sensível" in row(flagged)
     assert "(sem assunto)" in row(untitled)
+
+
+def test_sidebar_counts_read_99_plus_past_ninety_nine_tickets(client_for, agent, queue, settings):
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    TicketFactory.create_batch(100, queue=queue)
+    TicketFactory.create_batch(99, queue=queue, status="pending", assignee=agent)
+    content = client_for(agent).get(reverse("workspace", args=["mine"])).content.decode()
+    assert 'data-testid="count-unassigned">99+<' in content
+    assert 'data-testid="count-pending">99<' in content
+    assert '<span class="count">99+</span>' in content  # the queue's own count
+
+
+def test_breaching_soon_is_any_clock_that_still_counts_due_within_the_window(agent, queue):
+    """The view reads one indexed expression (`earliest_due`); it selects what the three clocks spelled out
+    select: the first response's until answered, the next response's, the resolution's; never a pending ticket."""
+    from django.db.models import Q
+
+    now = timezone.now()
+    soon, later = now + timedelta(hours=1), now + timedelta(days=2)
+    cases = {
+        "first response due": {"first_response_due_at": soon},
+        "first response due but answered": {"first_response_due_at": soon, "first_responded_at": now},
+        "answered, next response due": {
+            "first_response_due_at": soon,
+            "first_responded_at": now,
+            "next_response_due_at": soon,
+        },
+        "resolution due": {"resolution_due_at": soon, "first_response_due_at": later},
+        "all later": {"first_response_due_at": later, "next_response_due_at": later, "resolution_due_at": later},
+        "no clock": {},
+        "overdue, pending": {"resolution_due_at": now - timedelta(hours=1), "status": "pending"},
+        "overdue, on hold": {"resolution_due_at": now - timedelta(hours=1), "status": "on_hold"},
+        "overdue, solved": {"resolution_due_at": now - timedelta(hours=1), "status": "solved"},
+    }
+    for name, fields in cases.items():
+        TicketFactory(queue=queue, subject=name, **fields)
+    window = now + workspace_selectors.BREACHING_WINDOW
+    spelled_out = Q(status__in=["new", "open", "on_hold"]) & (
+        Q(first_response_due_at__lte=window, first_responded_at__isnull=True)
+        | Q(next_response_due_at__lte=window)
+        | Q(resolution_due_at__lte=window)
+    )
+    found = set(workspace_selectors.view_queryset(agent, "breaching", now).values_list("subject", flat=True))
+    assert found == set(Ticket.objects.filter(spelled_out).values_list("subject", flat=True))
+    assert found == {"first response due", "answered, next response due", "resolution due", "overdue, on hold"}
