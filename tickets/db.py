@@ -389,6 +389,48 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int) -> dict[str, int]:
         return dict(zip(querysets, cursor.fetchone(), strict=True))
 
 
+# Access ------------------------------------------------------------------------------------------------------
+
+
+def access_rows(user_id: int, *, lead: bool, open_status: str, limit: int) -> tuple[set[int], set[int], list[tuple]]:
+    """What `selectors.access_of` reads, in one statement instead of three: the queues the user belongs to,
+    those of the teams they lead (`lead`: they have the team-lead role), and up to `limit` open escalations
+    (ticket id, target queue slug) to either.
+
+    Every GET request reads it once per user (`selectors.reading`). Per call, against the three ORM queries
+    (a micro-benchmark: 500 calls, best of 3, on the workspace bench's QUICK data set, under load):
+    0.06-0.12 ms of CPU against 0.74-0.97 ms (x8), 0.3-1.7 ms of wall time against 1.6-4.8 ms, for a member of
+    every queue and for a team lead."""
+    sql = """
+        WITH own AS (
+            SELECT queue_id, true AS member FROM tickets_queue_members WHERE user_id = %(user)s
+            UNION ALL
+            SELECT queue.id, false FROM tickets_queue queue
+            JOIN tickets_team_leads leads ON leads.team_id = queue.team_id
+            WHERE %(lead)s AND leads.user_id = %(user)s
+        )
+        SELECT queue_id, member, NULL, NULL FROM own
+        UNION ALL
+        (
+            SELECT NULL, NULL, escalation.ticket_id, queue.slug FROM tickets_escalation escalation
+            JOIN tickets_queue queue ON queue.id = escalation.target_queue_id
+            WHERE escalation.status = %(open)s AND escalation.target_queue_id IN (SELECT queue_id FROM own)
+            LIMIT %(limit)s
+        )
+    """
+    members: set[int] = set()
+    led: set[int] = set()
+    escalations: list[tuple] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"user": user_id, "lead": lead, "open": open_status, "limit": limit})
+        for queue_id, member, ticket_id, slug in cursor.fetchall():
+            if queue_id is None:
+                escalations.append((ticket_id, slug))
+            else:
+                (members if member else led).add(queue_id)
+    return members, led, escalations
+
+
 # Search statistics ------------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from helpdesk.pagecache import per_user
+from tickets import db
 from tickets.models import AssistOutput, Attachment, Escalation, Message, Notification, Queue, Role, Ticket
 
 
@@ -43,6 +44,9 @@ def queues_visible_to(user: User) -> QuerySet[Queue]:
 def _own_queues(user: User) -> QuerySet[Queue]:
     """The queues the user belongs to, and those of the teams they lead: admins' included, whose role shows
     them every queue but does not make them a member (of Trust & Safety, say)."""
+    resolved = _resolved_access(user)
+    if resolved is not None:
+        return Queue.objects.filter(pk__in=sorted(resolved.own_queue_ids))
     scope = Q(members=user)
     if has_role(user, Role.TEAM_LEAD):
         scope |= Q(team__leads=user)
@@ -128,22 +132,23 @@ class Access:
 
 def access_of(user: User) -> Access:
     """Reads, for an active user, the roles, queues and open escalations that `tickets_visible_to` depends
-    on: four small indexed queries (two for someone who is not a team lead)."""
-    member_ids = frozenset(Queue.members.through.objects.filter(user_id=user.pk).values_list("queue_id", flat=True))
-    own_ids = member_ids
-    if has_role(user, Role.TEAM_LEAD):
-        own_ids |= frozenset(Queue.objects.filter(team__leads=user).values_list("pk", flat=True))
-    rows = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue_id__in=sorted(own_ids))
-    listed = list(rows.values_list("ticket_id", "target_queue__slug")[: ESCALATED_IDS_LIMIT + 1])
+    on: the roles (kept on the user object, `has_role`) and one statement for the rest (`db.access_rows`)."""
+    members, led, listed = db.access_rows(
+        user.pk,
+        lead=has_role(user, Role.TEAM_LEAD),
+        open_status=Escalation.Status.OPEN,
+        limit=ESCALATED_IDS_LIMIT + 1,
+    )
     too_many = len(listed) > ESCALATED_IDS_LIMIT
+    trust_and_safety = settings.ACOLHE_TRUST_SAFETY_QUEUE
     return Access(
         admin=is_admin(user),
         specialist=has_role(user, Role.SPECIALIST),
-        member_queue_ids=member_ids,
-        own_queue_ids=own_ids,
+        member_queue_ids=frozenset(members),
+        own_queue_ids=frozenset(members | led),
         escalated=None if too_many else frozenset(ticket_id for ticket_id, _slug in listed),
         escalated_to_trust_and_safety=(
-            None if too_many else frozenset(t for t, slug in listed if slug == settings.ACOLHE_TRUST_SAFETY_QUEUE)
+            None if too_many else frozenset(ticket_id for ticket_id, slug in listed if slug == trust_and_safety)
         ),
     )
 

@@ -75,8 +75,10 @@ def _compare(world):
             assert set(selectors.tickets_visible_to(user).values_list("pk", flat=True)) == expected, user
             for ticket in tickets:
                 assert selectors.can_open(user, ticket) == (ticket.pk in expected), (user, ticket.pk)
+            queues = set(selectors.queues_visible_to(user).values_list("pk", flat=True))
         # The same user outside a request reads the rule as one query, with the same answer.
         assert set(selectors.tickets_visible_to(user).values_list("pk", flat=True)) == expected
+        assert set(selectors.queues_visible_to(user).values_list("pk", flat=True)) == queues
     assert seen_some
 
 
@@ -95,7 +97,7 @@ def test_reading_resolves_each_users_access_once_and_forgets_it_after(world, dja
     user = next(u for u in world["users"] if u.username == "lead_of_specialists")
     selectors.has_role(user, Role.ADMIN)  # the roles are read once per user object anyway
     with selectors.reading():
-        with django_assert_num_queries(4):  # membership, led queues, open escalations, the tickets
+        with django_assert_num_queries(2):  # queues and open escalations (`db.access_rows`), the tickets
             first = set(selectors.tickets_visible_to(user).values_list("pk", flat=True))
         with django_assert_num_queries(1):
             assert set(selectors.tickets_visible_to(user).values_list("pk", flat=True)) == first
