@@ -15,7 +15,7 @@ from tickets.models import Escalation, Queue, Role, Ticket
 
 pytestmark = pytest.mark.django_db
 
-SENSITIVITIES = ([], ["child_safety"], ["self_harm"], ["self_harm", "child_safety"])
+SENSITIVITIES: tuple[list[str], ...] = ([], ["child_safety"], ["self_harm"], ["self_harm", "child_safety"])
 
 
 @pytest.fixture
