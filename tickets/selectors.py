@@ -132,13 +132,12 @@ class Access:
 
 def access_of(user: User) -> Access:
     """Reads, for an active user, the roles, queues and open escalations that `tickets_visible_to` depends
-    on: the roles (kept on the user object, `has_role`) and one statement for the rest (`db.access_rows`)."""
-    members, led, listed = db.access_rows(
-        user.pk,
-        lead=has_role(user, Role.TEAM_LEAD),
-        open_status=Escalation.Status.OPEN,
-        limit=ESCALATED_IDS_LIMIT + 1,
+    on, in one statement (`db.access_rows`); the roles are kept on the user object as `has_role` keeps them."""
+    roles, members, led, listed = db.access_rows(
+        user.pk, lead_role=Role.TEAM_LEAD, open_status=Escalation.Status.OPEN, limit=ESCALATED_IDS_LIMIT + 1
     )
+    if getattr(user, "_acolhe_roles", None) is None:
+        setattr(user, "_acolhe_roles", roles)  # noqa: B010 (the per-request cache of `has_role`)
     too_many = len(listed) > ESCALATED_IDS_LIMIT
     trust_and_safety = settings.ACOLHE_TRUST_SAFETY_QUEUE
     return Access(

@@ -10,7 +10,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db.models import NOT_PROVIDED, Model
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
@@ -26,6 +26,7 @@ from tickets.models import (
     Profile,
     Queue,
     Requester,
+    Role,
     SlaAlert,
     SlaClock,
     TeamWellbeingPolicy,
@@ -330,17 +331,20 @@ def test_access_rows_reads_what_the_orm_reads(settings):
             Escalation.objects.create(
                 ticket=ticket, from_queue=ticket.queue, target_queue=queue, reason="r", status=status
             )
+    lead_group = Group.objects.get_or_create(name=Role.TEAM_LEAD)[0]
     checked = 0
     for user, lead, limit in itertools.product(users, (False, True), (100, 2)):
         user = User.objects.get(pk=user.pk)
+        (user.groups.add if lead else user.groups.remove)(lead_group)
+        roles = set(user.groups.values_list("name", flat=True))
         members = set(Queue.members.through.objects.filter(user_id=user.pk).values_list("queue_id", flat=True))
         led = set(Queue.objects.filter(team__leads=user).values_list("pk", flat=True)) if lead else set()
         rows = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue_id__in=members | led)
         escalations = set(rows.values_list("ticket_id", "target_queue__slug"))
-        got_members, got_led, got_escalations = db.access_rows(
-            user.pk, lead=lead, open_status=Escalation.Status.OPEN, limit=limit
+        got_roles, got_members, got_led, got_escalations = db.access_rows(
+            user.pk, lead_role=Role.TEAM_LEAD, open_status=Escalation.Status.OPEN, limit=limit
         )
-        assert (got_members, got_led) == (members, led)
+        assert (got_roles, got_members, got_led) == (roles, members, led)
         assert len(got_escalations) == min(limit, len(escalations)) and set(got_escalations) <= escalations
-        checked += bool(escalations)
-    assert checked >= 6
+        checked += bool(escalations) + bool(led)
+    assert checked >= 10

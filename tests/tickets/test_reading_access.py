@@ -95,9 +95,8 @@ def test_reading_with_too_many_escalations_to_list_reads_them_by_subquery(world,
 
 def test_reading_resolves_each_users_access_once_and_forgets_it_after(world, django_assert_num_queries):
     user = next(u for u in world["users"] if u.username == "lead_of_specialists")
-    selectors.has_role(user, Role.ADMIN)  # the roles are read once per user object anyway
     with selectors.reading():
-        with django_assert_num_queries(2):  # queues and open escalations (`db.access_rows`), the tickets
+        with django_assert_num_queries(2):  # roles, queues and escalations (`db.access_rows`), the tickets
             first = set(selectors.tickets_visible_to(user).values_list("pk", flat=True))
         with django_assert_num_queries(1):
             assert set(selectors.tickets_visible_to(user).values_list("pk", flat=True)) == first
