@@ -227,15 +227,21 @@ class PanelSOP:
 
 
 def _ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:
-    sops = list(applicable_sops(ticket))
+    """The applicable SOPs by title, each with its preferred current version: the versions are read with
+    their SOP in one query (and their steps in another), an SOP without a current version has none."""
+    versions = (
+        current_versions(applicable_sops(ticket))
+        .select_related("sop")
+        .order_by("sop__title", "sop_id", "language", "-number")
+    )
     by_sop: dict[int, list[SOPVersion]] = {}
-    for current in current_versions(sops):
+    for current in versions:
         by_sop.setdefault(current.sop_id, []).append(current)
     chosen = []
-    for sop in sops:
-        version, fell_back = preferred_version(by_sop.get(sop.pk, []), ticket.language)
+    for candidates in by_sop.values():
+        version, fell_back = preferred_version(candidates, ticket.language)
         if version is not None:
-            chosen.append((sop, version, fell_back))
+            chosen.append((version.sop, version, fell_back))
     return chosen
 
 

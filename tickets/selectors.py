@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from helpdesk.pagecache import per_user
+from tickets import db
 from tickets.models import AssistOutput, Attachment, Escalation, Message, Notification, Queue, Role, Ticket
 
 
@@ -39,6 +44,9 @@ def queues_visible_to(user: User) -> QuerySet[Queue]:
 def _own_queues(user: User) -> QuerySet[Queue]:
     """The queues the user belongs to, and those of the teams they lead: admins' included, whose role shows
     them every queue but does not make them a member (of Trust & Safety, say)."""
+    resolved = _resolved_access(user)
+    if resolved is not None:
+        return Queue.objects.filter(pk__in=sorted(resolved.own_queue_ids))
     scope = Q(members=user)
     if has_role(user, Role.TEAM_LEAD):
         scope |= Q(team__leads=user)
@@ -63,9 +71,20 @@ def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     opens it to the members of the queue it went to. Child-safety content needs Trust & Safety on top: the
     specialist group, or membership of the Trust & Safety queue the ticket is escalated to. Admins are no
     exception (docs/wellbeing.md): they manage the structure and see in the admin, masked and audited, that
-    such tickets exist, but do not read them without that membership."""
+    such tickets exist, but do not read them without that membership.
+
+    Inside a read-only request (`reading`) the rule is applied through the user's `access_of`, resolved once
+    for the request: the same rule, filtered by plain lists of ids instead of nested subqueries."""
     if not user.is_authenticated or not user.is_active:
         return Ticket.objects.none()
+    resolved = _resolved_access(user)
+    if resolved is not None:
+        return Ticket.objects.filter(resolved.scope())
+    return Ticket.objects.filter(_visibility_rule(user))
+
+
+def _visibility_rule(user: User) -> Q:
+    """`tickets_visible_to` as one query, for an active user: what it reads is read when the query runs."""
     # Specialists also see the tickets escalated to their cross-functional queues while the escalation is open
     # (and the leads of the team that queue belongs to, who are told of each escalation).
     escalated = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__in=_own_queues(user))
@@ -74,7 +93,95 @@ def tickets_visible_to(user: User) -> QuerySet[Ticket]:
         # Child-safety content: the specialist group only, or members of the Trust & Safety queue it went to.
         to_trust_and_safety = escalated.filter(target_queue__slug=settings.ACOLHE_TRUST_SAFETY_QUEUE)
         scope &= ~Q(sensitivity__contains=["child_safety"]) | Q(pk__in=to_trust_and_safety.values("ticket_id"))
-    return Ticket.objects.filter(scope)
+    return scope
+
+
+# Above this many open escalations to the user's queues the resolved rule reads them by a subquery on the
+# queue ids instead of writing every ticket id into each query.
+ESCALATED_IDS_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Access:
+    """What `tickets_visible_to` reads about one user, resolved by `access_of` at one moment."""
+
+    admin: bool
+    specialist: bool
+    member_queue_ids: frozenset[int]  # the queues the user belongs to
+    own_queue_ids: frozenset[int]  # those, and the queues of the teams the user leads (`_own_queues`)
+    escalated: frozenset[int] | None  # tickets openly escalated to `own_queue_ids`; None: too many to list
+    escalated_to_trust_and_safety: frozenset[int] | None
+
+    def scope(self) -> Q:
+        """The rule of `_visibility_rule`, by plain lists of ids."""
+        escalated = self._escalated(self.escalated, trust_and_safety=False)
+        scope = Q() if self.admin else Q(queue_id__in=sorted(self.own_queue_ids)) | escalated
+        if not self.specialist:
+            to_trust_and_safety = self._escalated(self.escalated_to_trust_and_safety, trust_and_safety=True)
+            scope &= ~Q(sensitivity__contains=["child_safety"]) | to_trust_and_safety
+        return scope
+
+    def _escalated(self, ids: frozenset[int] | None, *, trust_and_safety: bool) -> Q:
+        if ids is not None:
+            return Q(pk__in=sorted(ids))
+        rows = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue_id__in=sorted(self.own_queue_ids))
+        if trust_and_safety:
+            rows = rows.filter(target_queue__slug=settings.ACOLHE_TRUST_SAFETY_QUEUE)
+        return Q(pk__in=rows.values("ticket_id"))
+
+
+def access_of(user: User) -> Access:
+    """Reads, for an active user, the roles, queues and open escalations that `tickets_visible_to` depends
+    on, in one statement (`db.access_rows`); the roles are kept on the user object as `has_role` keeps them."""
+    roles, members, led, listed = db.access_rows(
+        user.pk, lead_role=Role.TEAM_LEAD, open_status=Escalation.Status.OPEN, limit=ESCALATED_IDS_LIMIT + 1
+    )
+    if getattr(user, "_acolhe_roles", None) is None:
+        setattr(user, "_acolhe_roles", roles)  # noqa: B010 (the per-request cache of `has_role`)
+    too_many = len(listed) > ESCALATED_IDS_LIMIT
+    trust_and_safety = settings.ACOLHE_TRUST_SAFETY_QUEUE
+    return Access(
+        admin=is_admin(user),
+        specialist=has_role(user, Role.SPECIALIST),
+        member_queue_ids=frozenset(members),
+        own_queue_ids=frozenset(members | led),
+        escalated=None if too_many else frozenset(ticket_id for ticket_id, _slug in listed),
+        escalated_to_trust_and_safety=(
+            None if too_many else frozenset(ticket_id for ticket_id, slug in listed if slug == trust_and_safety)
+        ),
+    )
+
+
+# The request being answered, when it reads only (`reading`): user id -> that user's `Access`.
+_reading: ContextVar[dict[int, Access] | None] = ContextVar("acolhe_reading", default=None)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """A stretch of work that changes no one's access (a GET request): `tickets_visible_to` resolves each
+    user's `access_of` once in it and reuses it, forgotten when the stretch ends."""
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def is_member_of(user: User, queue_id: int) -> bool:
+    """The user belongs to the queue (membership only: leading its team or being an admin does not count)."""
+    resolved = _resolved_access(user) if user.is_authenticated and user.is_active else None
+    if resolved is not None:
+        return queue_id in resolved.member_queue_ids
+    return Queue.members.through.objects.filter(queue_id=queue_id, user_id=user.pk).exists()
+
+
+def _resolved_access(user: User) -> Access | None:
+    memo = _reading.get()
+    if memo is None:
+        return None
+    if user.pk not in memo:
+        memo[user.pk] = access_of(user)
+    return memo[user.pk]
 
 
 def can_open(user: User | None, ticket: Ticket) -> bool:

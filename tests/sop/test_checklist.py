@@ -30,6 +30,30 @@ def test_panel_falls_back_to_the_other_language_when_the_sop_has_no_version_in_t
     assert entry.version.language == "pt" and entry.fell_back
 
 
+def test_panel_lists_the_sops_by_title_each_in_its_preferred_version(suporte, lead):
+    ticket = TicketFactory(queue=suporte, language="en", tags=[])
+
+    def sop(title, languages, publish=True):
+        made = SOPFactory(title=title, slug=title.lower(), queues=[suporte])
+        for language in languages:
+            version = services.create_version(
+                made, language=language, title=f"{title} {language}", body="b", steps=[("s", False)], actor=lead
+            )
+            if publish:
+                services.publish_version(version)
+        return made
+
+    zeta, alpha, mid = sop("Zeta", ["pt", "en"]), sop("Alpha", ["pt"]), sop("Mid", ["en", "pt"])
+    sop("Draft only", ["en"], publish=False)  # no current version: not shown
+    panel = selectors.ticket_sop_panel(ticket, lead, visible=True)["sops"]
+    assert [(e.sop, e.version.language, e.fell_back) for e in panel] == [
+        (alpha, "pt", True),
+        (mid, "en", False),
+        (zeta, "en", False),
+    ]
+    assert [e.version.title for e in panel] == ["Alpha pt", "Mid en", "Zeta en"]
+
+
 @pytest.mark.parametrize(
     ("sop_queues", "sop_tags", "applies"),
     [

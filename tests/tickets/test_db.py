@@ -6,9 +6,11 @@ default either: the shortcut would skip it."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.db.models import NOT_PROVIDED, Model
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
@@ -16,12 +18,15 @@ from django.utils import timezone
 from tests.factories import ProfileFactory, QueueFactory, RequesterFactory, TeamFactory, TicketFactory, associate
 from tickets import db
 from tickets.models import (
+    Escalation,
     ExposureBudget,
     ExposureEntry,
     InboundEmail,
     Message,
     Profile,
+    Queue,
     Requester,
+    Role,
     SlaAlert,
     SlaClock,
     TeamWellbeingPolicy,
@@ -401,3 +406,38 @@ def test_insert_alerts_writes_what_create_writes_and_skips_what_is_recorded():
     leave_out = ("id", "ticket_id", "queue_id")
     assert columns(SlaAlert, alert.pk, leave_out=leave_out) == columns(SlaAlert, orm.pk, leave_out=leave_out)
     assert db.insert_alerts(due, now) == []
+
+
+def test_access_rows_reads_what_the_orm_reads(settings):
+    """`access_rows` against the ORM queries it replaces, for members, leads (with and without the role, whose
+    led queues only count with it) and someone with no queue; escalations open and handed back."""
+    team, other = TeamFactory(name="Equipe"), TeamFactory(name="Outra")
+    queues = [QueueFactory(team=team), QueueFactory(team=team), QueueFactory(team=other), QueueFactory()]
+    trust = QueueFactory(slug=settings.ACOLHE_TRUST_SAFETY_QUEUE, team=other, kind=Queue.Kind.CROSS_FUNCTIONAL)
+    users = [associate(queues=[queues[0]]), associate(queues=[queues[1], trust]), associate(queues=[])]
+    users.append(associate(queues=[queues[3]]))
+    team.leads.add(users[2], users[3])
+    other.leads.add(users[3])
+    for index, queue in enumerate([*queues, trust]):
+        for status in (Escalation.Status.OPEN, Escalation.Status.HANDED_BACK):
+            ticket = TicketFactory(queue=queues[index % 4])
+            Escalation.objects.create(
+                ticket=ticket, from_queue=ticket.queue, target_queue=queue, reason="r", status=status
+            )
+    lead_group = Group.objects.get_or_create(name=Role.TEAM_LEAD)[0]
+    checked = 0
+    for user, lead, limit in itertools.product(users, (False, True), (100, 2)):
+        user = User.objects.get(pk=user.pk)
+        (user.groups.add if lead else user.groups.remove)(lead_group)
+        roles = set(user.groups.values_list("name", flat=True))
+        members = set(Queue.members.through.objects.filter(user_id=user.pk).values_list("queue_id", flat=True))
+        led = set(Queue.objects.filter(team__leads=user).values_list("pk", flat=True)) if lead else set()
+        rows = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue_id__in=members | led)
+        escalations = set(rows.values_list("ticket_id", "target_queue__slug"))
+        got_roles, got_members, got_led, got_escalations = db.access_rows(
+            user.pk, lead_role=Role.TEAM_LEAD, open_status=Escalation.Status.OPEN, limit=limit
+        )
+        assert (got_roles, got_members, got_led) == (roles, members, led)
+        assert len(got_escalations) == min(limit, len(escalations)) and set(got_escalations) <= escalations
+        checked += bool(escalations) + bool(led)
+    assert checked >= 10

@@ -47,6 +47,6 @@ def can_hand_back(user: User, escalation: Escalation) -> bool:
 def may_hand_back(user: User, escalation: Escalation) -> bool:
     """The user answers for the escalation's specialist team, open or not (`can_hand_back` adds that it is open)."""
     # An admin outside the specialist team answers only for tickets they may read (not child-safety content).
-    if escalation.target_queue.members.filter(pk=user.pk).exists():
+    if selectors.is_member_of(user, escalation.target_queue_id):
         return True
     return selectors.is_admin(user) and selectors.can_open(user, escalation.ticket)
