@@ -2,7 +2,7 @@
 per second by one worker process, on a fixed realistic mix of the project's .eml corpus.
 
 By default on a database of its own, emptied first. With `on_dataset` (or `MAIL_ON_DATASET=1` in the
-environment: `make bench MAIL_ON_DATASET=1`, or `python -m tests.bench.mail --dataset`) the same mail goes
+environment, or `python -m tests.bench.mail --dataset`; `make bench` runs both) the same mail goes
 into the workspace data set (`acolhe_bench_workspace`, `_quick` for QUICK), so lookups run against its
 million tickets: nothing there is emptied, and every row the run adds (the mail, its requesters, tickets,
 messages, events, SLA checks, attachments) is deleted afterwards."""
