@@ -59,7 +59,7 @@ screenshots: install
 	$(PY) -m tests.e2e.tour $(or $(URL),http://127.0.0.1:$(PORT)) docs/screenshots
 
 bench: install
-	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,)
+	$(PY) -m helpdesk.devenv $(PY) -m tests.bench $(if $(QUICK),--quick,) $(if $(ONLY),--only $(ONLY),)
 
 # Only the scaling curves: mail in with 1, 2 and 4 worker processes, pages with 1, 2 and 4 gunicorn workers
 # (JSON on standard output and in .bench/scaling.json; docs/deploy.md says how to read it).

@@ -28,24 +28,34 @@ SUITES: list[tuple[str, Callable[[bool], dict]]] = [
 
 
 def main(argv: list[str]) -> int:
+    """`--quick`: the everyday size. `--only a,b`: those suites alone (`make bench ONLY=workspace`). The
+    results file is written after each suite, so an interrupted run keeps what it measured."""
     quick = "--quick" in argv
+    only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else [name for name, _run in SUITES]
+    unknown = set(only) - {name for name, _run in SUITES}
+    if unknown:
+        print(f"unknown suite(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     results: dict = {
         "_meta": {
             "quick": quick,
+            "suites": only,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "python": platform.python_version(),
             "machine": platform.machine(),
         }
     }
     results["quick"] = {"value": quick, "unit": "flag"}
+    out = ROOT / ".bench"
+    out.mkdir(exist_ok=True)
     for name, run in SUITES:
+        if name not in only:
+            continue
         print(f"== {name}", flush=True)
         started = time.monotonic()
         results.update(run(quick))
         print(f"   {name} took {time.monotonic() - started:.0f} s", flush=True)
-    out = ROOT / ".bench"
-    out.mkdir(exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{'figure':<30} {'value':>10}  {'unit':<14} {'goal':<8} {'p50/p99 ms':<16} queries")
     for key, figure in results.items():
         if key.startswith("_"):
