@@ -345,8 +345,20 @@ class NotificationAdmin(HidesUnreadableChildSafety, admin.ModelAdmin):
     raw_id_fields = ["user", "ticket"]
 
 
+class AdminsOnlyReadOnlyAdmin(ReadOnlyAdmin):
+    """A read-only log that only admins see at all."""
+
+    def has_module_permission(self, request):
+        from tickets.selectors import is_admin
+
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(AdminsOnlyReadOnlyAdmin):
     """Read-only, and only for admins: the log of exports, erasures, purges and sensitive reads."""
 
     list_display = ["created_at", "actor_label", "action", "target", "ip_address"]
@@ -355,23 +367,12 @@ class AuditLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "actor", "actor_label", "action", "target", "detail", "ip_address"]
 
-    def _is_admin(self, request) -> bool:
-        from tickets.selectors import is_admin
-
-        return is_admin(request.user)
-
-    def has_module_permission(self, request):
-        return self._is_admin(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._is_admin(request)
-
 
 ASSIST_OUTPUT_FIELDS = ("created_at", "ticket", "kind", "actor", "provider", "model", "language", "text")
 
 
 @admin.register(AssistOutput)
-class AssistOutputAdmin(admin.ModelAdmin):
+class AssistOutputAdmin(AdminsOnlyReadOnlyAdmin):
     """Read-only, for admins: what the assistant answered, on the tickets the admin may open (a child-safety
     ticket's answers only for Trust & Safety, as the ticket itself)."""
 
@@ -385,23 +386,6 @@ class AssistOutputAdmin(admin.ModelAdmin):
         from tickets.selectors import assist_outputs_visible_to
 
         return assist_outputs_visible_to(request.user).select_related("ticket", "actor")
-
-    def has_module_permission(self, request):
-        from tickets.selectors import is_admin
-
-        return is_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Associate wellbeing ----------------------------------------------------------------------------------------
