@@ -274,20 +274,27 @@ if __name__ == "__main__":
         print(json.dumps(run(quick="--quick" in sys.argv, on_dataset="--dataset" in sys.argv or None), indent=2))
 
 
-def wait_until_drained(env: dict[str, str], started: float) -> float:
-    """Seconds from `started` until no stored mail waits any more (at most 15 minutes). The probe must cost
-    the workers next to nothing: one connection kept open, one index lookup per poll. (A fresh connection
-    and a count over the table five times a second took a quarter of a worker's speed.)"""
+def seconds_until(env: dict[str, str], condition: str, started: float, *, limit: float, every: float) -> float:
+    """Seconds from `started` until `condition` (a SELECT of one boolean) holds, polled every `every` seconds
+    for at most `limit`. The probe must cost the workers next to nothing: one connection kept open, one index
+    lookup per poll. (A fresh connection and a count over the table five times a second took a quarter of a
+    worker's speed.)"""
     probe = psycopg2.connect(env["DATABASE_URL"])
     probe.autocommit = True
     try:
-        deadline = time.monotonic() + 900
+        deadline = time.monotonic() + limit
         with probe.cursor() as cursor:
             while time.monotonic() < deadline:
-                cursor.execute("SELECT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status = 'received')")
-                if not cursor.fetchone()[0]:
+                cursor.execute(condition)
+                if cursor.fetchone()[0]:
                     break
-                time.sleep(0.1)
+                time.sleep(every)
         return time.perf_counter() - started
     finally:
         probe.close()
+
+
+def wait_until_drained(env: dict[str, str], started: float) -> float:
+    """Seconds from `started` until no stored mail waits any more (at most 15 minutes)."""
+    waiting = "SELECT NOT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status = 'received')"
+    return seconds_until(env, waiting, started, limit=900, every=0.1)

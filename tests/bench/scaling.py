@@ -26,7 +26,6 @@ import sys
 import time
 import urllib.request
 
-import psycopg2
 import redis
 
 from tests.bench import mail
@@ -82,19 +81,8 @@ def _post_all(env: dict[str, str], total: int, run_id: str) -> None:
 def _first_applied(env: dict[str, str], started: float) -> float:
     """Seconds from `started` until the first mail is applied: the workers' start-up (imports, connections,
     the language and sensitivity models), which every drain of this size pays once."""
-    probe = psycopg2.connect(env["DATABASE_URL"])
-    probe.autocommit = True
-    try:
-        deadline = time.monotonic() + 300
-        with probe.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status <> 'received')")
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.05)
-        return time.perf_counter() - started
-    finally:
-        probe.close()
+    applied = "SELECT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status <> 'received')"
+    return mail.seconds_until(env, applied, started, limit=300, every=0.05)
 
 
 def _drain_with(env: dict[str, str], processes: int, broker: redis.Redis) -> tuple[float, float, int]:
