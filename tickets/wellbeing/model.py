@@ -71,10 +71,15 @@ class Featurizer:
 
     def transform(self, folded_texts: list[str], term_confidences: list[dict[str, float]]):
         """A sparse matrix, one row per text; texts must already be folded by `normalise`."""
+        return self.weigh(self.counts(folded_texts), term_confidences)
+
+    def weigh(self, count_blocks, term_confidences: list[dict[str, float]]):
+        """The model's columns from the n-gram counts of `counts` (training counts once and weighs them
+        with each fold's inverse document frequencies)."""
         from scipy import sparse
 
         blocks = []
-        for index, block in enumerate(self.counts(folded_texts)):
+        for index, block in enumerate(count_blocks):
             block = block.tocsr().astype(np.float64)
             block.data = (1.0 + np.log(block.data)) * self.idf[index][block.indices]
             norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
@@ -83,7 +88,7 @@ class Featurizer:
         terms = np.array(
             [[TERM_SCALE * found.get(category, 0.0) for category in self.categories] for found in term_confidences],
             dtype=np.float64,
-        ).reshape(len(folded_texts), len(self.categories))
+        ).reshape(len(term_confidences), len(self.categories))
         return sparse.hstack([*blocks, sparse.csr_matrix(terms)], format="csr")
 
 

@@ -35,6 +35,8 @@ PRECISION_GOAL = 0.85
 # Inverse regularisation strengths tried on the validation split.
 C_GRID = (16.0, 32.0, 64.0)
 SEED = 18
+# Folds of cross-fitting by default (0: the training split fitted, the validation split held out).
+DEFAULT_FOLDS = 0
 
 OPENERS = {
     "pt": ["oi", "ola, suporte", "boa noite", "bom dia gente", "por favor me ajudem", "urgente", "oii", "socorro"],
@@ -138,27 +140,30 @@ class TrainingResult:
 
 
 class Encoder:
-    """Folds, scores with the term lists and featurizes a list of cases (one window each: cases are short)."""
+    """Folds, scores with the term lists and counts the n-grams of a list of cases once (one window each:
+    cases are short); `matrix` weighs any subset of them with inverse document frequencies learnt from
+    another subset, so each fold of cross-validation costs only its fits."""
 
-    def __init__(self):
-        self.terms = TermListClassifier()
+    def __init__(self, cases: list[Case]):
         self.featurizer = Featurizer()
-
-    def fit_idf(self, cases: list[Case]) -> None:
-        """Learn each n-gram's inverse document frequency from the cases fitted (smoothed, as scikit-learn)."""
+        terms = TermListClassifier()
         folded = [windows(normalise(case.text))[0] for case in cases]
+        self.found = [{c: conf for c, (conf, _p) in terms.scores(text).items()} for text in folded]
+        self.counts = [block.tocsr() for block in self.featurizer.counts(folded)]
+
+    def fit_idf(self, rows: np.ndarray) -> np.ndarray:
+        """Each n-gram's inverse document frequency over the given rows (smoothed, as scikit-learn)."""
         idf = []
-        for block in self.featurizer.counts(folded):
-            block = block.tocsr()
+        for block in self.counts:
+            block = block[rows]
             block.sum_duplicates()
             documents = np.bincount(block.indices, minlength=block.shape[1])
             idf.append(np.log((1 + block.shape[0]) / (1 + documents)) + 1.0)
-        self.featurizer.idf = np.array(idf, dtype=np.float32)
+        return np.array(idf, dtype=np.float32)
 
-    def matrix(self, cases: list[Case]):
-        folded = [windows(normalise(case.text))[0] for case in cases]
-        found = [{c: conf for c, (conf, _p) in self.terms.scores(text).items()} for text in folded]
-        return self.featurizer.transform(folded, found)
+    def matrix(self, rows: np.ndarray, idf: np.ndarray):
+        self.featurizer.idf = idf
+        return self.featurizer.weigh([block[rows] for block in self.counts], [self.found[i] for i in rows])
 
 
 def labels(cases: list[Case]) -> np.ndarray:
@@ -198,6 +203,39 @@ def choose_threshold(category: str, probabilities: np.ndarray, truth: np.ndarray
     return best[1]
 
 
+def _fit(encoder: Encoder, rows: np.ndarray, truth: np.ndarray, c: float) -> tuple[np.ndarray, list]:
+    """One logistic regression per category on the given rows; the idf learnt from them and the models."""
+    from sklearn.linear_model import LogisticRegression
+
+    idf = encoder.fit_idf(rows)
+    x = encoder.matrix(rows, idf)
+    models = []
+    for column in range(len(CATEGORIES)):
+        model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+        model.fit(x, truth[rows, column])
+        models.append(model)
+    return idf, models
+
+
+def _probabilities(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: list) -> np.ndarray:
+    x = encoder.matrix(rows, idf)
+    return np.column_stack([model.predict_proba(x)[:, 1] for model in models])
+
+
+def _thresholds(probabilities: np.ndarray, truth: np.ndarray) -> list[Threshold]:
+    return [choose_threshold(category, probabilities[:, i], truth[:, i]) for i, category in enumerate(CATEGORIES)]
+
+
+def _macro_f1(thresholds: list[Threshold]) -> float:
+    return float(np.mean([f_beta(t.precision, t.recall, 1.0) for t in thresholds]))
+
+
+def folds_of(count: int, folds: int) -> list[np.ndarray]:
+    """Contiguous folds of the labelled messages, in file order: a message and its translation, written
+    next to each other, stay on the same side."""
+    return [np.array(part, dtype=np.int64) for part in np.array_split(np.arange(count), folds)]
+
+
 def train(
     train_path: Path = LABELLED_DIR / "train.tsv",
     validation_path: Path = LABELLED_DIR / "validation.tsv",
@@ -205,55 +243,71 @@ def train(
     version: str | None = None,
     composed_per_category: int = COMPOSED_PER_CATEGORY,
     c_grid: tuple[float, ...] = C_GRID,
+    folds: int = 0,
 ) -> TrainingResult:
-    """Fit one logistic regression per category on the training split, choose C and the thresholds on
-    the validation split. Deterministic for a given data set."""
-    from sklearn.linear_model import LogisticRegression
+    """One logistic regression per category. Deterministic for a given data set.
 
+    With `folds=0`, the training split is fitted and the validation split chooses C and the thresholds.
+    With `folds=K` (cross-fitting), the training and validation splits together are cut into K contiguous
+    folds; each fold is scored by a model fitted on the other folds (with their altered copies and the
+    composed messages), C and the thresholds are chosen on those held-out scores of every labelled
+    message, and the model committed is fitted on all of them. Either way the test split is never read."""
     rng = random.Random(SEED)
-    train_cases = read_cases(train_path)
-    fitted = [
-        *train_cases,
-        *(copy for case in train_cases for copy in altered(case, rng)),
-        *composed(rng, composed_per_category),
-    ]
-    validation_cases = read_cases(validation_path)
-    encoder = Encoder()
-    encoder.fit_idf(fitted)
-    x_train, y_train = encoder.matrix(fitted), labels(fitted)
-    x_validation, y_validation = encoder.matrix(validation_cases), labels(validation_cases)
+    train_cases, validation_cases = read_cases(train_path), read_cases(validation_path)
+    labelled = [*train_cases, *validation_cases] if folds else train_cases
+    copies = [altered(case, rng) for case in labelled]
+    extra = composed(rng, composed_per_category)
+    # Rows: the labelled cases, then their altered copies (two each), then the composed cases, then (with
+    # a validation split) the validation cases.
+    held_out = [] if folds else validation_cases
+    cases = [*labelled, *(copy for pair in copies for copy in pair), *extra, *held_out]
+    encoder, truth = Encoder(cases), labels(cases)
+    count = len(labelled)
+    copy_rows = {i: np.array([count + 2 * i, count + 2 * i + 1]) for i in range(count)}
+    composed_rows = np.arange(3 * count, 3 * count + len(extra))
 
-    best: tuple[float, float, list, np.ndarray] | None = None
+    def fitted_rows(labelled_rows: np.ndarray) -> np.ndarray:
+        return np.concatenate([labelled_rows, *(copy_rows[i] for i in labelled_rows), composed_rows])
+
+    if folds:
+        parts = folds_of(count, folds)
+        scored_rows, scored_truth = np.arange(count), truth[:count]
+    else:
+        scored_rows = np.arange(len(cases) - len(held_out), len(cases))
+        scored_truth = truth[scored_rows]
+    best: tuple[float, float, list[Threshold]] | None = None
     for c in c_grid:
-        models, probabilities = [], []
-        for column in range(len(CATEGORIES)):
-            model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
-            model.fit(x_train, y_train[:, column])
-            models.append(model)
-            probabilities.append(model.predict_proba(x_validation)[:, 1])
-        probabilities_by_category = np.column_stack(probabilities)
-        chosen = [
-            choose_threshold(category, probabilities_by_category[:, i], y_validation[:, i])
-            for i, category in enumerate(CATEGORIES)
-        ]
-        macro = float(np.mean([f_beta(t.precision, t.recall, 1.0) for t in chosen]))
-        if best is None or macro > best[0]:
-            best = (macro, c, models, np.array([t.value for t in chosen]))
-            thresholds = chosen
+        if folds:
+            probabilities = np.zeros((count, len(CATEGORIES)))
+            for part in parts:
+                rest = np.setdiff1d(np.arange(count), part)
+                idf, models = _fit(encoder, fitted_rows(rest), truth, c)
+                probabilities[part] = _probabilities(encoder, part, idf, models)
+        else:
+            idf, models = _fit(encoder, fitted_rows(np.arange(count)), truth, c)
+            probabilities = _probabilities(encoder, scored_rows, idf, models)
+        chosen = _thresholds(probabilities, scored_truth)
+        if best is None or _macro_f1(chosen) > best[0]:
+            best = (_macro_f1(chosen), c, chosen)
+            if not folds:
+                final = (idf, models)
     assert best is not None
-    _macro, c, models, threshold_values = best
+    _macro, c, thresholds = best
+    if folds:
+        final = _fit(encoder, fitted_rows(np.arange(count)), truth, c)
+    idf, models = final
     weights = Weights(
         coef=np.column_stack([m.coef_[0] for m in models]).astype(np.float32),
         intercept=np.array([m.intercept_[0] for m in models], dtype=np.float32),
-        thresholds=threshold_values.astype(np.float32),
+        thresholds=np.array([t.value for t in thresholds], dtype=np.float32),
         categories=tuple(CATEGORIES),
         version=version or f"v{date.today():%Y%m%d}",
-        idf=encoder.featurizer.idf,
+        idf=idf,
     )
     return TrainingResult(
         weights=weights,
         c=c,
         thresholds=thresholds,
-        train_cases=len(train_cases),
-        validation_cases=len(validation_cases),
+        train_cases=len(labelled),
+        validation_cases=len(scored_rows),
     )

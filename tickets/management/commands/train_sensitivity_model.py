@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from tickets.wellbeing.model import MODEL_PATH
-from tickets.wellbeing.training import C_GRID, COMPOSED_PER_CATEGORY, LABELLED_DIR
+from tickets.wellbeing.training import C_GRID, COMPOSED_PER_CATEGORY, DEFAULT_FOLDS, LABELLED_DIR
 from tickets.wellbeing.training import train as train_model
 
 
@@ -28,6 +28,13 @@ class Command(BaseCommand):
             "--c", type=float, action="append", dest="c_grid", help="a regularisation strength to try (repeatable)"
         )
         parser.add_argument("--model-version", default=None, help="stored with the weights and named in each verdict")
+        parser.add_argument(
+            "--folds",
+            type=int,
+            default=DEFAULT_FOLDS,
+            help="cross-fit: choose C and the thresholds on K held-out folds of the training and validation "
+            "splits together, then fit on all of them (0: fit the training split, choose on the validation split)",
+        )
 
     def handle(self, *args, train: Path, validation: Path, output: Path, **options):
         result = train_model(
@@ -36,11 +43,13 @@ class Command(BaseCommand):
             version=options["model_version"],
             composed_per_category=options["composed"],
             c_grid=tuple(options["c_grid"] or C_GRID),
+            folds=options["folds"],
         )
         result.weights.save(output)
         self.stdout.write(
             f"trained on {result.train_cases} cases (and their altered copies), C={result.c}, "
-            f"thresholds chosen on {result.validation_cases} validation cases:"
+            f"thresholds chosen on {result.validation_cases} held-out cases"
+            + (f" ({options['folds']} folds):" if options["folds"] else ":")
         )
         self.stdout.write(f"{'category':<14} {'threshold':>9} {'precision':>9} {'recall':>7}")
         for threshold in result.thresholds:
