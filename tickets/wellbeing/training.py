@@ -36,7 +36,7 @@ PRECISION_GOAL = 0.85
 C_GRID = (16.0, 32.0, 64.0)
 SEED = 18
 # Folds of cross-fitting by default (0: the training split fitted, the validation split held out).
-DEFAULT_FOLDS = 0
+DEFAULT_FOLDS = 5
 
 OPENERS = {
     "pt": ["oi", "ola, suporte", "boa noite", "bom dia gente", "por favor me ajudem", "urgente", "oii", "socorro"],
@@ -133,7 +133,8 @@ class Threshold:
 @dataclass
 class TrainingResult:
     weights: Weights
-    c: float
+    # The regularisation strength each category chose.
+    c: dict[str, float]
     thresholds: list[Threshold] = field(default_factory=list)
     train_cases: int = 0
     validation_cases: int = 0
@@ -203,31 +204,36 @@ def choose_threshold(category: str, probabilities: np.ndarray, truth: np.ndarray
     return best[1]
 
 
-def _fit(encoder: Encoder, rows: np.ndarray, truth: np.ndarray, c: float) -> tuple[np.ndarray, list]:
-    """One logistic regression per category on the given rows; the idf learnt from them and the models."""
+def _fit(encoder: Encoder, rows: np.ndarray, truth: np.ndarray, c: float, columns) -> tuple[np.ndarray, dict]:
+    """A logistic regression for each category column given, fitted on the given rows: the idf learnt from
+    them and {column: (coef, intercept)}."""
     from sklearn.linear_model import LogisticRegression
 
     idf = encoder.fit_idf(rows)
     x = encoder.matrix(rows, idf)
-    models = []
-    for column in range(len(CATEGORIES)):
+    models = {}
+    for column in columns:
+        y = truth[rows, column]
         model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
-        model.fit(x, truth[rows, column])
-        models.append(model)
+        model.fit(x, y)
+        models[column] = (model.coef_[0], model.intercept_[0])
     return idf, models
 
 
-def _probabilities(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: list) -> np.ndarray:
+def _probabilities(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: dict) -> np.ndarray:
     x = encoder.matrix(rows, idf)
-    return np.column_stack([model.predict_proba(x)[:, 1] for model in models])
+    logits = np.column_stack([x @ coef + intercept for coef, intercept in (models[k] for k in sorted(models))])
+    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def _thresholds(probabilities: np.ndarray, truth: np.ndarray) -> list[Threshold]:
     return [choose_threshold(category, probabilities[:, i], truth[:, i]) for i, category in enumerate(CATEGORIES)]
 
 
-def _macro_f1(thresholds: list[Threshold]) -> float:
-    return float(np.mean([f_beta(t.precision, t.recall, 1.0) for t in thresholds]))
+def _merit(threshold: Threshold) -> tuple[bool, float, float]:
+    """How a category's threshold under one C compares with another C's: reaching the precision goal first,
+    then recall, then F1."""
+    return (threshold.precision >= PRECISION_GOAL, threshold.recall, f_beta(threshold.precision, threshold.recall, 1.0))
 
 
 def folds_of(count: int, folds: int) -> list[np.ndarray]:
@@ -275,30 +281,35 @@ def train(
     else:
         scored_rows = np.arange(len(cases) - len(held_out), len(cases))
         scored_truth = truth[scored_rows]
-    best: tuple[float, float, list[Threshold]] | None = None
+    # Every category takes the C under which its held-out threshold does best (`_merit`).
+    columns = range(len(CATEGORIES))
+    best: dict[int, tuple[float, Threshold]] = {}
     for c in c_grid:
         if folds:
             probabilities = np.zeros((count, len(CATEGORIES)))
             for part in parts:
                 rest = np.setdiff1d(np.arange(count), part)
-                idf, models = _fit(encoder, fitted_rows(rest), truth, c)
+                idf, models = _fit(encoder, fitted_rows(rest), truth, c, columns)
                 probabilities[part] = _probabilities(encoder, part, idf, models)
         else:
-            idf, models = _fit(encoder, fitted_rows(np.arange(count)), truth, c)
+            idf, models = _fit(encoder, fitted_rows(np.arange(count)), truth, c, columns)
             probabilities = _probabilities(encoder, scored_rows, idf, models)
-        chosen = _thresholds(probabilities, scored_truth)
-        if best is None or _macro_f1(chosen) > best[0]:
-            best = (_macro_f1(chosen), c, chosen)
-            if not folds:
-                final = (idf, models)
-    assert best is not None
-    _macro, c, thresholds = best
-    if folds:
-        final = _fit(encoder, fitted_rows(np.arange(count)), truth, c)
-    idf, models = final
+        for column, threshold in enumerate(_thresholds(probabilities, scored_truth)):
+            if column not in best or _merit(threshold) > _merit(best[column][1]):
+                best[column] = (c, threshold)
+    # The committed model: one fit per C chosen, on every labelled message (cross-fitting) or the training
+    # split, of the categories that chose it; one idf, learnt from the same rows whatever the C.
+    coef, intercept, idf = {}, {}, None
+    for c in sorted({c for c, _threshold in best.values()}):
+        idf, models = _fit(
+            encoder, fitted_rows(np.arange(count)), truth, c, [k for k, v in best.items() if v[0] == c]
+        )
+        for column, (weights, bias) in models.items():
+            coef[column], intercept[column] = weights, bias
+    thresholds = [best[column][1] for column in columns]
     weights = Weights(
-        coef=np.column_stack([m.coef_[0] for m in models]).astype(np.float32),
-        intercept=np.array([m.intercept_[0] for m in models], dtype=np.float32),
+        coef=np.column_stack([coef[column] for column in columns]).astype(np.float32),
+        intercept=np.array([intercept[column] for column in columns], dtype=np.float32),
         thresholds=np.array([t.value for t in thresholds], dtype=np.float32),
         categories=tuple(CATEGORIES),
         version=version or f"v{date.today():%Y%m%d}",
@@ -306,7 +317,7 @@ def train(
     )
     return TrainingResult(
         weights=weights,
-        c=c,
+        c={category: best[column][0] for column, category in enumerate(CATEGORIES)},
         thresholds=thresholds,
         train_cases=len(labelled),
         validation_cases=len(scored_rows),

@@ -235,6 +235,7 @@ def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_categ
         model_version="t1",
         composed=10,
         c_grid=[8.0],
+        folds=0,
         stdout=out,
     )
     for category in CATEGORIES:
@@ -242,6 +243,32 @@ def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_categ
     trained = LearnedClassifier(output)
     assert trained.name == "terms+ngrams-t1"
     assert trained.model.weights.thresholds.shape == (len(CATEGORIES),)
+
+
+@pytest.mark.timeout(600)
+def test_cross_fitting_scores_every_labelled_message_held_out_and_fits_them_all(tmp_path):
+    from tickets.wellbeing.training import folds_of, train
+
+    # Folds are contiguous runs of the files' lines, so a message and its translation (written next to each
+    # other) are never split between fitting and scoring.
+    parts = folds_of(10, 3)
+    assert [part.tolist() for part in parts] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    train_path, validation_path = tmp_path / "train.tsv", tmp_path / "validation.tsv"
+    for source, target in ((LABELLED_DIR / "train.tsv", train_path), (LABELLED_DIR / "validation.tsv", validation_path)):
+        lines = [line for line in source.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        target.write_text("\n".join(lines[::5]) + "\n", encoding="utf-8")
+    labelled = len(read_cases(train_path)) + len(read_cases(validation_path))
+    result = train(train_path, validation_path, version="cf", composed_per_category=10, c_grid=(4.0, 8.0), folds=3)
+    # Thresholds are chosen on every labelled message, each scored by a model that never saw it.
+    assert (result.train_cases, result.validation_cases) == (labelled, labelled)
+    assert set(result.c) == set(CATEGORIES) and set(result.c.values()) <= {4.0, 8.0}
+    assert [threshold.category for threshold in result.thresholds] == list(CATEGORIES)
+    # The weights file keeps each category's threshold as chosen.
+    output = tmp_path / "model.npz"
+    result.weights.save(output)
+    trained = LearnedClassifier(output)
+    assert trained.name == "terms+ngrams-cf"
+    assert trained.model.weights.thresholds.tolist() == pytest.approx([t.value for t in result.thresholds], abs=1e-6)
 
 
 def test_the_report_prints_precision_recall_and_confusion_on_the_test_split():

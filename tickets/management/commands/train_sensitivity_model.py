@@ -47,13 +47,14 @@ class Command(BaseCommand):
         )
         result.weights.save(output)
         self.stdout.write(
-            f"trained on {result.train_cases} cases (and their altered copies), C={result.c}, "
-            f"thresholds chosen on {result.validation_cases} held-out cases"
+            f"trained on {result.train_cases} cases (and their altered copies), "
+            f"thresholds and C chosen on {result.validation_cases} held-out cases"
             + (f" ({options['folds']} folds):" if options["folds"] else ":")
         )
-        self.stdout.write(f"{'category':<14} {'threshold':>9} {'precision':>9} {'recall':>7}")
+        self.stdout.write(f"{'category':<14} {'C':>6} {'threshold':>9} {'precision':>9} {'recall':>7}")
         for threshold in result.thresholds:
             self.stdout.write(
-                f"{threshold.category:<14} {threshold.value:>9.3f} {threshold.precision:>9.2f} {threshold.recall:>7.2f}"
+                f"{threshold.category:<14} {result.c[threshold.category]:>6g} {threshold.value:>9.3f} "
+                f"{threshold.precision:>9.2f} {threshold.recall:>7.2f}"
             )
         self.stdout.write(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
