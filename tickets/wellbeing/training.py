@@ -301,9 +301,7 @@ def train(
     # split, of the categories that chose it; one idf, learnt from the same rows whatever the C.
     coef, intercept, idf = {}, {}, None
     for c in sorted({c for c, _threshold in best.values()}):
-        idf, models = _fit(
-            encoder, fitted_rows(np.arange(count)), truth, c, [k for k, v in best.items() if v[0] == c]
-        )
+        idf, models = _fit(encoder, fitted_rows(np.arange(count)), truth, c, [k for k, v in best.items() if v[0] == c])
         for column, (weights, bias) in models.items():
             coef[column], intercept[column] = weights, bias
     thresholds = [best[column][1] for column in columns]

@@ -254,7 +254,10 @@ def test_cross_fitting_scores_every_labelled_message_held_out_and_fits_them_all(
     parts = folds_of(10, 3)
     assert [part.tolist() for part in parts] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
     train_path, validation_path = tmp_path / "train.tsv", tmp_path / "validation.tsv"
-    for source, target in ((LABELLED_DIR / "train.tsv", train_path), (LABELLED_DIR / "validation.tsv", validation_path)):
+    for source, target in (
+        (LABELLED_DIR / "train.tsv", train_path),
+        (LABELLED_DIR / "validation.tsv", validation_path),
+    ):
         lines = [line for line in source.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
         target.write_text("\n".join(lines[::5]) + "\n", encoding="utf-8")
     labelled = len(read_cases(train_path)) + len(read_cases(validation_path))
