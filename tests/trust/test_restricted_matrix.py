@@ -84,6 +84,7 @@ LISTS = [
     "/work/breaching/",
     "/work/solved/",
     "/work/queue/{queue}/",
+    "/work/counts/",  # the sidebar badges: numbers only, counted by tickets_visible_to
     "/search/?q={word}",
     "/escalations/",
     "/notifications/",

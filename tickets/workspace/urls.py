@@ -4,6 +4,8 @@ from tickets.workspace import views
 
 urlpatterns = [
     path("work/bulk/", views.bulk, name="workspace_bulk"),
+    # Before `work/<view>/`, which would read "counts" as a view's name.
+    path("work/counts/", views.sidebar_counts, name="workspace_counts"),
     path("work/queue/<slug:slug>/", views.ticket_list, {"view": "all"}, name="workspace_queue"),
     path("work/<str:view>/", views.ticket_list, name="workspace"),
     path("next/", views.next_ticket, name="next_ticket"),

@@ -28,14 +28,31 @@ from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, 
 
 
 def sidebar_context(request) -> dict:
-    counts, queues = workspace.sidebar_counts(request.user)
+    """The sidebar's links: the views, the user's queues (names only) and saved views. Their counts come
+    after the page, from `sidebar_counts` (htmx), so that no page waits for them."""
     return {
-        "counts": counts,
-        "sidebar_queues": queues,
-        "count_cap": workspace.COUNT_CAP,
+        "sidebar_queues": workspace.movable_queues(request.user),
         "saved_views": workspace.saved_views(request.user),
-        "view_links": [(key, label, counts.get(key)) for key, label in workspace.VIEWS.items()],
+        "view_links": list(workspace.VIEWS.items()),
     }
+
+
+@login_required
+@require_GET
+@cached_page
+def sidebar_counts(request):
+    """The sidebar's badges, fetched by the sidebar once the page is shown: each badge replaces its empty
+    placeholder by id (htmx out-of-band swaps), so the page's own markup, and which link is current, stay."""
+    counts, queues = workspace.sidebar_counts(request.user)
+    return render(
+        request,
+        "tickets/workspace/_sidebar_counts.html",
+        {
+            "counts": [(key, counts.get(key)) for key in workspace.VIEWS],
+            "queues": queues,
+            "count_cap": workspace.COUNT_CAP,
+        },
+    )
 
 
 @login_required

@@ -1,5 +1,6 @@
 """Workspace pages and API: lists, search, the ticket page, actions, collision, permissions."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -41,11 +42,12 @@ def test_my_tickets_lists_only_mine_and_counts_show_in_the_sidebar(client_for, a
     settings.ACOLHE_PAGE_CACHE_SECONDS = 0
     mine = TicketFactory(queue=queue, assignee=agent, subject="Minha senha")
     TicketFactory(queue=queue, subject="De outra pessoa")
-    response = client_for(agent).get(reverse("workspace", args=["mine"]))
+    client = client_for(agent)
+    response = client.get(reverse("workspace", args=["mine"]))
     assert response.status_code == 200
     assert [t.pk for t in response.context["page"].tickets] == [mine.pk]
-    assert response.context["counts"]["mine"] == 1
-    assert response.context["counts"]["unassigned"] == 1
+    counts = dict(client.get(reverse("workspace_counts")).context["counts"])
+    assert (counts["mine"], counts["unassigned"]) == (1, 1)
 
 
 def test_list_filters_and_keyset_pages_cover_every_ticket_once(client_for, agent, queue):
@@ -334,10 +336,9 @@ def test_sidebar_counts_stop_at_the_cap(client_for, agent, queue, settings, monk
     monkeypatch.setattr(workspace_selectors, "COUNT_CAP", 2)
     TicketFactory.create_batch(3, queue=queue)
     TicketFactory(queue=queue, status="pending")
-    response = client_for(agent).get(reverse("workspace", args=["mine"]))
-    content = response.content.decode()
-    assert 'data-testid="count-unassigned">2+<' in content
-    assert 'data-testid="count-pending">1<' in content
+    content = client_for(agent).get(reverse("workspace_counts")).content.decode()
+    assert 'data-testid="count-unassigned" hx-swap-oob="true">2+<' in content
+    assert 'data-testid="count-pending" hx-swap-oob="true">1<' in content
 
 
 def test_list_shows_each_tickets_most_urgent_clock_in_colour_without_a_query_per_row(
@@ -399,10 +400,29 @@ def test_sidebar_counts_read_99_plus_past_ninety_nine_tickets(client_for, agent,
     settings.ACOLHE_PAGE_CACHE_SECONDS = 0
     TicketFactory.create_batch(100, queue=queue)
     TicketFactory.create_batch(99, queue=queue, status="pending", assignee=agent)
-    content = client_for(agent).get(reverse("workspace", args=["mine"])).content.decode()
-    assert 'data-testid="count-unassigned">99+<' in content
-    assert 'data-testid="count-pending">99<' in content
-    assert '<span class="count">99+</span>' in content  # the queue's own count
+    content = client_for(agent).get(reverse("workspace_counts")).content.decode()
+    assert 'data-testid="count-unassigned" hx-swap-oob="true">99+<' in content
+    assert 'data-testid="count-pending" hx-swap-oob="true">99<' in content
+    assert f'data-testid="queue-count-{queue.slug}" hx-swap-oob="true">99+<' in content  # the queue's own count
+
+
+def test_the_list_page_reads_no_count_and_its_badges_come_from_one_request_after_it(client_for, agent, queue, settings):
+    """The page holds an empty badge per view and queue and asks `workspace_counts` for them once shown; the
+    counts reply fills each badge by its id, so every id it sends is one the page has."""
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    TicketFactory.create_batch(2, queue=queue)
+    client = client_for(agent)
+    page = client.get(reverse("workspace", args=["mine"])).content.decode()
+    assert f'hx-get="{reverse("workspace_counts")}" hx-trigger="load" hx-swap="none"' in page
+    assert 'id="count-unassigned" data-testid="count-unassigned"></span>' in page
+    assert f'id="queue-count-{queue.pk}" data-testid="queue-count-{queue.slug}"></span>' in page
+    counts = client.get(reverse("workspace_counts")).content.decode()
+    sent = re.findall(r'<span class="count" id="([^"]+)"[^>]*hx-swap-oob="true">([^<]*)</span>', counts)
+    assert dict(sent)["count-unassigned"] == "2" and dict(sent)[f"queue-count-{queue.pk}"] == "2"
+    assert all(f'id="{badge}"' in page for badge, _count in sent)
+    # The search page shows the same sidebar.
+    search = client.get(reverse("search"), {"q": "x"}).content.decode()
+    assert all(f'id="{badge}"' in search for badge, _count in sent)
 
 
 def test_breaching_soon_is_any_clock_that_still_counts_due_within_the_window(agent, queue):
