@@ -30,6 +30,8 @@ import redis
 from tests.bench.harness import ROOT, bench_env, ensure_database, gunicorn, run_load, summarise
 
 DATABASE = "acolhe_bench_workspace"
+# The sidebar badges of the list and search pages, fetched after them (`workspace_counts`).
+SIDEBAR_COUNTS = "/work/counts/"
 # From the most common word of the vocabulary to rare ones, phrases and a long-tail token.
 SEARCH_TERMS = ["conta", "senha", "notificacao", "vídeo travando", "copyright strike", "hacked account", "termo4242"]
 NEXT_TICKET_ASSOCIATES = 16
@@ -452,7 +454,11 @@ def measure(quick: bool) -> dict:
 
     lead_client = Client()
     lead_client.force_login(User.objects.get(username="benchleada"))
-    queries = _queries_per_page(client, pages) | _queries_per_page(lead_client, lead_pages)
+    queries = (
+        _queries_per_page(client, pages)
+        | _queries_per_page(lead_client, lead_pages)
+        | _queries_per_page(client, {"sidebar_counts": [SIDEBAR_COUNTS]})
+    )
     log(f"queries per page {queries}")
 
     # A spread of people: associates of every queue, and both team leads (100 associates each).
@@ -472,6 +478,8 @@ def measure(quick: bool) -> dict:
     visits["ticket_page_short"] = _spread(associates, short_tickets, samples)
     visits["dashboard"] = _spread(leads, lead_pages["dashboard"], samples)
     visits["baseline"] = _spread(associates, baseline, samples)
+    # The sidebar's badges: a browser asks for them once a list or search page is shown.
+    visits["sidebar_counts"] = _spread(associates, [SIDEBAR_COUNTS], samples)
 
     env = os.environ.copy()
     env.update(ACOLHE_BENCH_BASELINE="1", DEBUG="0", PYTHONWARNINGS="ignore::UserWarning")
@@ -486,7 +494,7 @@ def measure(quick: bool) -> dict:
     # What people meet: every page rendered, with the page cache off in the server (no goal depends on it),
     # from a spread of users and URLs; the baseline view from the same server in the same run.
     with gunicorn({**env, "ACOLHE_PAGE_CACHE_SECONDS": "0"}, workers=WORKERS) as base:
-        for kind in (*pages, "ticket_page_short", "dashboard", "baseline"):
+        for kind in (*pages, "ticket_page_short", "dashboard", "sidebar_counts", "baseline"):
             first[kind] = _median_of([_load(base, visits[kind], samples) for _ in range(RUNS)])
             log(f"{kind} first render {first[kind]}")
 
@@ -507,7 +515,15 @@ def measure(quick: bool) -> dict:
     before = list(Ticket.objects.filter(number__in=targets).values())
     assignees = list(User.objects.filter(username__in=[f"bench{i}" for i in range(1, 40)]).values_list("pk", flat=True))
     mixed_seconds = 20.0 if quick else 60.0
-    readers = _spread(associates, pages["queue_list"] + pages["ticket_page"] + short_tickets + pages["search"], 10_000)
+    readers = _spread(
+        associates,
+        pages["queue_list"]
+        + pages["ticket_page"]
+        + short_tickets
+        + pages["search"]
+        + [SIDEBAR_COUNTS] * (len(pages["queue_list"]) + len(pages["search"])),
+        10_000,
+    )
     since = timezone.now()
     with gunicorn(env, workers=WORKERS) as base:
         for kind, urls in pages.items():
@@ -562,6 +578,11 @@ def measure(quick: bool) -> dict:
         figures[f"{kind}_p95_ms"] = latency(first[kind], kind, note=f"first render: {who}; {note}")
     figures["ticket_page_short_p95_ms"] = latency(
         first["ticket_page_short"], "ticket_page", note=f"first render: {spread}; 50 tickets of 5 messages"
+    )
+    figures["sidebar_counts_p95_ms"] = latency(
+        first["sidebar_counts"],
+        "sidebar_counts",
+        note=f"first render: {spread}; the sidebar's badges, which a list or search page asks for once shown",
     )
     figures["baseline_p95_ms"] = latency(first["baseline"], "baseline", note="session + user + one indexed query")
     baseline_p95 = first["baseline"]["p95_ms"]

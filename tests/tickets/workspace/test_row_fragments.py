@@ -1,0 +1,137 @@
+"""The rows of a ticket list are rendered once and kept (tickets/workspace/rows.py): a kept row is never shown
+after its ticket, requester, queue or assignee changed, nor in another language or time zone, and its SLA
+cell is always of the moment."""
+
+import inspect
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.middleware import SESSION_TIMEZONE_KEY
+from tests.factories import QueueFactory, TicketFactory, associate
+from tickets.models import Requester, Ticket
+from tickets.workspace import rows
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_page_cache(settings):
+    # Every request renders the page: what is under test is the cache of its rows.
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def queue():
+    return QueueFactory(slug="suporte", name="Suporte")
+
+
+@pytest.fixture
+def agent(queue):
+    return associate([queue], username="bia", first_name="Bia", last_name="Souza")
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """The tickets whose row was built (not taken from the cache), by number."""
+    numbers = []
+    build = rows._row
+
+    def counting(ticket, page):
+        numbers.append(ticket.number)
+        return build(ticket, page)
+
+    monkeypatch.setattr(rows, "_row", counting)
+    return numbers
+
+
+def _row(html: str, ticket: Ticket) -> str:
+    start = html.index(f'data-href="/tickets/{ticket.number}/"')
+    return html[start : html.index("</tr>", start)]
+
+
+def _list(client, language: str = "pt-br") -> str:
+    return client.get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+
+def test_a_change_rebuilds_that_row_only_and_a_kept_row_reads_as_a_new_one(client, agent, queue, built):
+    first, second = TicketFactory(queue=queue, subject="Senha"), TicketFactory(queue=queue, subject="Upload")
+    client.force_login(agent)
+    fresh = _list(client)
+    assert sorted(built) == sorted([first.number, second.number])
+    built.clear()
+    kept = _list(client)
+    assert built == []  # every row kept, with the same markup
+    assert [_row(kept, t) for t in (first, second)] == [_row(fresh, t) for t in (first, second)]
+    # A write that does not even move updated_at (a queryset update) still gives the row a new key.
+    Ticket.objects.filter(pk=first.pk).update(subject="Senha <nova>")
+    html = _list(client)
+    assert built == [first.number]
+    assert "Senha &lt;nova&gt;" in _row(html, first) and "Upload" in _row(html, second)
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (lambda t: Requester.objects.filter(pk=t.requester_id).update(name="Rita Nova"), "Rita Nova"),
+        (lambda t: type(t.queue).objects.filter(pk=t.queue_id).update(name="Fila Renomeada"), "Fila Renomeada"),
+        (lambda t: Ticket.objects.filter(pk=t.pk).update(sensitivity=["self_harm"]), "Conteúdo sensível"),
+        (lambda t: Ticket.objects.filter(pk=t.pk).update(status="pending"), "Pendente"),
+        (lambda t: Ticket.objects.filter(pk=t.pk).update(tags=["vip"]), '<span class="tag">vip</span>'),
+    ],
+)
+def test_what_a_row_shows_from_elsewhere_is_in_its_key(client, agent, queue, built, change, shown):
+    ticket = TicketFactory(queue=queue, subject="Minha conta")
+    client.force_login(agent)
+    assert shown not in _row(_list(client), ticket)
+    change(ticket)
+    built.clear()
+    assert shown in _row(_list(client), ticket)
+    assert built == [ticket.number]
+
+
+def test_the_assignees_name_is_in_the_key(client, agent, queue, built):
+    ticket = TicketFactory(queue=queue, assignee=agent)
+    client.force_login(agent)
+    assert "Bia Souza" in _row(_list(client), ticket)
+    type(agent).objects.filter(pk=agent.pk).update(first_name="Beatriz")
+    built.clear()
+    assert "Beatriz Souza" in _row(_list(client), ticket) and built == [ticket.number]
+
+
+def test_each_language_and_time_zone_has_its_own_row(client, agent, queue, built):
+    ticket = TicketFactory(queue=queue, priority=Ticket.Priority.URGENT)
+    client.force_login(agent)
+    assert "Urgente" in _row(_list(client, "pt-br"), ticket)
+    assert "Urgent<" in _row(_list(client, "en"), ticket)
+    assert built == [ticket.number, ticket.number]
+    built.clear()
+    session = client.session
+    session[SESSION_TIMEZONE_KEY] = "Asia/Tokyo"
+    session.save()
+    _list(client, "en")
+    assert built == [ticket.number]
+
+
+def test_the_sla_cell_is_of_the_moment_in_a_kept_row(client, agent, queue, built):
+    now = timezone.now()
+    ticket = TicketFactory(queue=queue, first_response_due_at=now + timedelta(hours=5))
+    client.force_login(agent)
+    assert 'data-state="ok"' in _row(_list(client, "en"), ticket)
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_due_at=now - timedelta(minutes=10))
+    built.clear()
+    row = _row(_list(client, "en"), ticket)
+    assert built == []  # the row was kept: the due time is not part of it
+    assert 'data-state="breached"' in row and "overdue by" in row
+
+
+def test_the_key_holds_every_field_the_row_reads():
+    source = inspect.getsource(rows._row) + inspect.getsource(rows._subject)
+    read = set(re.findall(r"\bticket\.(\w+)", source)) - {"requester", "assignee", "queue"}
+    assert read <= set(rows.ROW_FIELDS), read - set(rows.ROW_FIELDS)
+    key_source = inspect.getsource(rows.row_key)
+    for related in re.findall(r"\b(requester\.\w+|assignee\.\w+|queue\.\w+)", source):
+        assert related in key_source, related
