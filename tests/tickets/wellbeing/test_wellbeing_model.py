@@ -39,8 +39,8 @@ def _five_grams(text: str) -> set[tuple[str, ...]]:
 
 # What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
 # retrained model or edited term lists must not fall below it. (v4 had lowered bullying's to 0.65; v5
-# finds 26 of 34, so it is back at the default. v6 finds 31 of 33 child-safety messages, 32 with v5, so
-# child safety's is at its goal of 0.90.)
+# finds 26 of 34, so it is back at the default. v6 finds 31 of 33 child-safety messages, v7 30, so child
+# safety's is at its goal of 0.90; v7 finds 34 of 40 self-harm messages, over the 0.80 kept here.)
 REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.90}
 REGRESSION_DEFAULT_RECALL_FLOOR = 0.70
 REGRESSION_PRECISION_FLOOR = 0.60
