@@ -67,6 +67,21 @@ def test_list_keyboard_navigation_and_search(new_page, live_server):
     expect(page.locator(".snippet mark")).to_have_text("transmissão")
 
 
+def test_the_sidebar_badges_arrive_after_the_list_and_keep_the_current_link(new_page, live_server):
+    queue = QueueFactory(slug="suporte", name="Suporte")
+    bia = associate([queue], username="bia", first_name="Bia", last_name="Souza")
+    TicketFactory.create_batch(3, queue=queue)
+    TicketFactory(queue=queue, assignee=bia, subject="Meu pedido")
+
+    page = sign_in(new_page, live_server, "bia")
+    page.goto(f"{live_server.url}/work/mine/")
+    expect(page.get_by_test_id("count-mine")).to_have_text("1")
+    expect(page.get_by_test_id("count-unassigned")).to_have_text("3")
+    expect(page.get_by_test_id("queue-count-suporte")).to_have_text("4")
+    expect(page.locator('.view-list a[aria-current="page"]')).to_contain_text("Meus chamados")
+    expect(page.locator("tbody tr", has_text="Meu pedido")).to_be_visible()
+
+
 def test_ctrl_enter_sends_and_the_s_key_asks_before_mailing_and_solving(new_page, live_server):
     queue = QueueFactory(slug="suporte", name="Suporte", addresses=["suporte@acolhe.example"])
     associate([queue], username="bia", first_name="Bia", last_name="Souza")
