@@ -9,12 +9,15 @@ class SopConfig(AppConfig):
     def ready(self) -> None:
         from helpdesk import pages
         from helpdesk.field_labels import translate_field_labels
+        from sop import signals
         from sop.selectors import acknowledgements_to_show, ticket_page_sop_panel
         from tickets.workspace import panels
 
         translate_field_labels(self)
         # The SOP panel of the ticket page (tickets does not import sop), and the must-read banner of every page.
         panels.register("sop_panel", ticket_page_sop_panel)
+        # What the ticket pages keep of the procedures is dropped when one changes.
+        signals.connect()
         pages.register("pending_acknowledgements", acknowledgements_to_show)
         # What sop adds to the core's actions, which never imports it: demo data and the macro reply (see
         # `tickets.extensions`).

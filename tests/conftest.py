@@ -69,6 +69,15 @@ def _no_inbound_wake_flag(_test_settings):
     cache.delete(_wake_key())
 
 
+@pytest.fixture(autouse=True)
+def _a_new_generation_of_procedures():
+    """Each test's procedures are new to the cache: a flushed or rolled-back test database drops its SOPs
+    without the signals that would start a new generation (sop/selectors.py)."""
+    from sop.selectors import GENERATION_KEY
+
+    cache.delete(GENERATION_KEY)
+
+
 @pytest.fixture
 def clear_cache():
     """Forget the cache keys this project wrote. Not `cache.clear()`: that FLUSHDB would also empty the
