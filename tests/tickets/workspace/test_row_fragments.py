@@ -11,22 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.middleware import SESSION_TIMEZONE_KEY
-from tests.factories import QueueFactory, TicketFactory, associate
+from tests.factories import TicketFactory, associate
 from tickets.models import Requester, Ticket
 from tickets.workspace import rows
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_page_cache(settings):
-    # Every request renders the page: what is under test is the cache of its rows.
-    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def queue():
-    return QueueFactory(slug="suporte", name="Suporte")
+# Every request renders the page: what is under test is the cache of its rows.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_time")]
 
 
 @pytest.fixture

@@ -9,23 +9,13 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from tests.factories import MessageFactory, QueueFactory, RequesterFactory, TicketFactory, UserFactory, associate
+from tests.factories import MessageFactory, RequesterFactory, TicketFactory, UserFactory, associate
 from tickets.models import Attachment, Message, Role
 from tickets.privacy import services as privacy
 from tickets.workspace import thread
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_page_cache(settings):
-    # Every request renders the page: what is under test is the cache of its messages.
-    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def queue():
-    return QueueFactory(slug="suporte", name="Suporte")
+# Every request renders the page: what is under test is the cache of its messages.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_time")]
 
 
 @pytest.fixture
