@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from tickets.workspace import rows
+
 register = template.Library()
 
 
@@ -29,3 +31,9 @@ def options(
             if leave_out is None or value != leave_out
         )
     )
+
+
+@register.simple_tag
+def search_hits(hits) -> SafeString:
+    """The search page's results (see `tickets.workspace.rows.search_hits`)."""
+    return rows.search_hits(hits)

@@ -25,7 +25,7 @@ from pathlib import Path
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import get_language, gettext
@@ -34,6 +34,7 @@ from tickets import sla
 from tickets.models import Ticket
 from tickets.sla.clocks import ClockView
 from tickets.wellbeing.detection import CATEGORIES
+from tickets.workspace.search import SearchHit
 
 RUNNING_ORDER = {"breached": 0, "warning": 1, "ok": 2, "paused": 3}
 # A kept row lives this long: one ticket's row is rendered about once an hour per language while unchanged.
@@ -66,11 +67,8 @@ class _Page:
     now: datetime
 
 
-def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
-    tickets = list(tickets)
-    if not tickets:
-        return mark_safe("")
-    page = _Page(
+def _page() -> _Page:
+    return _Page(
         url_prefix=reverse("ticket", args=[0])[: -len("0/")],
         statuses={value: str(label) for value, label in Ticket.Status.choices},
         priorities={value: str(label) for value, label in Ticket.Priority.choices},
@@ -87,6 +85,13 @@ def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
         date_format=formats.get_format("SHORT_DATETIME_FORMAT"),
         now=timezone.now(),
     )
+
+
+def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
+    tickets = list(tickets)
+    if not tickets:
+        return mark_safe("")
+    page = _page()
     reader = "\x1f".join([_SOURCE_DIGEST, get_language() or "", timezone.get_current_timezone_name()])
     keys = [row_key(ticket, reader) for ticket in tickets]
     kept = cache.get_many(keys)
@@ -140,6 +145,34 @@ def _row(ticket: Ticket, page: _Page) -> str:
         f"{escape(dateformat.format(updated, page.date_format))}"
         "</time></td>\n"
         "</tr>\n"
+    )
+
+
+def search_hits(hits: Iterable[SearchHit]) -> SafeString:
+    """The search page's results, one `<li>` each, as the template loop wrote them: the subject masked on a
+    flagged ticket, and no snippet there either."""
+    page = _page()
+    return mark_safe("".join(_hit(hit, page) for hit in hits))
+
+
+def _hit(hit: SearchHit, page: _Page) -> str:
+    ticket = hit.ticket
+    url = f"{page.url_prefix}{ticket.number}/"
+    updated = dateformat.format(timezone.localtime(ticket.updated_at), page.date_format)
+    snippet = (
+        f'\n      <p class="snippet">{conditional_escape(hit.snippet)}</p>'
+        if hit.snippet and not ticket.sensitivity
+        else ""
+    )
+    return (
+        f'\n    <li data-row data-href="{url}">\n'
+        f'      <a href="{url}" data-row-link><span class="ticket-number">#{ticket.number}</span> '
+        f"{_subject(ticket, page)}</a>\n"
+        f'      <span class="status status-{escape(ticket.status)}">'
+        f"{escape(page.statuses.get(ticket.status, ticket.status))}</span>\n"
+        f'      <span class="muted">{escape(ticket.requester.email)} · {escape(ticket.queue.name)} · '
+        f"{escape(updated)}</span>{snippet}\n"
+        "    </li>"
     )
 
 
