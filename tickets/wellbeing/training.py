@@ -1,14 +1,16 @@
 """Training the n-gram model from the labelled set in `data/labelled/` (run by
 `manage.py train_sensitivity_model`; the result is committed as `data/model.npz`).
 
-- The training split is fitted, with each message also seen in two altered copies (a typo or two, a
-  greeting or sign-off of its language around it), so that spelling slips and small talk do not decide.
+- The labelled messages are fitted, each also seen in two altered copies (a typo or two, a greeting or
+  sign-off of its language around it), so that spelling slips and small talk do not decide.
 - Composed messages are fitted too: a clause from `fragments-<language>.txt` (one of a category, or an
   ordinary support request) set in a frame of the same file, sometimes two clauses of different
   categories together (both labels). The fragments were written apart from the three splits and share no
-  sentence with them; they widen the vocabulary the model has seen, and never reach the validation or
-  test split.
-- The validation split chooses the regularisation strength and each category's threshold; it is never fitted.
+  sentence with them; they widen the vocabulary the model has seen, and are never scored.
+- Each category's regularisation strength and threshold are chosen on held-out scores. By default
+  (cross-fitting, `folds`) the training and validation splits are cut together into five folds, each scored
+  by a model fitted on the others, and the committed model is fitted on all of them; with `folds=0` the
+  training split is fitted and the validation split, never fitted, chooses.
 - The test split (`tests/fixtures/sensitivity/test.tsv`) is read by neither: `sensitivity_report` scores on it.
 """
 
@@ -249,7 +251,7 @@ def train(
     version: str | None = None,
     composed_per_category: int = COMPOSED_PER_CATEGORY,
     c_grid: tuple[float, ...] = C_GRID,
-    folds: int = 0,
+    folds: int = DEFAULT_FOLDS,
 ) -> TrainingResult:
     """One logistic regression per category. Deterministic for a given data set.
 
