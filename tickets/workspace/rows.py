@@ -1,4 +1,4 @@
-"""The rows of a ticket list, rendered in Python.
+"""The rows of a ticket list, and the search page's results, rendered in Python.
 
 A list page shows 50 rows of 11 cells. Through the template engine those rows were three quarters of the
 page's time: some 1,750 variable lookups, 100 URL reversals and 50 template includes a page. Here a row
@@ -8,10 +8,10 @@ are translated once a page.
 
 Each row but its SLA cell is also kept in the cache (`ROW_SECONDS`), under a digest of everything it is made
 of (`ROW_FIELDS`, the names of its requester, queue and assignee, the reader's language and time zone, this
-module's source), as the ticket page keeps its messages (`tickets.workspace.thread`): so a change to a ticket
-gives its row a new key and re-renders that row only, and nothing needs invalidating. A row reaches only a
-reader whose own access-checked query returned its ticket. The SLA cell reads the clock, so it is rendered
-for every page and set into the kept row.
+module's source), as the ticket page keeps its messages (`tickets.workspace.thread.kept_or_built`): so a
+change to a ticket gives its row a new key and re-renders that row only, and nothing needs invalidating. A
+row reaches only a reader whose own access-checked query returned its ticket. The SLA cell reads the clock,
+so it is rendered for every page and set into the kept row.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, escape
@@ -35,6 +34,7 @@ from tickets.models import Ticket
 from tickets.sla.clocks import ClockView
 from tickets.wellbeing.detection import CATEGORIES
 from tickets.workspace.search import SearchHit
+from tickets.workspace.thread import kept_or_built
 
 RUNNING_ORDER = {"breached": 0, "warning": 1, "ok": 2, "paused": 3}
 # A kept row lives this long: one ticket's row is rendered about once an hour per language while unchanged.
@@ -93,17 +93,12 @@ def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
         return mark_safe("")
     page = _page()
     reader = "\x1f".join([_SOURCE_DIGEST, get_language() or "", timezone.get_current_timezone_name()])
-    keys = [row_key(ticket, reader) for ticket in tickets]
-    kept = cache.get_many(keys)
-    rows, new = [], {}
-    for ticket, key in zip(tickets, keys, strict=True):
-        row = kept.get(key)
-        if row is None:
-            row = new[key] = _row(ticket, page)
-        rows.append(row.replace(_CLOCK_CELL, _clock(ticket, page), 1))
-    if new:
-        cache.set_many(new, ROW_SECONDS)
-    return mark_safe("".join(rows))
+    kept = kept_or_built(
+        tickets, lambda ticket: row_key(ticket, reader), lambda ticket: _row(ticket, page), ROW_SECONDS
+    )
+    return mark_safe(
+        "".join(row.replace(_CLOCK_CELL, _clock(ticket, page), 1) for ticket, row in zip(tickets, kept, strict=True))
+    )
 
 
 def row_key(ticket: Ticket, reader: str) -> str:

@@ -23,7 +23,8 @@ for each page and never kept.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -37,6 +38,7 @@ TEMPLATE = "tickets/_message.html"
 # Long enough that a busy thread is rendered about once a day per language; short enough that the HTML of a
 # message that was since edited or erased, which nothing can reach any more, does not linger.
 FRAGMENT_SECONDS = 6 * 3600
+T = TypeVar("T")
 
 # Every field of a message the template reads, in the digest (tests check the template against this list).
 MESSAGE_FIELDS = (
@@ -91,28 +93,41 @@ def _reader(ticket: Ticket, can_see_source: bool) -> str:
     )
 
 
+def kept_or_built(items: list[T], key: Callable[[T], str | None], build: Callable[[T], str], seconds: int) -> list[str]:
+    """Each item's HTML, in order: from the cache under `key(item)`, else `build(item)`, then kept for
+    `seconds` (an item whose key is None is built every time and never kept). One MGET and at most one
+    MSET, whatever the number of items. The thread's messages and the list's rows (`rows.py`) use it."""
+    keys = [key(item) for item in items]
+    kept = cache.get_many([k for k in keys if k]) if any(keys) else {}
+    parts, new = [], {}
+    for item, item_key in zip(items, keys, strict=True):
+        html = kept.get(item_key) if item_key else None
+        if html is None:
+            html = build(item)
+            if item_key:
+                new[item_key] = html
+        parts.append(html)
+    if new:
+        cache.set_many(new, seconds)
+    return parts
+
+
 def render_messages(
     request: HttpRequest, ticket: Ticket, messages: Iterable[Message], *, can_see_source: bool
 ) -> SafeString:
     """The messages' HTML in their order, each from the cache when this reader's version of it is there.
     `messages` come with their author and attachments (`tickets.selectors.thread`)."""
-    messages = list(messages)
     reader = _reader(ticket, can_see_source)
-    keys = {m.pk: _fragment_key(m, reader) for m in messages if m.delivery_status not in NEEDS_A_FORM}
-    kept = cache.get_many(list(keys.values())) if keys else {}
-    parts, new = [], {}
-    for message in messages:
-        key = keys.get(message.pk)
-        html = kept.get(key) if key else None
-        if html is None:
-            context = {"message": message, "ticket": ticket, "can_see_source": can_see_source}
-            # Only the uncached kind needs the request (its form's CSRF token); the rest renders without
-            # the context processors.
-            html = render_to_string(TEMPLATE, context, request=None if key else request)
-            if key:
-                new[key] = html
-        parts.append(html)
-    if new:
-        cache.set_many(new, FRAGMENT_SECONDS)
+
+    def key(message: Message) -> str | None:
+        return None if message.delivery_status in NEEDS_A_FORM else _fragment_key(message, reader)
+
+    def render(message: Message) -> str:
+        context = {"message": message, "ticket": ticket, "can_see_source": can_see_source}
+        # Only the uncached kind needs the request (its form's CSRF token); the rest renders without the
+        # context processors.
+        return render_to_string(TEMPLATE, context, request=request if message.delivery_status in NEEDS_A_FORM else None)
+
+    parts = kept_or_built(list(messages), key, render, FRAGMENT_SECONDS)
     # Each part is the template's output, escaped by it.
     return mark_safe("".join(parts))
