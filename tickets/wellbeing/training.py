@@ -286,6 +286,8 @@ def train(
     # Every category takes the C under which its held-out threshold does best (`_merit`).
     columns = range(len(CATEGORIES))
     best: dict[int, tuple[float, Threshold]] = {}
+    # Without folds, the model scored for each C is already the one to commit: kept, not fitted again.
+    fitted_on_all: dict[float, tuple[np.ndarray, dict]] = {}
     for c in c_grid:
         if folds:
             probabilities = np.zeros((count, len(CATEGORIES)))
@@ -294,7 +296,7 @@ def train(
                 idf, models = _fit(encoder, fitted_rows(rest), truth, c, columns)
                 probabilities[part] = _probabilities(encoder, part, idf, models)
         else:
-            idf, models = _fit(encoder, fitted_rows(np.arange(count)), truth, c, columns)
+            idf, models = fitted_on_all[c] = _fit(encoder, fitted_rows(np.arange(count)), truth, c, columns)
             probabilities = _probabilities(encoder, scored_rows, idf, models)
         for column, threshold in enumerate(_thresholds(probabilities, scored_truth)):
             if column not in best or _merit(threshold) > _merit(best[column][1]):
@@ -303,9 +305,10 @@ def train(
     # split, of the categories that chose it; one idf, learnt from the same rows whatever the C.
     coef, intercept, idf = {}, {}, None
     for c in sorted({c for c, _threshold in best.values()}):
-        idf, models = _fit(encoder, fitted_rows(np.arange(count)), truth, c, [k for k, v in best.items() if v[0] == c])
-        for column, (weights, bias) in models.items():
-            coef[column], intercept[column] = weights, bias
+        chose_c = [k for k, v in best.items() if v[0] == c]
+        idf, models = fitted_on_all.get(c) or _fit(encoder, fitted_rows(np.arange(count)), truth, c, chose_c)
+        for column in chose_c:
+            coef[column], intercept[column] = models[column]
     thresholds = [best[column][1] for column in columns]
     weights = Weights(
         coef=np.column_stack([coef[column] for column in columns]).astype(np.float32),
