@@ -264,16 +264,6 @@ def _measure(env: dict[str, str], quick: bool, after: int, policies: str) -> dic
     }
 
 
-if __name__ == "__main__":
-    if "--remove-added" in sys.argv:
-        import django
-
-        django.setup()
-        print(json.dumps(remove_added(json.loads(sys.argv[sys.argv.index("--remove-added") + 1]))))
-    else:
-        print(json.dumps(run(quick="--quick" in sys.argv, on_dataset="--dataset" in sys.argv or None), indent=2))
-
-
 def seconds_until(env: dict[str, str], condition: str, started: float, *, limit: float, every: float) -> float:
     """Seconds from `started` until `condition` (a SELECT of one boolean) holds, polled every `every` seconds
     for at most `limit`. The probe must cost the workers next to nothing: one connection kept open, one index
@@ -298,3 +288,13 @@ def wait_until_drained(env: dict[str, str], started: float) -> float:
     """Seconds from `started` until no stored mail waits any more (at most 15 minutes)."""
     waiting = "SELECT NOT EXISTS (SELECT 1 FROM tickets_inboundemail WHERE status = 'received')"
     return seconds_until(env, waiting, started, limit=900, every=0.1)
+
+
+if __name__ == "__main__":
+    if "--remove-added" in sys.argv:
+        import django
+
+        django.setup()
+        print(json.dumps(remove_added(json.loads(sys.argv[sys.argv.index("--remove-added") + 1]))))
+    else:
+        print(json.dumps(run(quick="--quick" in sys.argv, on_dataset="--dataset" in sys.argv or None), indent=2))
