@@ -42,8 +42,11 @@ TABLE = Table(
         ["<b>Ana</b> & Souza", 2, 1.5, None],
         ["Bia Lima", 0, 1234.567, 4.0],
         [gettext_lazy("Solved"), 10, 0.125, 3.999],
+        # Thousands, negatives, a whole float, a string cell: the separators are looked up once a table.
+        ["Caio", 1234567, 98765.4321, -12.5],
+        ["Duda", 0.0, -0.004, "n/a"],
     ],
-    ["/metrics/associates/7/", None, '/x/?a=1&b="2"'],
+    ["/metrics/associates/7/", None, '/x/?a=1&b="2"', None, None],
 )
 
 
@@ -57,7 +60,18 @@ def test_table_rows_match_the_template_loop_cell_for_cell(language):
     assert '<a href="/metrics/associates/7/">' in built
     assert "<td>Bia Lima</td>" in built  # no link for that row
     assert ("1,5" if language == "pt-br" else "1.5") in built
+    assert ("98765,43" if language == "pt-br" else "98765.43") in built
     assert "—" in built  # nothing to divide
+
+
+@pytest.mark.parametrize("language", ["en", "pt-br"])
+def test_table_rows_match_the_template_loop_with_thousand_separators(language, settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    with translation.override(language):
+        built = TAG.render(Context({"table": TABLE}))
+        expected = reference(TABLE)
+    assert built.replace("\n    ", "") == expected
+    assert ("98.765,43" if language == "pt-br" else "98,765.43") in built
 
 
 def test_a_table_without_links_or_rows():
