@@ -125,3 +125,33 @@ def test_the_key_holds_every_field_the_row_reads():
     key_source = inspect.getsource(rows.row_key)
     for related in re.findall(r"\b(requester\.\w+|assignee\.\w+|queue\.\w+)", source):
         assert related in key_source, related
+
+
+def test_a_list_page_reads_no_field_its_query_left_out(client, agent, queue, monkeypatch):
+    """The list's query loads only `LISTED_FIELDS`: a row reading any other field of the ticket, its queue or
+    its people would load it with one query per row. Tickets in every SLA state, assigned and not, under
+    every sort (the cursor reads the sort column)."""
+    from django.contrib.auth.models import User
+
+    from tickets.models import Queue
+    from tickets.workspace.selectors import SORTS
+
+    now = timezone.now()
+    TicketFactory(queue=queue, first_response_due_at=now + timedelta(hours=5), first_response_warn_at=now)
+    TicketFactory(queue=queue, first_response_due_at=now - timedelta(hours=1), first_responded_at=now, assignee=agent)
+    TicketFactory(queue=queue, next_response_due_at=now + timedelta(hours=2), priority=4)
+    TicketFactory(queue=queue, resolution_due_at=now + timedelta(days=1), resolution_paused_at=now,
+                  resolution_remaining_seconds=600, status="pending")  # fmt: skip
+    TicketFactory(queue=queue, resolution_due_at=now - timedelta(days=1), status="solved")
+    TicketFactory.create_batch(3, queue=queue, tags=["vip"], sensitivity=["bullying"])
+    loaded = []
+    for model in (Ticket, Queue, Requester, User):
+        monkeypatch.setattr(model, "refresh_from_db", lambda self, *a, **kw: loaded.append((type(self), kw)))
+    client.force_login(agent)
+    for view in ("all", "solved", "pending"):
+        for sort in SORTS:
+            for direction in ("", "-"):
+                url = f"{reverse('workspace', args=[view])}?sort={direction}{sort}"
+                html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+                assert "data-ticket-list" in html
+    assert loaded == []
