@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.cache import cache
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 
+from helpdesk import generations
 from helpdesk.pagecache import per_user
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
 from sop.services import SEARCH_CONFIGS, render_macro
@@ -231,35 +229,18 @@ class PanelSOP:
 
 # The procedures that apply to a ticket depend only on its queue, tags and language and on the procedures
 # themselves, which change seldom (a version published, an SOP edited) while tickets change all the time. So
-# they are kept per queue, tags and language under the procedures' generation: a token that any saved or
-# deleted SOP, version, step or queue link replaces (`sop.signals`), so that a change is shown on the next
-# page. The ticks, which are the ticket's own, are read on every page.
-GENERATION_KEY = "sop:generation"
+# they are kept per queue, tags and language in the procedures' generation (`helpdesk.generations`), which
+# any saved or deleted SOP, version, step or queue link replaces (`sop.signals`), so that a change is shown
+# on the next page. The ticks, which are the ticket's own, are read on every page.
+PROCEDURES = "procedures"
 TICKET_SOPS_SECONDS = 600
-
-
-def procedures_generation() -> str | None:
-    """The current generation of the procedures; None while the cache is away."""
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
 
 
 def _ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:
     """The applicable SOPs by title, each with its preferred current version and its steps: kept for tickets
-    of the same queue, tags and language until a procedure changes (`GENERATION_KEY`)."""
-    generation = procedures_generation()
-    if generation is None:
-        return _read_ticket_sops(ticket)
-    shape = f"{generation}\x1f{ticket.queue_id}\x1f{sorted(ticket.tags or [])!r}\x1f{ticket.language}"
-    key = f"sop:ticket-sops:{hashlib.blake2b(shape.encode(), digest_size=20).hexdigest()}"
-    chosen = cache.get(key)
-    if chosen is None:
-        chosen = _read_ticket_sops(ticket)
-        cache.set(key, chosen, TICKET_SOPS_SECONDS)
-    return chosen
+    of the same queue, tags and language until a procedure changes."""
+    shape = f"{ticket.queue_id}\x1f{sorted(ticket.tags or [])!r}\x1f{ticket.language}"
+    return generations.kept(PROCEDURES, shape, lambda: _read_ticket_sops(ticket), TICKET_SOPS_SECONDS)
 
 
 def _read_ticket_sops(ticket: Ticket) -> list[tuple[SOP, SOPVersion, bool]]:

@@ -70,12 +70,12 @@ def _no_inbound_wake_flag(_test_settings):
 
 
 @pytest.fixture(autouse=True)
-def _a_new_generation_of_procedures():
-    """Each test's procedures are new to the cache: a flushed or rolled-back test database drops its SOPs
-    without the signals that would start a new generation (sop/selectors.py)."""
-    from sop.selectors import GENERATION_KEY
+def _a_new_generation_of_what_pages_keep():
+    """Each test's procedures and queue members are new to the cache: a flushed or rolled-back test database
+    drops its rows without the signals that would start a new generation (helpdesk/generations.py)."""
+    from helpdesk import generations
 
-    cache.delete(GENERATION_KEY)
+    generations.forget_all()
 
 
 @pytest.fixture

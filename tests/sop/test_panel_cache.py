@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from helpdesk import generations
 from sop import selectors, services
 from sop.models import SOPVersion
 from tests.factories import SOPFactory, TicketFactory
@@ -83,7 +84,7 @@ def test_a_new_sop_a_removed_version_and_an_edited_step_are_on_the_next_page(hac
 
 
 def test_without_the_cache_the_panel_is_read_from_the_database(hacked_sop, pt_ticket, maria, monkeypatch):
-    monkeypatch.setattr(selectors, "procedures_generation", lambda: None)
+    monkeypatch.setattr(generations, "current", lambda family: None)
     with CaptureQueriesContext(connection) as queries:
         assert _titles(pt_ticket, maria) == ["Conta invadida"]
     assert any("sop_sopversion" in query["sql"] for query in queries.captured_queries)

@@ -1,0 +1,81 @@
+"""Values kept in the cache until what they are read from changes.
+
+Some things every page shows change seldom while tickets change all the time: the procedures that apply to
+a ticket's queue, tags and language; the people of a set of queues, for the assignee menus. Each such family
+has a generation token in the cache, and every kept value's key holds it. Any change to what the family is
+read from replaces the token (`replace`, connected to the models' signals by the app that owns the family):
+at once, so that the writing transaction reads its own change, and again once it commits, so that a value
+kept between the two, from the rows before the change, is not served past the commit. Old values are never
+deleted, they expire (`seconds`).
+
+What this does not see: a change made in raw SQL or a queryset `update()` fires no signal, and one made
+while Redis is away cannot replace the token. Either shows once the values kept before it expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+# The families whose token a signal replaces; the test suite forgets them all between tests (a rolled-back
+# test database drops rows without a signal).
+_families: set[str] = set()
+
+
+def _token_key(family: str) -> str:
+    return f"generation:{family}"
+
+
+def current(family: str) -> str | None:
+    """The family's token, made on first use; None while the cache is away."""
+    key = _token_key(family)
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        token = cache.get(key)
+    return token
+
+
+def kept(family: str, shape: str, read: Callable[[], T], seconds: int) -> T:
+    """`read()`, kept for `seconds` under the family's current token and `shape` (everything else the value
+    depends on). `read` must not return None. Without the cache, read every time."""
+    token = current(family)
+    if token is None:
+        return read()
+    digest = hashlib.blake2b(f"{token}\x1f{shape}".encode(), digest_size=20).hexdigest()
+    key = f"kept:{family}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = read()
+        cache.set(key, value, seconds)
+    return value
+
+
+def replace(family: str) -> None:
+    """Start a new generation of the family: now, and again when the current transaction commits."""
+    key = _token_key(family)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
+
+
+def replacer(family: str) -> Callable[..., None]:
+    """A signal receiver that replaces the family's token (keep a reference: signals hold receivers weakly
+    unless connected with `weak=False`)."""
+    _families.add(family)
+
+    def receiver(**kwargs) -> None:
+        replace(family)
+
+    return receiver
+
+
+def forget_all() -> None:
+    """Drop every family's token (for the test suite)."""
+    cache.delete_many([_token_key(family) for family in _families])
