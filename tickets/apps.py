@@ -28,3 +28,16 @@ class TicketsConfig(AppConfig):
         from tickets.selectors import navigation_counts
 
         pages.register("sla", navigation_counts)
+
+        # The assignee menus keep the people of each set of queues until an account or a queue's members
+        # change (`tickets.workspace.selectors.queue_members`).
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from tickets.models import Queue
+        from tickets.workspace.selectors import people_changed
+
+        user = get_user_model()
+        post_save.connect(people_changed, sender=user, dispatch_uid="queue-people-user-saved")
+        post_delete.connect(people_changed, sender=user, dispatch_uid="queue-people-user-deleted")
+        m2m_changed.connect(people_changed, sender=Queue.members.through, dispatch_uid="queue-people-members")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk import generations
 from helpdesk.bad_input import MAX_ID, InvalidInput, parse_id
 from helpdesk.pagecache import per_user
 from tickets import db, selectors
@@ -372,11 +374,26 @@ def earlier_thread(ticket: Ticket, before_pk: int) -> QuerySet[Message]:
     )
 
 
-def bulk_assignees(user: User) -> list[tuple[int, str]]:
-    """(id, name) of the active members of the queues the user sees, for the bulk assignee picker."""
+# The people of a set of queues, for the assignee menus (a list's bulk picker, a ticket's assignee field): a
+# few hundred names read on every list and ticket page (a tenth of a list's time), which change only when
+# someone joins or leaves a queue or is renamed or deactivated. Kept per set of queues in the people's
+# generation (`helpdesk.generations`), which a saved or deleted account or a change of a queue's members
+# replaces (`people_changed`, connected in `TicketsConfig.ready`).
+PEOPLE = "queue-people"
+PEOPLE_SECONDS = 600
+
+
+def queue_members(queue_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """(id, name) of the active members of the queues, by name: plain tuples, since a few hundred model
+    instances and template lookups a page cost more than the query."""
+    ids = sorted(set(queue_ids))
+    return generations.kept(PEOPLE, repr(ids), lambda: _read_queue_members(ids), PEOPLE_SECONDS)
+
+
+def _read_queue_members(queue_ids: list[int]) -> list[tuple[int, str]]:
     members = (
         get_user_model()
-        .objects.filter(is_active=True, support_queues__in=selectors.queues_visible_to(user))
+        .objects.filter(is_active=True, support_queues__in=queue_ids)
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
@@ -386,14 +403,16 @@ def bulk_assignees(user: User) -> list[tuple[int, str]]:
     ]
 
 
-def assignable_users(ticket: Ticket) -> list[tuple[int, str]]:
-    """(id, name) of the queue's active members, for the assignee menu: plain tuples, since a queue of a
-    few hundred people made a few hundred model instances and template lookups on every ticket page."""
-    members = ticket.queue.members.filter(is_active=True).order_by("first_name", "username")
-    return [
-        (pk, f"{first} {last}".strip() or username)
-        for pk, first, last, username in members.values_list("pk", "first_name", "last_name", "username")
-    ]
+_people_changed = generations.replacer(PEOPLE)
+# Saves that change nothing a menu shows: every sign-in writes `last_login`.
+_UNSHOWN_FIELDS = frozenset({"last_login", "password"})
+
+
+def people_changed(sender, update_fields=None, **kwargs) -> None:
+    """Receiver for saved and deleted accounts and changed queue members: a new generation of the menus."""
+    if update_fields and set(update_fields) <= _UNSHOWN_FIELDS:
+        return
+    _people_changed()
 
 
 @dataclass
@@ -444,7 +463,7 @@ def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> 
         seen_event=latest_event_id(ticket),
         can_see_source=selectors.is_admin(viewer),
         movable_queues=movable_queues(viewer),
-        assignable_users=assignable_users(ticket),
+        assignable_users=queue_members([ticket.queue_id]),
         panels=panels.contributed(ticket, viewer),
         wellbeing_warning=wellbeing.ticket_warning(ticket, viewer),
         wellbeing_checkin=(

@@ -106,7 +106,8 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
             "statuses": Ticket.Status.choices,
             "priorities": Ticket.Priority.choices,
             "bulk_statuses": Ticket.Status.choices,
-            "bulk_assignees": workspace.bulk_assignees(request.user),
+            # The people of the queues the user sees (the sidebar's).
+            "bulk_assignees": workspace.queue_members(q.pk for q in sidebar["sidebar_queues"]),
             # The sidebar's queues are the ones the user may move tickets to (`movable_queues`): read once.
             "queue_options": [(q.slug, q.name) for q in sidebar["sidebar_queues"]],
         },
