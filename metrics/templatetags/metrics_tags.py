@@ -28,7 +28,7 @@ def _metric(value: Any, number: Callable[..., str]) -> str:
     return str(value)
 
 
-def _number_format() -> Callable[..., str]:
+def _number_format() -> partial[str]:
     """`number_format` with the reader's separators and grouping looked up once, not three times a cell: the
     same formatting function with the same arguments (a lead's dashboard has some 1,700 numbers)."""
     language = get_language()
@@ -48,19 +48,27 @@ def table_rows(table) -> SafeString:
     of fourteen cells each: one string built in Python rather than some two thousand template nodes."""
     links = table.links or ()
     number = _number_format()
+    # A formatted number is digits, a sign and the language's separators: when those hold no markup
+    # (every language Django ships), it needs no escaping either.
+    plain = not any(c in "<>&\"'" for c in "".join(str(v) for v in number.keywords.values()))
     rendered = []
     for position, row in enumerate(table.rows):
         first, *cells = row
         link = links[position] if position < len(links) else None
         label = conditional_escape(first)
         head = f'<a href="{conditional_escape(link)}">{label}</a>' if link else label
-        numbers = "".join(f'<td class="num">{_number(cell, number)}</td>' for cell in cells)
+        numbers = "".join(f'<td class="num">{_number(cell, number, plain)}</td>' for cell in cells)
         rendered.append(f"<tr><td>{head}</td>{numbers}</tr>")
     return mark_safe("\n    ".join(rendered))
 
 
-def _number(cell: Any, number: Callable[..., str]) -> str:
-    """`metric`, escaped; a whole number (most cells) needs neither formatting nor escaping."""
+def _number(cell: Any, number: partial[str], plain: bool) -> str:
+    """`metric`, escaped; a whole number (most cells) needs neither formatting nor escaping, nor does a
+    float formatted with `plain` separators, nor the dash of an empty ratio."""
     if type(cell) is int:
         return str(cell)
+    if cell is None:
+        return "—"
+    if plain and type(cell) is float:
+        return _metric(cell, number)
     return conditional_escape(_metric(cell, number))

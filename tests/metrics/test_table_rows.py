@@ -79,3 +79,16 @@ def test_a_table_without_links_or_rows():
         '<tr><td>&lt; 60</td><td class="num">3</td></tr>'
     )
     assert TAG.render(Context({"table": Table("qa", "QA", ["Score"], [])})) == ""
+
+
+def test_numbers_are_escaped_where_a_separator_holds_markup(monkeypatch):
+    from metrics.templatetags import metrics_tags
+
+    real = metrics_tags.get_format
+    monkeypatch.setattr(
+        metrics_tags, "get_format", lambda name, lang=None: "<&>" if name == "DECIMAL_SEPARATOR" else real(name, lang)
+    )
+    with translation.override("en"):
+        built = TAG.render(Context({"table": Table("qa", "QA", ["Score", "Mean"], [["Ana", 1.5], ["Bia", None]])}))
+    assert '<td class="num">1&lt;&amp;&gt;50</td>' in built
+    assert '<td class="num">—</td>' in built
