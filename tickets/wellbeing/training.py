@@ -303,7 +303,7 @@ def train(
                 best[column] = (c, threshold)
     # The committed model: one fit per C chosen, on every labelled message (cross-fitting) or the training
     # split, of the categories that chose it; one idf, learnt from the same rows whatever the C.
-    coef, intercept, idf = {}, {}, None
+    coef, intercept = {}, {}
     for c in sorted({c for c, _threshold in best.values()}):
         chose_c = [k for k, v in best.items() if v[0] == c]
         idf, models = fitted_on_all.get(c) or _fit(encoder, fitted_rows(np.arange(count)), truth, c, chose_c)
