@@ -202,7 +202,14 @@ def ticket_or_404(user: User, number: int) -> Ticket:
 
 
 def thread(ticket: Ticket) -> QuerySet[Message]:
-    return ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+    """The ticket's messages in order, with their authors and attachments; without their search columns (a
+    text-search vector as long as the body, and the body's first kilobytes), which only search reads."""
+    return (
+        ticket.messages.select_related("author")
+        .prefetch_related("attachments")
+        .defer("search_document", "search_excerpt")
+        .order_by("created_at", "id")
+    )
 
 
 def attachment_for(user: User, attachment_id: int) -> Attachment | None:

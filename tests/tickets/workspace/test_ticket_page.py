@@ -108,3 +108,29 @@ def test_the_assignee_menu_lists_the_queues_people_with_the_assignee_selected_an
     assert f'<option value="{davi.pk}" selected>Davi &lt;b&gt; Lima</option>' in menu
     assert f'<option value="{agent.pk}">{agent.get_full_name()}</option>' in menu
     assert menu.count(" selected") == 1
+
+
+def test_the_thread_leaves_its_search_columns_in_the_database_and_reads_no_field_late(
+    client, queue, agent, monkeypatch, settings
+):
+    """The thread's query defers the messages' search vector and excerpt: no message of the page, whatever
+    its kind (in, out, note, failed delivery), loads a field with a query of its own."""
+    from tickets import selectors
+    from tickets.models import Message
+
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    ticket = TicketFactory(queue=queue)
+    MessageFactory(ticket=ticket, body_text="Olá, não consigo entrar " * 200)
+    MessageFactory(ticket=ticket, direction=Message.Direction.OUT, author=agent, body_html="<p>Oi!</p>")
+    MessageFactory(ticket=ticket, direction=Message.Direction.NOTE, author=agent)
+    failed = MessageFactory(ticket=ticket, direction=Message.Direction.OUT, author=agent)
+    Message.objects.filter(pk=failed.pk).update(delivery_status=Message.Delivery.FAILED, delivery_error="550")
+    assert selectors.thread(ticket)[0].get_deferred_fields() == {"search_document", "search_excerpt"}
+    loaded = []
+    monkeypatch.setattr(Message, "refresh_from_db", lambda self, *a, **kw: loaded.append(kw))
+    client.force_login(agent)
+    for language in ("pt-br", "en"):
+        response = client.get(reverse("ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        assert "não consigo entrar" in response.content.decode()
+    assert loaded == []
