@@ -142,6 +142,8 @@ def _median_of(runs: list[dict]) -> dict:
     figure["errors"] = sum(run.get("errors", 0) for run in runs)
     figure["requests"] = runs[0].get("requests")
     figure["runs"] = len(runs)
+    # Each run's p95 in the order taken, so that a reader sees how far apart they were.
+    figure["p95_runs_ms"] = [run.get("p95_ms") for run in runs]
     return figure
 
 
@@ -492,11 +494,18 @@ def measure(quick: bool) -> dict:
     first, cached = {}, {}
 
     # What people meet: every page rendered, with the page cache off in the server (no goal depends on it),
-    # from a spread of users and URLs; the baseline view from the same server in the same run.
+    # from a spread of users and URLs; the baseline view from the same server in the same run. The runs are
+    # taken in rounds, each loading every kind once, so that the baseline's runs fall in the same minutes as
+    # the pages' (the machine's speed drifts over a run; the ratios divide one figure by the other).
+    kinds = (*pages, "ticket_page_short", "dashboard", "sidebar_counts", "baseline")
+    taken: dict[str, list[dict]] = {kind: [] for kind in kinds}
     with gunicorn({**env, "ACOLHE_PAGE_CACHE_SECONDS": "0"}, workers=WORKERS) as base:
-        for kind in (*pages, "ticket_page_short", "dashboard", "sidebar_counts", "baseline"):
-            first[kind] = _median_of([_load(base, visits[kind], samples) for _ in range(RUNS)])
-            log(f"{kind} first render {first[kind]}")
+        for _round in range(RUNS):
+            for kind in kinds:
+                taken[kind].append(_load(base, visits[kind], samples))
+    for kind in kinds:
+        first[kind] = _median_of(taken[kind])
+        log(f"{kind} first render {first[kind]}")
 
     # The short page cache as deployed: one person reloading the same pages, then the mixed load.
     page_cache_seconds = int(env.get("ACOLHE_PAGE_CACHE_SECONDS", settings.ACOLHE_PAGE_CACHE_SECONDS))
@@ -560,6 +569,7 @@ def measure(quick: bool) -> dict:
             "throughput_per_s": load.get("throughput_per_s"),
             "errors": load.get("errors"),
             "queries": queries.get(kind),
+            "p95_runs_ms": load.get("p95_runs_ms"),
             "note": f"{served_by}, {load.get('requests')} requests, median of {load.get('runs')} runs"
             + (f"; {note}" if note else ""),
         }
