@@ -125,7 +125,20 @@ def test_the_demo_picture_is_a_png_that_decodes_to_its_drawing():
     assert pixel(5, 250) == (244, 246, 248)  # the background
 
 
-def test_a_lead_opening_the_demo_sees_a_few_breaches_not_the_whole_month():
+# The demo's tickets are dated back from the moment it is loaded and its clocks count São Paulo's business
+# hours, so how many breach depends on the moment: the four left behind on a Monday morning, and up to 17
+# of 120 on a weekday afternoon, when the last two days' unanswered mail and follow-ups have run out of
+# business time. Leaving the whole month unanswered would breach some 30. The test pins both moments (it
+# failed on weekday afternoons against a bound of 15 read at other hours).
+@pytest.mark.parametrize(
+    "moment",
+    ["2026-12-07T08:30:00-03:00", "2026-12-09T15:00:00-03:00"],
+    ids=["monday-morning", "wednesday-afternoon"],
+)
+def test_a_lead_opening_the_demo_sees_a_few_breaches_not_the_whole_month(moment):
+    from datetime import datetime
+
+    import time_machine
     from django.utils import timezone
 
     from metrics.definitions import Summary
@@ -133,8 +146,9 @@ def test_a_lead_opening_the_demo_sees_a_few_breaches_not_the_whole_month():
     from metrics.selectors import SUMS
     from tickets.sla.health import breached_q
 
-    call_command("seed_demo", tickets=120)
-    breaching = Ticket.objects.exclude(status__in=["solved", "closed"]).filter(breached_q(timezone.now()))
-    assert 4 <= breaching.count() <= 15
-    totals = Summary(DailyStats.objects.exclude(associate=None).aggregate(**SUMS))
-    assert 70 <= totals.sla_percent < 100
+    with time_machine.travel(datetime.fromisoformat(moment), tick=False):
+        call_command("seed_demo", tickets=120)
+        breaching = Ticket.objects.exclude(status__in=["solved", "closed"]).filter(breached_q(timezone.now()))
+        assert 4 <= breaching.count() <= 20
+        totals = Summary(DailyStats.objects.exclude(associate=None).aggregate(**SUMS))
+        assert 70 <= totals.sla_percent < 100
