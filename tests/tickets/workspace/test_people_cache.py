@@ -15,11 +15,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_tim
 
 
 @pytest.fixture
-def agent(queue):
-    return associate([queue], username="bia", first_name="Bia", last_name="Souza")
-
-
-@pytest.fixture
 def caio(queue):
     return associate([queue], username="caio", first_name="Caio", last_name="Lima")
 

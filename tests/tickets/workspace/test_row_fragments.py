@@ -11,17 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.middleware import SESSION_TIMEZONE_KEY
-from tests.factories import TicketFactory, associate
+from tests.factories import TicketFactory
 from tickets.models import Requester, Ticket
 from tickets.workspace import rows
 
 # Every request renders the page: what is under test is the cache of its rows.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_time")]
-
-
-@pytest.fixture
-def agent(queue):
-    return associate([queue], username="bia", first_name="Bia", last_name="Souza")
 
 
 @pytest.fixture
