@@ -50,7 +50,8 @@ def table_rows(table) -> SafeString:
     number = _number_format()
     # A formatted number is digits, a sign and the language's separators: when those hold no markup
     # (every language Django ships), it needs no escaping either.
-    plain = not any(c in "<>&\"'" for c in "".join(str(v) for v in number.keywords.values()))
+    separators = number.keywords["decimal_sep"] + number.keywords["thousand_sep"]
+    plain = not any(c in "<>&\"'" for c in separators)
     rendered = []
     for position, row in enumerate(table.rows):
         first, *cells = row
