@@ -1,8 +1,9 @@
 """Values kept in the cache until what they are read from changes.
 
 Some things every page shows change seldom while tickets change all the time: the procedures that apply to
-a ticket's queue, tags and language; the people of a set of queues, for the assignee menus. Each such family
-has a generation token in the cache, and every kept value's key holds it. Any change to what the family is
+a ticket's queue, tags and language; the people of a set of queues, for the assignee menus; the queues'
+names; the must-read banner. Each such family has a generation token in the cache, and every kept value is
+stored with the token it was read under. Any change to what the family is
 read from replaces the token (`replace`, connected to the models' signals by the app that owns the family):
 at once, so that the writing transaction reads its own change, and again once it commits, so that a value
 kept between the two, from the rows before the change, is not served past the commit. Old values are never
@@ -35,8 +36,10 @@ def _token_key(family: str) -> str:
 
 def current(family: str) -> str | None:
     """The family's token, made on first use; None while the cache is away."""
-    key = _token_key(family)
-    token = cache.get(key)
+    return _made(_token_key(family), cache.get(_token_key(family)))
+
+
+def _made(key: str, token: str | None) -> str | None:
     if token is None:
         cache.add(key, uuid.uuid4().hex, timeout=None)
         token = cache.get(key)
@@ -45,16 +48,22 @@ def current(family: str) -> str | None:
 
 def kept(family: str, shape: str, read: Callable[[], T], seconds: int) -> T:
     """`read()`, kept for `seconds` under the family's current token and `shape` (everything else the value
-    depends on). `read` must not return None. Without the cache, read every time."""
-    token = current(family)
+    depends on). `read` must not return None. Without the cache, read every time.
+
+    The value is stored with the token it was read under, and the token and the value come in one round trip:
+    a value stored under an older token is read again, not served."""
+    token_key = _token_key(family)
+    digest = hashlib.blake2b(shape.encode(), digest_size=20).hexdigest()
+    key = f"kept:{family}:{digest}"
+    found = cache.get_many([token_key, key])
+    token = _made(token_key, found.get(token_key))
     if token is None:
         return read()
-    digest = hashlib.blake2b(f"{token}\x1f{shape}".encode(), digest_size=20).hexdigest()
-    key = f"kept:{family}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = read()
-        cache.set(key, value, seconds)
+    held = found.get(key)
+    if held is not None and held[0] == token:
+        return held[1]
+    value = read()
+    cache.set(key, (token, value), seconds)
     return value
 
 
