@@ -9,9 +9,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 
 from helpdesk import generations
-from helpdesk.pagecache import per_user
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
-from sop.services import SEARCH_CONFIGS, render_macro
+from sop.services import ACKNOWLEDGEMENTS, SEARCH_CONFIGS, render_macro
 from tickets.language import reader_language
 from tickets.models import Language, Role, Ticket
 from tickets.selectors import has_role, is_admin, queues_visible_to, tickets_visible_to
@@ -136,6 +135,14 @@ BANNER_FIELDS = (
     "version__counterpart__title",
     "version__counterpart__language",
 )
+
+
+# The must-read banner changes when a must-read version is published, acknowledged or edited, seldom against
+# the pages every associate loads: so each person's pending acknowledgements are kept in their own generation
+# (`helpdesk.generations`), which any saved or deleted acknowledgement, version or SOP replaces (`sop.signals`;
+# `services.publish_version` replaces it itself after asking for acknowledgements in bulk, which sends no
+# signal). A new banner shows on the next page, with the page cache on or off.
+ACKNOWLEDGEMENTS_SECONDS = 600
 
 
 def _banner_acknowledgements(user: User) -> list[Acknowledgement]:
@@ -294,7 +301,9 @@ def acknowledgements_to_show(user: User) -> list[Acknowledgement]:
     """The must-read banner of every page (registered in `SopConfig.ready`): one query, kept a few seconds
     per user like a cached page. Each names its procedure in the reader's language where the version has a
     counterpart in it (`title_shown`); the link still goes to the version to acknowledge."""
-    acknowledgements = per_user(user, "pending_acknowledgements", lambda: _banner_acknowledgements(user))
+    acknowledgements = generations.kept(
+        ACKNOWLEDGEMENTS, f"user:{user.pk}", lambda: _banner_acknowledgements(user), ACKNOWLEDGEMENTS_SECONDS
+    )
     language = reader_language()
     for ack in acknowledgements:
         counterpart = ack.version.counterpart

@@ -26,11 +26,15 @@ from django.db.models import F, Max, Q, TextField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk import generations
 from sop.models import SOP, Acknowledgement, ChecklistStep, ChecklistTick, Macro, SOPVersion
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Language, Queue, Ticket, TicketEvent
 from tickets.workspace import services as workspace_services
+
+# The generation of the must-read banners every page shows (`selectors.acknowledgements_to_show`).
+ACKNOWLEDGEMENTS = "acknowledgements"
 
 SEARCH_CONFIGS: dict[str, str] = {Language.PT: "portuguese", Language.EN: "english"}
 
@@ -181,6 +185,8 @@ def publish_version(version: SOPVersion, *, actor: User | None = None) -> SOPVer
             [Acknowledgement(version=version, user=user, requested_at=now) for user in affected_associates(version)],
             ignore_conflicts=True,
         )
+        # Created in bulk, without a signal: the banners kept before are stale.
+        generations.replace(ACKNOWLEDGEMENTS)
     return version
 
 

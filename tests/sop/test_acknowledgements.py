@@ -147,3 +147,32 @@ def test_tags_only_sop_asks_every_queue_in_its_language(maria, support):
         services.create_version(sop, language="en", title="Bug", body="b", must_read=True)
     )
     assert set(version.acknowledgements.values_list("user", flat=True)) == {john.pk}
+
+
+def test_the_banner_is_read_once_and_kept_until_an_acknowledgement_or_a_version_changes(
+    must_read, maria, lead, settings
+):
+    """Kept per person in the acknowledgements' generation, not in the short page cache (off here): each change
+    shows on the next page. Publishing asks for acknowledgements in bulk, with no signal of their own."""
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+
+    def banner() -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as queries:
+            titles = [ack.title_shown for ack in selectors.acknowledgements_to_show(maria)]
+        return titles, len(queries)
+
+    assert banner() == ([], 1)
+    assert banner() == ([], 0)
+    services.publish_version(must_read)
+    assert banner() == (["Conta invadida"], 1)
+    assert banner() == (["Conta invadida"], 0)
+    services.acknowledge(must_read, actor=maria)
+    assert banner() == ([], 1)
+    newer = services.create_version(
+        must_read.sop, language="pt", title="Conta invadida (v3)", body="b", must_read=True, actor=lead
+    )
+    assert banner() == ([], 1)  # a draft asks nobody, but any saved version starts a new generation
+    services.publish_version(newer)
+    assert banner() == (["Conta invadida (v3)"], 1)
+    Acknowledgement.objects.filter(user=maria, version=newer).delete()
+    assert banner() == ([], 1)
