@@ -506,6 +506,36 @@ def access_rows(
     return roles, members, led, escalations
 
 
+# Every page's navigation -------------------------------------------------------------------------------------
+
+
+def navigation_counts(user_id: int, *, open_status: str, restricted: Sequence[str]) -> tuple[int, int, int]:
+    """(open escalations to the queues the user belongs to, the user's unread notices, how many of those are
+    about a restricted ticket: `restricted` categories or legal hold) in one statement, for
+    `selectors.navigation_counts`. The ORM path is two queries whose filters it builds and compiles on every
+    page: in process on the workspace bench's QUICK data set, 2.8-5.2 ms of a queue list's 30 ms under load
+    against 0.5-0.9 ms for this one."""
+    sql = """
+        SELECT
+            (
+                SELECT count(*) FROM tickets_escalation escalation
+                JOIN tickets_queue_members membership ON membership.queue_id = escalation.target_queue_id
+                WHERE escalation.status = %(open)s AND membership.user_id = %(user)s
+            ),
+            count(notice.id),
+            count(notice.id) FILTER (
+                WHERE ticket.sensitivity && %(restricted)s::varchar(30)[] OR ticket.legal_hold
+            )
+        FROM tickets_notification notice
+        LEFT JOIN tickets_ticket ticket ON ticket.id = notice.ticket_id
+        WHERE notice.user_id = %(user)s AND notice.read_at IS NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"user": user_id, "open": open_status, "restricted": list(restricted)})
+        escalations, unread, unread_restricted = cursor.fetchone()
+    return escalations, unread, unread_restricted
+
+
 # Search statistics ------------------------------------------------------------------------------------------
 
 

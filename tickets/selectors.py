@@ -266,15 +266,25 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 def navigation_counts(user: User) -> dict[str, Any]:
     """The SLA-health link and the escalation and unread-notice counts in every page's navigation
     (registered in `TicketsConfig.ready`), kept a few seconds per user like a cached page."""
-    return per_user(
-        user,
-        "sla_nav",
-        lambda: {
-            "health": is_admin(user) or has_role(user, Role.TEAM_LEAD),
-            "escalations": Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count(),
-            "unread": count_about_readable(Notification.objects.filter(user=user, read_at=None), user),
-        },
+    return per_user(user, "sla_nav", lambda: _navigation_counts(user))
+
+
+def _navigation_counts(user: User) -> dict[str, Any]:
+    """One statement (`db.navigation_counts`). The unread notices about restricted tickets are counted apart,
+    as `count_about_readable` counts them, and only when there are some does a second query ask which of
+    those tickets the user may read."""
+    escalations, unread, restricted_unread = db.navigation_counts(
+        user.pk, open_status=Escalation.Status.OPEN, restricted=RESTRICTED_CATEGORIES
     )
+    if restricted_unread:
+        unreadable = Notification.objects.filter(user=user, read_at=None).filter(restricted("ticket__"))
+        unreadable = unreadable.exclude(ticket__in=tickets_visible_to(user).values("pk"))
+        unread -= unreadable.order_by().count()
+    return {
+        "health": is_admin(user) or has_role(user, Role.TEAM_LEAD),
+        "escalations": escalations,
+        "unread": unread,
+    }
 
 
 def assist_outputs_visible_to(user: User) -> QuerySet[AssistOutput]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db.models import NOT_PROVIDED, Model
+from django.db.models import NOT_PROVIDED, Model, Q
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from tickets.models import (
     ExposureEntry,
     InboundEmail,
     Message,
+    Notification,
     Profile,
     Queue,
     Requester,
@@ -441,3 +442,35 @@ def test_access_rows_reads_what_the_orm_reads(settings):
         assert len(got_escalations) == min(limit, len(escalations)) and set(got_escalations) <= escalations
         checked += bool(escalations) + bool(led)
     assert checked >= 10
+
+
+def test_navigation_counts_read_what_the_orm_reads():
+    """`navigation_counts` against the ORM queries it replaces: escalations open (not handed back) to a queue
+    the user belongs to, not to one of a team they lead; unread notices (not read ones), about no ticket, an
+    ordinary one, a child-safety one or one under legal hold, of the user and of someone else."""
+    team = TeamFactory()
+    mine, led, other = QueueFactory(team=team), QueueFactory(team=team), QueueFactory()
+    ana, bia = associate(queues=[mine]), associate(queues=[mine, other])
+    team.leads.add(ana)
+    tickets = [
+        TicketFactory(queue=mine),
+        TicketFactory(queue=other, sensitivity=["child_safety"]),
+        TicketFactory(queue=mine, sensitivity=["self_harm"]),
+        TicketFactory(queue=other, legal_hold=True),
+    ]
+    for queue, status in itertools.product((mine, led, other), (Escalation.Status.OPEN, Escalation.Status.HANDED_BACK)):
+        ticket = TicketFactory(queue=mine)
+        Escalation.objects.create(ticket=ticket, from_queue=mine, target_queue=queue, reason="r", status=status)
+    read = timezone.now()
+    for user, ticket, read_at in itertools.product((ana, bia), [None, *tickets], (None, read)):
+        Notification.objects.create(user=user, ticket=ticket, kind="sla", text="t", read_at=read_at)
+    Notification.objects.create(user=ana, ticket=tickets[1], kind="sla", text="t")
+    restricted = ("child_safety",)
+    for user in (ana, bia, associate(queues=[])):
+        escalations = Escalation.objects.filter(status=Escalation.Status.OPEN, target_queue__members=user).count()
+        unread = Notification.objects.filter(user=user, read_at=None)
+        restricted_unread = unread.filter(Q(ticket__sensitivity__overlap=list(restricted)) | Q(ticket__legal_hold=True))
+        expected = (escalations, unread.count(), restricted_unread.count())
+        assert db.navigation_counts(user.pk, open_status=Escalation.Status.OPEN, restricted=restricted) == expected
+    assert db.navigation_counts(ana.pk, open_status=Escalation.Status.OPEN, restricted=restricted) == (1, 6, 3)
+    assert db.navigation_counts(bia.pk, open_status=Escalation.Status.OPEN, restricted=restricted) == (2, 5, 2)
