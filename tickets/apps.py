@@ -35,9 +35,13 @@ class TicketsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from tickets.models import Queue
-        from tickets.workspace.selectors import people_changed
+        from tickets.workspace.selectors import people_changed, queues_changed
 
         user = get_user_model()
         post_save.connect(people_changed, sender=user, dispatch_uid="queue-people-user-saved")
         post_delete.connect(people_changed, sender=user, dispatch_uid="queue-people-user-deleted")
         m2m_changed.connect(people_changed, sender=Queue.members.through, dispatch_uid="queue-people-members")
+        # The queues' names in the sidebar and the move menus are kept until a queue changes
+        # (`tickets.workspace.selectors.movable_queues`).
+        post_save.connect(queues_changed, sender=Queue, dispatch_uid="queue-names-saved")
+        post_delete.connect(queues_changed, sender=Queue, dispatch_uid="queue-names-deleted")

@@ -316,9 +316,29 @@ def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
     return counts, [QueueCount(*row) for row in queues]
 
 
+# Which queues a person sees comes with the request's access (`selectors.visible_queue_ids`); their names, for
+# the sidebar and the move menus of every list, search and ticket page, change only when a queue is saved or
+# deleted. So they are kept per set of queues in the queues' generation, which that replaces
+# (`queues_changed`, connected in `TicketsConfig.ready`).
+QUEUES = "queue-names"
+QUEUES_SECONDS = 600
+
+
 def movable_queues(user: User) -> list[Queue]:
-    """The queues the user may move a ticket to, for the ticket page's menu: names only, no counts."""
-    return list(selectors.queues_visible_to(user).order_by("kind", "name").only("pk", "slug", "name"))
+    """The queues the user may move a ticket to, for the ticket page's menu and the sidebar: names only, no
+    counts, by kind and name."""
+    ids = selectors.visible_queue_ids(user)
+    if ids == []:
+        return []
+    return generations.kept(
+        QUEUES,
+        "every" if ids is None else repr(ids),
+        lambda: list(selectors.queues_visible_to(user).order_by("kind", "name").only("pk", "slug", "name")),
+        QUEUES_SECONDS,
+    )
+
+
+queues_changed = generations.replacer(QUEUES)
 
 
 def saved_views(user: User) -> QuerySet[SavedView]:

@@ -1,0 +1,79 @@
+"""The queues' names in the sidebar and the move menus are kept per set of queues (tickets/workspace/selectors.py,
+`movable_queues`): a second page reads no queue names, and each change (a queue renamed, joined, left, created
+for an admin, deleted) is on the next page, in the sidebar, the list's menus and the ticket's queue menu."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import QueueFactory, TicketFactory, associate
+from tickets.models import Queue
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_time")]
+
+
+def _sidebar(client) -> str:
+    html = client.get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    start = html.index('name="set_queue"')
+    menu = html[start : html.index("</select>", start)]
+    start = html.index('class="view-list"', html.index("<h2>Queues</h2>"))
+    return menu + html[start : html.index("</ul>", start)]
+
+
+def _ticket_menu(client, ticket) -> str:
+    html = client.get(reverse("ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    start = html.index('name="queue"')
+    return html[start : html.index("</select>", start)]
+
+
+def _names_read(queries) -> bool:
+    """The query of `movable_queues`: queue names only, no counts."""
+    return any(
+        q["sql"].startswith('SELECT "tickets_queue"."id", "tickets_queue"."name", "tickets_queue"."slug" FROM')
+        for q in queries.captured_queries
+    )
+
+
+def test_a_second_page_reads_no_queue_names(client, agent, queue):
+    client.force_login(agent)
+    with CaptureQueriesContext(connection) as first:
+        assert "Suporte" in _sidebar(client)
+    with CaptureQueriesContext(connection) as second:
+        assert "Suporte" in _sidebar(client)
+    assert _names_read(first) and not _names_read(second)
+
+
+@pytest.mark.parametrize(
+    ("change", "shown", "gone"),
+    [
+        (lambda agent, queue: setattr(queue, "name", "Atendimento") or queue.save(), "Atendimento", "Suporte"),
+        (lambda agent, queue: QueueFactory(slug="contas", name="Contas").members.add(agent), "Contas", None),
+        (lambda agent, queue: queue.members.remove(agent), None, "Suporte"),
+    ],
+    ids=["renamed", "joined", "left"],
+)
+def test_a_change_of_queues_is_on_the_next_page(client, agent, queue, change, shown, gone):
+    QueueFactory(slug="outra", name="Outra fila")
+    home = QueueFactory(slug="casa", name="Casa")
+    home.members.add(agent)
+    ticket = TicketFactory(queue=home)
+    client.force_login(agent)
+    assert "Suporte" in _sidebar(client) and "Suporte" in _ticket_menu(client, ticket)
+    change(agent, queue)
+    for menu in (_sidebar(client), _ticket_menu(client, ticket)):
+        if shown:
+            assert shown in menu
+        if gone:
+            assert gone not in menu
+        assert "Outra fila" not in menu
+
+
+def test_an_admin_sees_a_new_queue_and_not_a_deleted_one(client, queue):
+    admin = associate([queue], username="admin", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    assert "Suporte" in _sidebar(client)
+    QueueFactory(slug="nova", name="Nova fila")
+    assert "Nova fila" in _sidebar(client)
+    Queue.objects.get(slug="nova").delete()
+    assert "Nova fila" not in _sidebar(client)
