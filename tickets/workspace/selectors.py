@@ -317,9 +317,9 @@ def _sidebar_counts(user: User) -> tuple[dict[str, int], list[QueueCount]]:
 
 
 # Which queues a person sees comes with the request's access (`selectors.visible_queue_ids`); their names, for
-# the sidebar and the move menus of every list, search and ticket page, change only when a queue is saved or
-# deleted. So they are kept per set of queues in the queues' generation, which that replaces
-# (`queues_changed`, connected in `TicketsConfig.ready`).
+# the sidebar and the move menus of every list, search and ticket page (and the cross-functional queues of the
+# escalation menu), change only when a queue is saved or deleted. So they are kept per set of queues in the
+# queues' generation, which that replaces (`queues_changed`, connected in `TicketsConfig.ready`).
 QUEUES = "queue-names"
 QUEUES_SECONDS = 600
 
@@ -450,7 +450,20 @@ def escalation_panel(ticket: Ticket, viewer: User) -> EscalationPanel:
     open_targets = {e.target_queue_id for e in history if e.is_open}
     return EscalationPanel(
         history=[(e, escalations.can_hand_back(viewer, e)) for e in history],
-        targets=[q for q in Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL) if q.pk not in open_targets],
+        targets=[q for q in cross_functional_queues() if q.pk not in open_targets],
+    )
+
+
+def cross_functional_queues() -> list[Queue]:
+    """The queues a ticket can be escalated to, by name (names and slugs only), kept in the queues'
+    generation like `movable_queues`."""
+    return generations.kept(
+        QUEUES,
+        "cross-functional",
+        lambda: list(
+            Queue.objects.filter(kind=Queue.Kind.CROSS_FUNCTIONAL).order_by("name").only("pk", "slug", "name")
+        ),
+        QUEUES_SECONDS,
     )
 
 

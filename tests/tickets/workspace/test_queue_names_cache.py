@@ -77,3 +77,29 @@ def test_an_admin_sees_a_new_queue_and_not_a_deleted_one(client, queue):
     assert "Nova fila" in _sidebar(client)
     Queue.objects.get(slug="nova").delete()
     assert "Nova fila" not in _sidebar(client)
+
+
+def test_the_escalation_menu_shows_each_change_of_the_cross_functional_queues(client, agent, queue):
+    ticket = TicketFactory(queue=queue)
+    QueueFactory(slug="engenharia", name="Engenharia", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    client.force_login(agent)
+
+    def menu() -> str:
+        html = client.get(reverse("ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        start = html.index('name="target_queue"')
+        return html[start : html.index("</select>", start)]
+
+    def read(queries) -> bool:
+        return any("cross_functional" in q["sql"] for q in queries.captured_queries)
+
+    with CaptureQueriesContext(connection) as first:
+        assert "Engenharia" in menu()
+    with CaptureQueriesContext(connection) as again:
+        assert "Engenharia" in menu()
+    assert read(first) and not read(again)
+    engineering = Queue.objects.get(slug="engenharia")
+    engineering.name = "Engenharia de produto"
+    engineering.save()
+    assert "Engenharia de produto" in menu()
+    QueueFactory(slug="juridico", name="Jurídico", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    assert "Jurídico" in menu()
