@@ -322,9 +322,13 @@ class ClockView:
     remaining_seconds: int | None = None
 
 
+# The clocks' names, lazily translated: each is turned into the reader's language where a page shows it.
+_LABELS = dict(SlaClock.choices)
+
+
 def clock_views(ticket: Ticket, now: datetime | None = None) -> list[ClockView]:
     now = now or timezone.now()
-    labels = dict(SlaClock.choices)
+    labels = _LABELS
     views = []
 
     def live(clock: str, warn_at: datetime | None, due_at: datetime) -> ClockView:

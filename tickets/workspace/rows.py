@@ -30,7 +30,7 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import get_language, gettext
 
 from tickets import sla
-from tickets.models import Ticket
+from tickets.models import SlaClock, Ticket
 from tickets.sla.clocks import ClockView
 from tickets.wellbeing.detection import CATEGORIES
 from tickets.workspace.search import SearchHit
@@ -62,6 +62,7 @@ class _Page:
     statuses: dict[str, str]
     priorities: dict[int, str]
     categories: dict[str, str]
+    clocks: dict[str, str]
     phrases: dict[str, str]
     date_format: str
     now: datetime
@@ -73,6 +74,7 @@ def _page() -> _Page:
         statuses={value: str(label) for value, label in Ticket.Status.choices},
         priorities={value: str(label) for value, label in Ticket.Priority.choices},
         categories={key: str(label) for key, label in CATEGORIES.items()},
+        clocks={value: str(label) for value, label in SlaClock.choices},
         phrases={
             "select": gettext("Select ticket #%(number)s"),
             "sensitive": gettext("Sensitive content: %(categories)s"),
@@ -196,7 +198,8 @@ def _clock(ticket: Ticket, page: _Page) -> str:
         assert clock.due_at is not None  # a running clock has its due time
         left = escape(page.phrases["left"] % {"left": timeuntil(clock.due_at, page.now)})
         inner = f'<time datetime="{timezone.localtime(clock.due_at).isoformat()}">{left}</time>'
+    label = escape(page.clocks[clock.clock])
     return (
-        f'<span class="sla-clock sla-{clock.state}" data-state="{clock.state}" title="{escape(clock.label)}">'
+        f'<span class="sla-clock sla-{clock.state}" data-state="{clock.state}" title="{label}">'
         f"{inner}</span>"
     )
