@@ -25,3 +25,15 @@ class MetricsConfig(AppConfig):
         ticket_solved.connect(on_ticket_solved, dispatch_uid="acolhe_csat_on_solve")
         tickets_scrubbed.connect(on_tickets_scrubbed, dispatch_uid="acolhe_csat_scrub")
         demo_seeded.connect(on_demo_seeded, dispatch_uid="acolhe_demo_metrics")
+
+        # The dashboards are kept until a rollup runs or a name they show changes (`selectors.dashboard`).
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+
+        from metrics.selectors import rollups_changed
+        from tickets.models import Queue
+
+        for model in (get_user_model(), Queue):
+            name = model.__name__
+            post_save.connect(rollups_changed, sender=model, dispatch_uid=f"metrics-rollups-save-{name}")
+            post_delete.connect(rollups_changed, sender=model, dispatch_uid=f"metrics-rollups-delete-{name}")

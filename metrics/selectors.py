@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet, Sum
 
+from helpdesk import generations
 from metrics.definitions import CSAT_BUCKETS, QA_BUCKETS, SUM_FIELDS, Summary
 from metrics.models import Calibration, CsatSurvey, DailyStats, QaAssignment, QueueDay, Review, Scorecard
 from tickets import selectors as ticket_selectors
@@ -216,10 +217,40 @@ def queue_rows(user: User, filters: Filters) -> list[QueueRow]:
     return sorted(result, key=lambda r: r.name.lower())
 
 
+# The dashboard reads the rollup tables, which change only when a rollup runs (every 5 minutes), and the names
+# of associates and queues. So each dashboard is kept in the rollups' generation (`helpdesk.generations`), per
+# reader and filters: a rollup replaces it (`services.rollup.rollup_days`), and so does a saved or deleted
+# account or queue (`rollups_changed`, connected in `MetricsConfig.ready`). Who may see which rows (admin,
+# lead, led teams, visible queues) is part of the key, so a change of roles or teams reads afresh.
+ROLLUPS = "metrics-rollups"
+ROLLUPS_SECONDS = 600
+
+
 def dashboard(user: User, filters: Filters) -> Dashboard:
-    """The team lead dashboard: a handful of queries over the rollup tables."""
+    """The team lead dashboard: a handful of queries over the rollup tables, kept until they change."""
+    admin = ticket_selectors.is_admin(user)
+    lead = ticket_selectors.has_role(user, Role.TEAM_LEAD)
+    reader = (user.pk, admin, lead, sorted(led_team_ids(user)) if lead and not admin else [])
+    queues = None if admin else ticket_selectors.visible_queue_ids(user)
+    shape = repr((reader, queues, filters))
+    return generations.kept(ROLLUPS, shape, lambda: _read_dashboard(user, filters), ROLLUPS_SECONDS)
+
+
+def _read_dashboard(user: User, filters: Filters) -> Dashboard:
     totals, days = trend(stats_visible_to(user), filters)
     return Dashboard(filters, totals, days, associate_rows(user, filters), queue_rows(user, filters))
+
+
+_rollups_changed = generations.replacer(ROLLUPS)
+# Saves that change nothing a dashboard shows: every sign-in writes `last_login`.
+_UNSHOWN_FIELDS = frozenset({"last_login", "password"})
+
+
+def rollups_changed(sender, update_fields=None, **kwargs) -> None:
+    """Receiver for saved and deleted accounts and queues: their names are in the kept dashboards."""
+    if update_fields and set(update_fields) <= _UNSHOWN_FIELDS:
+        return
+    _rollups_changed()
 
 
 def associate_trend(user: User, associate_id: int, filters: Filters):

@@ -22,6 +22,13 @@ CACHE_KEY_PREFIX = f"acolhe-test-{TEST_RUN}"
 CELERY_QUEUE = f"acolhe-tests-{TEST_RUN}"
 
 
+@pytest.fixture
+def rendered_every_time(settings):
+    """Every request renders its page (the short page cache off): for tests of what a page keeps of its parts
+    (messages, rows, menus, dashboards) until they change."""
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk import generations
 from metrics import definitions
 from metrics.definitions import Event, Key, TicketHistory
 from metrics.models import CsatSurvey, DailyStats, Heartbeat, QueueDay, Review
+from metrics.selectors import ROLLUPS
 from tickets import db
 from tickets.models import Profile, Queue, SlaAlert, Ticket, TicketEvent
 
@@ -66,6 +68,8 @@ def rollup_days(first: date, last: date, *, now: datetime | None = None) -> Roll
         _add_csat(rows, start, end, tz)
         result.rows = _write_daily(rows, first, last)
         _write_queue_days(first, last, start, end, tz, now)
+        # Written in bulk, without signals: the dashboards kept before are stale.
+        generations.replace(ROLLUPS)
     return result
 
 

@@ -199,7 +199,4 @@ def _clock(ticket: Ticket, page: _Page) -> str:
         left = escape(page.phrases["left"] % {"left": timeuntil(clock.due_at, page.now)})
         inner = f'<time datetime="{timezone.localtime(clock.due_at).isoformat()}">{left}</time>'
     label = escape(page.clocks[clock.clock])
-    return (
-        f'<span class="sla-clock sla-{clock.state}" data-state="{clock.state}" title="{label}">'
-        f"{inner}</span>"
-    )
+    return f'<span class="sla-clock sla-{clock.state}" data-state="{clock.state}" title="{label}">{inner}</span>'

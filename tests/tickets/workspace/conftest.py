@@ -4,12 +4,6 @@ from tests.factories import QueueFactory, associate
 
 
 @pytest.fixture
-def rendered_every_time(settings):
-    """Every request renders its page: for tests of what a page keeps of its parts (messages, rows)."""
-    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
 def queue():
     """The queue most tests here work in (a module may define its own)."""
     return QueueFactory(slug="suporte", name="Suporte")
