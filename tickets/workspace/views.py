@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,11 +27,12 @@ from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
 
 
-def sidebar_context(request) -> dict:
-    """The sidebar's links: the views, the user's queues (names only) and saved views. Their counts come
-    after the page, from `sidebar_counts` (htmx), so that no page waits for them."""
+def sidebar_context(request, queues: list | None = None) -> dict:
+    """The sidebar's links: the views, the user's queues (names only; `queues` when the caller has them) and
+    saved views. Their counts come after the page, from `sidebar_counts` (htmx), so that no page waits for
+    them."""
     return {
-        "sidebar_queues": workspace.movable_queues(request.user),
+        "sidebar_queues": workspace.movable_queues(request.user) if queues is None else queues,
         "saved_views": workspace.saved_views(request.user),
         "view_links": list(workspace.VIEWS.items()),
     }
@@ -66,8 +67,12 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
     seen_event = services.latest_event_id()
     queue = None
     tickets = workspace.view_queryset(request.user, view)
+    # The queues the user sees, by name (kept until a queue changes): the sidebar's, and where the slug is looked up.
+    queues = workspace.movable_queues(request.user)
     if slug is not None:
-        queue = get_object_or_404(selectors.queues_visible_to(request.user), slug=slug)
+        queue = next((q for q in queues if q.slug == slug), None)
+        if queue is None:
+            raise Http404
         tickets = tickets.filter(queue=queue)
     filters = workspace.Filters.from_query(request.GET)
     sort, descending = workspace.parse_sort(request.GET.get("sort", ""), view)
@@ -96,7 +101,7 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
     if request.htmx and request.GET.get("after"):
         # The "More tickets" link asks for the rows alone: no filters, menus or sidebar to read.
         return render(request, "tickets/workspace/_ticket_rows.html", context)
-    sidebar = sidebar_context(request)
+    sidebar = sidebar_context(request, queues)
     return render_page(
         request,
         "tickets/workspace/list.html",
