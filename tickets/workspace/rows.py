@@ -145,6 +145,11 @@ def _row(ticket: Ticket, page: _Page) -> str:
     )
 
 
+# What a search result shows of its ticket: the search page loads only these (`search.search_tickets`); a test
+# fails if `_hit` reads another field (it would cost a query per result).
+HIT_FIELDS = ("number", "subject", "status", "sensitivity", "updated_at", "requester__email", "queue__name")
+
+
 def search_hits(hits: Iterable[SearchHit]) -> SafeString:
     """The search page's results, one `<li>` each, as the template loop wrote them: the subject masked on a
     flagged ticket, and no snippet there either."""

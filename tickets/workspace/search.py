@@ -7,6 +7,7 @@ languages, and the associate should not have to say which one they typed in.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,10 +85,13 @@ def _snippet_source() -> Coalesce:
     return Coalesce(F("search_excerpt"), Left("body_text", SNIPPET_SOURCE_CHARS))
 
 
-def search_tickets(user: User, text: str, *, offset: int = 0, limit: int = 25) -> tuple[list[SearchHit], bool]:
+def search_tickets(
+    user: User, text: str, *, offset: int = 0, limit: int = 25, fields: Sequence[str] | None = None
+) -> tuple[list[SearchHit], bool]:
     """Tickets the user can see that match `text`, best first, with a highlighted snippet. Returns the page
     of hits and whether more follow. Two queries: the ranked candidates, then the page's tickets with their
-    snippets."""
+    snippets: every field of the ticket, its queue, requester and assignee, or only `fields` (names as
+    `QuerySet.only` takes them; the search page's, `rows.HIT_FIELDS`)."""
     query = build_query(text)
     if query is None:
         return [], False
@@ -142,12 +146,15 @@ def search_tickets(user: User, text: str, *, offset: int = 0, limit: int = 25) -
         )
         .values("headline_and_opening")[:1]
     )
+    found = Ticket.objects.filter(pk__in=[pk for pk, _ in page])
+    if fields is None:
+        found = found.select_related("queue", "requester", "assignee").defer("search_document")
+    else:
+        related = sorted({name.split("__")[0] for name in fields if "__" in name})
+        found = found.select_related(*related).only(*fields)
     tickets = {
         t.pk: t
-        for t in Ticket.objects.filter(pk__in=[pk for pk, _ in page])
-        .select_related("queue", "requester", "assignee")
-        .defer("search_document")
-        .annotate(
+        for t in found.annotate(
             snippet=SearchHeadline(
                 unaccent(F("subject")), query, config=headline_config("language"), **HEADLINE_OPTIONS
             ),

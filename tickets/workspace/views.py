@@ -22,7 +22,7 @@ from helpdesk.redirects import back_url
 from tickets import extensions, selectors
 from tickets.models import SavedView, Ticket
 from tickets.wellbeing.services import record_ticket_view
-from tickets.workspace import presence, routing, search, services, thread
+from tickets.workspace import presence, routing, rows, search, services, thread
 from tickets.workspace import selectors as workspace
 from tickets.workspace.forms import BulkForm, FieldsForm, MergeForm, ReplyForm, SavedViewForm
 
@@ -128,7 +128,8 @@ def search_page(request):
         offset = max(0, int(request.GET.get("offset", 0)))
     except ValueError:
         offset = 0
-    hits, has_more = search.search_tickets(request.user, text, offset=offset) if text else ([], False)
+    found = search.search_tickets(request.user, text, offset=offset, fields=rows.HIT_FIELDS) if text else ([], False)
+    hits, has_more = found
     return render_page(
         request,
         "tickets/workspace/search.html",

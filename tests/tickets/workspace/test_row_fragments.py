@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.middleware import SESSION_TIMEZONE_KEY
-from tests.factories import TicketFactory
+from tests.factories import RequesterFactory, TicketFactory
 from tickets.models import Requester, Ticket
 from tickets.workspace import rows
 
@@ -149,4 +149,27 @@ def test_a_list_page_reads_no_field_its_query_left_out(client, agent, queue, mon
                 url = f"{reverse('workspace', args=[view])}?sort={direction}{sort}"
                 html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
                 assert "data-ticket-list" in html
+    assert loaded == []
+
+
+def test_the_search_page_reads_no_field_its_query_left_out(client, agent, queue, monkeypatch):
+    """The search page loads only `rows.HIT_FIELDS` of each result: a result reading any other field of its
+    ticket, queue or requester would load it with one query per result. Plain and flagged tickets, matched by
+    subject, by body and by address."""
+    from django.contrib.auth.models import User
+
+    from tickets.models import Message, Queue
+
+    requester = RequesterFactory(email="pessoa@example.com")
+    TicketFactory(queue=queue, subject="reembolso da assinatura", requester=requester, tags=["vip"])
+    TicketFactory(queue=queue, subject="reembolso negado", sensitivity=["bullying"], assignee=agent)
+    body = TicketFactory(queue=queue, subject="outra coisa", requester=requester)
+    Message.objects.create(ticket=body, direction="in", body_text="quero meu reembolso de volta")
+    loaded = []
+    for model in (Ticket, Queue, Requester, User):
+        monkeypatch.setattr(model, "refresh_from_db", lambda self, *a, **kw: loaded.append((type(self), kw)))
+    client.force_login(agent)
+    for term in ("reembolso", "pessoa@example.com"):
+        html = client.get(reverse("search"), {"q": term}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert html.count("data-row ") >= 2, term
     assert loaded == []
