@@ -1,10 +1,17 @@
 """Template helpers for the ticket page's field menus."""
 
+from html import escape as _escape
+
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+def escaped(value) -> str:
+    """`django.utils.html.escape(value)` without the lazy-string check that wraps it, which cost more than the
+    escaping itself in menus of a few hundred options: the same characters, replaced the same way."""
+    return _escape(str(value))
 
 
 @register.filter
@@ -14,7 +21,7 @@ def options(choices, selected) -> SafeString:
     ticket page's template."""
     return mark_safe(  # every value and label is escaped
         "".join(
-            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+            f'<option value="{escaped(value)}"{" selected" if value == selected else ""}>{escaped(label)}</option>'
             for value, label in choices
         )
     )

@@ -6,9 +6,9 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from tickets.templatetags.field_tags import escaped
 from tickets.workspace import rows
 
 register = template.Library()
@@ -26,7 +26,7 @@ def options(
     chosen = {str(value) for value in selected}
     return mark_safe(
         "".join(
-            f'<option value="{escape(value)}"{" selected" if str(value) in chosen else ""}>{escape(label)}</option>'
+            f'<option value="{escaped(value)}"{" selected" if str(value) in chosen else ""}>{escaped(label)}</option>'
             for value, label in choices
             if leave_out is None or value != leave_out
         )

@@ -27,6 +27,17 @@ def test_options_mark_the_chosen_values_and_escape_labels_and_values():
     )
 
 
+def test_options_translate_lazy_labels_in_the_readers_language_and_escape_them():
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    choices = [("pt", gettext_lazy("Portuguese")), ("x", "O'Brien <&>")]
+    with translation.override("pt-br"):
+        assert options(choices) == (
+            '<option value="pt">Português</option><option value="x">O&#x27;Brien &lt;&amp;&gt;</option>'
+        )
+
+
 def test_options_compare_numbers_with_the_query_strings_values_and_leave_out_one():
     assert options([(1, "Low"), (4, "Urgent")], [4]) == (
         '<option value="1">Low</option><option value="4" selected>Urgent</option>'
