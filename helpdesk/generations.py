@@ -74,12 +74,18 @@ def replace(family: str) -> None:
     transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
-def replacer(family: str) -> Callable[..., None]:
+# Saves of an account that change nothing a kept value shows: every sign-in writes `last_login`.
+SIGN_IN_FIELDS = frozenset({"last_login", "password"})
+
+
+def replacer(family: str, *, unless_only: frozenset[str] = frozenset()) -> Callable[..., None]:
     """A signal receiver that replaces the family's token (keep a reference: signals hold receivers weakly
-    unless connected with `weak=False`)."""
+    unless connected with `weak=False`); not for a save of only `unless_only` fields (`update_fields`)."""
     _families.add(family)
 
-    def receiver(**kwargs) -> None:
+    def receiver(update_fields=None, **kwargs) -> None:
+        if update_fields and unless_only and set(update_fields) <= unless_only:
+            return
         replace(family)
 
     return receiver

@@ -241,16 +241,8 @@ def _read_dashboard(user: User, filters: Filters) -> Dashboard:
     return Dashboard(filters, totals, days, associate_rows(user, filters), queue_rows(user, filters))
 
 
-_rollups_changed = generations.replacer(ROLLUPS)
-# Saves that change nothing a dashboard shows: every sign-in writes `last_login`.
-_UNSHOWN_FIELDS = frozenset({"last_login", "password"})
-
-
-def rollups_changed(sender, update_fields=None, **kwargs) -> None:
-    """Receiver for saved and deleted accounts and queues: their names are in the kept dashboards."""
-    if update_fields and set(update_fields) <= _UNSHOWN_FIELDS:
-        return
-    _rollups_changed()
+# Receiver for saved and deleted accounts and queues: their names are in the kept dashboards (a sign-in is not).
+rollups_changed = generations.replacer(ROLLUPS, unless_only=generations.SIGN_IN_FIELDS)
 
 
 def associate_trend(user: User, associate_id: int, filters: Filters):

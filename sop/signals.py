@@ -20,7 +20,7 @@ def connect() -> None:
         post_save.connect(procedures_changed, sender=model, dispatch_uid=f"sop-generation-save-{model.__name__}")
         post_delete.connect(procedures_changed, sender=model, dispatch_uid=f"sop-generation-delete-{model.__name__}")
     m2m_changed.connect(procedures_changed, sender=SOP.queues.through, dispatch_uid="sop-generation-queues")
-    for model in (SOP, SOPVersion, Acknowledgement):
-        name = model.__name__
-        post_save.connect(acknowledgements_changed, sender=model, dispatch_uid=f"sop-acknowledgements-save-{name}")
-        post_delete.connect(acknowledgements_changed, sender=model, dispatch_uid=f"sop-acknowledgements-delete-{name}")
+    for banner in (SOP, SOPVersion, Acknowledgement):
+        name = banner.__name__
+        post_save.connect(acknowledgements_changed, sender=banner, dispatch_uid=f"sop-acknowledgements-save-{name}")
+        post_delete.connect(acknowledgements_changed, sender=banner, dispatch_uid=f"sop-acknowledgements-delete-{name}")

@@ -423,16 +423,9 @@ def _read_queue_members(queue_ids: list[int]) -> list[tuple[int, str]]:
     ]
 
 
-_people_changed = generations.replacer(PEOPLE)
-# Saves that change nothing a menu shows: every sign-in writes `last_login`.
-_UNSHOWN_FIELDS = frozenset({"last_login", "password"})
-
-
-def people_changed(sender, update_fields=None, **kwargs) -> None:
-    """Receiver for saved and deleted accounts and changed queue members: a new generation of the menus."""
-    if update_fields and set(update_fields) <= _UNSHOWN_FIELDS:
-        return
-    _people_changed()
+# Receiver for saved and deleted accounts and changed queue members: a new generation of the menus (a sign-in,
+# which writes only `last_login`, changes nothing they show).
+people_changed = generations.replacer(PEOPLE, unless_only=generations.SIGN_IN_FIELDS)
 
 
 @dataclass
