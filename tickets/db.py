@@ -181,27 +181,55 @@ def finish_applied_mail(inbound: InboundEmail, events: list[TicketEvent], *, tou
     for `touch`, the ticket's `last_message_at` and `updated_at`, in one statement: a data-modifying WITH
     runs to completion whether or not the main statement reads it. The ORM path is three statements
     (`bulk_create`, two `update`): 3.5 ms against 14.1 ms with three events (x4.0)."""
+    finish_applied_mails([inbound], events, [(touch.pk, touch.last_message_at, touch.updated_at)] if touch else [])
+
+
+def finish_applied_mails(
+    mails: Sequence[InboundEmail],
+    events: list[TicketEvent],
+    touches: Sequence[tuple[int, datetime | None, datetime | None]] = (),
+) -> None:
+    """`finish_applied_mail` for several mails at once (a worker batch): each mail's outcome, every event (in
+    the order given, so ids keep it) and each (ticket id, `last_message_at`, `updated_at`) to touch, in one
+    statement. A ticket touched by several mails is written once: the latest `last_message_at` and the
+    last `updated_at` given, what the mails' own statements in turn would have left. One statement for a
+    batch of 25 mails replaces 25 (each about 1 ms on the workspace data set)."""
+    if not mails:
+        return
     logged, logged_params = events_insert(events)
     ctes, params = ([f"logged AS ({logged})"], list(logged_params)) if logged else ([], [])
-    if touch is not None:
+    latest: dict[int, tuple[datetime | None, datetime | None]] = {}
+    for pk, last_message_at, updated_at in touches:
+        earlier = latest.get(pk, (None, None))[0]
+        if earlier is not None and (last_message_at is None or earlier > last_message_at):
+            last_message_at = earlier
+        latest[pk] = (last_message_at, updated_at)
+    if latest:
+        values = ", ".join(["(%s::bigint, %s::timestamptz, %s::timestamptz)"] * len(latest))
         ctes.append(
-            f"touched AS (UPDATE {Ticket._meta.db_table} SET last_message_at = %s, updated_at = %s WHERE id = %s)"
+            f"touched AS (UPDATE {Ticket._meta.db_table} AS t SET last_message_at = v.last_message_at, "
+            f"updated_at = v.updated_at FROM (VALUES {values}) AS v (id, last_message_at, updated_at) "
+            "WHERE t.id = v.id)"
         )
-        params += [touch.last_message_at, touch.updated_at, touch.pk]
+        for pk, (last_message_at, updated_at) in latest.items():
+            params += [pk, last_message_at, updated_at]
+    rows = ", ".join(["(%s::bigint, %s, %s, %s::bigint, %s::timestamptz, %s::integer)"] * len(mails))
+    for inbound in mails:
+        params += [
+            inbound.pk,
+            inbound.status,
+            inbound.reason,
+            inbound.ticket_id,
+            inbound.processed_at,
+            inbound.attempts,
+        ]
     with connection.cursor() as cursor:
         cursor.execute(
             (f"WITH {', '.join(ctes)} " if ctes else "")
-            + f"UPDATE {InboundEmail._meta.db_table} SET status = %s, reason = %s, ticket_id = %s, "
-            "processed_at = %s, attempts = %s WHERE id = %s",
-            [
-                *params,
-                inbound.status,
-                inbound.reason,
-                inbound.ticket_id,
-                inbound.processed_at,
-                inbound.attempts,
-                inbound.pk,
-            ],
+            + f"UPDATE {InboundEmail._meta.db_table} AS i SET status = v.status, reason = v.reason, "
+            "ticket_id = v.ticket_id, processed_at = v.processed_at, attempts = v.attempts "
+            f"FROM (VALUES {rows}) AS v (id, status, reason, ticket_id, processed_at, attempts) WHERE i.id = v.id",
+            params,
         )
 
 

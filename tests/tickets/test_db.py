@@ -175,6 +175,75 @@ def test_finish_applied_mail_writes_what_three_orm_statements_write():
     ] == [columns(TicketEvent, e.pk, leave_out=("id", "ticket_id")) for e in TicketEvent.objects.filter(ticket=twin)]
 
 
+def test_finish_applied_mails_writes_what_each_mails_own_statement_writes_in_turn():
+    # A worker batch: two mails on one ticket (the later one read the ticket before the first was written),
+    # an ignored mail (no events, no ticket), a mail on another ticket; then the same, one statement each.
+    now = timezone.now()
+
+    def batch(tag):
+        first, other = TicketFactory(), TicketFactory()
+        mails = [
+            InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key=f"<{tag}{n}@example.com>") for n in range(4)
+        ]
+        outcomes = [("processed", "", first), ("processed", "", first), ("ignored", "auto-reply", None),
+                    ("processed", "", other)]  # fmt: skip
+        for mail, (status, reason, ticket) in zip(mails, outcomes, strict=True):
+            mail.status, mail.reason, mail.processed_at, mail.attempts = status, reason, now, 1
+            mail.ticket_id = ticket.pk if ticket else None
+        # (ticket, last_message_at, updated_at) each mail leaves, and its events.
+        touches = [
+            (first, now - timedelta(minutes=2), now - timedelta(minutes=1)),
+            (first, now - timedelta(minutes=3), now),
+            None,
+            (other, now - timedelta(minutes=5), now - timedelta(minutes=4)),
+        ]
+        events = [
+            [TicketEvent(ticket=first, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=now)],
+            [
+                TicketEvent(ticket=first, kind=TicketEvent.Kind.REOPENED, created_at=now),
+                TicketEvent(ticket=first, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=now),
+            ],
+            [],
+            [TicketEvent(ticket=other, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=now)],
+        ]
+        return (first, other), mails, touches, events
+
+    tickets, mails, touches, events = batch("b")
+    db.finish_applied_mails(
+        mails,
+        [e for mail_events in events for e in mail_events],
+        [(t.pk, at, up) for t, at, up in filter(None, touches)],
+    )
+    twins, twin_mails, twin_touches, twin_events = batch("t")
+    for mail, touch, mail_events in zip(twin_mails, twin_touches, twin_events, strict=True):
+        ticket = None
+        if touch is not None:
+            # What `_apply` leaves on the ticket it read: the latest of its and the mail's time.
+            ticket = Ticket.objects.get(pk=touch[0].pk)
+            ticket.last_message_at = max(touch[1], ticket.last_message_at or touch[1])
+            ticket.updated_at = touch[2]
+        db.finish_applied_mail(mail, mail_events, touch=ticket)
+
+    mail_columns = ("id", "dedupe_key", "ticket_id", "received_at")
+    for mail, twin_mail in zip(mails, twin_mails, strict=True):
+        assert columns(InboundEmail, mail.pk, leave_out=mail_columns) == columns(
+            InboundEmail, twin_mail.pk, leave_out=mail_columns
+        )
+    touched = ("last_message_at", "updated_at")
+    for ticket, twin in zip(tickets, twins, strict=True):
+        assert Ticket.objects.filter(pk=ticket.pk).values(*touched).get() == (
+            Ticket.objects.filter(pk=twin.pk).values(*touched).get()
+        )
+        assert [
+            columns(TicketEvent, e.pk, leave_out=("id", "ticket_id"))
+            for e in TicketEvent.objects.filter(ticket=ticket).order_by("id")
+        ] == [
+            columns(TicketEvent, e.pk, leave_out=("id", "ticket_id"))
+            for e in TicketEvent.objects.filter(ticket=twin).order_by("id")
+        ]
+    assert Ticket.objects.get(pk=tickets[0].pk).last_message_at == now - timedelta(minutes=2)
+
+
 def test_thread_hints_answer_what_the_orm_lookups_answer():
     requester = RequesterFactory()
     ticket = TicketFactory(requester=requester)
