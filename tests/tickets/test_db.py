@@ -276,6 +276,49 @@ def test_thread_hints_answer_what_the_orm_lookups_answer():
     assert expected == (None, True, ticket.pk, ticket.pk, requester.pk, ticket.pk)
 
 
+def test_thread_hints_and_requester_answer_what_the_two_statements_answer_in_turn():
+    requester = RequesterFactory(email="joana@example.com", name="", language="pt")
+    ticket = TicketFactory(requester=requester)
+    Message.objects.create(ticket=ticket, direction=Message.Direction.IN, message_id="<parent@example.com>")
+    InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key="<waiting@example.com>")
+    now = timezone.now()
+    done = [InboundEmail.Status.PROCESSED]
+
+    def both(mid, parents, email, name, language, *, wait):
+        return db.thread_hints_and_requester(
+            mid, parents, done, ["<parent@example.com>"], ticket.number,
+            email=email, name=name, language=language, now=now, wait_for_parents=wait,
+        )  # fmt: skip
+
+    # A known address in another case: the name is filled, the language taken, the row returned as read.
+    hints, (found, created) = both("<new@example.com>", [], "Joana@Example.com", "Joana", "en", wait=True)
+    assert hints == db.thread_hints("<new@example.com>", [], done, ["<parent@example.com>"], ticket.number)
+    assert hints == (None, False, ticket.pk, ticket.pk, requester.pk, None)
+    assert not created and found.pk == requester.pk
+    assert fields_of(found) == fields_of(Requester.objects.get(pk=requester.pk))
+    assert (found.email, found.name, found.language) == ("joana@example.com", "Joana", "en")
+    # A new address: created as `upsert_requester` creates it.
+    hints, (made, created) = both("<other@example.com>", [], "Paula@Example.com", "Paula Reis", "pt", wait=True)
+    twin, twin_created = db.upsert_requester("Paula@Example.org", "Paula Reis", "pt", now)
+    assert created and twin_created
+    assert columns(Requester, made.pk, leave_out=("id", "email")) == columns(
+        Requester, twin.pk, leave_out=("id", "email")
+    )
+    assert fields_of(made) == fields_of(Requester.objects.get(pk=made.pk))
+    # A duplicate, or a mail whose parent waits when it waits for it: the requester is left alone.
+    before = Requester.objects.count()
+    hints, none = both("<parent@example.com>", [], "nova@example.com", "Nova", "pt", wait=True)
+    assert hints[0] == ticket.pk and none is None
+    hints, none = both("<reply@example.com>", ["<waiting@example.com>"], "nova@example.com", "Nova", "pt", wait=True)
+    assert hints[1] is True and none is None
+    assert Requester.objects.count() == before
+    # The same mail applied as a parent, which waits for nothing.
+    hints, (made, created) = both(
+        "<reply@example.com>", ["<waiting@example.com>"], "nova@example.com", "Nova", "pt", wait=False
+    )
+    assert hints[1] is True and created and made.email == "nova@example.com"
+
+
 def test_claim_returns_the_rows_as_the_orm_reads_them_after_it():
     queue = QueueFactory()
     agent = associate([queue])

@@ -707,26 +707,31 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
         parsed = dataclasses.replace(parsed, message_id="")
     # Mailing lists and null senders: never acknowledged; their queue decides whether they are tickets.
     noise = guards.classify_noise(parsed, envelope_sender=inbound.envelope_sender)
+    language = _mail_language(parsed)
     if noise is not None:
-        queue = _route(inbound, parsed, _mail_language(parsed), batch)
+        queue = _route(inbound, parsed, language, batch)
         if queue.list_mail == Queue.ListMail.IGNORE:
             reason = f"{noise.reason}; queue {queue.slug} ignores such mail"
             _finish(inbound, InboundEmail.Status.IGNORED, reason, batch=batch)
             return
     if batch.awaits(_parent_ids(parsed)):
         batch.write_finished()  # a reply to a mail of this batch: its parent is applied, and must read so
-    hints = _thread_hints(parsed)
+    hints, requester = _thread_hints(parsed, language, wait_for_parents=depth == 0)
     if hints.duplicate_of is not None:
         reason = "duplicate of a stored message"
         _finish(inbound, InboundEmail.Status.PROCESSED, reason, ticket_id=hints.duplicate_of, batch=batch)
         return
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
-        hints = _thread_hints(parsed)  # the parents' messages exist now
+        # The parents' messages exist now.
+        hints, requester = _thread_hints(parsed, language, wait_for_parents=False)
+    assert requester is not None  # neither a duplicate nor waiting for its parents
     # Every event this mail causes, from every service it goes through, in the order they happen: written
     # once, with the mail's own status (`_finish_applied`).
     log = services.EventLog()
-    ticket, message, opened = _apply(inbound, parsed, batch, hints, log, acknowledge=noise is None)
+    ticket, message, opened = _apply(
+        inbound, parsed, batch, hints, log, requester, language=language, acknowledge=noise is None
+    )
     if reused:
         log.add(ticket, Kind.MESSAGE_ID_REUSED, message=message, new=inbound.message_id)
     _finish_applied(inbound, ticket, log, batch, touch_ticket=not opened)
@@ -742,16 +747,32 @@ def _parent_ids(parsed: ParsedEmail) -> list[str]:
     return [mid for mid in dict.fromkeys(referenced) if mid and mid != parsed.message_id]
 
 
-def _thread_hints(parsed: ParsedEmail) -> _ThreadHints:
+def _thread_hints(
+    parsed: ParsedEmail, language: str | None, *, wait_for_parents: bool
+) -> tuple[_ThreadHints, tuple[Requester, bool] | None]:
     """The duplicate check and every thread lookup that does not depend on the requester, as one statement
-    of independent sub-selects (each uses its own index). `_find_thread` applies them in order."""
+    of independent sub-selects (each uses its own index), which also finds or creates the mail's requester
+    (`services.upsert_requester`, taking the mail's language) unless the hints say the mail goes no further:
+    a duplicate, or (`wait_for_parents`) a parent mail still waiting. (hints, (requester, created) or None);
+    `_find_thread` applies the hints in order."""
     parents = _parent_ids(parsed)
     referenced = [m for m in [parsed.in_reply_to, *reversed(parsed.references)] if m]
     number = subject_ticket_number(parsed.subject)
     if not parsed.message_id and not parents and not referenced and number is None:
-        return _ThreadHints()
-    row = db.thread_hints(parsed.message_id, parents, DONE_STATUSES, referenced, number)
-    return _ThreadHints(*row)
+        return _ThreadHints(), services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
+    row, requester = db.thread_hints_and_requester(
+        parsed.message_id,
+        parents,
+        DONE_STATUSES,
+        referenced,
+        number,
+        email=parsed.from_address.strip(),
+        name=parsed.from_name,
+        language=language or "",
+        now=timezone.now(),
+        wait_for_parents=wait_for_parents,
+    )
+    return _ThreadHints(*row), requester
 
 
 def _process_parents_first(parsed: ParsedEmail, batch: _Batch) -> None:
@@ -872,7 +893,9 @@ def _apply(
     batch: _Batch,
     hints: _ThreadHints,
     log: services.EventLog,
+    requester_row: tuple[Requester, bool],
     *,
+    language: str | None,
     acknowledge: bool = True,
 ) -> tuple[Ticket, Message, bool]:
     """Apply a parsed mail to its ticket: (the ticket, the message stored, whether the mail opened the
@@ -882,8 +905,9 @@ def _apply(
     now = inbound.received_at
     written, date_fallback = mail_date(parsed.headers, now)
     visible_text = parsed.text or ""
-    language = _mail_language(parsed)
-    requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
+    # The requester was found (or created) with the mail's thread hints (`_thread_hints`), taking `language`,
+    # the one detected in the mail.
+    requester, first_contact = requester_row
     language = language or requester.language or Language.PT
 
     ticket = _find_thread(parsed, requester, hints)
