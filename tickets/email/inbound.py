@@ -725,7 +725,9 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
         _process_parents_first(parsed, batch)
         # The parents' messages exist now.
         hints, requester = _thread_hints(parsed, language, wait_for_parents=False)
-    assert requester is not None  # neither a duplicate nor waiting for its parents
+    if requester is None:
+        # The hints read again after its parents call it a duplicate: it is applied all the same, as before.
+        requester = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
     # Every event this mail causes, from every service it goes through, in the order they happen: written
     # once, with the mail's own status (`_finish_applied`).
     log = services.EventLog()
