@@ -63,10 +63,10 @@ def outcome(rows: list[InboundEmail]) -> list:
     which of the conversation's mails opened its ticket; each ticket's events and its last message time."""
     rows = [InboundEmail.objects.get(pk=row.pk) for row in rows]
     index_of = {row.pk: index for index, row in enumerate(rows)}
-    opener = {}
+    opener: dict[int | None, int] = {}
     for index, row in enumerate(rows):
         opener.setdefault(row.ticket_id, index)
-    found = []
+    found: list[tuple] = []
     for row in rows:
         found.append((row.status, row.reason, row.attempts, opener[row.ticket_id] if row.ticket_id else None))
         assert row.processed_at is not None
@@ -76,7 +76,7 @@ def outcome(rows: list[InboundEmail]) -> list:
         found.append(
             (
                 ticket.status,
-                [(e.kind, index_of.get(e.message.inbound_email_id) if e.message else None) for e in events],
+                [(e.kind, index_of.get(e.message.inbound_email_id or 0) if e.message else None) for e in events],
                 ticket.last_message_at == max(row.received_at for row in applied),
                 ticket.updated_at >= max(row.received_at for row in applied),
             )
