@@ -164,3 +164,10 @@ def test_a_batch_that_raises_writes_no_outcome_before_isolating_its_mail(monkeyp
     assert [found[0].attempts, found[2].attempts] == [1, 1]
     assert Ticket.objects.count() == 2
     assert TicketEvent.objects.filter(kind=TicketEvent.Kind.MESSAGE_RECEIVED).count() == 2
+
+
+def test_the_references_index_that_threading_reads_for_every_mail_keeps_no_pending_list():
+    # With a pending list every lookup reads through each message added since the last vacuum.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'message_references_gin'")
+        assert cursor.fetchone()[0] == ["fastupdate=off"]
