@@ -1,6 +1,7 @@
 """Where one worker's time per mail goes: the mail-in bench's corpus mix drained in this process, with the
-statements sent per mail (by kind: a load-independent figure) and the wall time of each step of applying a
-mail (parse, guards, language, thread hints and requester, ticket, message, attachments, scan, outcomes).
+statements sent per mail (by kind) and the CPU time per mail of this process and of its PostgreSQL backend
+(figures the machine's load hardly moves), and the wall time of each step of applying a mail (parse,
+guards, language, thread hints and requester, ticket, attachments, scan, outcomes).
 
 Run with `python -m tests.bench.mail_steps [N]` against the database DATABASE_URL names (`--dataset
 [--quick]`: the workspace data set `make bench` measures on). It stores N mails (default 300, after 30 to
@@ -49,6 +50,16 @@ def _statement_kind(sql: str) -> str:
     verb = words.split(" ", 1)[0].upper()
     table = re.search(r"(?:INTO|FROM|UPDATE) (\w+)", words)
     return f"{verb} {table.group(1) if table else ''}".strip()
+
+
+def _backend_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) the PostgreSQL backend `pid` has used, when it runs on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(count: int) -> dict[str, Any]:
@@ -112,10 +123,17 @@ def measure(count: int) -> dict[str, Any]:
                 inbound.process_waiting_inbound(drain_seconds=float("inf"))  # warm: lookups, classifier, language
                 elapsed.clear()
                 calls.clear()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        backend_cpu = _backend_cpu_seconds(backend)
         started, cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(counted):
             taken = inbound.process_waiting_inbound(drain_seconds=float("inf"))
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = _backend_cpu_seconds(backend)
+        if backend_cpu is not None and after is not None:
+            backend_cpu = after - backend_cpu
     finally:
         for module, name, original in originals:
             setattr(module, name, original)
@@ -127,6 +145,9 @@ def measure(count: int) -> dict[str, Any]:
         "ms_per_mail": round(wall * per_mail, 2),
         "python_cpu_ms_per_mail": round(cpu * per_mail, 2),
         "sql_ms_per_mail": round(sql_seconds[0] * per_mail, 2),
+        # CPU time the database server spent on this process's statements (None unless it runs here): with
+        # the process's own, what a mail costs the machine whatever else runs on it.
+        "postgres_cpu_ms_per_mail": None if backend_cpu is None else round(backend_cpu * per_mail, 2),
         "statements_per_mail": round(sum(statements.values()) / taken, 2),
         "statements": {kind: round(n / taken, 2) for kind, n in statements.most_common()},
         "steps_ms_per_mail": {
