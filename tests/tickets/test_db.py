@@ -176,6 +176,75 @@ def test_finish_applied_mail_writes_what_three_orm_statements_write():
     ] == [columns(TicketEvent, e.pk, leave_out=("id", "ticket_id")) for e in TicketEvent.objects.filter(ticket=twin)]
 
 
+def test_finish_applied_mails_writes_what_each_mails_own_statement_writes_in_turn():
+    # A worker batch: two mails on one ticket (the later one read the ticket before the first was written),
+    # an ignored mail (no events, no ticket), a mail on another ticket; then the same, one statement each.
+    now = timezone.now()
+
+    def batch(tag):
+        first, other = TicketFactory(), TicketFactory()
+        mails = [
+            InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key=f"<{tag}{n}@example.com>") for n in range(4)
+        ]
+        outcomes = [("processed", "", first), ("processed", "", first), ("ignored", "auto-reply", None),
+                    ("processed", "", other)]  # fmt: skip
+        for mail, (status, reason, ticket) in zip(mails, outcomes, strict=True):
+            mail.status, mail.reason, mail.processed_at, mail.attempts = status, reason, now, 1
+            mail.ticket_id = ticket.pk if ticket else None
+        # (ticket, last_message_at, updated_at) each mail leaves, and its events.
+        touches = [
+            (first, now - timedelta(minutes=2), now - timedelta(minutes=1)),
+            (first, now - timedelta(minutes=3), now),
+            None,
+            (other, now - timedelta(minutes=5), now - timedelta(minutes=4)),
+        ]
+        events = [
+            [TicketEvent(ticket=first, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=now)],
+            [
+                TicketEvent(ticket=first, kind=TicketEvent.Kind.REOPENED, created_at=now),
+                TicketEvent(ticket=first, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=now),
+            ],
+            [],
+            [TicketEvent(ticket=other, kind=TicketEvent.Kind.MESSAGE_RECEIVED, created_at=now)],
+        ]
+        return (first, other), mails, touches, events
+
+    tickets, mails, touches, events = batch("b")
+    db.finish_applied_mails(
+        mails,
+        [e for mail_events in events for e in mail_events],
+        [(t.pk, at, up) for t, at, up in filter(None, touches)],
+    )
+    twins, twin_mails, twin_touches, twin_events = batch("t")
+    for mail, touch, mail_events in zip(twin_mails, twin_touches, twin_events, strict=True):
+        ticket = None
+        if touch is not None:
+            # What `_apply` leaves on the ticket it read: the latest of its and the mail's time.
+            ticket = Ticket.objects.get(pk=touch[0].pk)
+            ticket.last_message_at = max(touch[1], ticket.last_message_at or touch[1])
+            ticket.updated_at = touch[2]
+        db.finish_applied_mail(mail, mail_events, touch=ticket)
+
+    mail_columns = ("id", "dedupe_key", "ticket_id", "received_at")
+    for mail, twin_mail in zip(mails, twin_mails, strict=True):
+        assert columns(InboundEmail, mail.pk, leave_out=mail_columns) == columns(
+            InboundEmail, twin_mail.pk, leave_out=mail_columns
+        )
+    touched = ("last_message_at", "updated_at")
+    for ticket, twin in zip(tickets, twins, strict=True):
+        assert Ticket.objects.filter(pk=ticket.pk).values(*touched).get() == (
+            Ticket.objects.filter(pk=twin.pk).values(*touched).get()
+        )
+        assert [
+            columns(TicketEvent, e.pk, leave_out=("id", "ticket_id"))
+            for e in TicketEvent.objects.filter(ticket=ticket).order_by("id")
+        ] == [
+            columns(TicketEvent, e.pk, leave_out=("id", "ticket_id"))
+            for e in TicketEvent.objects.filter(ticket=twin).order_by("id")
+        ]
+    assert Ticket.objects.get(pk=tickets[0].pk).last_message_at == now - timedelta(minutes=2)
+
+
 def test_thread_hints_answer_what_the_orm_lookups_answer():
     requester = RequesterFactory()
     ticket = TicketFactory(requester=requester)
@@ -206,6 +275,49 @@ def test_thread_hints_answer_what_the_orm_lookups_answer():
     )
     assert hints == expected
     assert expected == (None, True, ticket.pk, ticket.pk, requester.pk, ticket.pk)
+
+
+def test_thread_hints_and_requester_answer_what_the_two_statements_answer_in_turn():
+    requester = RequesterFactory(email="joana@example.com", name="", language="pt")
+    ticket = TicketFactory(requester=requester)
+    Message.objects.create(ticket=ticket, direction=Message.Direction.IN, message_id="<parent@example.com>")
+    InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key="<waiting@example.com>")
+    now = timezone.now()
+    done = [InboundEmail.Status.PROCESSED]
+
+    def both(mid, parents, email, name, language, *, wait):
+        return db.thread_hints_and_requester(
+            mid, parents, done, ["<parent@example.com>"], ticket.number,
+            email=email, name=name, language=language, now=now, wait_for_parents=wait,
+        )  # fmt: skip
+
+    # A known address in another case: the name is filled, the language taken, the row returned as read.
+    hints, (found, created) = both("<new@example.com>", [], "Joana@Example.com", "Joana", "en", wait=True)
+    assert hints == db.thread_hints("<new@example.com>", [], done, ["<parent@example.com>"], ticket.number)
+    assert hints == (None, False, ticket.pk, ticket.pk, requester.pk, None)
+    assert not created and found.pk == requester.pk
+    assert fields_of(found) == fields_of(Requester.objects.get(pk=requester.pk))
+    assert (found.email, found.name, found.language) == ("joana@example.com", "Joana", "en")
+    # A new address: created as `upsert_requester` creates it.
+    hints, (made, created) = both("<other@example.com>", [], "Paula@Example.com", "Paula Reis", "pt", wait=True)
+    twin, twin_created = db.upsert_requester("Paula@Example.org", "Paula Reis", "pt", now)
+    assert created and twin_created
+    assert columns(Requester, made.pk, leave_out=("id", "email")) == columns(
+        Requester, twin.pk, leave_out=("id", "email")
+    )
+    assert fields_of(made) == fields_of(Requester.objects.get(pk=made.pk))
+    # A duplicate, or a mail whose parent waits when it waits for it: the requester is left alone.
+    before = Requester.objects.count()
+    hints, none = both("<parent@example.com>", [], "nova@example.com", "Nova", "pt", wait=True)
+    assert hints[0] == ticket.pk and none is None
+    hints, none = both("<reply@example.com>", ["<waiting@example.com>"], "nova@example.com", "Nova", "pt", wait=True)
+    assert hints[1] is True and none is None
+    assert Requester.objects.count() == before
+    # The same mail applied as a parent, which waits for nothing.
+    hints, (made, created) = both(
+        "<reply@example.com>", ["<waiting@example.com>"], "nova@example.com", "Nova", "pt", wait=False
+    )
+    assert hints[1] is True and created and made.email == "nova@example.com"
 
 
 def test_claim_returns_the_rows_as_the_orm_reads_them_after_it():

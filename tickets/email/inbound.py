@@ -249,6 +249,26 @@ class _Batch:
     last_acks: dict[int, datetime | None] = field(default_factory=dict)
     # Mails whose processing this batch started (see `_note_start`).
     started: list[InboundEmail] = field(default_factory=list)
+    # While not None, each mail leaves its outcome here (`_finish`, `_finish_applied`: with its events and
+    # ticket times), and `write_finished` writes the batch's in one statement; None: each writes its own.
+    finished: list[InboundEmail] | None = None
+    finished_events: list[TicketEvent] = field(default_factory=list)
+    # (ticket id, last_message_at, updated_at) of each ticket a mail left to touch, in order.
+    finished_touches: list[tuple[int, datetime | None, datetime | None]] = field(default_factory=list)
+
+    def write_finished(self) -> None:
+        """Write the outcomes left so far (one statement). Also before anything that reads them back: a
+        reply to a mail of the batch (its parent's status), a parent applied ahead of its reply, a bounce
+        (whose events must follow theirs)."""
+        if self.finished:
+            db.finish_applied_mails(self.finished, self.finished_events, self.finished_touches)
+            self.finished, self.finished_events, self.finished_touches = [], [], []
+
+    def awaits(self, message_ids: list[str]) -> bool:
+        """Whether the outcome of a mail stored under one of these Message-IDs is still to be written."""
+        if not self.finished:
+            return False
+        return not {row.dedupe_key for row in self.finished}.isdisjoint(message_ids)
 
     def sla_policy_for(self, queue_id: int, priority: int) -> SlaPolicy | None:
         key, policies = (queue_id, priority), self.lookups.policies
@@ -546,6 +566,10 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
     if rows and not careful:
         _mark_starts({_starts_key(row): 1 for row in rows})
         batch.started.extend(rows)
+    if not isolate:
+        # Nothing of a batch run without savepoints outlives a failed mail: the outcomes of its applied
+        # mail are written together at its end. With savepoints each mail writes its own, inside its own.
+        batch.finished = []
     for inbound in rows:
         if inbound.pk in batch.touched:
             inbound.refresh_from_db(fields=["status", "reason", "ticket", "processed_at", "attempts"])
@@ -592,6 +616,7 @@ def _apply_batch(rows: list[InboundEmail], own_pk: int | None, *, isolate: bool,
                     _retry_later(pk)
 
                 transaction.on_commit(retry, robust=True)
+    batch.write_finished()
     return own_error
 
 
@@ -614,26 +639,45 @@ def _mark_failed(inbound_id: int, exc: Exception) -> None:
 
 
 def _finish(
-    inbound: InboundEmail, status: str, reason: str = "", ticket: Ticket | None = None, ticket_id: int | None = None
+    inbound: InboundEmail,
+    status: str,
+    reason: str = "",
+    ticket: Ticket | None = None,
+    ticket_id: int | None = None,
+    *,
+    batch: _Batch | None = None,
 ) -> None:
+    """Record a mail's outcome: at once, or with the rest of `batch`'s (`_Batch.finished`)."""
     inbound.status = status
     inbound.reason = reason
     inbound.ticket_id = ticket.pk if ticket is not None else ticket_id
     inbound.processed_at = timezone.now()
+    if batch is not None and batch.finished is not None:
+        batch.finished.append(inbound)
+        return
     inbound.save(update_fields=["status", "reason", "ticket", "processed_at", "attempts"])
 
 
 def _finish_applied(
-    inbound: InboundEmail, ticket: Ticket, log: services.EventLog, *, touch_ticket: bool = True
+    inbound: InboundEmail, ticket: Ticket, log: services.EventLog, batch: _Batch, *, touch_ticket: bool = True
 ) -> None:
     """`_finish` for a mail applied to `ticket`, flushing the mail's event log and (`touch_ticket`) writing
-    the ticket's `last_message_at` and `updated_at`, set by `_apply`, in the same statement. A ticket this
-    mail opened was inserted with them: it is not touched."""
+    the ticket's `last_message_at` and `updated_at`, set by `_apply`, in the same statement: at once, or
+    with the rest of the batch's (`_Batch.finished`). A ticket this mail opened was inserted with them: it
+    is not touched."""
     inbound.status = InboundEmail.Status.PROCESSED
     inbound.reason = ""
     inbound.ticket_id = ticket.pk
     inbound.processed_at = timezone.now()
-    db.finish_applied_mail(inbound, log.take(), touch=ticket if touch_ticket else None)
+    touch = ticket if touch_ticket else None
+    if batch.finished is None:
+        db.finish_applied_mail(inbound, log.take(), touch=touch)
+        return
+    batch.finished.append(inbound)
+    batch.finished_events += log.take()
+    if touch is not None:
+        # The ticket's two times as they are now: a later mail of the batch may change them in memory.
+        batch.finished_touches.append((touch.pk, touch.last_message_at, touch.updated_at))
 
 
 def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spam: bool = False) -> None:
@@ -642,19 +686,20 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
     inbound.attempts += 1
     parsed = parse_email(bytes(inbound.raw))
     if not not_spam and (inbound.spam_detected or _spam_header(parsed)):
-        _finish(inbound, InboundEmail.Status.SPAM, f"spam verdict (score {inbound.spam_score})")
+        _finish(inbound, InboundEmail.Status.SPAM, f"spam verdict (score {inbound.spam_score})", batch=batch)
         return
     verdict = guards.classify(parsed)
     if verdict is not None:
         if verdict.kind == "bounce":
+            batch.write_finished()  # its events are numbered after those of the mail before it
             bounced = _mark_bounced(verdict.bounced_message_ids, verdict.reason)
             reason = f"{verdict.reason}; marked {bounced} outbound message(s) bounced"
         else:
             reason = verdict.reason
-        _finish(inbound, InboundEmail.Status.IGNORED, reason)
+        _finish(inbound, InboundEmail.Status.IGNORED, reason, batch=batch)
         return
     if not parsed.from_address:
-        _finish(inbound, InboundEmail.Status.FAILED, "no sender address in From, Sender or Return-Path")
+        _finish(inbound, InboundEmail.Status.FAILED, "no sender address in From, Sender or Return-Path", batch=batch)
         return
     reused = reuses_message_id(inbound)
     if reused:
@@ -662,25 +707,36 @@ def _process_locked(inbound: InboundEmail, depth: int, *, batch: _Batch, not_spa
         parsed = dataclasses.replace(parsed, message_id="")
     # Mailing lists and null senders: never acknowledged; their queue decides whether they are tickets.
     noise = guards.classify_noise(parsed, envelope_sender=inbound.envelope_sender)
+    language = _mail_language(parsed)
     if noise is not None:
-        queue = _route(inbound, parsed, _mail_language(parsed), batch)
+        queue = _route(inbound, parsed, language, batch)
         if queue.list_mail == Queue.ListMail.IGNORE:
-            _finish(inbound, InboundEmail.Status.IGNORED, f"{noise.reason}; queue {queue.slug} ignores such mail")
+            reason = f"{noise.reason}; queue {queue.slug} ignores such mail"
+            _finish(inbound, InboundEmail.Status.IGNORED, reason, batch=batch)
             return
-    hints = _thread_hints(parsed)
+    if batch.awaits(_parent_ids(parsed)):
+        batch.write_finished()  # a reply to a mail of this batch: its parent is applied, and must read so
+    hints, requester = _thread_hints(parsed, language, wait_for_parents=depth == 0)
     if hints.duplicate_of is not None:
-        _finish(inbound, InboundEmail.Status.PROCESSED, "duplicate of a stored message", ticket_id=hints.duplicate_of)
+        reason = "duplicate of a stored message"
+        _finish(inbound, InboundEmail.Status.PROCESSED, reason, ticket_id=hints.duplicate_of, batch=batch)
         return
     if depth == 0 and hints.parents_pending:
         _process_parents_first(parsed, batch)
-        hints = _thread_hints(parsed)  # the parents' messages exist now
+        # The parents' messages exist now.
+        hints, requester = _thread_hints(parsed, language, wait_for_parents=False)
+    if requester is None:
+        # The hints read again after its parents call it a duplicate: it is applied all the same, as before.
+        requester = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
     # Every event this mail causes, from every service it goes through, in the order they happen: written
     # once, with the mail's own status (`_finish_applied`).
     log = services.EventLog()
-    ticket, message, opened = _apply(inbound, parsed, batch, hints, log, acknowledge=noise is None)
+    ticket, message, opened = _apply(
+        inbound, parsed, batch, hints, log, requester, language=language, acknowledge=noise is None
+    )
     if reused:
         log.add(ticket, Kind.MESSAGE_ID_REUSED, message=message, new=inbound.message_id)
-    _finish_applied(inbound, ticket, log, touch_ticket=not opened)
+    _finish_applied(inbound, ticket, log, batch, touch_ticket=not opened)
 
 
 def _spam_header(parsed: ParsedEmail) -> bool:
@@ -693,16 +749,32 @@ def _parent_ids(parsed: ParsedEmail) -> list[str]:
     return [mid for mid in dict.fromkeys(referenced) if mid and mid != parsed.message_id]
 
 
-def _thread_hints(parsed: ParsedEmail) -> _ThreadHints:
+def _thread_hints(
+    parsed: ParsedEmail, language: str | None, *, wait_for_parents: bool
+) -> tuple[_ThreadHints, tuple[Requester, bool] | None]:
     """The duplicate check and every thread lookup that does not depend on the requester, as one statement
-    of independent sub-selects (each uses its own index). `_find_thread` applies them in order."""
+    of independent sub-selects (each uses its own index), which also finds or creates the mail's requester
+    (`services.upsert_requester`, taking the mail's language) unless the hints say the mail goes no further:
+    a duplicate, or (`wait_for_parents`) a parent mail still waiting. (hints, (requester, created) or None);
+    `_find_thread` applies the hints in order."""
     parents = _parent_ids(parsed)
     referenced = [m for m in [parsed.in_reply_to, *reversed(parsed.references)] if m]
     number = subject_ticket_number(parsed.subject)
     if not parsed.message_id and not parents and not referenced and number is None:
-        return _ThreadHints()
-    row = db.thread_hints(parsed.message_id, parents, DONE_STATUSES, referenced, number)
-    return _ThreadHints(*row)
+        return _ThreadHints(), services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
+    row, requester = db.thread_hints_and_requester(
+        parsed.message_id,
+        parents,
+        DONE_STATUSES,
+        referenced,
+        number,
+        email=parsed.from_address.strip(),
+        name=parsed.from_name,
+        language=language or "",
+        now=timezone.now(),
+        wait_for_parents=wait_for_parents,
+    )
+    return _ThreadHints(*row), requester
 
 
 def _process_parents_first(parsed: ParsedEmail, batch: _Batch) -> None:
@@ -716,15 +788,22 @@ def _process_parents_first(parsed: ParsedEmail, batch: _Batch) -> None:
         .exclude(status__in=DONE_STATUSES)
         .order_by("received_at")
     )
-    for parent in pending:
-        batch.touched.add(parent.pk)
-        try:
-            with transaction.atomic():
-                _process_locked(parent, depth=1, batch=batch)
-        except TIME_LIMIT_ERRORS:
-            raise  # the reply's own time is up
-        except Exception:
-            logger.exception("parent mail %s failed while threading a reply", parent.pk)
+    # Each parent runs in a savepoint and writes its own outcome at once: a parent that fails rolls back
+    # only what it wrote, and the batch reads the outcome back when it reaches the parent's row.
+    batch.write_finished()
+    deferred, batch.finished = batch.finished, None
+    try:
+        for parent in pending:
+            batch.touched.add(parent.pk)
+            try:
+                with transaction.atomic():
+                    _process_locked(parent, depth=1, batch=batch)
+            except TIME_LIMIT_ERRORS:
+                raise  # the reply's own time is up
+            except Exception:
+                logger.exception("parent mail %s failed while threading a reply", parent.pk)
+    finally:
+        batch.finished = deferred
 
 
 def _mark_bounced(bounced_ids: tuple[str, ...], reason: str) -> int:
@@ -816,7 +895,9 @@ def _apply(
     batch: _Batch,
     hints: _ThreadHints,
     log: services.EventLog,
+    requester_row: tuple[Requester, bool],
     *,
+    language: str | None,
     acknowledge: bool = True,
 ) -> tuple[Ticket, Message, bool]:
     """Apply a parsed mail to its ticket: (the ticket, the message stored, whether the mail opened the
@@ -826,8 +907,9 @@ def _apply(
     now = inbound.received_at
     written, date_fallback = mail_date(parsed.headers, now)
     visible_text = parsed.text or ""
-    language = _mail_language(parsed)
-    requester, first_contact = services.upsert_requester(parsed.from_address, parsed.from_name, language or "")
+    # The requester was found (or created) with the mail's thread hints (`_thread_hints`), taking `language`,
+    # the one detected in the mail.
+    requester, first_contact = requester_row
     language = language or requester.language or Language.PT
 
     ticket = _find_thread(parsed, requester, hints)

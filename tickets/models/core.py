@@ -534,7 +534,9 @@ class Message(models.Model):
             GinIndex(fields=["search_document"], name="message_search_gin"),
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
             models.Index(fields=["esp_message_id"], name="message_esp_id", condition=~Q(esp_message_id="")),
-            GinIndex(fields=["references"], name="message_references_gin"),
+            # Written straight into the index, not into a pending list that every lookup reads through
+            # until a vacuum empties it: threading looks a reply up by it for every mail.
+            GinIndex(fields=["references"], name="message_references_gin", fastupdate=False),
             # Threading finds the replies that arrived before their parent by In-Reply-To as well.
             models.Index(fields=["in_reply_to"], name="message_in_reply_to", condition=~Q(in_reply_to="")),
             models.Index(
