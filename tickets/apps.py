@@ -34,8 +34,8 @@ class TicketsConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from tickets.models import Queue
-        from tickets.workspace.selectors import people_changed, queues_changed
+        from tickets.models import Queue, SavedView
+        from tickets.workspace.selectors import people_changed, queues_changed, saved_views_changed
 
         user = get_user_model()
         post_save.connect(people_changed, sender=user, dispatch_uid="queue-people-user-saved")
@@ -45,3 +45,6 @@ class TicketsConfig(AppConfig):
         # (`tickets.workspace.selectors.movable_queues`).
         post_save.connect(queues_changed, sender=Queue, dispatch_uid="queue-names-saved")
         post_delete.connect(queues_changed, sender=Queue, dispatch_uid="queue-names-deleted")
+        # A person's saved views in the sidebar are kept until one is saved or deleted.
+        post_save.connect(saved_views_changed, sender=SavedView, dispatch_uid="saved-views-saved")
+        post_delete.connect(saved_views_changed, sender=SavedView, dispatch_uid="saved-views-deleted")

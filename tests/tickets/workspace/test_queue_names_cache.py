@@ -103,3 +103,28 @@ def test_the_escalation_menu_shows_each_change_of_the_cross_functional_queues(cl
     assert "Engenharia de produto" in menu()
     QueueFactory(slug="juridico", name="Jurídico", kind=Queue.Kind.CROSS_FUNCTIONAL)
     assert "Jurídico" in menu()
+
+
+def test_saved_views_are_read_once_and_each_save_or_delete_is_on_the_next_page(client, agent, queue):
+    from tickets.models import SavedView
+
+    other = associate([queue], username="caio")
+    SavedView.objects.create(user=other, name="Do Caio", query="/work/all/?tag=caio")
+    client.force_login(agent)
+
+    def sidebar() -> tuple[str, bool]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        return html, any("tickets_savedview" in q["sql"] for q in queries.captured_queries)
+
+    html, read = sidebar()
+    assert read and "Saved views" not in html
+    assert sidebar()[1] is False
+    client.post(reverse("saved_view_save"), {"name": "VIP em inglês", "query": "?language=en&tag=vip"})
+    html, read = sidebar()
+    assert read and "VIP em inglês" in html and "Do Caio" not in html
+    assert sidebar()[1] is False
+    saved = SavedView.objects.get(user=agent)
+    client.post(reverse("saved_view_delete", args=[saved.pk]))
+    html, read = sidebar()
+    assert read and "VIP em inglês" not in html
