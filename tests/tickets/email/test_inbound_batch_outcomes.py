@@ -1,20 +1,16 @@
 """A worker batch writes the outcomes of its mail (status, events, the tickets' times) together at its end:
 what it leaves must be what applying each mail on its own leaves, for threads inside one batch too."""
 
-from email.message import EmailMessage
-from email.utils import make_msgid
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import QueueFactory
+from tests.tickets.email.test_inbound_batch_writes import mail
 from tickets.email.inbound import process_inbound, process_inbound_batch, store_inbound
 from tickets.models import InboundEmail, Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
-
-PT_BODY = "Olá, não consigo acessar minha conta desde ontem. Já tentei trocar a senha, mas o código não chega."
 
 
 @pytest.fixture(autouse=True)
@@ -22,19 +18,6 @@ def suporte():
     return QueueFactory(
         slug="suporte", languages=["pt"], addresses=["suporte@acolhe.example"], is_default=True, auto_acknowledge=True
     )
-
-
-def mail(subject, *, sender="Paula Reis <paula@example.com>", in_reply_to=None, headers=(), body=PT_BODY):
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, "suporte@acolhe.example", subject
-    message["Message-ID"] = make_msgid(domain="example.com")
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    for name, value in headers:
-        message[name] = value
-    message.set_content(body)
-    return message
 
 
 def conversation(tag: str) -> list[InboundEmail]:

@@ -26,13 +26,17 @@ def suporte(db):
     )
 
 
-def mail(subject="Conta bloqueada", body=PT_BODY, *, sender="Paula Reis <paula@example.com>", in_reply_to=None):
+def mail(
+    subject="Conta bloqueada", body=PT_BODY, *, sender="Paula Reis <paula@example.com>", in_reply_to=None, headers=()
+):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, "suporte@acolhe.example", subject
     message["Message-ID"] = make_msgid(domain="example.com")
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
+    for name, value in headers:
+        message[name] = value
     message.set_content(body)
     return message
 
