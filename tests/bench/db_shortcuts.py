@@ -131,25 +131,28 @@ def main(quick: bool) -> dict[str, dict[str, float]]:
         now = timezone.now()
         return lambda i: db.upsert_requester(f"r{run}-{i // 2}@example.com", "Nome", "pt", now)
 
-    def upsert_orm():
-        def call(i):
-            email = f"r{run}-{i // 2}@example.com"
-            found = Requester.objects.select_for_update().filter(email__iexact=email).first()
-            if found is None:
-                with transaction.atomic():
-                    Requester.objects.create(email=email, name="Nome", language="pt")
-            else:
-                found.language = "pt"
-                found.save(update_fields=["language"])
+    def upsert(email: str) -> None:
+        found = Requester.objects.select_for_update().filter(email__iexact=email).first()
+        if found is None:
+            with transaction.atomic():
+                Requester.objects.create(email=email, name="Nome", language="pt")
+        else:
+            found.language = "pt"
+            found.save(update_fields=["language"])
 
-        return call
+    def upsert_orm():
+        return lambda i: upsert(f"r{run}-{i // 2}@example.com")
 
     compare("upsert_requester", upsert_raw, upsert_orm)
 
-    # The thread lookups of a reply.
+    # The thread lookups of a reply and its requester (half new, half known).
     def hints_raw():
         world()
-        return lambda i: db.thread_hints(f"<x{i}@b>", [f"<p{i}@b>"], ["processed"], [f"<p{i}@b>"], 10**8 + i)
+        now = timezone.now()
+        return lambda i: db.thread_hints_and_requester(
+            f"<x{i}@b>", [f"<p{i}@b>"], ["processed"], [f"<p{i}@b>"], 10**8 + i,
+            email=f"h{run}-{i // 2}@example.com", name="Nome", language="pt", now=now, wait_for_parents=True,
+        )  # fmt: skip
 
     def hints_orm():
         world()
@@ -162,10 +165,11 @@ def main(quick: bool) -> dict[str, dict[str, float]]:
             Ticket.objects.filter(number=10**8 + i).values_list("id").first()
             Ticket.objects.filter(number=10**8 + i).values_list("requester_id").first()
             Message.objects.filter(in_reply_to=mid).order_by("created_at", "id").values_list("ticket_id").first()
+            upsert(f"h{run}-{i // 2}@example.com")
 
         return call
 
-    compare("thread_hints", hints_raw, hints_orm)
+    compare("thread_hints_and_requester", hints_raw, hints_orm)
 
     # The end of a mail: its status, three events, the ticket touched.
     def finish_setup(shortcut: bool):

@@ -245,6 +245,22 @@ def test_finish_applied_mails_writes_what_each_mails_own_statement_writes_in_tur
     assert Ticket.objects.get(pk=tickets[0].pk).last_message_at == now - timedelta(minutes=2)
 
 
+def _orm_hints(mid, parents, done, referenced, number) -> tuple:
+    """The thread lookups of a mail through the ORM, one query each, in the order of the hints."""
+    return (
+        Message.objects.filter(message_id=mid).exclude(message_id="").values_list("ticket_id", flat=True).first(),
+        InboundEmail.objects.filter(dedupe_key__in=parents).exclude(status__in=done).exists(),
+        Message.objects.filter(message_id__in=referenced)
+        .exclude(message_id="")
+        .order_by("-created_at")
+        .values_list("ticket_id", flat=True)
+        .first(),
+        Ticket.objects.filter(number=number).values_list("id", flat=True).first(),
+        Ticket.objects.filter(number=number).values_list("requester_id", flat=True).first(),
+        Message.objects.filter(in_reply_to=mid).values_list("ticket_id", flat=True).first(),
+    )
+
+
 def test_thread_hints_answer_what_the_orm_lookups_answer():
     requester = RequesterFactory()
     ticket = TicketFactory(requester=requester)
@@ -253,27 +269,13 @@ def test_thread_hints_answer_what_the_orm_lookups_answer():
         ticket=ticket, direction=Message.Direction.IN, message_id="<child@example.com>", in_reply_to="<new@example.com>"
     )
     InboundEmail.objects.create(esp="test", raw=b"x", dedupe_key="<waiting@example.com>")
-    hints = db.thread_hints(
-        "<new@example.com>",
-        ["<waiting@example.com>"],
-        [InboundEmail.Status.PROCESSED],
-        ["<parent@example.com>"],
-        ticket.number,
-    )
-    expected = (
-        Message.objects.filter(message_id="<new@example.com>").values_list("ticket_id", flat=True).first(),
-        InboundEmail.objects.filter(dedupe_key__in=["<waiting@example.com>"])
-        .exclude(status=InboundEmail.Status.PROCESSED)
-        .exists(),
-        Message.objects.filter(message_id__in=["<parent@example.com>"])
-        .order_by("-created_at")
-        .values_list("ticket_id", flat=True)
-        .first(),
-        Ticket.objects.filter(number=ticket.number).values_list("id", flat=True).first(),
-        Ticket.objects.filter(number=ticket.number).values_list("requester_id", flat=True).first(),
-        Message.objects.filter(in_reply_to="<new@example.com>").values_list("ticket_id", flat=True).first(),
-    )
-    assert hints == expected
+    lookups = ("<new@example.com>", ["<waiting@example.com>"], [InboundEmail.Status.PROCESSED])
+    hints, requester_row = db.thread_hints_and_requester(
+        *lookups, ["<parent@example.com>"], ticket.number,
+        email="nova@example.com", name="", language="pt", now=timezone.now(), wait_for_parents=True,
+    )  # fmt: skip
+    expected = _orm_hints(*lookups, ["<parent@example.com>"], ticket.number)
+    assert hints == expected and requester_row is None
     assert expected == (None, True, ticket.pk, ticket.pk, requester.pk, ticket.pk)
 
 
@@ -293,7 +295,7 @@ def test_thread_hints_and_requester_answer_what_the_two_statements_answer_in_tur
 
     # A known address in another case: the name is filled, the language taken, the row returned as read.
     hints, (found, created) = both("<new@example.com>", [], "Joana@Example.com", "Joana", "en", wait=True)
-    assert hints == db.thread_hints("<new@example.com>", [], done, ["<parent@example.com>"], ticket.number)
+    assert hints == _orm_hints("<new@example.com>", [], done, ["<parent@example.com>"], ticket.number)
     assert hints == (None, False, ticket.pk, ticket.pk, requester.pk, None)
     assert not created and found.pk == requester.pk
     assert fields_of(found) == fields_of(Requester.objects.get(pk=requester.pk))
