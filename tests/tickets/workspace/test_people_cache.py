@@ -5,10 +5,10 @@ deactivated or deleted account) is on the next page, in the list's bulk picker a
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from helpdesk import generations
 from tests.factories import QueueFactory, TicketFactory, associate
+from tests.tickets.workspace.menus import list_menu, ticket_menu
 from tickets.workspace import selectors
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_time")]
@@ -20,15 +20,11 @@ def caio(queue):
 
 
 def _bulk_picker(client) -> str:
-    html = client.get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    start = html.index('name="set_assignee"')
-    return html[start : html.index("</select>", start)]
+    return list_menu(client, "set_assignee")
 
 
 def _ticket_menu(client, ticket) -> str:
-    html = client.get(reverse("ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    start = html.index('name="assignee"')
-    return html[start : html.index("</select>", start)]
+    return ticket_menu(client, ticket, "assignee")
 
 
 def _members_read(queries) -> bool:

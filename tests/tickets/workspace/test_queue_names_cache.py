@@ -8,23 +8,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import QueueFactory, TicketFactory, associate
+from tests.tickets.workspace.menus import menu, page, ticket_menu
 from tickets.models import Queue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendered_every_time")]
 
 
 def _sidebar(client) -> str:
-    html = client.get(reverse("workspace", args=["all"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    start = html.index('name="set_queue"')
-    menu = html[start : html.index("</select>", start)]
+    """The list's move menu and its sidebar's queues."""
+    html = page(client, reverse("workspace", args=["all"]))
     start = html.index('class="view-list"', html.index("<h2>Queues</h2>"))
-    return menu + html[start : html.index("</ul>", start)]
+    return menu(html, "set_queue") + html[start : html.index("</ul>", start)]
 
 
 def _ticket_menu(client, ticket) -> str:
-    html = client.get(reverse("ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    start = html.index('name="queue"')
-    return html[start : html.index("</select>", start)]
+    return ticket_menu(client, ticket, "queue")
 
 
 def _names_read(queries) -> bool:
@@ -61,12 +59,12 @@ def test_a_change_of_queues_is_on_the_next_page(client, agent, queue, change, sh
     client.force_login(agent)
     assert "Suporte" in _sidebar(client) and "Suporte" in _ticket_menu(client, ticket)
     change(agent, queue)
-    for menu in (_sidebar(client), _ticket_menu(client, ticket)):
+    for shows in (_sidebar(client), _ticket_menu(client, ticket)):
         if shown:
-            assert shown in menu
+            assert shown in shows
         if gone:
-            assert gone not in menu
-        assert "Outra fila" not in menu
+            assert gone not in shows
+        assert "Outra fila" not in shows
 
 
 def test_an_admin_sees_a_new_queue_and_not_a_deleted_one(client, queue):
@@ -84,25 +82,23 @@ def test_the_escalation_menu_shows_each_change_of_the_cross_functional_queues(cl
     QueueFactory(slug="engenharia", name="Engenharia", kind=Queue.Kind.CROSS_FUNCTIONAL)
     client.force_login(agent)
 
-    def menu() -> str:
-        html = client.get(reverse("ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-        start = html.index('name="target_queue"')
-        return html[start : html.index("</select>", start)]
+    def escalation_menu() -> str:
+        return ticket_menu(client, ticket, "target_queue")
 
     def read(queries) -> bool:
         return any("cross_functional" in q["sql"] for q in queries.captured_queries)
 
     with CaptureQueriesContext(connection) as first:
-        assert "Engenharia" in menu()
+        assert "Engenharia" in escalation_menu()
     with CaptureQueriesContext(connection) as again:
-        assert "Engenharia" in menu()
+        assert "Engenharia" in escalation_menu()
     assert read(first) and not read(again)
     engineering = Queue.objects.get(slug="engenharia")
     engineering.name = "Engenharia de produto"
     engineering.save()
-    assert "Engenharia de produto" in menu()
+    assert "Engenharia de produto" in escalation_menu()
     QueueFactory(slug="juridico", name="Jurídico", kind=Queue.Kind.CROSS_FUNCTIONAL)
-    assert "Jurídico" in menu()
+    assert "Jurídico" in escalation_menu()
 
 
 def test_saved_views_are_read_once_and_each_save_or_delete_is_on_the_next_page(client, agent, queue):
