@@ -2,9 +2,10 @@
 
 Some things every page shows change seldom while tickets change all the time: the procedures that apply to
 a ticket's queue, tags and language; the people of a set of queues, for the assignee menus; the queues'
-names; the must-read banner. Each such family has a generation token in the cache, and every kept value is
-stored with the token it was read under. Any change to what the family is
-read from replaces the token (`replace`, connected to the models' signals by the app that owns the family):
+names; a person's saved views and must-read banner; a reader's dashboard figures. Each such family has a
+generation token in the cache, and every kept value is stored with the token it was read under. Any change to
+what the family is read from replaces the token (`replace`, connected to the models' signals by the app that
+owns the family, or called by the service that writes without signals):
 at once, so that the writing transaction reads its own change, and again once it commits, so that a value
 kept between the two, from the rows before the change, is not served past the commit. Old values are never
 deleted, they expire (`seconds`).
@@ -36,7 +37,8 @@ def _token_key(family: str) -> str:
 
 def current(family: str) -> str | None:
     """The family's token, made on first use; None while the cache is away."""
-    return _made(_token_key(family), cache.get(_token_key(family)))
+    key = _token_key(family)
+    return _made(key, cache.get(key))
 
 
 def _made(key: str, token: str | None) -> str | None:

@@ -128,8 +128,9 @@ def search_page(request):
         offset = max(0, int(request.GET.get("offset", 0)))
     except ValueError:
         offset = 0
-    found = search.search_tickets(request.user, text, offset=offset, fields=rows.HIT_FIELDS) if text else ([], False)
-    hits, has_more = found
+    hits, has_more = [], False
+    if text:
+        hits, has_more = search.search_tickets(request.user, text, offset=offset, fields=rows.HIT_FIELDS)
     return render_page(
         request,
         "tickets/workspace/search.html",
