@@ -67,9 +67,10 @@ def ticket_list(request, view: str = "mine", slug: str | None = None):
     seen_event = services.latest_event_id()
     queue = None
     tickets = workspace.view_queryset(request.user, view)
-    # The queues the user sees, by name (kept until a queue changes): the sidebar's, and where the slug is looked up.
-    queues = workspace.movable_queues(request.user)
+    queues = None
     if slug is not None:
+        # The queues the user sees, by name (kept until a queue changes): the sidebar's too.
+        queues = workspace.movable_queues(request.user)
         queue = next((q for q in queues if q.slug == slug), None)
         if queue is None:
             raise Http404
