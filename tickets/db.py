@@ -609,6 +609,27 @@ def navigation_counts(user_id: int, *, open_status: str, restricted: Sequence[st
     return escalations, unread, unread_restricted
 
 
+# The ticket page ----------------------------------------------------------------------------------------------
+
+
+def ticket_page_facts(ticket_id: int) -> tuple[int, bool]:
+    """(the ticket's newest event id, 0 when none; whether it was ever escalated) in one statement, for the
+    ticket page (`tickets.workspace.selectors.ticket_page`). Most tickets were never escalated, and the
+    escalation panel's own query (four joined tables to build and compile) then has nothing to read: in
+    process on the workspace bench's QUICK data set, 2.3 ms of the 200-message ticket's page, under load, for
+    a query that returns no row, against about 0.4 ms for this statement."""
+    sql = """
+        SELECT
+            (SELECT event.id FROM tickets_ticketevent event WHERE event.ticket_id = %(ticket)s
+             ORDER BY event.id DESC LIMIT 1),
+            EXISTS (SELECT 1 FROM tickets_escalation escalation WHERE escalation.ticket_id = %(ticket)s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ticket": ticket_id})
+        latest_event, escalated = cursor.fetchone()
+    return latest_event or 0, escalated
+
+
 # Search statistics ------------------------------------------------------------------------------------------
 
 

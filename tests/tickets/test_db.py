@@ -34,6 +34,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.workspace.services import latest_event_id
 
 pytestmark = pytest.mark.django_db
 
@@ -588,3 +589,23 @@ def test_navigation_counts_read_what_the_orm_reads():
         assert db.navigation_counts(user.pk, open_status=Escalation.Status.OPEN, restricted=restricted) == expected
     assert db.navigation_counts(ana.pk, open_status=Escalation.Status.OPEN, restricted=restricted) == (1, 6, 3)
     assert db.navigation_counts(bia.pk, open_status=Escalation.Status.OPEN, restricted=restricted) == (2, 5, 2)
+
+
+def test_ticket_page_facts_read_what_the_orm_reads():
+    """`ticket_page_facts` against the ORM queries it replaces on the ticket page: the newest event id of the
+    ticket (not of another ticket, 0 with none) and whether it has any escalation, open or handed back."""
+    queue = QueueFactory()
+    quiet, events_only, handed_back, open_now = (TicketFactory(queue=queue) for _ in range(4))
+    other = TicketFactory(queue=queue)
+    for ticket in (events_only, handed_back, open_now, other, events_only):
+        TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.CREATED)
+    Escalation.objects.create(
+        ticket=handed_back, from_queue=queue, target_queue=queue, reason="r", status=Escalation.Status.HANDED_BACK
+    )
+    Escalation.objects.create(ticket=open_now, from_queue=queue, target_queue=queue, reason="r")
+    for ticket in (quiet, events_only, handed_back, open_now):
+        expected = (latest_event_id(ticket), ticket.escalations.exists())
+        assert db.ticket_page_facts(ticket.pk) == expected
+    assert db.ticket_page_facts(quiet.pk) == (0, False)
+    assert db.ticket_page_facts(events_only.pk) == (events_only.events.latest("pk").pk, False)
+    assert db.ticket_page_facts(handed_back.pk)[1] is True

@@ -29,7 +29,6 @@ from tickets.escalations import selectors as escalations
 from tickets.models import Escalation, Message, Queue, SavedView, Ticket, TicketEvent, earliest_due
 from tickets.wellbeing import selectors as wellbeing
 from tickets.workspace import panels
-from tickets.workspace.services import latest_event_id
 
 ACTIVE = Ticket.ACTIVE_STATUSES
 # How far ahead "breaching soon" looks.
@@ -447,11 +446,17 @@ class EscalationPanel:
     targets: list[Queue]  # cross-functional queues the ticket is not escalated to right now
 
 
-def escalation_panel(ticket: Ticket, viewer: User) -> EscalationPanel:
-    history = list(
-        ticket.escalations.select_related("target_queue", "requested_by", "handed_back_by", "rule").order_by(
-            "-created_at", "-id"
+def escalation_panel(ticket: Ticket, viewer: User, *, escalated: bool = True) -> EscalationPanel:
+    """The ticket's escalations, newest first, and where it can be escalated now. `escalated=False` (the ticket
+    was never escalated, `db.ticket_page_facts`) skips reading the history."""
+    history = (
+        list(
+            ticket.escalations.select_related("target_queue", "requested_by", "claimed_by", "rule").order_by(
+                "-created_at", "-id"
+            )
         )
+        if escalated
+        else []
     )
     open_targets = {e.target_queue_id for e in history if e.is_open}
     return EscalationPanel(
@@ -494,12 +499,13 @@ class TicketPage:
 def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> TicketPage:
     """The whole ticket page. The caller checked the viewer's access (`selectors.ticket_or_404`)."""
     thread, earlier_count, last_message_id = recent_thread(ticket, all_messages=all_messages)
+    seen_event, escalated = db.ticket_page_facts(ticket.pk)
     return TicketPage(
         ticket=ticket,
         thread=thread,
         earlier_count=earlier_count,
         last_message_id=last_message_id,
-        seen_event=latest_event_id(ticket),
+        seen_event=seen_event,
         can_see_source=selectors.is_admin(viewer),
         movable_queues=movable_queues(viewer),
         assignable_users=queue_members([ticket.queue_id]),
@@ -508,5 +514,5 @@ def ticket_page(ticket: Ticket, *, viewer: User, all_messages: bool = False) -> 
         wellbeing_checkin=(
             wellbeing.check_in(viewer, ticket, wellbeing.exposure(viewer)) if ticket.sensitivity else None
         ),
-        escalations=escalation_panel(ticket, viewer),
+        escalations=escalation_panel(ticket, viewer, escalated=escalated),
     )

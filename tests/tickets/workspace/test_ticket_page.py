@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sop import services as sop_services
@@ -48,6 +50,18 @@ def test_one_selector_reads_thread_escalations_and_the_sop_panel_sop_contributes
     sop_panel = page.panels["sop_panel"]
     assert [entry.sop for entry in sop_panel["sops"]] == [sop]
     assert [step.text for step in sop_panel["unticked_required"]] == ["Confirmar o e-mail"]
+
+
+def test_a_ticket_never_escalated_has_its_panel_without_reading_escalations(queue, agent):
+    """The escalation history is read only for a ticket that has one (`db.ticket_page_facts` says which)."""
+    ticket = TicketFactory(queue=queue)
+    engineering = QueueFactory(slug="engenharia", name="Engenharia", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    with CaptureQueriesContext(connection) as queries:
+        page = ticket_page(ticket, viewer=agent)
+    assert page.escalations.history == [] and page.escalations.targets == [engineering]
+    assert not [query for query in queries if 'FROM "tickets_escalation"' in query["sql"]]
+    escalation = escalations.escalate(ticket, target_queue=engineering, reason="Erro", actor=agent)
+    assert ticket_page(ticket, viewer=agent).escalations.history == [(escalation, False)]
 
 
 def test_the_page_renders_without_any_panel_from_an_upper_app(client, queue, agent, monkeypatch, settings):
