@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince, timeuntil
+from django.utils.timesince import TIME_STRINGS, timesince, timeuntil
 from django.utils.translation import get_language, gettext
 
 from tickets import sla
@@ -53,6 +53,22 @@ def most_urgent_clock(ticket: Ticket, now: datetime | None = None) -> ClockView 
     return min(running, key=lambda c: (RUNNING_ORDER[c.state], c.due_at or ticket.created_at), default=None)
 
 
+class _Counted:
+    """One of `timesince`'s phrases ("%(num)d hours"), each count's text translated once a page: `timesince`
+    and `timeuntil` take these in place of their lazy phrases, which translate on every use (two thirds of
+    their 27 µs a call; a list shows 50 clocks)."""
+
+    def __init__(self, phrase) -> None:
+        self.phrase = phrase
+        self.texts: dict[int, str] = {}
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        text = self.texts.get(values["num"])
+        if text is None:
+            text = self.texts[values["num"]] = self.phrase % values
+        return text
+
+
 @dataclass(frozen=True)
 class _Page:
     """What every row of a page shares, worked out once: the URL prefix (every ticket URL differs only by
@@ -66,6 +82,7 @@ class _Page:
     phrases: dict[str, str]
     date_format: str
     now: datetime
+    time_strings: dict[str, _Counted]
 
 
 def _page() -> _Page:
@@ -86,6 +103,7 @@ def _page() -> _Page:
         },
         date_format=formats.get_format("SHORT_DATETIME_FORMAT"),
         now=timezone.now(),
+        time_strings={name: _Counted(phrase) for name, phrase in TIME_STRINGS.items()},
     )
 
 
@@ -194,14 +212,18 @@ def _clock(ticket: Ticket, page: _Page) -> str:
     inner: str
     if clock.state == "breached":
         if clock.due_at:
-            inner = escape(page.phrases["overdue"] % {"late": timesince(clock.due_at, page.now)})
+            inner = escape(
+                page.phrases["overdue"] % {"late": timesince(clock.due_at, page.now, time_strings=page.time_strings)}
+            )
         else:
             inner = escape(page.phrases["breached"])
     elif clock.state == "paused":
         inner = escape(page.phrases["paused"])
     else:
         assert clock.due_at is not None  # a running clock has its due time
-        left = escape(page.phrases["left"] % {"left": timeuntil(clock.due_at, page.now)})
+        left = escape(
+            page.phrases["left"] % {"left": timeuntil(clock.due_at, page.now, time_strings=page.time_strings)}
+        )
         inner = f'<time datetime="{timezone.localtime(clock.due_at).isoformat()}">{left}</time>'
     label = escape(page.clocks[clock.clock])
     return f'<span class="sla-clock sla-{clock.state}" data-state="{clock.state}" title="{label}">{inner}</span>'

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.timesince import timesince, timeuntil
 
 from accounts.middleware import SESSION_TIMEZONE_KEY
 from tests.factories import RequesterFactory, TicketFactory
@@ -173,3 +174,18 @@ def test_the_search_page_reads_no_field_its_query_left_out(client, agent, queue,
         html = client.get(reverse("search"), {"q": term}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert html.count("data-row ") >= 2, term
     assert loaded == []
+
+
+@pytest.mark.parametrize("language", ["pt-br", "en"])
+def test_the_clock_phrases_translated_once_a_page_read_as_djangos_own(language):
+    """`timesince` and `timeuntil` with the page's phrases (`rows._Counted`) give Django's own text, the same
+    count asked again included, from 0 minutes to over a year, in both directions, in both languages."""
+    now = timezone.now()
+    spans = [timedelta(seconds=s) for s in (0, 59, 60, 61, 3599, 3600, 7260, 86400, 90061, 604800, 1209600)]
+    spans += [timedelta(days=d, hours=d % 24, minutes=d % 60) for d in range(1, 800, 7)]
+    with translation.override(language):
+        phrases = rows._page().time_strings
+        for span in spans * 2:
+            assert timesince(now - span, now, time_strings=phrases) == timesince(now - span, now)
+            assert timeuntil(now + span, now, time_strings=phrases) == timeuntil(now + span, now)
+    assert {len(phrase.texts) for phrase in phrases.values()} != {0}  # the counts were kept
