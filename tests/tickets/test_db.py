@@ -11,13 +11,39 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db.models import NOT_PROVIDED, Model, Q
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchConfig, SearchHeadline, SearchQuery, SearchRank
+from django.db.models import (
+    NOT_PROVIDED,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    Model,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Left
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from tests.factories import ProfileFactory, QueueFactory, RequesterFactory, TeamFactory, TicketFactory, associate
-from tickets import db
+from tests.factories import (
+    MessageFactory,
+    ProfileFactory,
+    QueueFactory,
+    RequesterFactory,
+    TeamFactory,
+    TicketFactory,
+    associate,
+)
+from tickets import db, selectors
 from tickets.models import (
+    SEARCH_CONFIGS,
     Escalation,
     ExposureBudget,
     ExposureEntry,
@@ -33,6 +59,7 @@ from tickets.models import (
     TeamWellbeingPolicy,
     Ticket,
     TicketEvent,
+    unaccent,
 )
 from tickets.workspace.services import latest_event_id
 
@@ -481,21 +508,20 @@ def test_ticket_where_refuses_a_filter_that_joins_another_table():
 def test_serial_rows_read_what_the_orm_reads_and_leave_the_planner_as_it_was():
     from django.db import connection
 
-    from tickets.workspace.search import build_query
-
     queue = QueueFactory()
     for n in range(3):
         TicketFactory(queue=queue, subject=f"Conta bloqueada {n}")
     TicketFactory(queue=queue, subject="Senha")
-    query = build_query("conta")
+    query = orm_search_query("conta")
     subjects = Ticket.objects.filter(search_document=query).order_by("-pk").values_list("pk", "subject")[:2]
     everything = subjects.union(Ticket.objects.filter(subject="Senha").values_list("pk", "subject"), all=True)
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
         (before,) = cursor.fetchone()
         # The test runs inside a transaction, as a caller inside `atomic` would.
-        assert sorted(db.serial_rows(everything)) == sorted(everything) and len(list(everything)) == 3
-        assert db.serial_rows(subjects) == list(subjects)
+        rows = db.serial_rows(*everything.query.sql_with_params())
+        assert sorted(rows) == sorted(everything) and len(list(everything)) == 3
+        assert db.serial_rows(*subjects.query.sql_with_params()) == list(subjects)
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone() == (before,)
 
@@ -609,3 +635,139 @@ def test_ticket_page_facts_read_what_the_orm_reads():
     assert db.ticket_page_facts(quiet.pk) == (0, False)
     assert db.ticket_page_facts(events_only.pk) == (events_only.events.latest("pk").pk, False)
     assert db.ticket_page_facts(handed_back.pk)[1] is True
+
+
+# Search: the ORM's version of the statements `search_candidates` and `search_snippets` write out --------------
+
+
+def orm_search_query(folded: str) -> SearchQuery:
+    first, second = (SearchQuery(folded, config=config, search_type="websearch") for config in SEARCH_CONFIGS)
+    return first | second
+
+
+def orm_candidates(user: User, folded: str, address: str | None, limit: int) -> list[tuple[int, float]]:
+    query, visible = orm_search_query(folded), selectors.tickets_visible_to(user)
+    subject_rows = (
+        visible.filter(search_document=query)
+        .order_by("-pk")
+        .annotate(rank=SearchRank(F("search_document"), query) * Value(2.0))
+        .values_list("pk", "rank")[:limit]
+    )
+    message_rows = (
+        Message.objects.filter(search_document=query)
+        .filter(Exists(visible.filter(pk=OuterRef("ticket_id"))))
+        .order_by("-pk")
+        .annotate(rank=SearchRank(F("search_document"), query))
+        .values_list("ticket_id", "rank")[: limit * 2]
+    )
+    candidates = subject_rows.union(message_rows, all=True)
+    if address is not None:
+        address_rows = (
+            visible.filter(requester__email__iexact=address)
+            .order_by("-pk")
+            .annotate(rank=Value(10.0, output_field=FloatField()))
+            .values_list("pk", "rank")[:limit]
+        )
+        candidates = candidates.union(address_rows, all=True)
+    return list(candidates)
+
+
+def orm_snippets(folded: str, options: dict, excerpt_chars: int) -> dict:
+    query = orm_search_query(folded)
+    source = Coalesce(F("search_excerpt"), Left("body_text", excerpt_chars))
+
+    def config(language_field: str) -> SearchConfig:
+        return SearchConfig(
+            Case(When(**{language_field: "en"}, then=Value(SEARCH_CONFIGS[1])), default=Value(SEARCH_CONFIGS[0]))
+        )
+
+    named = {
+        "start_sel": options["StartSel"], "stop_sel": options["StopSel"], "max_words": options["MaxWords"],
+        "min_words": options["MinWords"], "max_fragments": options["MaxFragments"],
+        "fragment_delimiter": options["FragmentDelimiter"],
+    }  # fmt: skip
+    best_message = (
+        Message.objects.filter(ticket_id=OuterRef("pk"), search_document=query)
+        .annotate(rank=SearchRank(F("search_document"), query))
+        .order_by("-rank", "pk")
+        .annotate(
+            headline_and_opening=Func(
+                SearchHeadline(unaccent(source), query, config=config("ticket__language"), **named),
+                source,
+                template="ARRAY[%(expressions)s]",
+                output_field=ArrayField(TextField()),
+            )
+        )
+        .values("headline_and_opening")[:1]
+    )
+    return {
+        "snippet": SearchHeadline(unaccent(F("subject")), query, config=config("language"), **named),
+        "body_snippet": Subquery(best_message, output_field=ArrayField(TextField())),
+    }
+
+
+@pytest.fixture
+def searched_world():
+    """Two queues, an associate of each, a specialist and an admin; matches in subjects, in bodies (a long one
+    with its stored excerpt, one in English, one accented), a child-safety ticket escalated to Trust & Safety,
+    and a requester found by address."""
+    suporte, contas = QueueFactory(slug="suporte"), QueueFactory(slug="contas")
+    safety = QueueFactory(slug="trust-safety", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    ana, bia, specialist = associate(queues=[suporte]), associate(queues=[contas]), associate(queues=[safety])
+    specialist.groups.add(Group.objects.get_or_create(name=Role.SPECIALIST)[0])
+    admin = User.objects.create_superuser("root", "root@example.com", "x")
+    person = RequesterFactory(email="Pessoa@Example.com")
+    tickets = [
+        TicketFactory(queue=suporte, subject="Conta bloqueada", requester=person),
+        TicketFactory(queue=suporte, subject="Senha", language="en"),
+        TicketFactory(queue=contas, subject="Conta hackeada", requester=person),
+        TicketFactory(queue=contas, subject="Vídeo", sensitivity=["child_safety"]),
+        TicketFactory(queue=suporte, subject="Outra conta", sensitivity=["child_safety"]),
+    ]
+    MessageFactory(ticket=tickets[1], body_text="My account was locked, conta travada " + "filler words " * 900)
+    MessageFactory(ticket=tickets[1], body_text="the account again")
+    MessageFactory(ticket=tickets[2], body_text="Minha conta foi invadida, não consigo entrar na conta")
+    MessageFactory(ticket=tickets[3], body_text="conta de uma criança")
+    MessageFactory(ticket=tickets[4], body_text="a conta mostra um vídeo")
+    Escalation.objects.create(ticket=tickets[4], from_queue=suporte, target_queue=safety, reason="r")
+    return [ana, bia, specialist, admin], tickets
+
+
+@pytest.mark.parametrize("text", ["conta", "conta travada", "account", "video", "pessoa@example.com", "nada"])
+def test_search_candidates_read_what_the_orm_union_reads(searched_world, text):
+    from tickets.workspace.search import MAX_RESULTS, folded_query
+
+    users, _tickets = searched_world
+    folded = folded_query(text)
+    address = text if "@" in text else None
+    for user in users:
+        visible = db.ticket_where(selectors.tickets_visible_to(user))
+        for limit in (MAX_RESULTS, 1):
+            written = db.search_candidates(visible, folded, limit=limit, address=address)
+            expected = orm_candidates(user, folded, address, limit)
+            assert sorted(written) == pytest.approx(sorted(expected)), (user, text, limit)
+    everyone = db.ticket_where(selectors.tickets_visible_to(users[3]))
+    assert db.search_candidates(None, folded, limit=5) == []
+    if text == "conta":
+        assert len(db.search_candidates(everyone, folded, limit=MAX_RESULTS)) >= 4
+
+
+@pytest.mark.parametrize("text", ["conta", "account", "conta travada", "invadida"])
+def test_search_snippets_read_what_the_orm_expressions_read(searched_world, text):
+    from tickets.workspace.search import HEADLINE_OPTIONS, SNIPPET_SOURCE_CHARS, folded_query
+
+    _users, tickets = searched_world
+    folded = folded_query(text)
+    found = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("pk")
+    written = list(
+        found.annotate(**db.search_snippets(folded, HEADLINE_OPTIONS, 40)).values_list("snippet", "body_snippet")
+    )
+    expected = list(found.annotate(**orm_snippets(folded, HEADLINE_OPTIONS, 40)).values_list("snippet", "body_snippet"))
+    assert written == expected
+    assert any(body for _subject, body in written)
+    full = db.search_snippets(folded, HEADLINE_OPTIONS, SNIPPET_SOURCE_CHARS)
+    assert list(found.annotate(**full).values_list("body_snippet", flat=True)) == list(
+        found.annotate(**orm_snippets(folded, HEADLINE_OPTIONS, SNIPPET_SOURCE_CHARS)).values_list(
+            "body_snippet", flat=True
+        )
+    )
