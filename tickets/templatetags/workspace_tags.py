@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tickets.templatetags.field_tags import escaped
 from tickets.workspace import rows
+from tickets.workspace.menus import Menu
 
 register = template.Library()
 _CURRENT = 'aria-current="page"'
@@ -26,6 +27,8 @@ def options(
     if isinstance(selected, str) or not isinstance(selected, Collection):
         selected = (selected,)
     chosen = {str(value) for value in selected}
+    if isinstance(choices, Menu):  # written once, kept with its values
+        return mark_safe(choices.html(chosen, leave_out))
     return mark_safe(
         "".join(
             f'<option value="{escaped(value)}"{" selected" if str(value) in chosen else ""}>{escaped(label)}</option>'

@@ -29,6 +29,7 @@ from tickets.escalations import selectors as escalations
 from tickets.models import Escalation, Message, Queue, SavedView, Ticket, TicketEvent, earliest_due
 from tickets.wellbeing import selectors as wellbeing
 from tickets.workspace import panels
+from tickets.workspace.menus import Menu
 
 ACTIVE = Ticket.ACTIVE_STATUSES
 # How far ahead "breaching soon" looks.
@@ -415,11 +416,11 @@ PEOPLE = "queue-people"
 PEOPLE_SECONDS = 600
 
 
-def queue_members(queue_ids: Iterable[int]) -> list[tuple[int, str]]:
+def queue_members(queue_ids: Iterable[int]) -> Menu:
     """(id, name) of the active members of the queues, by name: plain tuples, since a few hundred model
-    instances and template lookups a page cost more than the query."""
+    instances and template lookups a page cost more than the query; kept with their `<option>`s (`Menu`)."""
     ids = sorted(set(queue_ids))
-    return generations.kept(PEOPLE, repr(ids), lambda: _read_queue_members(ids), PEOPLE_SECONDS)
+    return generations.kept(PEOPLE, repr(ids), lambda: Menu(_read_queue_members(ids)), PEOPLE_SECONDS)
 
 
 def _read_queue_members(queue_ids: list[int]) -> list[tuple[int, str]]:
@@ -490,7 +491,7 @@ class TicketPage:
     can_see_source: bool
     escalations: EscalationPanel
     movable_queues: list[Queue]
-    assignable_users: list[tuple[int, str]]
+    assignable_users: Menu
     wellbeing_warning: wellbeing.TicketWarning | None
     wellbeing_checkin: wellbeing.CheckIn | None
     panels: dict[str, Any] = field(default_factory=dict)  # contributed by upper apps (`panels.register`)
