@@ -741,7 +741,8 @@ def search_snippets(text: str, options: dict[str, Any], excerpt_chars: int) -> d
     ticket = Ticket._meta.db_table
     config = f"CASE WHEN {ticket}.language = %s THEN %s ELSE %s END::regconfig"
     config_params = ["en", SEARCH_CONFIGS[1], SEARCH_CONFIGS[0]]
-    headline_options = ", ".join(connection.ops.compose_sql(f"{name}=%s", [value]) for name, value in options.items())
+    ops: Any = connection.ops  # PostgreSQL's, which composes SQL
+    headline_options = ", ".join(ops.compose_sql(f"{name}=%s", [value]) for name, value in options.items())
     opening = "COALESCE(message.search_excerpt, LEFT(message.body_text, %s))"
     body_params = [*config_params, excerpt_chars, *query_params, headline_options, excerpt_chars, *query_params]
     return {

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
@@ -82,7 +83,7 @@ class _Page:
     phrases: dict[str, str]
     date_format: str
     now: datetime
-    time_strings: dict[str, _Counted]
+    time_strings: dict[str, Any]  # of `_Counted`, which `timesince` uses as its phrases
 
 
 def _page() -> _Page:

@@ -99,7 +99,7 @@ def search_tickets(
         related = sorted({name.split("__")[0] for name in fields if "__" in name})
         found = found.select_related(*related).only(*fields)
     snippets = db.search_snippets(query, HEADLINE_OPTIONS, SNIPPET_SOURCE_CHARS)
-    tickets = {t.pk: t for t in found.annotate(**snippets)}
+    tickets: dict[int, Any] = {t.pk: t for t in found.annotate(**snippets)}  # with `snippet`, `body_snippet`
     hits = []
     for pk, rank in page:
         ticket = tickets[pk]

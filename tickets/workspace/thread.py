@@ -32,7 +32,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
-from tickets.models import Message, Ticket
+from tickets.models import Attachment, Message, Ticket
 
 TEMPLATE = "tickets/_message.html"
 # Long enough that a busy thread is rendered about once a day per language; short enough that the HTML of a
@@ -76,9 +76,18 @@ def _fragment_key(message: Message, reader: str) -> str:
         digest.update(b"\x1f" + repr(getattr(message, name)).encode())
     author = message.author
     digest.update(b"\x1e" + repr(author.get_full_name() if author is not None else None).encode())
-    for attachment in message.attachments.all():
+    for attachment in _attachments(message):
         digest.update(b"\x1d" + repr([getattr(attachment, name) for name in ATTACHMENT_FIELDS]).encode())
     return f"thread:message:{message.pk}:{digest.hexdigest()}"
+
+
+def _attachments(message: Message) -> list[Attachment]:
+    """The message's attachments, as `tickets.selectors.thread` read them (`attachment_list`), else read now."""
+    kept: list[Attachment] | None = getattr(message, "attachment_list", None)
+    if kept is None:
+        kept = list(message.attachments.all())
+        message.__dict__["attachment_list"] = kept
+    return kept
 
 
 def _reader(ticket: Ticket, can_see_source: bool) -> str:
@@ -118,6 +127,9 @@ def render_messages(
     """The messages' HTML in their order, each from the cache when this reader's version of it is there.
     `messages` come with their author and attachments (`tickets.selectors.thread`)."""
     reader = _reader(ticket, can_see_source)
+    messages = list(messages)
+    for message in messages:
+        _attachments(message)  # the template reads them as `attachment_list`
 
     def key(message: Message) -> str | None:
         return None if message.delivery_status in NEEDS_A_FORM else _fragment_key(message, reader)
@@ -128,6 +140,6 @@ def render_messages(
         # context processors.
         return render_to_string(TEMPLATE, context, request=request if message.delivery_status in NEEDS_A_FORM else None)
 
-    parts = kept_or_built(list(messages), key, render, FRAGMENT_SECONDS)
+    parts = kept_or_built(messages, key, render, FRAGMENT_SECONDS)
     # Each part is the template's output, escaped by it.
     return mark_safe("".join(parts))

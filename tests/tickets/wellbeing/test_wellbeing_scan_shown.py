@@ -89,7 +89,7 @@ def test_a_harmless_mail_with_html_quotes_and_attachments_is_not_flagged():
 
 # What the thread template may show of a message without it being content someone wrote: ids, times,
 # states and system text.
-NOT_CONTENT = {"pk", "direction", "get_direction_display", "created_at", "delivery_status", "author", "attachments",
+NOT_CONTENT = {"pk", "direction", "get_direction_display", "created_at", "delivery_status", "author", "attachment_list",
                "get_delivery_status_display", "delivery_error", "inbound_email_id", "written_at"}  # fmt: skip
 ATTACHMENT_NOT_CONTENT = {"pk", "is_inline", "omitted_reason", "omitted_text", "is_image", "size"}
 
