@@ -148,3 +148,28 @@ def test_the_thread_leaves_its_search_columns_in_the_database_and_reads_no_field
         assert response.status_code == 200
         assert "não consigo entrar" in response.content.decode()
     assert loaded == []
+
+
+def test_the_queue_menu_selects_the_tickets_queue_and_escapes_names(client, queue, agent, settings):
+    """The ticket's queue menu: the queues the viewer may move it to, by name, the ticket's own selected; a
+    queue the viewer may not move tickets to shows only when it is the ticket's own."""
+    settings.ACOLHE_PAGE_CACHE_SECONDS = 0
+    other = QueueFactory(slug="vendas", name="Vendas <b>&</b>")
+    agent.support_queues.add(other)
+    elsewhere = QueueFactory(slug="juridico", name="Jurídico")
+    safety = QueueFactory(slug="trust-safety", name="Trust & Safety", kind=Queue.Kind.CROSS_FUNCTIONAL)
+    agent.support_queues.add(safety)  # sees what is escalated there
+    client.force_login(agent)
+    for ticket_queue, options in [
+        (queue, ['"suporte" selected>Suporte<', '"vendas">Vendas &lt;b&gt;&amp;&lt;/b&gt;<']),
+        (other, ['"suporte">Suporte<', '"vendas" selected>Vendas &lt;b&gt;&amp;&lt;/b&gt;<']),
+        (elsewhere, ['"suporte">Suporte<', '"vendas">Vendas', '"juridico" selected>Jurídico<']),
+    ]:
+        ticket = TicketFactory(queue=ticket_queue)
+        if ticket_queue is elsewhere:
+            escalations.escalate(ticket, target_queue=safety, reason="Ver", actor=None)
+        html = client.get(reverse("ticket", args=[ticket.number])).content.decode()
+        start = html.index('id="field-queue"')
+        menu = html[start : html.index("</select>", start)].replace("<option value=", "").replace('" >', '">')
+        assert all(option in menu for option in options), menu
+        assert menu.count(" selected>") == 1
