@@ -685,8 +685,8 @@ def serial_rows(sql: str, params: Sequence[Any]) -> list[tuple]:
 
 
 def _search_query(text: str) -> tuple[str, list[str]]:
-    """The tsquery of `text` in both configurations, as `tickets.workspace.search.build_query` has it (`text`
-    already folded)."""
+    """The tsquery of `text` (already folded, `tickets.workspace.search.folded_query`) in both configurations at
+    once, as the search documents hold both: a thread mixes languages."""
     first, second = SEARCH_CONFIGS
     sql = "(websearch_to_tsquery(%s::regconfig, %s) || websearch_to_tsquery(%s::regconfig, %s))"
     return sql, [first, text, second, text]
