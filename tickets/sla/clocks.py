@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -326,7 +327,35 @@ class ClockView:
 _LABELS = dict(SlaClock.choices)
 
 
-def clock_views(ticket: Ticket, now: datetime | None = None) -> list[ClockView]:
+class ClockFields(Protocol):
+    """What `clock_views` reads of a ticket: a `Ticket`, or a list's row of one
+    (`tickets.workspace.selectors.ListedTicket`)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def first_response_due_at(self) -> datetime | None: ...
+    @property
+    def first_response_warn_at(self) -> datetime | None: ...
+    @property
+    def first_responded_at(self) -> datetime | None: ...
+    @property
+    def next_response_due_at(self) -> datetime | None: ...
+    @property
+    def next_response_warn_at(self) -> datetime | None: ...
+    @property
+    def resolution_due_at(self) -> datetime | None: ...
+    @property
+    def resolution_warn_at(self) -> datetime | None: ...
+    @property
+    def resolution_paused_at(self) -> datetime | None: ...
+    @property
+    def resolution_remaining_seconds(self) -> int | None: ...
+
+
+def clock_views(ticket: ClockFields, now: datetime | None = None) -> list[ClockView]:
     now = now or timezone.now()
     labels = _LABELS
     views = []

@@ -35,6 +35,7 @@ from tickets.models import SlaClock, Ticket
 from tickets.sla.clocks import ClockView
 from tickets.wellbeing.detection import CATEGORIES
 from tickets.workspace.search import SearchHit
+from tickets.workspace.selectors import ListedTicket
 from tickets.workspace.thread import kept_or_built
 
 RUNNING_ORDER = {"breached": 0, "warning": 1, "ok": 2, "paused": 3}
@@ -47,7 +48,7 @@ _CLOCK_CELL = "\x00clock\x00"  # a NUL never comes from the database (PostgreSQL
 _SOURCE_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).hexdigest()
 
 
-def most_urgent_clock(ticket: Ticket, now: datetime | None = None) -> ClockView | None:
+def most_urgent_clock(ticket: ListedTicket, now: datetime | None = None) -> ClockView | None:
     """The running clock nearest its due time (breached first), for one cell of a ticket list; None when
     no clock runs. Reads only the ticket's own fields: no query per row."""
     running = [c for c in sla.clock_views(ticket, now) if c.state in RUNNING_ORDER]
@@ -108,7 +109,7 @@ def _page() -> _Page:
     )
 
 
-def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
+def ticket_rows(tickets: Iterable[ListedTicket]) -> SafeString:
     tickets = list(tickets)
     if not tickets:
         return mark_safe("")
@@ -122,7 +123,7 @@ def ticket_rows(tickets: Iterable[Ticket]) -> SafeString:
     )
 
 
-def row_key(ticket: Ticket, reader: str) -> str:
+def row_key(ticket: ListedTicket, reader: str) -> str:
     requester, assignee = ticket.requester, ticket.assignee
     shown = [getattr(ticket, name) for name in ROW_FIELDS] + [
         requester.name,
@@ -134,7 +135,7 @@ def row_key(ticket: Ticket, reader: str) -> str:
     return f"rows:ticket:{ticket.pk}:{digest}"
 
 
-def _row(ticket: Ticket, page: _Page) -> str:
+def _row(ticket: ListedTicket, page: _Page) -> str:
     """Every value that is not a number or one of our own codes goes through `escape`."""
     requester = ticket.requester
     assignee = ticket.assignee
@@ -197,7 +198,7 @@ def _hit(hit: SearchHit, page: _Page) -> str:
     )
 
 
-def _subject(ticket: Ticket, page: _Page) -> str:
+def _subject(ticket: Ticket | ListedTicket, page: _Page) -> str:
     """As `tickets/wellbeing/_subject.html`: a flagged ticket's subject is masked behind its categories."""
     if ticket.sensitivity:
         labels = ", ".join(page.categories[c] for c in ticket.sensitivity if c in page.categories)
@@ -206,7 +207,7 @@ def _subject(ticket: Ticket, page: _Page) -> str:
     return escape(ticket.subject or page.phrases["no_subject"])
 
 
-def _clock(ticket: Ticket, page: _Page) -> str:
+def _clock(ticket: ListedTicket, page: _Page) -> str:
     clock = most_urgent_clock(ticket, page.now)
     if clock is None:
         return "—"

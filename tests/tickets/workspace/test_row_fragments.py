@@ -124,9 +124,10 @@ def test_the_key_holds_every_field_the_row_reads():
 
 
 def test_a_list_page_reads_no_field_its_query_left_out(client, agent, queue, monkeypatch):
-    """The list's query loads only `LISTED_FIELDS`: a row reading any other field of the ticket, its queue or
-    its people would load it with one query per row. Tickets in every SLA state, assigned and not, under
-    every sort (the cursor reads the sort column)."""
+    """The list's query loads only `LISTED_FIELDS` (as `ListedTicket`, which has no other field): a row
+    reading any other field of the ticket, its queue or its people fails, or, were the rows model instances
+    again, would load it with one query per row. Tickets in every SLA state, assigned and not, under every
+    sort (the cursor reads the sort column)."""
     from django.contrib.auth.models import User
 
     from tickets.models import Queue
@@ -189,3 +190,47 @@ def test_the_clock_phrases_translated_once_a_page_read_as_djangos_own(language):
             assert timesince(now - span, now, time_strings=phrases) == timesince(now - span, now)
             assert timeuntil(now + span, now, time_strings=phrases) == timeuntil(now + span, now)
     assert {len(phrase.texts) for phrase in phrases.values()} != {0}  # the counts were kept
+
+
+def test_a_row_read_from_plain_values_reads_as_one_read_from_the_model(agent, queue):
+    """The list reads its tickets as plain values (`ListedTicket`): each row, its key and its SLA cell are
+    those the model instance gives, in every SLA state, assigned (with and without a name) and not, flagged,
+    tagged, with markup in what people wrote."""
+    from django.contrib.auth.models import User
+
+    from tickets.workspace.selectors import LISTED_FIELDS, ListedTicket
+
+    now = timezone.now()
+    nameless = User.objects.create_user("sem-nome")
+    hour = timedelta(hours=1)
+    odd = RequesterFactory(name="", email="a&b@example.com")
+    made = [
+        TicketFactory(queue=queue, first_response_due_at=now + 5 * hour, first_response_warn_at=now),
+        TicketFactory(queue=queue, first_response_due_at=now - hour, first_responded_at=now, assignee=agent),
+        TicketFactory(queue=queue, next_response_due_at=now - timedelta(minutes=3), priority=4, assignee=nameless),
+        TicketFactory(
+            queue=queue,
+            resolution_due_at=now + 24 * hour,
+            resolution_paused_at=now,
+            resolution_remaining_seconds=600,
+            status="pending",
+        ),
+        TicketFactory(queue=queue, resolution_due_at=now - 24 * hour, status="solved"),
+        TicketFactory(
+            queue=queue, subject='<b>"Oi" & tchau</b>', tags=["vip", "<x>"], sensitivity=["bullying"], requester=odd
+        ),
+    ]
+    pks = [ticket.pk for ticket in made]
+    listed = [
+        ListedTicket.from_values(values)
+        for values in Ticket.objects.filter(pk__in=pks).order_by("pk").values_list("pk", *LISTED_FIELDS)
+    ]
+    models = list(Ticket.objects.filter(pk__in=pks).order_by("pk").select_related("queue", "requester", "assignee"))
+    for language in ("pt-br", "en"):
+        with translation.override(language):
+            page = rows._page()
+            for plain, model in zip(listed, models, strict=True):
+                assert rows._row(plain, page) == rows._row(model, page)
+                assert rows._clock(plain, page) == rows._clock(model, page)
+                assert rows.row_key(plain, "r") == rows.row_key(model, "r")
+                assert plain.is_active == model.is_active
