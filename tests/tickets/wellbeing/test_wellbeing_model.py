@@ -258,6 +258,8 @@ def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_categ
 
 @pytest.mark.timeout(600)
 def test_cross_fitting_scores_every_labelled_message_held_out_and_fits_them_all(tmp_path):
+    import numpy as np
+
     from tickets.wellbeing.training import folds_of, train
 
     # Folds are contiguous runs of the files' lines, so a message and its translation (written next to each
@@ -277,12 +279,66 @@ def test_cross_fitting_scores_every_labelled_message_held_out_and_fits_them_all(
     assert (result.train_cases, result.validation_cases) == (labelled, labelled)
     assert result.c == dict.fromkeys(CATEGORIES, 8.0)
     assert [threshold.category for threshold in result.thresholds] == list(CATEGORIES)
-    # The weights file keeps each category's threshold as chosen.
+    # The weights file keeps each category's threshold as chosen, and every category's second stage.
     output = tmp_path / "model.npz"
     result.weights.save(output)
     trained = LearnedClassifier(output)
     assert trained.name == "terms+ngrams-cf"
     assert trained.model.weights.thresholds.tolist() == pytest.approx([t.value for t in result.thresholds], abs=1e-6)
+    assert set(result.second_c) == set(CATEGORIES)
+    assert all(c in (1.0, 10.0, 100.0) for c in result.second_c.values())
+    stacked = trained.model.weights.stacked
+    assert stacked is not None and stacked.all()
+    # Without a second stage (as before v10) the first stage is the same and scores alone.
+    plain = train(
+        train_path, validation_path, version="cf", composed_per_category=4, c_grid=(8.0,), folds=2, second_c_grid=()
+    )
+    assert plain.second_c == {} and not plain.weights.any_stacked
+    assert np.array_equal(plain.weights.coef, result.weights.coef)
+
+
+def test_a_stacked_category_takes_the_second_stage_probability_and_the_others_the_first(tmp_path):
+    import numpy as np
+
+    from tickets.wellbeing.model import HASHED_COLUMNS, NgramModel, second_stage_columns
+
+    # Weights with no n-gram weight: each category's first-stage logit is its bias, so the second stage's
+    # columns are known. Self-harm (the first category) takes a second stage, the others do not.
+    n = len(CATEGORIES)
+    intercept = np.linspace(-2.0, 1.0, n).astype(np.float32)
+    stack_coef = np.zeros((3 * n, n), dtype=np.float32)
+    stack_coef[:, 0] = np.arange(3 * n) / 10
+    stacked = np.array([category == Category.SELF_HARM for category in CATEGORIES])
+    weights = Weights(
+        coef=np.zeros((2 * HASHED_COLUMNS + n, n), dtype=np.float32),
+        intercept=intercept,
+        thresholds=np.full(n, 0.5, dtype=np.float32),
+        categories=tuple(CATEGORIES),
+        version="stack",
+        idf=np.ones((2, HASHED_COLUMNS), dtype=np.float32),
+        stacked=stacked,
+        stack_coef=stack_coef,
+        stack_intercept=np.array([-1.5] + [0.0] * (n - 1), dtype=np.float32),
+    )
+    path = tmp_path / "model.npz"
+    weights.save(path)
+    loaded = Weights.load(path)
+    assert loaded.stacked is not None and loaded.stacked.tolist() == stacked.tolist()
+    terms = {Category.SELF_HARM: 0.5, Category.VIOLENCE: 0.25}
+    got = NgramModel(loaded).probabilities("qualquer texto", terms)
+    term_row = np.array([terms.get(category, 0.0) for category in CATEGORIES])
+    second = second_stage_columns(intercept.astype(np.float64), term_row) @ stack_coef[:, 0] - 1.5
+    assert got[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-second)), rel=1e-5)
+    for index, category in enumerate(CATEGORIES):
+        if category != Category.SELF_HARM:
+            assert got[category] == pytest.approx(1 / (1 + np.exp(-intercept[index])), rel=1e-5)
+    # Weights written before v10 have no second-stage arrays: they load without one and score as before.
+    with np.load(path) as stored:
+        older = {key: stored[key] for key in stored.files if not key.startswith("stack")}
+    np.savez_compressed(path, **older)
+    assert Weights.load(path).stacked is None
+    first = NgramModel(Weights.load(path)).probabilities("qualquer texto", terms)
+    assert first[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-intercept[0])), rel=1e-5)
 
 
 def test_the_report_prints_precision_recall_and_confusion_on_the_test_split():
