@@ -303,12 +303,14 @@ def test_a_stacked_category_takes_the_second_stage_probability_and_the_others_th
     from tickets.wellbeing.model import HASHED_COLUMNS, NgramModel, second_stage_columns
 
     # Weights with no n-gram weight: each category's first-stage logit is its bias, so the second stage's
-    # columns are known. Self-harm (the first category) takes a second stage, the others do not.
-    n = len(CATEGORIES)
+    # columns are known. Self-harm takes a second stage, the others do not.
+    n, at = len(CATEGORIES), list(CATEGORIES).index(Category.SELF_HARM)
     intercept = np.linspace(-2.0, 1.0, n).astype(np.float32)
     stack_coef = np.zeros((3 * n, n), dtype=np.float32)
-    stack_coef[:, 0] = np.arange(3 * n) / 10
+    stack_coef[:, at] = np.arange(3 * n) / 10
     stacked = np.array([category == Category.SELF_HARM for category in CATEGORIES])
+    stack_intercept = np.zeros(n, dtype=np.float32)
+    stack_intercept[at] = -1.5
     weights = Weights(
         coef=np.zeros((2 * HASHED_COLUMNS + n, n), dtype=np.float32),
         intercept=intercept,
@@ -318,7 +320,7 @@ def test_a_stacked_category_takes_the_second_stage_probability_and_the_others_th
         idf=np.ones((2, HASHED_COLUMNS), dtype=np.float32),
         stacked=stacked,
         stack_coef=stack_coef,
-        stack_intercept=np.array([-1.5] + [0.0] * (n - 1), dtype=np.float32),
+        stack_intercept=stack_intercept,
     )
     path = tmp_path / "model.npz"
     weights.save(path)
@@ -327,7 +329,7 @@ def test_a_stacked_category_takes_the_second_stage_probability_and_the_others_th
     terms = {Category.SELF_HARM: 0.5, Category.VIOLENCE: 0.25}
     got = NgramModel(loaded).probabilities("qualquer texto", terms)
     term_row = np.array([terms.get(category, 0.0) for category in CATEGORIES])
-    second = second_stage_columns(intercept.astype(np.float64), term_row) @ stack_coef[:, 0] - 1.5
+    second = second_stage_columns(intercept.astype(np.float64), term_row) @ stack_coef[:, at] - 1.5
     assert got[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-second)), rel=1e-5)
     for index, category in enumerate(CATEGORIES):
         if category != Category.SELF_HARM:
@@ -338,7 +340,7 @@ def test_a_stacked_category_takes_the_second_stage_probability_and_the_others_th
     np.savez_compressed(path, **older)
     assert Weights.load(path).stacked is None
     first = NgramModel(Weights.load(path)).probabilities("qualquer texto", terms)
-    assert first[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-intercept[0])), rel=1e-5)
+    assert first[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-intercept[at])), rel=1e-5)
 
 
 def test_the_report_prints_precision_recall_and_confusion_on_the_test_split():
@@ -380,9 +382,10 @@ def test_scoring_without_scikit_learn_gives_the_vectorizers_probabilities_on_the
     import numpy as np
 
     from tickets.wellbeing.detection import normalise
-    from tickets.wellbeing.model import windows
+    from tickets.wellbeing.model import second_stage_columns, windows
 
     model = classifier.model
+    weights = model.weights
     texts = _labelled_texts()
     assert len(texts) > 300
     for text in texts:
@@ -392,7 +395,13 @@ def test_scoring_without_scikit_learn_gives_the_vectorizers_probabilities_on_the
         matrix = model.featurizer.transform(parts, [found] * len(parts))
         expected = np.asarray(matrix @ model.weights.coef) + model.weights.intercept
         assert np.allclose(model.logits(parts, found), expected, rtol=1e-6, atol=1e-6), text[:80]
-        probabilities = 1.0 / (1.0 + np.exp(-expected.max(axis=0)))
+        best = expected.max(axis=0)
+        probabilities = 1.0 / (1.0 + np.exp(-best))
+        if weights.stacked is not None and weights.stack_coef is not None and weights.stack_intercept is not None:
+            # The categories that take a second stage: its probability over the first stage's best windows.
+            terms = np.array([found.get(c, 0.0) for c in weights.categories])
+            second = second_stage_columns(best, terms) @ weights.stack_coef + weights.stack_intercept
+            probabilities = np.where(weights.stacked, 1.0 / (1.0 + np.exp(-second)), probabilities)
         got = model.probabilities(folded, found)
         assert np.allclose([got[c] for c in model.weights.categories], probabilities, rtol=1e-6, atol=1e-9)
 
