@@ -6,6 +6,11 @@ The weights live in `data/model.npz` (numbers only, read with `allow_pickle=Fals
 and nothing is executed when it is loaded. Scoring one message is a hash of its n-grams and a sparse dot
 product, well under a millisecond for a support message (`make bench`, `sensitivity_scan_ms`).
 
+Since v10 each category's probability is a second stage's (stacking): a logistic regression over the first
+stage's six logits of the message (each category's best window), their sigmoids and the term lists' six
+confidences, eighteen multiplications a category. The weights say which categories take it (`stacked`);
+a category that does not keeps the first stage's probability, as every category did before v10.
+
 Scoring does not use scikit-learn: `ngram_columns` hashes the n-grams with NumPy, to the same columns as the
 HashingVectorizers of `Featurizer` (which training uses, and which a test compares it with). Importing
 scikit-learn and SciPy costs a worker most of a second of CPU, and each vectorizer call a fixed 0.2 ms
@@ -208,9 +213,17 @@ def ngram_columns(folded: str) -> tuple[np.ndarray, np.ndarray]:
     return columns[: len(char_starts)], columns[len(char_starts) :]
 
 
+def second_stage_columns(logits: np.ndarray, term_confidences: np.ndarray) -> np.ndarray:
+    """The second stage's columns for each row: the first stage's logits of every category, their sigmoids
+    and the term lists' confidence per category (rows of `(categories,)` each, unscaled)."""
+    return np.hstack([logits, 1.0 / (1.0 + np.exp(-logits)), term_confidences])
+
+
 @dataclass(frozen=True)
 class Weights:
-    """What training writes: a weight per column and category, a bias and a threshold per category."""
+    """What training writes: a weight per column and category, a bias and a threshold per category, and for
+    the categories that take a second stage (`stacked`) its weights over `second_stage_columns`; their
+    threshold is then the second stage's."""
 
     coef: np.ndarray  # (columns, categories), float32
     intercept: np.ndarray  # (categories,)
@@ -218,6 +231,14 @@ class Weights:
     categories: tuple[str, ...]
     version: str
     idf: np.ndarray  # (2, HASHED_COLUMNS): char and word n-gram weights
+    # (categories,) bool; (3 * categories, categories) and (categories,) float32, zero where not stacked.
+    stacked: np.ndarray | None = None
+    stack_coef: np.ndarray | None = None
+    stack_intercept: np.ndarray | None = None
+
+    @property
+    def any_stacked(self) -> bool:
+        return self.stacked is not None and bool(self.stacked.any())
 
     def save(self, path: Path = MODEL_PATH) -> None:
         # Most hashed columns never occur in training: keep only the rows with a weight, as float16.
@@ -225,6 +246,7 @@ class Weights:
         # An n-gram never seen in training has the highest IDF: store that once, and the others by column.
         unseen = float(self.idf.max())
         idf_columns = np.flatnonzero(self.idf.ravel() < unseen).astype(np.int32)
+        count = len(self.categories)
         np.savez_compressed(
             path,
             rows=rows,
@@ -237,6 +259,18 @@ class Weights:
             thresholds=self.thresholds.astype(np.float32),
             categories=np.array(self.categories),
             version=np.array([self.version]),
+            # Without a second stage: no category stacked, zero weights (a few hundred bytes).
+            stacked=self.stacked if self.stacked is not None else np.zeros(count, dtype=np.bool_),
+            stack_coef=(
+                self.stack_coef.astype(np.float32)
+                if self.stack_coef is not None
+                else np.zeros((3 * count, count), dtype=np.float32)
+            ),
+            stack_intercept=(
+                self.stack_intercept.astype(np.float32)
+                if self.stack_intercept is not None
+                else np.zeros(count, dtype=np.float32)
+            ),
         )
 
     @classmethod
@@ -246,7 +280,12 @@ class Weights:
             coef[stored["rows"]] = stored["values"].astype(np.float32)
             idf = np.full(2 * HASHED_COLUMNS, stored["idf_unseen"][0], dtype=np.float32)
             idf[stored["idf_columns"]] = stored["idf_values"].astype(np.float32)
+            # Weights from before v10 have no second stage.
+            stacked = "stacked" in stored.files
             return cls(
+                stacked=stored["stacked"].astype(np.bool_) if stacked else None,
+                stack_coef=stored["stack_coef"].astype(np.float32) if stacked else None,
+                stack_intercept=stored["stack_intercept"].astype(np.float32) if stacked else None,
                 idf=idf.reshape(2, HASHED_COLUMNS),
                 coef=coef,
                 intercept=stored["intercept"].astype(np.float32),
@@ -277,7 +316,14 @@ class NgramModel:
         logits = self.logits(windows(folded), term_confidence)
         best = logits.max(axis=0)
         probabilities = 1.0 / (1.0 + np.exp(-best))
-        return dict(zip(self.weights.categories, (float(p) for p in probabilities), strict=True))
+        weights = self.weights
+        if weights.any_stacked:
+            assert weights.stacked is not None and weights.stack_coef is not None
+            assert weights.stack_intercept is not None
+            terms = np.array([term_confidence.get(c, 0.0) for c in Featurizer.categories])
+            second = second_stage_columns(best, terms) @ weights.stack_coef + weights.stack_intercept
+            probabilities = np.where(weights.stacked, 1.0 / (1.0 + np.exp(-second)), probabilities)
+        return dict(zip(weights.categories, (float(p) for p in probabilities), strict=True))
 
     def logits(self, parts: list[str], term_confidence: dict[str, float]) -> np.ndarray:
         """`Featurizer.transform(parts) @ coef + intercept`, computed row by row from the n-grams each

@@ -11,6 +11,10 @@
   (cross-fitting, `folds`) the training and validation splits are cut together into five folds, each scored
   by a model fitted on the others, and the committed model is fitted on all of them; with `folds=0` the
   training split is fitted and the validation split, never fitted, chooses.
+- With cross-fitting, every category takes a second stage (stacking, since v10): a logistic regression over
+  the six held-out logits (each under its category's C), their sigmoids and the six term-list confidences,
+  itself scored out of fold on the same folds, with its own C (among `second_c_grid`, by `_merit`) and
+  threshold; it is then fitted on every labelled message's held-out first-stage columns.
 - The test split (`tests/fixtures/sensitivity/test.tsv`) is read by neither: `sensitivity_report` scores on it.
 """
 
@@ -25,7 +29,7 @@ import numpy as np
 
 from tickets.wellbeing.detection import CATEGORIES, DATA_DIR, Category, TermListClassifier, normalise
 from tickets.wellbeing.evaluation import Case, read_cases
-from tickets.wellbeing.model import Featurizer, Weights, windows
+from tickets.wellbeing.model import Featurizer, Weights, second_stage_columns, windows
 
 LABELLED_DIR = DATA_DIR / "labelled"
 # Every category's threshold is the one with the highest recall whose precision still reaches PRECISION_GOAL
@@ -36,6 +40,9 @@ RECALL_WEIGHT = {Category.SELF_HARM: 2.0, Category.CHILD_SAFETY: 2.0}
 PRECISION_GOAL = 0.85
 # Inverse regularisation strengths tried on the validation split.
 C_GRID = (16.0, 32.0, 64.0)
+# Inverse regularisation strengths of the second stage, chosen per category (cross-fitting only; empty: no
+# second stage, as before v10).
+SECOND_C_GRID = (1.0, 10.0, 100.0)
 SEED = 18
 # Folds of cross-fitting by default (0: the training split fitted, the validation split held out).
 DEFAULT_FOLDS = 5
@@ -138,6 +145,8 @@ class TrainingResult:
     # The regularisation strength each category chose.
     c: dict[str, float]
     thresholds: list[Threshold] = field(default_factory=list)
+    # The second stage's C of each category (none without a second stage).
+    second_c: dict[str, float] = field(default_factory=dict)
     train_cases: int = 0
     validation_cases: int = 0
 
@@ -222,10 +231,36 @@ def _fit(encoder: Encoder, rows: np.ndarray, truth: np.ndarray, c: float, column
     return idf, models
 
 
-def _probabilities(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: dict) -> np.ndarray:
+def _logits(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: dict) -> np.ndarray:
     x = encoder.matrix(rows, idf)
-    logits = np.column_stack([x @ coef + intercept for coef, intercept in (models[k] for k in sorted(models))])
-    return 1.0 / (1.0 + np.exp(-logits))
+    return np.column_stack([x @ coef + intercept for coef, intercept in (models[k] for k in sorted(models))])
+
+
+def _probabilities(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: dict) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-_logits(encoder, rows, idf, models)))
+
+
+def _second_stage(
+    columns_x: np.ndarray, truth: np.ndarray, parts: list[np.ndarray], c_grid: tuple[float, ...]
+) -> dict[int, tuple[float, Threshold]]:
+    """Each category's second-stage C and its threshold on out-of-fold scores: each fold scored by a second
+    stage fitted on the other folds' rows of `columns_x` (the held-out first-stage columns)."""
+    from sklearn.linear_model import LogisticRegression
+
+    count = len(columns_x)
+    best: dict[int, tuple[float, Threshold]] = {}
+    for c in c_grid:
+        probabilities = np.zeros((count, truth.shape[1]))
+        for part in parts:
+            rest = np.setdiff1d(np.arange(count), part)
+            for column in range(truth.shape[1]):
+                model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+                model.fit(columns_x[rest], truth[rest, column])
+                probabilities[part, column] = model.predict_proba(columns_x[part])[:, 1]
+        for column, threshold in enumerate(_thresholds(probabilities, truth)):
+            if column not in best or _merit(threshold) > _merit(best[column][1]):
+                best[column] = (c, threshold)
+    return best
 
 
 def _thresholds(probabilities: np.ndarray, truth: np.ndarray) -> list[Threshold]:
@@ -252,6 +287,7 @@ def train(
     composed_per_category: int = COMPOSED_PER_CATEGORY,
     c_grid: tuple[float, ...] = C_GRID,
     folds: int = DEFAULT_FOLDS,
+    second_c_grid: tuple[float, ...] = SECOND_C_GRID,
 ) -> TrainingResult:
     """One logistic regression per category. Deterministic for a given data set.
 
@@ -259,7 +295,9 @@ def train(
     With `folds=K` (cross-fitting), the training and validation splits together are cut into K contiguous
     folds; each fold is scored by a model fitted on the other folds (with their altered copies and the
     composed messages), C and the thresholds are chosen on those held-out scores of every labelled
-    message, and the model committed is fitted on all of them. Either way the test split is never read."""
+    message, and the model committed is fitted on all of them; then every category takes a second stage
+    (`_second_stage`, over the held-out logits under each category's C) unless `second_c_grid` is empty.
+    Either way the test split is never read."""
     rng = random.Random(SEED)
     train_cases, validation_cases = read_cases(train_path), read_cases(validation_path)
     labelled = [*train_cases, *validation_cases] if folds else train_cases
@@ -288,13 +326,15 @@ def train(
     best: dict[int, tuple[float, Threshold]] = {}
     # Without folds, the model scored for each C is already the one to commit: kept, not fitted again.
     fitted_on_all: dict[float, tuple[np.ndarray, dict]] = {}
+    held_out_logits: dict[float, np.ndarray] = {}
     for c in c_grid:
         if folds:
-            probabilities = np.zeros((count, len(CATEGORIES)))
+            logits = held_out_logits[c] = np.zeros((count, len(CATEGORIES)))
             for part in parts:
                 rest = np.setdiff1d(np.arange(count), part)
                 idf, models = _fit(encoder, fitted_rows(rest), truth, c, columns)
-                probabilities[part] = _probabilities(encoder, part, idf, models)
+                logits[part] = _logits(encoder, part, idf, models)
+            probabilities = 1.0 / (1.0 + np.exp(-logits))
         else:
             idf, models = fitted_on_all[c] = _fit(encoder, fitted_rows(np.arange(count)), truth, c, columns)
             probabilities = _probabilities(encoder, scored_rows, idf, models)
@@ -310,6 +350,27 @@ def train(
         for column in chose_c:
             coef[column], intercept[column] = models[column]
     thresholds = [best[column][1] for column in columns]
+    # The second stage: fitted on the held-out first-stage columns of every labelled message, applied to the
+    # committed first stage's; its threshold replaces the first stage's.
+    stacked = np.zeros(len(CATEGORIES), dtype=np.bool_)
+    stack_coef = np.zeros((3 * len(CATEGORIES), len(CATEGORIES)), dtype=np.float32)
+    stack_intercept = np.zeros(len(CATEGORIES), dtype=np.float32)
+    second_c: dict[str, float] = {}
+    if folds and second_c_grid:
+        from sklearn.linear_model import LogisticRegression
+
+        first = np.column_stack([held_out_logits[best[column][0]][:, column] for column in columns])
+        terms = np.array([[encoder.found[i].get(category, 0.0) for category in CATEGORIES] for i in range(count)])
+        columns_x = second_stage_columns(first, terms)
+        second = _second_stage(columns_x, scored_truth, parts, second_c_grid)
+        for column in columns:
+            c, threshold = second[column]
+            model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+            model.fit(columns_x, scored_truth[:, column])
+            stacked[column] = True
+            stack_coef[:, column], stack_intercept[column] = model.coef_[0], model.intercept_[0]
+            thresholds[column] = threshold
+            second_c[list(CATEGORIES)[column]] = c
     weights = Weights(
         coef=np.column_stack([coef[column] for column in columns]).astype(np.float32),
         intercept=np.array([intercept[column] for column in columns], dtype=np.float32),
@@ -317,11 +378,15 @@ def train(
         categories=tuple(CATEGORIES),
         version=version or f"v{date.today():%Y%m%d}",
         idf=idf,
+        stacked=stacked,
+        stack_coef=stack_coef,
+        stack_intercept=stack_intercept,
     )
     return TrainingResult(
         weights=weights,
         c={category: best[column][0] for column, category in enumerate(CATEGORIES)},
         thresholds=thresholds,
+        second_c=second_c,
         train_cases=len(labelled),
         validation_cases=len(scored_rows),
     )

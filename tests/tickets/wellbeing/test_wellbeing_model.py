@@ -40,7 +40,8 @@ def _five_grams(text: str) -> set[tuple[str, ...]]:
 # What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
 # retrained model or edited term lists must not fall below it. (v4 had lowered bullying's to 0.65; v5
 # finds 26 of 34, so it is back at the default. v6 finds 31 of 33 child-safety messages, v7 30, v9 32, so
-# child safety's is at its goal of 0.90; v7 finds 34 of 40 self-harm messages, v9 36, over the 0.80 kept here.)
+# child safety's is at its goal of 0.90; v7 finds 34 of 40 self-harm messages, v9 36, v10 35, over the 0.80 kept
+# here.)
 REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.90}
 REGRESSION_DEFAULT_RECALL_FLOOR = 0.70
 REGRESSION_PRECISION_FLOOR = 0.60
@@ -53,8 +54,8 @@ def test_report(classifier):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Not reached yet: bullying precision and recall and violence precision (0.846) are below the goals "
-    "on the test split (docs/wellbeing.md). Strict: remove the mark when reached.",
+    reason="Not reached yet: bullying precision (0.81) and self-harm recall (0.88) are below the goals on the test "
+    "split (docs/wellbeing.md). Strict: remove the mark when reached.",
 )
 def test_every_category_meets_the_goal_floors_on_the_test_split(test_report):
     for category, score in test_report.scores.items():
@@ -258,6 +259,8 @@ def test_the_training_command_fits_and_writes_weights_with_a_threshold_per_categ
 
 @pytest.mark.timeout(600)
 def test_cross_fitting_scores_every_labelled_message_held_out_and_fits_them_all(tmp_path):
+    import numpy as np
+
     from tickets.wellbeing.training import folds_of, train
 
     # Folds are contiguous runs of the files' lines, so a message and its translation (written next to each
@@ -277,12 +280,68 @@ def test_cross_fitting_scores_every_labelled_message_held_out_and_fits_them_all(
     assert (result.train_cases, result.validation_cases) == (labelled, labelled)
     assert result.c == dict.fromkeys(CATEGORIES, 8.0)
     assert [threshold.category for threshold in result.thresholds] == list(CATEGORIES)
-    # The weights file keeps each category's threshold as chosen.
+    # The weights file keeps each category's threshold as chosen, and every category's second stage.
     output = tmp_path / "model.npz"
     result.weights.save(output)
     trained = LearnedClassifier(output)
     assert trained.name == "terms+ngrams-cf"
     assert trained.model.weights.thresholds.tolist() == pytest.approx([t.value for t in result.thresholds], abs=1e-6)
+    assert set(result.second_c) == set(CATEGORIES)
+    assert all(c in (1.0, 10.0, 100.0) for c in result.second_c.values())
+    stacked = trained.model.weights.stacked
+    assert stacked is not None and stacked.all()
+    # Without a second stage (as before v10) the first stage is the same and scores alone.
+    plain = train(
+        train_path, validation_path, version="cf", composed_per_category=4, c_grid=(8.0,), folds=2, second_c_grid=()
+    )
+    assert plain.second_c == {} and not plain.weights.any_stacked
+    assert np.array_equal(plain.weights.coef, result.weights.coef)
+
+
+def test_a_stacked_category_takes_the_second_stage_probability_and_the_others_the_first(tmp_path):
+    import numpy as np
+
+    from tickets.wellbeing.model import HASHED_COLUMNS, NgramModel, second_stage_columns
+
+    # Weights with no n-gram weight: each category's first-stage logit is its bias, so the second stage's
+    # columns are known. Self-harm takes a second stage, the others do not.
+    n, at = len(CATEGORIES), list(CATEGORIES).index(Category.SELF_HARM)
+    intercept = np.linspace(-2.0, 1.0, n).astype(np.float32)
+    stack_coef = np.zeros((3 * n, n), dtype=np.float32)
+    stack_coef[:, at] = np.arange(3 * n) / 10
+    stacked = np.array([category == Category.SELF_HARM for category in CATEGORIES])
+    stack_intercept = np.zeros(n, dtype=np.float32)
+    stack_intercept[at] = -1.5
+    weights = Weights(
+        coef=np.zeros((2 * HASHED_COLUMNS + n, n), dtype=np.float32),
+        intercept=intercept,
+        thresholds=np.full(n, 0.5, dtype=np.float32),
+        categories=tuple(CATEGORIES),
+        version="stack",
+        idf=np.ones((2, HASHED_COLUMNS), dtype=np.float32),
+        stacked=stacked,
+        stack_coef=stack_coef,
+        stack_intercept=stack_intercept,
+    )
+    path = tmp_path / "model.npz"
+    weights.save(path)
+    loaded = Weights.load(path)
+    assert loaded.stacked is not None and loaded.stacked.tolist() == stacked.tolist()
+    terms = {Category.SELF_HARM: 0.5, Category.VIOLENCE: 0.25}
+    got = NgramModel(loaded).probabilities("qualquer texto", terms)
+    term_row = np.array([terms.get(category, 0.0) for category in CATEGORIES])
+    second = second_stage_columns(intercept.astype(np.float64), term_row) @ stack_coef[:, at] - 1.5
+    assert got[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-second)), rel=1e-5)
+    for index, category in enumerate(CATEGORIES):
+        if category != Category.SELF_HARM:
+            assert got[category] == pytest.approx(1 / (1 + np.exp(-intercept[index])), rel=1e-5)
+    # Weights written before v10 have no second-stage arrays: they load without one and score as before.
+    with np.load(path) as stored:
+        older = {key: stored[key] for key in stored.files if not key.startswith("stack")}
+    np.savez_compressed(path, **older)
+    assert Weights.load(path).stacked is None
+    first = NgramModel(Weights.load(path)).probabilities("qualquer texto", terms)
+    assert first[Category.SELF_HARM] == pytest.approx(1 / (1 + np.exp(-intercept[at])), rel=1e-5)
 
 
 def test_the_report_prints_precision_recall_and_confusion_on_the_test_split():
@@ -324,9 +383,10 @@ def test_scoring_without_scikit_learn_gives_the_vectorizers_probabilities_on_the
     import numpy as np
 
     from tickets.wellbeing.detection import normalise
-    from tickets.wellbeing.model import windows
+    from tickets.wellbeing.model import second_stage_columns, windows
 
     model = classifier.model
+    weights = model.weights
     texts = _labelled_texts()
     assert len(texts) > 300
     for text in texts:
@@ -336,7 +396,13 @@ def test_scoring_without_scikit_learn_gives_the_vectorizers_probabilities_on_the
         matrix = model.featurizer.transform(parts, [found] * len(parts))
         expected = np.asarray(matrix @ model.weights.coef) + model.weights.intercept
         assert np.allclose(model.logits(parts, found), expected, rtol=1e-6, atol=1e-6), text[:80]
-        probabilities = 1.0 / (1.0 + np.exp(-expected.max(axis=0)))
+        best = expected.max(axis=0)
+        probabilities = 1.0 / (1.0 + np.exp(-best))
+        if weights.stacked is not None and weights.stack_coef is not None and weights.stack_intercept is not None:
+            # The categories that take a second stage: its probability over the first stage's best windows.
+            terms = np.array([found.get(c, 0.0) for c in weights.categories])
+            second = second_stage_columns(best, terms) @ weights.stack_coef + weights.stack_intercept
+            probabilities = np.where(weights.stacked, 1.0 / (1.0 + np.exp(-second)), probabilities)
         got = model.probabilities(folded, found)
         assert np.allclose([got[c] for c in model.weights.categories], probabilities, rtol=1e-6, atol=1e-9)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from tickets.wellbeing.model import MODEL_PATH
-from tickets.wellbeing.training import C_GRID, COMPOSED_PER_CATEGORY, DEFAULT_FOLDS, LABELLED_DIR
+from tickets.wellbeing.training import C_GRID, COMPOSED_PER_CATEGORY, DEFAULT_FOLDS, LABELLED_DIR, SECOND_C_GRID
 from tickets.wellbeing.training import train as train_model
 
 
@@ -27,6 +27,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--c", type=float, action="append", dest="c_grid", help="a regularisation strength to try (repeatable)"
         )
+        parser.add_argument(
+            "--second-c",
+            type=float,
+            action="append",
+            dest="second_c_grid",
+            help="a regularisation strength of the second stage to try (repeatable; cross-fitting only)",
+        )
+        parser.add_argument(
+            "--no-second-stage", action="store_true", help="no category takes a second stage (as before v10)"
+        )
         parser.add_argument("--model-version", default=None, help="stored with the weights and named in each verdict")
         parser.add_argument(
             "--folds",
@@ -44,6 +54,7 @@ class Command(BaseCommand):
             composed_per_category=options["composed"],
             c_grid=tuple(options["c_grid"] or C_GRID),
             folds=options["folds"],
+            second_c_grid=() if options["no_second_stage"] else tuple(options["second_c_grid"] or SECOND_C_GRID),
         )
         result.weights.save(output)
         self.stdout.write(
@@ -51,10 +62,13 @@ class Command(BaseCommand):
             f"thresholds and C chosen on {result.validation_cases} held-out cases"
             + (f" ({options['folds']} folds):" if options["folds"] else ":")
         )
-        self.stdout.write(f"{'category':<14} {'C':>6} {'threshold':>9} {'precision':>9} {'recall':>7}")
+        # "stage 2": the second stage's C for a category that takes it (its threshold is then the second stage's).
+        self.stdout.write(f"{'category':<14} {'C':>6} {'stage 2':>7} {'threshold':>9} {'precision':>9} {'recall':>7}")
         for threshold in result.thresholds:
+            second = result.second_c.get(threshold.category)
             self.stdout.write(
-                f"{threshold.category:<14} {result.c[threshold.category]:>6g} {threshold.value:>9.3f} "
+                f"{threshold.category:<14} {result.c[threshold.category]:>6g} "
+                f"{'-' if second is None else f'{second:g}':>7} {threshold.value:>9.3f} "
                 f"{threshold.precision:>9.2f} {threshold.recall:>7.2f}"
             )
         self.stdout.write(f"wrote {output} ({output.stat().st_size // 1024} KiB)")
