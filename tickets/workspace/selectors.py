@@ -483,7 +483,9 @@ def queue_members(queue_ids: Iterable[int]) -> Menu:
     """(id, name) of the active members of the queues, by name: plain tuples, since a few hundred model
     instances and template lookups a page cost more than the query; kept with their `<option>`s (`Menu`)."""
     ids = sorted(set(queue_ids))
-    return generations.kept(PEOPLE, repr(ids), lambda: Menu(_read_queue_members(ids)), PEOPLE_SECONDS)
+    # The key names the kept value's shape: a server still running code from before `Menu` (a rolling deploy)
+    # keeps plain lists under the plain key and never reads one of these, which it could not unpickle.
+    return generations.kept(PEOPLE, f"menu:{ids!r}", lambda: Menu(_read_queue_members(ids)), PEOPLE_SECONDS)
 
 
 def _read_queue_members(queue_ids: list[int]) -> list[tuple[int, str]]:
