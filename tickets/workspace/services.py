@@ -50,10 +50,10 @@ COLLIDING_KINDS = (Kind.ASSIGNED, Kind.STATUS_CHANGED, Kind.REPLY_SENT)
 COLLIDING_STATUSES = (Ticket.Status.SOLVED.value, Ticket.Status.CLOSED.value)
 
 
-def latest_event_id(ticket: Ticket | None = None) -> int:
-    """The version a page shows: the newest event id (of one ticket, or of all), 0 when there is none."""
-    events = TicketEvent.objects.all() if ticket is None else TicketEvent.objects.filter(ticket=ticket)
-    return events.order_by("-pk").values_list("pk", flat=True).first() or 0
+def latest_event_id() -> int:
+    """The version a list shows: the newest event id of all, 0 when there is none. (A ticket page's is its
+    ticket's newest, `db.ticket_page_facts`.)"""
+    return TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def _ago(moment) -> str:
