@@ -638,6 +638,13 @@ def _mark_failed(inbound_id: int, exc: Exception) -> None:
     )
 
 
+def _set_outcome(inbound: InboundEmail, status: str, reason: str, ticket_id: int | None) -> None:
+    inbound.status = status
+    inbound.reason = reason
+    inbound.ticket_id = ticket_id
+    inbound.processed_at = timezone.now()
+
+
 def _finish(
     inbound: InboundEmail,
     status: str,
@@ -648,10 +655,7 @@ def _finish(
     batch: _Batch | None = None,
 ) -> None:
     """Record a mail's outcome: at once, or with the rest of `batch`'s (`_Batch.finished`)."""
-    inbound.status = status
-    inbound.reason = reason
-    inbound.ticket_id = ticket.pk if ticket is not None else ticket_id
-    inbound.processed_at = timezone.now()
+    _set_outcome(inbound, status, reason, ticket.pk if ticket is not None else ticket_id)
     if batch is not None and batch.finished is not None:
         batch.finished.append(inbound)
         return
@@ -665,10 +669,7 @@ def _finish_applied(
     the ticket's `last_message_at` and `updated_at`, set by `_apply`, in the same statement: at once, or
     with the rest of the batch's (`_Batch.finished`). A ticket this mail opened was inserted with them: it
     is not touched."""
-    inbound.status = InboundEmail.Status.PROCESSED
-    inbound.reason = ""
-    inbound.ticket_id = ticket.pk
-    inbound.processed_at = timezone.now()
+    _set_outcome(inbound, InboundEmail.Status.PROCESSED, "", ticket.pk)
     touch = ticket if touch_ticket else None
     if batch.finished is None:
         db.finish_applied_mail(inbound, log.take(), touch=touch)
