@@ -43,5 +43,15 @@ def _close_old_connections(sender=None, **kwargs) -> None:
     close_old_connections()
 
 
+@signals.worker_process_init.connect
+@signals.worker_ready.connect
+def _settle(**kwargs) -> None:
+    """A worker process that runs tasks (a prefork child, or the solo pool's one process) freezes what it
+    loaded out of the garbage collector's full walks before its first task (`helpdesk.settle`)."""
+    from helpdesk.settle import settle
+
+    settle(views=False)
+
+
 # Task run times and failures for Prometheus (recorded only while ACOLHE_PROMETHEUS_ENABLED is on).
 from helpdesk import prometheus  # noqa: E402, F401
