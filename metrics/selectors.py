@@ -226,14 +226,22 @@ ROLLUPS = "metrics-rollups"
 ROLLUPS_SECONDS = 600
 
 
-def dashboard(user: User, filters: Filters) -> Dashboard:
-    """The team lead dashboard: a handful of queries over the rollup tables, kept until they change."""
+def dashboard(user: User, filters: Filters, *, shape: str | None = None) -> Dashboard:
+    """The team lead dashboard: a handful of queries over the rollup tables, kept until they change.
+    `shape`: `dashboard_shape(user, filters)`, when the caller has it already."""
+    if shape is None:
+        shape = dashboard_shape(user, filters)
+    return generations.kept(ROLLUPS, shape, lambda: _read_dashboard(user, filters), ROLLUPS_SECONDS)
+
+
+def dashboard_shape(user: User, filters: Filters) -> str:
+    """What a kept dashboard depends on besides the rollups' generation: who reads it (admin, lead, led
+    teams, visible queues) and the filters. Also the key of what is kept made from it (the tables' HTML)."""
     admin = ticket_selectors.is_admin(user)
     lead = ticket_selectors.has_role(user, Role.TEAM_LEAD)
     reader = (user.pk, admin, lead, sorted(led_team_ids(user)) if lead and not admin else [])
     queues = None if admin else ticket_selectors.visible_queue_ids(user)
-    shape = repr((reader, queues, filters))
-    return generations.kept(ROLLUPS, shape, lambda: _read_dashboard(user, filters), ROLLUPS_SECONDS)
+    return repr((reader, queues, filters))
 
 
 def _read_dashboard(user: User, filters: Filters) -> Dashboard:

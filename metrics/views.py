@@ -4,6 +4,7 @@ calibrations, the public CSAT page and the page heartbeat. Thin: parse, call a s
 from __future__ import annotations
 
 import csv
+import hashlib
 from decimal import Decimal
 
 from django.contrib import messages
@@ -13,12 +14,15 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk import generations
 from helpdesk.bad_input import optional_id
 from helpdesk.pagecache import cached_page, leaves_pages_alone
 from helpdesk.pages import render_page
@@ -45,26 +49,56 @@ def _filter_form(request) -> FilterForm:
 def dashboard(request):
     _leads_only(request)
     form = _filter_form(request)
-    board = selectors.dashboard(request.user, form.filters())
-    # Every associate's page differs only by its number: reversed once, not once per row.
-    associate_url = reverse("metrics:associate", args=[0])[: -len("0/")]
+    filters = form.filters()
+    shape = selectors.dashboard_shape(request.user, filters)
+    board = selectors.dashboard(request.user, filters, shape=shape)
+    query = request.GET.urlencode()
+
+    def tables_html() -> str:
+        # Every associate's page differs only by its number: reversed once, not once per row.
+        associate_url = reverse("metrics:associate", args=[0])[: -len("0/")]
+        shown = [
+            tables.associates_table(board, link=lambda pk: f"{associate_url}{pk}/"),
+            tables.queues_table(board),
+            tables.qa_table(board),
+            tables.csat_table(board),
+            tables.trend_table(board.trend),
+        ]
+        template = get_template(TABLE_TEMPLATE)
+        return "".join(template.render({"table": table, "export": True, "query": query}) for table in shown)
+
+    # The tables (a hundred associates of fourteen cells, and four more) are kept with the figures they show,
+    # in the rollups' generation, per reader, filters, language and template (`tables_version`).
+    kept_tables = generations.kept(
+        selectors.ROLLUPS,
+        f"tables:{tables_version()}:{get_language()}:{query}:{shape}",
+        tables_html,
+        selectors.ROLLUPS_SECONDS,
+    )
     return render_page(
         request,
         "metrics/dashboard.html",
         {
             "form": form,
             "board": board,
-            "tables": [
-                tables.associates_table(board, link=lambda pk: f"{associate_url}{pk}/"),
-                tables.queues_table(board),
-                tables.qa_table(board),
-                tables.csat_table(board),
-                tables.trend_table(board.trend),
-            ],
+            "tables_html": mark_safe(kept_tables),  # the table template rendered it, escaping as it does
             "charts": tables.chart_data(board.trend, board.totals),
-            "query": request.GET.urlencode(),
+            "query": query,
         },
     )
+
+
+TABLE_TEMPLATE = "metrics/_table.html"
+_tables_version: str | None = None
+
+
+def tables_version() -> str:
+    """A digest of the table template's source: kept tables of another template are never shown."""
+    global _tables_version
+    if _tables_version is None:
+        source = get_template(TABLE_TEMPLATE).template.source  # type: ignore[attr-defined]
+        _tables_version = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+    return _tables_version
 
 
 @login_required

@@ -2,6 +2,7 @@
 second view reads no rollup rows, and a rollup, a renamed associate or queue, other filters or a lead's changed
 teams are on the next view, with the page cache off."""
 
+import re
 from datetime import date
 
 import pytest
@@ -10,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from metrics import services
+from metrics import services, tables
 from tests.factories import RequesterFactory, TeamFactory
 from tests.metrics.conftest import _member, sp
 from tickets import services as ticket_services
@@ -95,3 +96,32 @@ def test_other_filters_and_other_teams_are_read_apart(client, rolled, queue, ana
     other.leads.add(lead)
     _kept, html, read = _board(client)
     assert read and "Duda Reis" in html
+
+
+def _tables(html: str) -> str:
+    start = html.index('<section class="metrics-table"')
+    return html[start : html.rindex("</section>", start, html.index('data-testid="team-exposure-slot"'))]
+
+
+def test_the_tables_are_kept_with_the_figures_per_language_and_a_rollup_renders_them_again(
+    client, rolled, queue, ana, lead, monkeypatch
+):
+    client.force_login(lead)
+    first = _tables(_board(client)[1])
+    built = []
+    associates_table = tables.associates_table
+    monkeypatch.setattr(
+        tables, "associates_table", lambda *args, **kwargs: built.append(1) or associates_table(*args, **kwargs)
+    )
+    assert _tables(_board(client)[1]) == first and built == []
+    # Another language is rendered apart: its own headers and number format.
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="pt-br")
+    portuguese = _tables(response.content.decode())
+    assert built == [1] and portuguese != first and "Resolvidos" in portuguese and "Solved" in first
+    _solve(queue, ana, 11)
+    _rollup()
+    again = _tables(_board(client)[1])
+    assert built == [1, 1]
+    row = re.search(r"<tr><td><a [^>]*>Ana Souza</a></td><td class=\"num\">(\d+)</td>", again)
+    assert row is not None and row.group(1) == "2"
+    assert re.search(r"<tr><td><a [^>]*>Ana Souza</a></td><td class=\"num\">(\d+)</td>", first).group(1) == "1"
