@@ -1,3 +1,4 @@
+import gc
 import os
 
 import pytest
@@ -20,6 +21,15 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEST_RUN = f"{settings.DATABASES['default']['NAME']}-{XDIST_WORKER}"
 CACHE_KEY_PREFIX = f"acolhe-test-{TEST_RUN}"
 CELERY_QUEUE = f"acolhe-tests-{TEST_RUN}"
+
+
+def pytest_configure(config):
+    """Django, the apps and the test modules are loaded by now: freeze them out of the garbage collector's
+    full walks, as a web or Celery worker does once started (`helpdesk.settle`). The suite's factories and
+    requests make many short-lived objects; each full collection walked all of these again. On
+    tests/tickets/workspace and tests/metrics in one process: 64 s before, 58 s after."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
