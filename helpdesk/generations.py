@@ -16,6 +16,7 @@ while Redis is away cannot replace the token. Either shows once the values kept 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+from django.template.loader import get_template
 
 T = TypeVar("T")
 
@@ -67,6 +69,14 @@ def kept(family: str, shape: str, read: Callable[[], T], seconds: int) -> T:
     value = read()
     cache.set(key, (token, value), seconds)
     return value
+
+
+@functools.cache
+def template_digest(name: str) -> str:
+    """A digest of a template's source, for the keys of HTML kept from it: HTML rendered by another version
+    of the template is never served (a deploy changes the key instead of invalidating anything)."""
+    source = get_template(name).template.source  # type: ignore[attr-defined]
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
 
 
 def replace(family: str) -> None:

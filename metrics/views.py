@@ -4,7 +4,6 @@ calibrations, the public CSAT page and the page heartbeat. Thin: parse, call a s
 from __future__ import annotations
 
 import csv
-import hashlib
 from decimal import Decimal
 
 from django.contrib import messages
@@ -68,10 +67,10 @@ def dashboard(request):
         return "".join(template.render({"table": table, "export": True, "query": query}) for table in shown)
 
     # The tables (a hundred associates of fourteen cells, and four more) are kept with the figures they show,
-    # in the rollups' generation, per reader, filters, language and template (`tables_version`).
+    # in the rollups' generation, per reader, filters, language and template (`generations.template_digest`).
     kept_tables = generations.kept(
         selectors.ROLLUPS,
-        f"tables:{tables_version()}:{get_language()}:{query}:{shape}",
+        f"tables:{generations.template_digest(TABLE_TEMPLATE)}:{get_language()}:{query}:{shape}",
         tables_html,
         selectors.ROLLUPS_SECONDS,
     )
@@ -89,16 +88,6 @@ def dashboard(request):
 
 
 TABLE_TEMPLATE = "metrics/_table.html"
-_tables_version: str | None = None
-
-
-def tables_version() -> str:
-    """A digest of the table template's source: kept tables of another template are never shown."""
-    global _tables_version
-    if _tables_version is None:
-        source = get_template(TABLE_TEMPLATE).template.source  # type: ignore[attr-defined]
-        _tables_version = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
-    return _tables_version
 
 
 @login_required

@@ -28,10 +28,11 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
+from helpdesk import generations
 from tickets.models import Attachment, Message, Ticket
 
 TEMPLATE = "tickets/_message.html"
@@ -59,16 +60,6 @@ MESSAGE_FIELDS = (
 ATTACHMENT_FIELDS = ("pk", "filename", "content_type", "size", "is_inline", "omitted_reason", "omitted")
 NEEDS_A_FORM = {Message.Delivery.FAILED, Message.Delivery.BOUNCED}
 
-_template_digest: str | None = None
-
-
-def _template_version() -> str:
-    global _template_digest
-    if _template_digest is None:
-        source = get_template(TEMPLATE).template.source  # type: ignore[attr-defined]
-        _template_digest = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
-    return _template_digest
-
 
 def _fragment_key(message: Message, reader: str) -> str:
     digest = hashlib.blake2b(reader.encode(), digest_size=20)
@@ -93,7 +84,7 @@ def _attachments(message: Message) -> list[Attachment]:
 def _reader(ticket: Ticket, can_see_source: bool) -> str:
     return "\x1f".join(
         [
-            _template_version(),
+            generations.template_digest(TEMPLATE),
             translation.get_language() or "",
             timezone.get_current_timezone_name(),
             "protected" if ticket.sensitivity else "",
