@@ -218,14 +218,12 @@ def choose_threshold(category: str, probabilities: np.ndarray, truth: np.ndarray
 def _fit(encoder: Encoder, rows: np.ndarray, truth: np.ndarray, c: float, columns) -> tuple[np.ndarray, dict]:
     """A logistic regression for each category column given, fitted on the given rows: the idf learnt from
     them and {column: (coef, intercept)}."""
-    from sklearn.linear_model import LogisticRegression
-
     idf = encoder.fit_idf(rows)
     x = encoder.matrix(rows, idf)
     models = {}
     for column in columns:
         y = truth[rows, column]
-        model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+        model = _logistic_regression(c)
         model.fit(x, y)
         models[column] = (model.coef_[0], model.intercept_[0])
     return idf, models
@@ -240,13 +238,19 @@ def _probabilities(encoder: Encoder, rows: np.ndarray, idf: np.ndarray, models: 
     return 1.0 / (1.0 + np.exp(-_logits(encoder, rows, idf, models)))
 
 
+def _logistic_regression(c: float):
+    """The model every fit of training makes, first stage or second, scored out of fold or committed: one
+    category's balanced logistic regression with inverse regularisation strength `c`."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+
+
 def _second_stage(
     columns_x: np.ndarray, truth: np.ndarray, parts: list[np.ndarray], c_grid: tuple[float, ...]
 ) -> dict[int, tuple[float, Threshold]]:
     """Each category's second-stage C and its threshold on out-of-fold scores: each fold scored by a second
     stage fitted on the other folds' rows of `columns_x` (the held-out first-stage columns)."""
-    from sklearn.linear_model import LogisticRegression
-
     count = len(columns_x)
     best: dict[int, tuple[float, Threshold]] = {}
     for c in c_grid:
@@ -254,7 +258,7 @@ def _second_stage(
         for part in parts:
             rest = np.setdiff1d(np.arange(count), part)
             for column in range(truth.shape[1]):
-                model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+                model = _logistic_regression(c)
                 model.fit(columns_x[rest], truth[rest, column])
                 probabilities[part, column] = model.predict_proba(columns_x[part])[:, 1]
         for column, threshold in enumerate(_thresholds(probabilities, truth)):
@@ -357,15 +361,13 @@ def train(
     stack_intercept = np.zeros(len(CATEGORIES), dtype=np.float32)
     second_c: dict[str, float] = {}
     if folds and second_c_grid:
-        from sklearn.linear_model import LogisticRegression
-
         first = np.column_stack([held_out_logits[best[column][0]][:, column] for column in columns])
         terms = np.array([[encoder.found[i].get(category, 0.0) for category in CATEGORIES] for i in range(count)])
         columns_x = second_stage_columns(first, terms)
         second = _second_stage(columns_x, scored_truth, parts, second_c_grid)
         for column in columns:
             c, threshold = second[column]
-            model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+            model = _logistic_regression(c)
             model.fit(columns_x, scored_truth[:, column])
             stacked[column] = True
             stack_coef[:, column], stack_intercept[column] = model.coef_[0], model.intercept_[0]
