@@ -182,6 +182,8 @@ def run(quick: bool, on_dataset: bool | None = None) -> dict:
             removed = _remove_added(env, marks)
     if on_dataset:
         figure = figures["inbound_emails_per_s"]
+        # One worker process at 1,000,000 tickets is to apply twice the 150 a second asked of it before.
+        figure["goal"] = ">= 300"
         figure["note"] += (
             f"; on the workspace data set ({described['tickets']:,} tickets), the run's rows removed after: {removed}"
         )
