@@ -140,3 +140,16 @@ def test_trust_and_safety_opening_a_child_safety_ticket_sees_the_check_in_and_th
         "Tessa Lima está atendendo um chamado de segurança infantil ou de autolesão.",
         not_showing=[ticket.subject, str(ticket.number)],
     )
+
+
+def test_on_a_phone_the_lead_reads_the_whole_title_of_the_team_table(new_page, live_server):
+    # The title of the by-category table was its <caption>, as wide as the table, which scrolls sideways on a
+    # phone: the Portuguese title was cut off at the screen's edge.
+    team_with_lead(QueueFactory(slug="suporte", name="Suporte", languages=["pt"]))
+    page = sign_in(new_page, live_server, "lia")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/wellbeing/team/")
+    title = "Por categoria: chamados sensíveis neste turno e a precisão do detector em 30 dias"
+    expect(page.get_by_role("table", name=title)).to_be_visible()
+    box = page.get_by_role("heading", name=title).bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
