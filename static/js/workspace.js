@@ -84,6 +84,14 @@
     }
   };
 
+  // The attachments picker (a translated label around the browser's file input) names the files chosen.
+  document.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-attachments]")) return;
+    const shown = event.target.closest(".attachments-input").querySelector("[data-attachments-chosen]");
+    const names = Array.from(event.target.files, (file) => file.name);
+    shown.textContent = names.length ? names.join(", ") : shown.dataset.none;
+  });
+
   document.addEventListener("input", (event) => {
     if (!event.target.matches("[data-composer]")) return;
     setTyping(event.target.value.trim().length > 0);

@@ -126,8 +126,26 @@ LONG_THREAD = [
 @pytest.mark.parametrize(
     ("locale", "texts"),
     [
-        ("pt-BR", {"jump": "Ir para a resposta", "title": "Enviar e resolver?", "send": "Enviar e resolver"}),
-        ("en-US", {"jump": "Jump to reply", "title": "Send and solve?", "send": "Send and solve"}),
+        (
+            "pt-BR",
+            {
+                "jump": "Ir para a resposta",
+                "title": "Enviar e resolver?",
+                "send": "Enviar e resolver",
+                "pick": "Escolher arquivos",
+                "none": "Nenhum arquivo escolhido",
+            },
+        ),
+        (
+            "en-US",
+            {
+                "jump": "Jump to reply",
+                "title": "Send and solve?",
+                "send": "Send and solve",
+                "pick": "Choose files",
+                "none": "No file chosen",
+            },
+        ),
     ],
 )
 def test_on_a_phone_a_long_thread_keeps_the_reply_in_reach_and_s_confirms_before_sending_and_solving(
@@ -162,6 +180,17 @@ def test_on_a_phone_a_long_thread_keeps_the_reply_in_reach_and_s_confirms_before
     page.keyboard.type("Pronto, o saque para outra conta está liberado.")
     page.locator("[data-composer]").blur()
 
+    # The file picker speaks the reader's language (the browser's own button speaks the browser's), and names
+    # the files chosen.
+    pick = page.locator(".attachments-pick")
+    expect(pick).to_have_text(texts["pick"])
+    chosen = page.locator("[data-attachments-chosen]")
+    expect(chosen).to_have_text(texts["none"])
+    receipt = {"name": "comprovante.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    page.locator("[data-attachments]").set_input_files([receipt])
+    expect(chosen).to_have_text("comprovante.pdf")
+    assert pick.bounding_box()["x"] + pick.bounding_box()["width"] <= 390
+
     page.keyboard.press("s")
     dialog = page.get_by_test_id("send-solve-dialog")
     expect(dialog).to_be_visible()
@@ -176,4 +205,5 @@ def test_on_a_phone_a_long_thread_keeps_the_reply_in_reach_and_s_confirms_before
     expect(page.locator(".message-out", has_text="saque para outra conta")).to_be_visible()
     ticket.refresh_from_db()
     assert ticket.status == "solved"
-    assert ticket.messages.filter(body_text__contains="saque para outra conta", direction="out").exists()
+    sent = ticket.messages.get(body_text__contains="saque para outra conta", direction="out")
+    assert [attachment.filename for attachment in sent.attachments.all()] == ["comprovante.pdf"]
