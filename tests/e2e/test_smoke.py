@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
 from tests.factories import QueueFactory, TicketFactory, associate
@@ -23,3 +24,12 @@ def test_log_in_see_my_queues_and_switch_language(live_server, page):
     # The choice persists across pages.
     page.click("a.brand")
     assert page.locator("h1").inner_text() == "Suas filas"
+
+    # On a phone each queue is a card with its counts named, none scrolled out of sight.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    unassigned = row.locator("td").nth(4)  # the last column, "Sem responsável"
+    expect(unassigned).to_be_visible()
+    box = unassigned.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
