@@ -96,6 +96,28 @@ def test_sla_health_shows_breached_and_at_risk_per_queue_and_compliance(client, 
     assert "1 / 1" in row[:400] and "100%" in row[:400]
 
 
+def test_sla_health_masks_the_subject_of_a_flagged_ticket_as_a_ticket_list_does(client, setup):
+    from tickets.wellbeing import services as wellbeing
+
+    lead, ticket = setup["lead"], setup["ticket"]
+    ticket.queue.team = setup["engineering"].team
+    ticket.queue.save()
+    flagged = services.open_ticket(
+        requester=RequesterFactory(), queue=ticket.queue, subject="Não aguento mais, quero sumir", language="pt"
+    )
+    wellbeing.flag_ticket(flagged, ["self_harm"])
+    now = timezone.now()
+    Ticket.objects.filter(pk=flagged.pk).update(
+        first_response_warn_at=now - timedelta(hours=2), first_response_due_at=now - timedelta(hours=1)
+    )
+    client.force_login(lead)
+    page = client.get(reverse("sla_health")).content.decode()
+    row = page[page.index(f'data-href="{reverse("ticket", args=[flagged.number])}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="masked-subject"' in row
+    assert "quero sumir" not in page
+
+
 def test_sla_health_is_for_team_leads_and_admins(client, setup):
     client.force_login(setup["agent"])
     assert client.get(reverse("sla_health")).status_code == 404
