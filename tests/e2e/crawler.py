@@ -121,6 +121,15 @@ def crawl(
                   .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
             )
             visit.problems.append(f"{width[0]}px wide in a {width[1]}px window ({', '.join(wide)})")
+        # A list of records shows each record whole on a phone (`table.stack`: a card a row); only a grid of
+        # figures (`data-grid`) may scroll sideways inside itself. The ticket list has cards of its own.
+        sideways = page.evaluate(
+            """() => [...document.querySelectorAll('table:not([data-grid]):not(.tickets)')]
+              .filter(t => t.scrollWidth > t.clientWidth + 1)
+              .map(t => 'table' + (t.className ? '.' + t.className.trim().split(/ +/).join('.') : ''))"""
+        )
+        if sideways:
+            visit.problems.append(f"a list of records scrolls sideways ({', '.join(sideways)})")
         text = page.evaluate("document.body.innerText")
         for match in PYTHON_LITERALS.finditer(text):
             around = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
