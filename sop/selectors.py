@@ -59,6 +59,21 @@ def preferred_version(versions: list[SOPVersion], language: str) -> tuple[SOPVer
     return (versions[0], True) if versions else (None, False)
 
 
+def title_in(sop: SOP, versions: list[SOPVersion], language: str) -> str:
+    """A procedure's name for a reader: the title of its current version in `language` (another language's
+    when it has none), else its internal name (`SOP.title`, one for all languages)."""
+    version, _fell_back = preferred_version([v for v in versions if v.is_current], language)
+    return version.title if version is not None else sop.title
+
+
+def titles_in(sops: list[SOP], language: str) -> dict[int, str]:
+    """`title_in` for several procedures (their pk -> name), their current versions read in one query."""
+    current: dict[int, list[SOPVersion]] = {sop.pk: [] for sop in sops}
+    for version in SOPVersion.objects.filter(sop__in=sops, is_current=True).only("sop_id", "language", "title"):
+        current[version.sop_id].append(version)
+    return {sop.pk: title_in(sop, current[sop.pk], language) for sop in sops}
+
+
 @dataclass
 class LibraryEntry:
     sop: SOP

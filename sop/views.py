@@ -101,7 +101,12 @@ def history(request, slug: str):
     return render_page(
         request,
         "sop/history.html",
-        {"sop": sop, "versions": versions, "can_manage": selectors.can_manage_sops(request.user)},
+        {
+            "sop": sop,
+            "title": selectors.title_in(sop, versions, reader_language()),
+            "versions": versions,
+            "can_manage": selectors.can_manage_sops(request.user),
+        },
     )
 
 
@@ -244,7 +249,10 @@ def acknowledge(request, pk: int):
 def coverage(request, slug: str):
     _manager_only(request)
     sop = _sop(request, slug)
-    return render_page(request, "sop/coverage.html", {"sop": sop, "coverage": selectors.coverage(sop, request.user)})
+    title = selectors.titles_in([sop], reader_language())[sop.pk]
+    return render_page(
+        request, "sop/coverage.html", {"sop": sop, "title": title, "coverage": selectors.coverage(sop, request.user)}
+    )
 
 
 @login_required
@@ -306,9 +314,12 @@ def macro_search(request):
 @login_required
 @require_GET
 def macro_list(request):
-    macros = selectors.macros_for(request.user).select_related("owner", "sop", "set_queue").order_by("name")
+    macros = list(selectors.macros_for(request.user).select_related("owner", "sop", "set_queue").order_by("name"))
     editable = set(selectors.macros_editable_by(request.user).values_list("pk", flat=True))
-    return render_page(request, "sop/macros.html", {"macros": macros, "editable": editable})
+    # Each macro's procedure by the name its reader's language gives it.
+    procedures = selectors.titles_in(list({m.sop_id: m.sop for m in macros if m.sop}.values()), reader_language())
+    rows = [(macro, procedures.get(macro.sop_id)) for macro in macros]
+    return render_page(request, "sop/macros.html", {"rows": rows, "editable": editable})
 
 
 @login_required

@@ -109,3 +109,23 @@ def test_lead_creates_an_sop_with_queues_and_tags(client, lead, suporte):
     assert response.status_code == 302
     sop = SOP.objects.get(slug="refund")
     assert sop.tags == ["reembolso", "refund"] and list(sop.queues.all()) == [suporte]
+
+
+def test_a_procedure_goes_by_its_readers_language_on_the_macros_history_and_coverage_pages(
+    client, hacked_sop, lead, settings
+):
+    from sop.models import SOP
+    from tests.factories import MacroFactory
+
+    # The internal name is one for all languages; each version has a title in its own.
+    SOP.objects.filter(pk=hacked_sop.pk).update(title="Contas comprometidas (nome interno)")
+    MacroFactory(name="Link seguro / Secure link", sop=hacked_sop)
+    client.force_login(lead)
+    for language, title in (("pt-br", "Conta invadida"), ("en", "Hacked account")):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        macros = client.get(reverse("sop:macros")).content.decode()
+        assert f">{title}</a>" in macros and "nome interno" not in macros, language
+        for page in ("sop:history", "sop:coverage"):
+            html = client.get(reverse(page, args=["hacked-account"])).content.decode()
+            heading = html[html.index("<h1>") : html.index("</h1>")]
+            assert title in heading and "nome interno" not in heading, (language, page)
