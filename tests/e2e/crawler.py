@@ -130,6 +130,14 @@ def crawl(
         )
         if sideways:
             visit.problems.append(f"a list of records scrolls sideways ({', '.join(sideways)})")
+        # An empty state is a box of its own, never a bulleted item beside it.
+        if page.evaluate(
+            """() => [...document.querySelectorAll('li.empty')].some(li => {
+                 const style = getComputedStyle(li);
+                 return style.display === 'list-item' && style.listStyleType !== 'none';
+               })"""
+        ):
+            visit.problems.append("an empty state shows a list bullet")
         text = page.evaluate("document.body.innerText")
         for match in PYTHON_LITERALS.finditer(text):
             around = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
