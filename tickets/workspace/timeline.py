@@ -269,9 +269,11 @@ def _claimed(event: TicketEvent, actor: str | None) -> SafeString:
 def _rule_fired(event: TicketEvent, actor: str | None) -> SafeString:
     value = event.new_value or {}
     trigger = _choice(EscalationRule.Trigger, value.get("trigger")) if value.get("trigger") else ""
+    # Named as `_escalated` names it: a built-in rule in the reader's language, a team's as written.
+    rule = _(value["name"]) if value.get("name") else value.get("name")
     if trigger:
-        return _say(_("The rule “%(rule)s” applied (%(trigger)s)"), rule=value["name"], trigger=trigger)
-    return _say(_("The rule “%(rule)s” applied"), rule=value["name"])
+        return _say(_("The rule “%(rule)s” applied (%(trigger)s)"), rule=rule, trigger=trigger)
+    return _say(_("The rule “%(rule)s” applied"), rule=rule)
 
 
 def _sop_step(checked: bool) -> Callable[[TicketEvent, str | None], SafeString]:

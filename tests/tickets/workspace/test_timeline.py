@@ -79,6 +79,10 @@ def test_the_scanner_flag_and_its_escalation_read_in_the_readers_language(suport
     assert text_of(escalated, "pt-br") == (
         "Escalado para Trust & Safety pela regra “Conteúdo de segurança infantil → Trust & Safety”"
     )
+    # So does the event of the rule being applied.
+    fired = latest(ticket, TicketEvent.Kind.RULE_FIRED)
+    assert text_of(fired, "en").startswith("The rule “Child-safety content → Trust & Safety” applied")
+    assert text_of(fired, "pt-br").startswith("A regra “Conteúdo de segurança infantil → Trust & Safety” foi aplicada")
     escalation = Escalation.objects.get(ticket=ticket)
     with translation.override("en"):
         assert escalation.display_reason == "Escalation rule “Child-safety content → Trust & Safety”"
