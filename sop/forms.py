@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sop.models import SOP, Macro
+from sop.selectors import titles_in
 from sop.services import steps_from_text
 from tickets.models import Queue
 
@@ -48,6 +49,18 @@ class VersionForm(forms.Form):
         return steps_from_text(self.cleaned_data["steps"])
 
 
+class ProcedureChoiceField(forms.ModelChoiceField):
+    """A procedure by the name the reader's language gives it (`names`, which the form fills), else by its
+    internal name."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names: dict[int, str] = {}
+
+    def label_from_instance(self, obj) -> str:
+        return self.names.get(obj.pk, str(obj))
+
+
 class MacroForm(forms.ModelForm):
     add_tags = forms.CharField(label=_("Add tags"), required=False, help_text=_("Separated by commas."))
     shared = forms.BooleanField(label=_("Shared with the team"), required=False)
@@ -56,6 +69,7 @@ class MacroForm(forms.ModelForm):
         model = Macro
         fields = ["name", "body_pt", "body_en", "sop", "set_status", "set_priority", "add_tags", "set_queue"]
         widgets = {"body_pt": forms.Textarea(attrs={"rows": 8}), "body_en": forms.Textarea(attrs={"rows": 8})}
+        field_classes = {"sop": ProcedureChoiceField}
         help_texts = {
             "body_pt": _(
                 "Variables: {{ requester.first_name }}, {{ requester.name }}, {{ ticket.number }}, "
@@ -63,8 +77,11 @@ class MacroForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args, can_share: bool = False, queues=None, **kwargs):
+    def __init__(self, *args, can_share: bool = False, queues=None, language: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if language is not None:
+            procedures = cast(ProcedureChoiceField, self.fields["sop"])
+            procedures.names = titles_in(list(procedures.queryset or SOP.objects.none()), language)
         if queues is not None:
             # Only queues the author may move tickets to by hand (sop.services.check_macro_actions).
             cast(forms.ModelChoiceField, self.fields["set_queue"]).queryset = queues

@@ -332,6 +332,7 @@ def macro_edit(request, pk: int | None = None):
         instance=macro,
         can_share=can_share,
         queues=ticket_selectors.queues_visible_to(request.user).order_by("name"),
+        language=reader_language(),
     )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}

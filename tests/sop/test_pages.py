@@ -129,3 +129,13 @@ def test_a_procedure_goes_by_its_readers_language_on_the_macros_history_and_cove
             html = client.get(reverse(page, args=["hacked-account"])).content.decode()
             heading = html[html.index("<h1>") : html.index("</h1>")]
             assert title in heading and "nome interno" not in heading, (language, page)
+
+
+def test_the_macro_form_offers_each_procedure_by_its_readers_language_name(client, hacked_sop, lead, settings):
+    SOP.objects.filter(pk=hacked_sop.pk).update(title="Contas comprometidas (nome interno)")
+    client.force_login(lead)
+    for language, title in (("pt-br", "Conta invadida"), ("en", "Hacked account")):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        html = client.get(reverse("sop:macro_new")).content.decode()
+        assert f'<option value="{hacked_sop.pk}">{title}</option>' in html, language
+        assert "nome interno" not in html
