@@ -123,7 +123,13 @@ def diff(request, slug: str):
     return render_page(
         request,
         "sop/diff.html",
-        {"sop": sop, "old": old, "new": new, "lines": services.version_diff(old, new)},
+        {
+            "sop": sop,
+            "title": selectors.titles_in([sop], reader_language())[sop.pk],
+            "old": old,
+            "new": new,
+            "lines": services.version_diff(old, new),
+        },
     )
 
 

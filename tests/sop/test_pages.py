@@ -111,7 +111,7 @@ def test_lead_creates_an_sop_with_queues_and_tags(client, lead, suporte):
     assert sop.tags == ["reembolso", "refund"] and list(sop.queues.all()) == [suporte]
 
 
-def test_a_procedure_goes_by_its_readers_language_on_the_macros_history_and_coverage_pages(
+def test_a_procedure_goes_by_its_readers_language_on_the_macros_history_coverage_and_compare_pages(
     client, hacked_sop, lead, settings
 ):
     from sop.models import SOP
@@ -125,8 +125,10 @@ def test_a_procedure_goes_by_its_readers_language_on_the_macros_history_and_cove
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         macros = client.get(reverse("sop:macros")).content.decode()
         assert f">{title}</a>" in macros and "nome interno" not in macros, language
-        for page in ("sop:history", "sop:coverage"):
-            html = client.get(reverse(page, args=["hacked-account"])).content.decode()
+        versions = hacked_sop.versions.order_by("pk")
+        compare = {"from": versions.first().pk, "to": versions.last().pk}
+        for page, query in (("sop:history", {}), ("sop:coverage", {}), ("sop:diff", compare)):
+            html = client.get(reverse(page, args=["hacked-account"]), query).content.decode()
             heading = html[html.index("<h1>") : html.index("</h1>")]
             assert title in heading and "nome interno" not in heading, (language, page)
 
