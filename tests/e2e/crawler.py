@@ -1,17 +1,21 @@
 """Visit every page a signed-in person can reach by following links, and report what a person would
-notice: pages wider than the window, script errors, failed or 4xx/5xx requests, Python literals in the
-visible text. Used by `make e2e` (the whole crawl) and by a small smoke test in the normal suite.
+notice: pages wider than the window, a list that scrolls sideways on a phone, an empty state with a list
+bullet, script errors, failed or 4xx/5xx requests, Python literals in the visible text, English in the
+interface of a Portuguese page. Used by `make e2e` (the whole crawl) and by a small smoke test in the normal suite.
 
 Run by hand against a running server:  python -m tests.e2e.crawler http://127.0.0.1:8000 USER PASSWORD
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
+
+import polib
 
 VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
 LOCALES = {"pt-BR": "pt-br", "en": "en"}
@@ -24,6 +28,26 @@ SKIP = re.compile(
 # Many pages share one template: two of each shape are enough (`/tickets/12/` and `/tickets/98/`).
 PER_SHAPE = 2
 PYTHON_LITERALS = re.compile(r"\[\]|\{'|\bNone\b|→ \['|\['|<bound method|object at 0x")
+# What people wrote, in whatever language they wrote it: a message's body, a procedure in the ticket's
+# language. Everything else on a Portuguese page is the interface, and speaks Portuguese.
+WRITTEN_BY_PEOPLE = "script, style, template, .message-body, .sop-entry"
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
+
+
+@functools.cache
+def english_phrases() -> tuple[str, ...]:
+    """The English of every translated interface message, cut at its placeholders: the pieces of twelve
+    characters or more, with a space, that its Portuguese does not contain as well (a name such as "Trust &
+    Safety" stays as it is in both)."""
+    phrases = set()
+    for entry in polib.pofile(str(LOCALE_DIR / "pt_BR" / "LC_MESSAGES" / "django.po")):
+        if not entry.msgstr or entry.msgstr == entry.msgid or entry.obsolete or "fuzzy" in entry.flags:
+            continue
+        for piece in re.split(r"%\(\w+\)[sd]|%[sd]|\{[^}]*\}", entry.msgid):
+            piece = piece.strip(' .:·“”"()')
+            if len(piece) >= 12 and " " in piece and piece not in entry.msgstr:
+                phrases.add(piece)
+    return tuple(sorted(phrases))
 
 
 def shape_of(path: str) -> str:
@@ -138,6 +162,15 @@ def crawl(
                })"""
         ):
             visit.problems.append("an empty state shows a list bullet")
+        if page.evaluate("document.documentElement.lang").startswith("pt"):
+            interface = page.evaluate(
+                """(skip) => { const copy = document.body.cloneNode(true);
+                                copy.querySelectorAll(skip).forEach(e => e.remove()); return copy.textContent; }""",
+                WRITTEN_BY_PEOPLE,
+            )
+            english = [phrase for phrase in english_phrases() if phrase in interface]
+            if english:
+                visit.problems.append(f"English on a Portuguese page: {', '.join(map(repr, english[:3]))}")
         text = page.evaluate("document.body.innerText")
         for match in PYTHON_LITERALS.finditer(text):
             around = text[max(0, match.start() - 40) : match.end() + 40].replace("\n", " ")
