@@ -1,7 +1,8 @@
 """`make e2e`: every page each role can reach, in pt-BR and English, on a desktop and a phone, over the
 demo data. A page fails when it is wider than the window, logs a script error, has a failed request or a
 4xx/5xx, or shows a Python literal; or when a list scrolls sideways on a phone, an empty state shows a list
-bullet, or a Portuguese page's interface shows English (`tests/e2e/crawler.py`). Screenshots land in build/screenshots/<role>/ for people to look at.
+bullet, or a Portuguese page's interface shows English (`tests/e2e/crawler.py`). Screenshots land in
+build/screenshots/<role>/ for people to look at.
 
 The whole crawl runs only when ACOLHE_CRAWL=1 (make e2e sets it); the smoke test below, a few pages of one
 role, runs with the normal suite.
