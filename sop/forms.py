@@ -81,7 +81,8 @@ class MacroForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if language is not None:
             procedures = cast(ProcedureChoiceField, self.fields["sop"])
-            procedures.names = titles_in(list(procedures.queryset or SOP.objects.none()), language)
+            offered = procedures.queryset if procedures.queryset is not None else SOP.objects.none()
+            procedures.names = titles_in(list(offered), language)
         if queues is not None:
             # Only queues the author may move tickets to by hand (sop.services.check_macro_actions).
             cast(forms.ModelChoiceField, self.fields["set_queue"]).queryset = queues
