@@ -52,12 +52,17 @@ def render(code: str, params: dict[str, Any] | None = None, *, fallback: str = "
         return fallback
     values = {key: _render_param(value) for key, value in (params or {}).items()}
     if code == "rule" and isinstance(values.get("rule"), str):
-        # A built-in rule's name is stored in English and has a translation; a team's own has none.
-        values["rule"] = gettext(values["rule"])
+        values["rule"] = rule_name(values["rule"])
     try:
         return str(template) % values if values else str(template)
     except (KeyError, TypeError, ValueError):  # a row written by another version of the text
         return fallback or str(template)
+
+
+def rule_name(name: str | None) -> str | None:
+    """An escalation rule's name for the reader: a built-in rule's is stored in English and has a translation,
+    in the active language; a team's own has none and shows as written."""
+    return gettext(name) if name else name
 
 
 def _render_param(value: Any) -> Any:

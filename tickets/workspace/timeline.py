@@ -237,10 +237,8 @@ def _escalated(event: TicketEvent, actor: str | None) -> SafeString:
     rule = value.get("rule")
     reason_text = value.get("reason_text")
     if rule:
-        # A built-in rule's name is stored in English and has a translation; a name a team wrote has none
-        # and shows as written.
-        name = _named(rule)
-        return _say(_("Escalated to %(queue)s by the rule “%(rule)s”"), queue=queue, rule=_(name) if name else name)
+        rule_name = system_texts.rule_name(_named(rule))
+        return _say(_("Escalated to %(queue)s by the rule “%(rule)s”"), queue=queue, rule=rule_name)
     if reason_text:
         reason = system_texts.render(reason_text["code"], reason_text.get("params"), fallback=value.get("reason", ""))
         return _say(_("Escalated to %(queue)s: %(reason)s"), queue=queue, reason=reason)
@@ -269,8 +267,7 @@ def _claimed(event: TicketEvent, actor: str | None) -> SafeString:
 def _rule_fired(event: TicketEvent, actor: str | None) -> SafeString:
     value = event.new_value or {}
     trigger = _choice(EscalationRule.Trigger, value.get("trigger")) if value.get("trigger") else ""
-    # Named as `_escalated` names it: a built-in rule in the reader's language, a team's as written.
-    rule = _(value["name"]) if value.get("name") else value.get("name")
+    rule = system_texts.rule_name(value["name"])
     if trigger:
         return _say(_("The rule “%(rule)s” applied (%(trigger)s)"), rule=rule, trigger=trigger)
     return _say(_("The rule “%(rule)s” applied"), rule=rule)
