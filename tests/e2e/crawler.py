@@ -36,16 +36,15 @@ LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 
 @functools.cache
 def english_phrases() -> tuple[str, ...]:
-    """The English of every translated interface message, cut at its placeholders: the pieces of twelve
-    characters or more, with a space, that its Portuguese does not contain as well (a name such as "Trust &
-    Safety" stays as it is in both)."""
+    """The English of every translated interface message (a plural's singular too), cut at its placeholders:
+    the pieces of twelve characters or more, with a space, that its Portuguese does not contain as well (a
+    name such as "Trust & Safety" stays as it is in both)."""
     phrases = set()
-    for entry in polib.pofile(str(LOCALE_DIR / "pt_BR" / "LC_MESSAGES" / "django.po")):
-        if not entry.msgstr or entry.msgstr == entry.msgid or entry.obsolete or "fuzzy" in entry.flags:
-            continue
+    for entry in polib.pofile(str(LOCALE_DIR / "pt_BR" / "LC_MESSAGES" / "django.po")).translated_entries():
+        portuguese = entry.msgstr or " ".join(entry.msgstr_plural.values())  # a plural's forms
         for piece in re.split(r"%\(\w+\)[sd]|%[sd]|\{[^}]*\}", entry.msgid):
             piece = piece.strip(' .:·“”"()')
-            if len(piece) >= 12 and " " in piece and piece not in entry.msgstr:
+            if len(piece) >= 12 and " " in piece and piece not in portuguese:
                 phrases.add(piece)
     return tuple(sorted(phrases))
 
