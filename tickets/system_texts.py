@@ -3,7 +3,8 @@ words when someone reads them, in the reader's language. A row written before co
 and shows its stored text as it is.
 
 A parameter may itself be a system text (`{"code": ..., "params": ...}`), rendered the same way; any other
-parameter is shown as stored (names of queues, rules and people are not translated).
+parameter is shown as stored (names of queues and people are not translated; a rule's name, in any text, goes
+through `rule_name`, which puts a built-in rule's into the reader's language).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def render(code: str, params: dict[str, Any] | None = None, *, fallback: str = "
     if template is None:
         return fallback
     values = {key: _render_param(value) for key, value in (params or {}).items()}
-    if code == "rule" and isinstance(values.get("rule"), str):
+    if isinstance(values.get("rule"), str):
         values["rule"] = rule_name(values["rule"])
     try:
         return str(template) % values if values else str(template)

@@ -7,11 +7,19 @@ import re
 import pytest
 from django.utils import translation
 
-from tests.factories import EscalationRuleFactory, QueueFactory, TicketFactory, UserFactory, associate
+from tests.factories import (
+    EscalationRuleFactory,
+    ProfileFactory,
+    QueueFactory,
+    TicketFactory,
+    UserFactory,
+    associate,
+)
 from tickets import services
 from tickets.escalations import services as escalations
-from tickets.models import Escalation, Notification, Queue, Ticket, TicketEvent
+from tickets.models import Escalation, Notification, Queue, Role, Ticket, TicketEvent
 from tickets.wellbeing import services as wellbeing
+from tickets.wellbeing.services import CHILD_SAFETY_RULE_NAME
 from tickets.workspace.timeline import sentence
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +127,31 @@ def test_a_hand_back_notice_follows_the_readers_language_of_the_moment(suporte):
         assert notice.display_text == f"Account Security handed ticket #{ticket.number} back: Sessões encerradas."
     with translation.override("pt-br"):
         assert notice.display_text.startswith(f"Account Security devolveu o chamado #{ticket.number}")
+
+
+def test_a_rule_notice_names_a_built_in_rule_in_the_leads_language(
+    suporte, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A rule that tells the lead without escalating sends "Rule … applied"; the built-in rule's name is stored
+    in English and reaches a Portuguese lead in Portuguese, in the page's notice and in the mail."""
+    lead = UserFactory(username="lia", role=Role.TEAM_LEAD, queues=[suporte])
+    ProfileFactory(user=lead, ui_language="pt-br")
+    rule = EscalationRuleFactory(
+        name=CHILD_SAFETY_RULE_NAME, trigger="sensitive_content", sensitivity=["self_harm"], notify_team_lead=True
+    )
+    assert rule.escalate_to_queue is None
+    ticket = TicketFactory(queue=suporte)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        wellbeing.flag_ticket(ticket, ["self_harm"])
+
+    notice = Notification.objects.get(user=lead, code="notice_rule_applied")
+    in_portuguese = f"Regra “Conteúdo de segurança infantil → Trust & Safety” aplicada ao chamado #{ticket.number}"
+    assert notice.text == in_portuguese  # as written for the lead
+    assert [in_portuguese in mail.body for mail in mailoutbox if lead.email in mail.to] == [True]
+    with translation.override("pt-br"):
+        assert notice.display_text == in_portuguese
+    with translation.override("en"):
+        assert notice.display_text == f"Rule “Child-safety content → Trust & Safety” applied to ticket #{ticket.number}"
 
 
 def test_an_old_row_without_a_code_shows_its_stored_text(suporte):
