@@ -1,15 +1,15 @@
 """`sensitivity_scan_ms`: what the configured classifier (term lists, then the n-gram model) costs a message.
 
-Each labelled message of the data set (training, validation and test splits) and the text of every mail
-in `tests/fixtures/mail` (subject and body, as the inbound scan joins them) is classified once to warm up,
-then timed; the figure is the median of three runs of the mean per message. No database is needed.
+Each labelled message of the data set (training, validation and test splits) and every mail in
+`tests/fixtures/mail`, parsed as the inbound path parses it (sender, subject, the new text and the quoted
+history, both HTML parts, the attachments), is scanned once to warm up, then timed, through the inbound
+path's own `classify_message` (which reads the whole and each part written apart); the figure is the median
+of three runs of the mean per message. No database is needed.
 Run alone with `python -m tests.bench.sensitivity [--quick]`.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import statistics
@@ -22,22 +22,30 @@ from tests.bench.harness import ROOT, bench_env
 RUNS = 3
 
 
-def texts() -> list[str]:
+def scanned() -> list[tuple]:
+    """(unsaved message, attachments) for each labelled message and each mail of the corpus."""
+    from tickets.email.parsing import parse_email, sanitise_html
+    from tickets.models import Message
     from tickets.wellbeing.evaluation import read_cases
     from tickets.wellbeing.training import LABELLED_DIR
 
-    found = []
+    found: list[tuple] = []
     for path in (LABELLED_DIR / "train.tsv", LABELLED_DIR / "validation.tsv"):
-        found += [case.text for case in read_cases(path)]
-    found += [case.text for case in read_cases(ROOT / "tests" / "fixtures" / "sensitivity" / "test.tsv")]
+        found += [(Message(body_text=case.text), []) for case in read_cases(path)]
+    test_split = ROOT / "tests" / "fixtures" / "sensitivity" / "test.tsv"
+    found += [(Message(body_text=case.text), []) for case in read_cases(test_split)]
     for path in sorted((ROOT / "tests" / "fixtures" / "mail").glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        body = message.get_body(preferencelist=("plain", "html"))
-        try:
-            content = body.get_content() if body is not None else ""
-        except (LookupError, ValueError):  # the corpus keeps a few broken charsets on purpose
-            content = (body.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
-        found.append(f"{message.get('subject', '')}\n{content}")
+        parsed = parse_email(path.read_bytes())
+        message = Message(
+            from_name=parsed.from_name,
+            from_address=parsed.from_address,
+            subject=parsed.subject,
+            body_text=parsed.text,
+            quoted_text=parsed.quoted_text,
+            body_html=sanitise_html(parsed.html_unsafe),
+            quoted_html=sanitise_html(parsed.quoted_html_unsafe),
+        )
+        found.append((message, parsed.attachments))
     return found
 
 
@@ -46,19 +54,20 @@ def measure(quick: bool) -> dict:
 
     django.setup()
     from tickets.wellbeing.detection import get_classifier
+    from tickets.wellbeing.services import classify_message
 
     classifier = get_classifier()
-    messages = texts()
+    messages = scanned()
     if quick:
         messages = messages[::5]
-    for text in messages:
-        classifier.classify(text)
+    for message, attachments in messages:
+        classify_message(message, attachments)
     means, per_message = [], []
     for _ in range(RUNS):
         started = time.perf_counter()
-        for text in messages:
+        for message, attachments in messages:
             one = time.perf_counter()
-            classifier.classify(text)
+            classify_message(message, attachments)
             per_message.append((time.perf_counter() - one) * 1000)
         means.append((time.perf_counter() - started) * 1000 / len(messages))
     per_message.sort()

@@ -45,7 +45,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.wellbeing import selectors as wellbeing_selectors
-from tickets.wellbeing.detection import CATEGORIES, Category, Verdict, get_classifier
+from tickets.wellbeing.detection import CATEGORIES, Category, Finding, Verdict, get_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ TEXT_ATTACHMENT_BYTES = 20_000
 # Every field of a message that the ticket page (`templates/tickets/_message.html`) shows an associate.
 # Each is scanned; a test fails when the page shows a field that is not listed here.
 SHOWN_TEXT_FIELDS = ("from_name", "from_address", "subject", "body_text", "quoted_text")
+# Of those, the ones read only with the rest (`shown_parts`): each other part is also read on its own.
+SHOWN_HEADER_FIELDS = ("from_name", "from_address", "subject")
 SHOWN_HTML_FIELDS = ("body_html", "quoted_html")
 # Attachments an associate can read as text: any text/* type, and the usual text files sent as
 # application/octet-stream by clients that do not know better.
@@ -70,31 +72,66 @@ TEXT_ATTACHMENT_EXTENSIONS = (".txt", ".text", ".csv", ".log", ".md", ".htm", ".
 def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     """The verdict on everything an associate can be shown of a message (see `shown_text`), without writing
     it: the caller has writes of its own to make first when the message is flagged; `store_verdict` then
-    writes it."""
-    return get_classifier().classify(shown_text(message, attachments))
+    writes it.
+
+    The whole is read, and so is each part written apart from the others (`shown_parts`): a statement below a
+    quote, in the quoted history or in an attachment is then read as it was written, not averaged with a
+    friendly reply around it. A category any reading flags is flagged, with its highest confidence and every
+    phrase found."""
+    classifier = get_classifier()
+    headers, written = shown_parts(message, attachments)
+    verdicts = [classifier.classify("\n".join(headers + written))]
+    if len(written) > 1:
+        verdicts += [classifier.classify(part) for part in written]
+    return merged(verdicts)
+
+
+def merged(verdicts: list[Verdict]) -> Verdict:
+    """One verdict flagging every category any of `verdicts` flags: its highest confidence, and the phrases
+    of all of them, in the order found."""
+    best: dict[str, Finding] = {}
+    phrases: dict[str, dict[str, None]] = {}
+    for verdict in verdicts:
+        for finding in verdict.findings:
+            if finding.category not in best or finding.confidence > best[finding.category].confidence:
+                best[finding.category] = finding
+            phrases.setdefault(finding.category, {}).update(dict.fromkeys(finding.phrases))
+    findings = tuple(
+        Finding(category, finding.confidence, tuple(phrases[category])) for category, finding in best.items()
+    )
+    return Verdict(findings=findings, classifier=verdicts[0].classifier if verdicts else "")
 
 
 def shown_text(message: Message, attachments: Iterable = ()) -> str:
-    """All the text an associate can be shown of a message: sender name, subject, the visible text and the
-    quoted history, the HTML of both rendered as text (it may differ from the text part), and each
-    attachment's name and, for a text attachment, the head of its content. `attachments` are the parsed
-    parts (with `content`) or stored `Attachment` rows (their file is read)."""
-    parts = [getattr(message, name) or "" for name in SHOWN_TEXT_FIELDS]
+    """All the text an associate can be shown of a message, as one text (`shown_parts`)."""
+    headers, written = shown_parts(message, attachments)
+    return "\n".join(headers + written)
+
+
+def shown_parts(message: Message, attachments: Iterable = ()) -> tuple[list[str], list[str]]:
+    """All the text an associate can be shown of a message, as the headers (sender name and address, subject)
+    and the parts written apart: the visible text and the quoted history, the HTML of both rendered as text
+    (it may differ from the text part), and each attachment's name and, for a text attachment, the head of
+    its content. `attachments` are the parsed parts (with `content`) or stored `Attachment` rows (their file
+    is read). Empty parts are left out."""
+    headers = [getattr(message, name) or "" for name in SHOWN_HEADER_FIELDS]
+    written = [getattr(message, name) or "" for name in SHOWN_TEXT_FIELDS if name not in SHOWN_HEADER_FIELDS]
     # The HTML rendered as text is read when it says something the text fields do not: an HTML-only mail's
     # text part is that very rendering, and reading it twice doubles the scan's cost for nothing.
-    said = {" ".join(part.split()) for part in parts}
+    said = {" ".join(part.split()) for part in headers + written}
     for name in SHOWN_HTML_FIELDS:
         if html := getattr(message, name):
             rendered = html_to_text(html)
             if " ".join(rendered.split()) not in said:
-                parts.append(rendered)
+                written.append(rendered)
     for attachment in attachments:
         filename = getattr(attachment, "filename", "") or ""
-        parts.append(filename)
+        head = ""
         if is_text_attachment(filename, getattr(attachment, "content_type", "") or ""):
             head = _attachment_head(attachment)
-            parts.append(html_to_text(head) if filename.lower().endswith((".htm", ".html")) else head)
-    return "\n".join(p for p in parts if p)
+            head = html_to_text(head) if filename.lower().endswith((".htm", ".html")) else head
+        written.append("\n".join(p for p in (filename, head) if p))
+    return [p for p in headers if p], [p for p in written if p]
 
 
 def is_text_attachment(filename: str, content_type: str) -> bool:

@@ -12,7 +12,8 @@ from django.conf import settings
 from tests.factories import QueueFactory
 from tests.tickets.email.test_inbound import deliver
 from tickets.models import Message, Ticket
-from tickets.wellbeing.services import SHOWN_HTML_FIELDS, SHOWN_TEXT_FIELDS
+from tickets.wellbeing.detection import get_classifier
+from tickets.wellbeing.services import SHOWN_HTML_FIELDS, SHOWN_TEXT_FIELDS, classify_message, shown_text
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,37 @@ def test_statement_only_in_the_quoted_history_is_flagged():
     text = f"{HARMLESS}\n\nEm seg., 23 de nov. de 2026 às 10:00, Lia <lia@example.com> escreveu:\n> {STATEMENT}\n"
     stored = flagged(mail(text))
     assert STATEMENT in stored.quoted_text + stored.body_text
+
+
+# A long, friendly reply about everyday things (login, a double charge, renaming a channel): read with it as
+# one text, the quoted statement below it scores far under the threshold (0.41 against 0.77 with v11).
+FRIENDLY_REPLY = (
+    "Oi, tudo bem? Obrigada pela resposta rápida. Consegui entrar na conta de novo depois de trocar a senha, e o "
+    "código de verificação chegou no e-mail certinho desta vez. Só fiquei com uma dúvida sobre o pagamento da "
+    "assinatura: a cobrança de novembro apareceu duas vezes no cartão, vocês conseguem ver isso? Mandei o print do "
+    "extrato em anexo. Também queria saber se dá para mudar o nome do canal sem perder os inscritos, porque vi que "
+    "tem um limite de trocas por mês. No mais, está tudo funcionando, os vídeos voltaram a subir normalmente. "
+    "Obrigada de novo pela paciência, vocês foram muito atenciosos.\nAbraços, Lia"
+)
+
+
+def test_statement_in_the_quoted_history_below_a_long_friendly_reply_is_flagged():
+    text = f"{FRIENDLY_REPLY}\n\nEm seg., 23 de nov. de 2026 às 10:00, Lia <lia@example.com> escreveu:\n> {STATEMENT}\n"
+    stored = flagged(mail(text))
+    assert stored.sensitivity["phrases"]["self_harm"] == ["quero me matar"]
+
+
+def test_each_part_is_read_alone_as_well_as_with_the_rest():
+    """The quoted history read alone flags what the whole, read at once, does not; the verdict keeps the highest
+    confidence and names the phrases once."""
+    message = Message(body_text=FRIENDLY_REPLY, quoted_text=f"> {STATEMENT}")
+    classifier = get_classifier()
+    assert "self_harm" not in classifier.classify(shown_text(message)).categories
+    verdict = classify_message(message)
+    alone = classifier.classify(f"> {STATEMENT}")
+    assert verdict.categories == ["self_harm"]
+    assert verdict.findings[0].confidence == alone.findings[0].confidence
+    assert verdict.findings[0].phrases == ("quero me matar",)
 
 
 def test_statement_only_in_the_html_part_is_flagged():
@@ -104,8 +136,6 @@ def test_every_field_the_ticket_page_shows_of_a_message_is_scanned():
 
 
 def test_the_html_rendering_is_read_once_when_it_says_what_the_text_says_and_read_when_it_says_more():
-    from tickets.wellbeing.services import shown_text
-
     same = Message(body_text=f"Oi,\n{HARMLESS}", body_html=f"<p>Oi,</p><p>{HARMLESS}</p>")
     assert shown_text(same).count("vou tentar de novo") == 1
     more = Message(body_text=f"Oi,\n{HARMLESS}", body_html=f"<p>Oi,</p><p>{HARMLESS}</p><p>{STATEMENT}</p>")
