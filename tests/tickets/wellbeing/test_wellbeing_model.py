@@ -38,13 +38,12 @@ def _five_grams(text: str) -> set[tuple[str, ...]]:
 
 
 # What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
-# retrained model or edited term lists must not fall below it. (v4 had lowered bullying's to 0.65; v5
-# finds 26 of 34, so it is back at the default. v6 finds 31 of 33 child-safety messages, v7 30, v9 32, so
-# child safety's is at its goal of 0.90; v7 finds 34 of 40 self-harm messages, v9 36, v10 35, over the 0.80 kept
-# here.)
-REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.90}
-REGRESSION_DEFAULT_RECALL_FLOOR = 0.70
-REGRESSION_PRECISION_FLOOR = 0.60
+# retrained model or edited term lists must not fall below it. Since v11 the test split is a new one, written
+# apart from the data set: v12 finds 57 of 65 self-harm, 61 of 68 child-safety and 60 of 67 hate-speech
+# messages (recalls 0.88, 0.90, 0.90), and bullying's precision is 0.80, the lowest.
+REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.85, Category.CHILD_SAFETY: 0.80}
+REGRESSION_DEFAULT_RECALL_FLOOR = 0.75
+REGRESSION_PRECISION_FLOOR = 0.70
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +53,8 @@ def test_report(classifier):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Not reached yet: bullying precision (0.81) and self-harm recall (0.88) are below the goals on the test "
-    "split (docs/wellbeing.md). Strict: remove the mark when reached.",
+    reason="Not reached yet on the new test split (docs/wellbeing.md): bullying precision 0.80, self-harm recall 0.88, "
+    "child-safety recall 0.897 (61 of 68). Strict: remove the mark when reached.",
 )
 def test_every_category_meets_the_goal_floors_on_the_test_split(test_report):
     for category, score in test_report.scores.items():

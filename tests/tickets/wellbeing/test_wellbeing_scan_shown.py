@@ -52,8 +52,8 @@ def test_statement_only_in_the_quoted_history_is_flagged():
     assert STATEMENT in stored.quoted_text + stored.body_text
 
 
-# A long, friendly reply about everyday things (login, a double charge, renaming a channel): read with it as
-# one text, the quoted statement below it scores far under the threshold (0.41 against 0.77 with v11).
+# A long, friendly reply about everyday things (login, a double charge, renaming a channel): read with it as one
+# text, the quoted statement below it scores far under the threshold (0.22 against 0.74 with v12; docs/wellbeing.md).
 FRIENDLY_REPLY = (
     "Oi, tudo bem? Obrigada pela resposta rápida. Consegui entrar na conta de novo depois de trocar a senha, e o "
     "código de verificação chegou no e-mail certinho desta vez. Só fiquei com uma dúvida sobre o pagamento da "
