@@ -1,10 +1,11 @@
 """`sensitivity_scan_ms`: what the configured classifier (term lists, then the n-gram model) costs a message.
 
-Each labelled message of the data set (training, validation and test splits) and every mail in
-`tests/fixtures/mail`, parsed as the inbound path parses it (sender, subject, the new text and the quoted
-history, both HTML parts, the attachments), is scanned once to warm up, then timed, through the inbound
-path's own `classify_message` (which reads the whole and each part written apart); the figure is the median
-of three runs of the mean per message. No database is needed.
+Each labelled message of the data set (training, validation and test splits), every mail in
+`tests/fixtures/mail` and the long mails of `tests/fixtures/sensitivity/long_mail.tsv`, parsed as the inbound
+path parses it (sender, subject, the new text and the quoted history, both HTML parts, the attachments), is
+scanned once to warm up, then timed, through the inbound path's own `classify_message` (which reads the whole,
+and each part and paragraph alone); the figure is the median of three runs of the mean per message. No
+database is needed.
 Run alone with `python -m tests.bench.sensitivity [--quick]`.
 """
 
@@ -24,6 +25,8 @@ RUNS = 3
 
 def scanned() -> list[tuple]:
     """(unsaved message, attachments) for each labelled message and each mail of the corpus."""
+    from email.message import EmailMessage
+
     from tickets.email.parsing import parse_email, sanitise_html
     from tickets.models import Message
     from tickets.wellbeing.evaluation import read_cases
@@ -34,8 +37,15 @@ def scanned() -> list[tuple]:
         found += [(Message(body_text=case.text), []) for case in read_cases(path)]
     test_split = ROOT / "tests" / "fixtures" / "sensitivity" / "test.tsv"
     found += [(Message(body_text=case.text), []) for case in read_cases(test_split)]
-    for path in sorted((ROOT / "tests" / "fixtures" / "mail").glob("*.eml")):
-        parsed = parse_email(path.read_bytes())
+    raw = [path.read_bytes() for path in sorted((ROOT / "tests" / "fixtures" / "mail").glob("*.eml"))]
+    # The long mails, whose paragraphs are each read alone as well, as a plain-text mail each.
+    for case in read_cases(ROOT / "tests" / "fixtures" / "sensitivity" / "long_mail.tsv"):
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "Lia <lia@example.com>", "suporte@acolhe.example", "Re: ajuda"
+        mail.set_content(case.text.replace("\\n", "\n"))
+        raw.append(mail.as_bytes())
+    for content in raw:
+        parsed = parse_email(content)
         message = Message(
             from_name=parsed.from_name,
             from_address=parsed.from_address,

@@ -13,6 +13,7 @@ ticket the caller already read through their access rules.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -74,16 +75,66 @@ def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     it: the caller has writes of its own to make first when the message is flagged; `store_verdict` then
     writes it.
 
-    The whole is read, and so is each part written apart from the others (`shown_parts`): a statement below a
-    quote, in the quoted history or in an attachment is then read as it was written, not averaged with a
-    friendly reply around it. A category any reading flags is flagged, with its highest confidence and every
-    phrase found."""
+    The whole is read. So is each piece written apart from the rest (`read_alone`): each part (the new text,
+    the quoted history, an HTML rendering, an attachment) and each paragraph of a part. A statement in a
+    paragraph of its own, below a support question or a quote, is then read as it was written, not averaged
+    with the friendly text around it. A piece read alone adds a category only on stronger evidence than the
+    whole needs (`counts_alone`). A category any reading flags is flagged, with its highest confidence and
+    every phrase found."""
     classifier = get_classifier()
     headers, written = shown_parts(message, attachments)
     verdicts = [classifier.classify("\n".join(headers + written))]
-    if len(written) > 1:
-        verdicts += [classifier.classify(part) for part in written]
+    for piece in read_alone(written):
+        verdict = classifier.classify(piece)
+        verdicts.append(Verdict(tuple(f for f in verdict.findings if counts_alone(f, piece)), verdict.classifier))
     return merged(verdicts)
+
+
+# What a piece read alone needs to add a category (`counts_alone`).
+PIECE_CONFIDENCE = 0.95
+PIECE_MIN_WORDS = 5
+_WORD = re.compile(r"\w+")
+
+
+def counts_alone(finding: Finding, piece: str) -> bool:
+    """A finding on a piece read alone counts when the term lists found one of the category's phrases in it,
+    or when the model is sure (`PIECE_CONFIDENCE`) of a piece of at least `PIECE_MIN_WORDS` words. The model
+    reads short everyday text as harm too often to be trusted at its threshold on every paragraph: at the
+    threshold, interleaved answers ("Não troquei, é o mesmo aparelho de sempre.") read as self-harm, and a
+    signature's "-Me" as bullying at 0.997. docs/wellbeing.md has the figures of each rule tried."""
+    if finding.phrases:
+        return True
+    return finding.confidence >= PIECE_CONFIDENCE and len(_WORD.findall(piece)) >= PIECE_MIN_WORDS
+
+
+# Paragraphs are cut at blank lines, a quoted blank line ("> ") included.
+PARAGRAPH_BREAK = re.compile(r"\n[ \t>]*\n")
+# Bounds on the pieces read alone, so that a mail of ten thousand one-line paragraphs costs no more than a
+# few dozen readings (the whole is always read, up to the model's own bound).
+PIECES_READ_ALONE = 40
+PIECE_CHARS_READ_ALONE = 20_000
+
+
+def read_alone(written: list[str]) -> list[str]:
+    """The pieces of a message's written parts (`shown_parts`) read on their own besides the whole: each part,
+    when there is more than one, and each paragraph of a part that has more than one, in order, each once, at
+    most `PIECES_READ_ALONE` of them and `PIECE_CHARS_READ_ALONE` characters in all (a piece longer than what
+    is left is passed over for the shorter ones after it)."""
+    pieces: dict[str, None] = {}
+    for part in written:
+        if len(written) > 1:
+            pieces[part] = None
+        paragraphs = [p for p in PARAGRAPH_BREAK.split(part) if p.strip()]
+        if len(paragraphs) > 1:
+            pieces.update(dict.fromkeys(paragraphs))
+    chosen, chars = [], 0
+    for piece in pieces:
+        if len(chosen) == PIECES_READ_ALONE:
+            break
+        if chars + len(piece) <= PIECE_CHARS_READ_ALONE:  # a piece too long for what is left is passed over
+            chosen.append(piece)
+            chars += len(piece)
+    return chosen
 
 
 def merged(verdicts: list[Verdict]) -> Verdict:

@@ -11,9 +11,19 @@ from django.conf import settings
 
 from tests.factories import QueueFactory
 from tests.tickets.email.test_inbound import deliver
+from tickets.email.parsing import parse_email, sanitise_html
 from tickets.models import Message, Ticket
 from tickets.wellbeing.detection import get_classifier
-from tickets.wellbeing.services import SHOWN_HTML_FIELDS, SHOWN_TEXT_FIELDS, classify_message, shown_text
+from tickets.wellbeing.evaluation import read_cases
+from tickets.wellbeing.services import (
+    PIECE_CHARS_READ_ALONE,
+    PIECES_READ_ALONE,
+    SHOWN_HTML_FIELDS,
+    SHOWN_TEXT_FIELDS,
+    classify_message,
+    read_alone,
+    shown_text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +91,95 @@ def test_each_part_is_read_alone_as_well_as_with_the_rest():
     assert verdict.categories == ["self_harm"]
     assert verdict.findings[0].confidence == alone.findings[0].confidence
     assert verdict.findings[0].phrases == ("quero me matar",)
+
+
+def test_statement_in_a_paragraph_of_its_own_below_a_support_question_is_flagged():
+    """No quote at all: the user asks about their account, then says it, in the same text."""
+    stored = flagged(mail(f"{FRIENDLY_REPLY}\n\n{STATEMENT}\n"))
+    assert stored.quoted_text == ""
+    assert stored.sensitivity["phrases"]["self_harm"] == ["quero me matar"]
+
+
+CLIENTS = Path(__file__).resolve().parents[2] / "fixtures" / "mail" / "clients"
+
+
+def test_reading_the_pieces_alone_adds_no_flag_to_ordinary_mail_of_every_client():
+    """The client-shaped corpus (interleaved answers, signatures, quoted questions) holds no harm: the
+    pieces read alone flag nothing the whole does not. Read alone without the term lists' say, the model took
+    the short interleaved answers of two of them ("Não troquei, é o mesmo aparelho de sempre.") for
+    self-harm."""
+    added = {}
+    for path in sorted(CLIENTS.glob("*.eml")):
+        parsed = parse_email(path.read_bytes())
+        message = Message(
+            from_name=parsed.from_name,
+            from_address=parsed.from_address,
+            subject=parsed.subject,
+            body_text=parsed.text,
+            quoted_text=parsed.quoted_text,
+            body_html=sanitise_html(parsed.html_unsafe),
+            quoted_html=sanitise_html(parsed.quoted_html_unsafe),
+        )
+        whole = set(get_classifier().classify(shown_text(message, parsed.attachments)).categories)
+        extra = set(classify_message(message, parsed.attachments).categories) - whole
+        if extra:
+            added[path.name] = sorted(extra)
+    assert added == {}
+
+
+LONG_MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "sensitivity" / "long_mail.tsv"
+
+
+def _parsed(text: str) -> tuple[Message, list]:
+    """`text` as a mail's body, through the inbound parse, as the scan meets it (quotes apart)."""
+    parsed = parse_email(mail(text).as_bytes())
+    message = Message(
+        from_name=parsed.from_name,
+        from_address=parsed.from_address,
+        subject=parsed.subject,
+        body_text=parsed.text,
+        quoted_text=parsed.quoted_text,
+        body_html=sanitise_html(parsed.html_unsafe),
+        quoted_html=sanitise_html(parsed.quoted_html_unsafe),
+    )
+    return message, parsed.attachments
+
+
+def test_a_sensitive_paragraph_in_a_long_mail_is_found_and_ordinary_long_mail_rarely_flagged():
+    """The long-mail set (tests/fixtures/sensitivity/README.md): read as a whole only, 59 of the 80 sensitive
+    mails had a label of theirs found (23 of 30 self-harm, 10 of 14 child safety) and 5 of the 80 ordinary
+    ones were flagged; reading each paragraph alone as well finds 77 (all self-harm and child-safety ones) and
+    flags 8."""
+    found, flagged, missed = 0, 0, {"self_harm": 0, "child_safety": 0}
+    for case in read_cases(LONG_MAIL):
+        categories = set(classify_message(*_parsed(case.text.replace("\\n", "\n"))).categories)
+        if case.expected:
+            found += bool(case.expected & categories)
+            for category in missed.keys() & case.expected - categories:
+                missed[category] += 1
+        else:
+            flagged += bool(categories)
+    assert found >= 74
+    assert missed == {"self_harm": 0, "child_safety": 0}
+    assert flagged <= 10
+
+
+def test_the_pieces_read_alone_are_each_part_and_each_paragraph_once():
+    assert read_alone(["one paragraph only"]) == []
+    assert read_alone(["first\n\nsecond\n>\nthird", "first"]) == [
+        "first\n\nsecond\n>\nthird",
+        "first",
+        "second",
+        "third",
+    ]
+
+
+def test_a_mail_of_many_paragraphs_is_read_alone_a_bounded_number_of_times():
+    many = "\n\n".join(f"linha {n}" for n in range(10_000))
+    assert len(read_alone([many])) == PIECES_READ_ALONE
+    long_first = "x" * (PIECE_CHARS_READ_ALONE - 5)
+    # A piece too long for what is left is passed over; the short ones after it are still read.
+    assert read_alone([f"{long_first}\n\nabcdef\n\nabc"]) == [long_first, "abc"]
 
 
 def test_statement_only_in_the_html_part_is_flagged():
