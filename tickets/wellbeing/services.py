@@ -127,7 +127,8 @@ def read_alone(written: list[str]) -> list[str]:
         paragraphs = [p for p in PARAGRAPH_BREAK.split(part) if p.strip()]
         if len(paragraphs) > 1:
             pieces.update(dict.fromkeys(paragraphs))
-    chosen, chars = [], 0
+    chosen: list[str] = []
+    chars = 0
     for piece in pieces:
         if len(chosen) == PIECES_READ_ALONE:
             break
