@@ -46,7 +46,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.wellbeing import selectors as wellbeing_selectors
-from tickets.wellbeing.detection import CATEGORIES, Category, Finding, Verdict, get_classifier
+from tickets.wellbeing.detection import CATEGORIES, Category, Finding, Verdict, get_classifier, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,13 @@ def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     classifier = get_classifier()
     headers, written = shown_parts(message, attachments)
     verdicts = [classifier.classify("\n".join(headers + written))]
+    # A short piece counts only through a phrase of the term lists (`counts_alone`): when the classifier has
+    # term lists, they alone decide whether a short piece is worth the model's reading (most are a greeting or
+    # a signature).
+    terms = getattr(classifier, "terms", None)
     for piece in read_alone(written):
+        if terms is not None and len(_WORD.findall(piece)) < PIECE_MIN_WORDS and not terms.scores(normalise(piece)):
+            continue
         verdict = classifier.classify(piece)
         verdicts.append(Verdict(tuple(f for f in verdict.findings if counts_alone(f, piece)), verdict.classifier))
     return merged(verdicts)
@@ -109,6 +115,7 @@ def counts_alone(finding: Finding, piece: str) -> bool:
 
 # Paragraphs are cut at blank lines, a quoted blank line ("> ") included.
 PARAGRAPH_BREAK = re.compile(r"\n[ \t>]*\n")
+QUOTE_MARKERS = re.compile(r"(?m)^[ \t>]+")
 # Bounds on the pieces read alone, so that a mail of ten thousand one-line paragraphs costs no more than a
 # few dozen readings (the whole is always read, up to the model's own bound).
 PIECES_READ_ALONE = 40
@@ -116,20 +123,19 @@ PIECE_CHARS_READ_ALONE = 20_000
 
 
 def read_alone(written: list[str]) -> list[str]:
-    """The pieces of a message's written parts (`shown_parts`) read on their own besides the whole: each part,
-    when there is more than one, and each paragraph of a part that has more than one, in order, each once, at
-    most `PIECES_READ_ALONE` of them and `PIECE_CHARS_READ_ALONE` characters in all (a piece longer than what
-    is left is passed over for the shorter ones after it)."""
-    pieces: dict[str, None] = {}
+    """The pieces of a message's written parts (`shown_parts`) read on their own besides the whole: the
+    paragraphs of a part that has more than one, else the part itself when there is more than one part. In
+    order, each once: the same words with other spacing or quote markers count as one (an HTML part's
+    rendering repeats the text part's). At most `PIECES_READ_ALONE` of them and `PIECE_CHARS_READ_ALONE`
+    characters in all; a piece longer than what is left is passed over for the shorter ones after it."""
+    pieces: dict[str, str] = {}  # the same words once (an HTML part's rendering repeats the text part's)
     for part in written:
-        if len(written) > 1:
-            pieces[part] = None
         paragraphs = [p for p in PARAGRAPH_BREAK.split(part) if p.strip()]
-        if len(paragraphs) > 1:
-            pieces.update(dict.fromkeys(paragraphs))
+        for piece in paragraphs if len(paragraphs) > 1 else ([part] if len(written) > 1 else []):
+            pieces.setdefault(" ".join(QUOTE_MARKERS.sub("", piece).split()), piece)
     chosen: list[str] = []
     chars = 0
-    for piece in pieces:
+    for piece in pieces.values():
         if len(chosen) == PIECES_READ_ALONE:
             break
         if chars + len(piece) <= PIECE_CHARS_READ_ALONE:  # a piece too long for what is left is passed over

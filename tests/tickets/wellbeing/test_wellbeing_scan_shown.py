@@ -164,14 +164,23 @@ def test_a_sensitive_paragraph_in_a_long_mail_is_found_and_ordinary_long_mail_ra
     assert flagged <= 10
 
 
-def test_the_pieces_read_alone_are_each_part_and_each_paragraph_once():
+def test_the_pieces_read_alone_are_the_paragraphs_or_the_parts_each_once():
     assert read_alone(["one paragraph only"]) == []
-    assert read_alone(["first\n\nsecond\n>\nthird", "first"]) == [
-        "first\n\nsecond\n>\nthird",
+    # A part of several paragraphs is read as its paragraphs; one of a single paragraph as itself, when there
+    # are several parts. The same words again (an HTML part's rendering, a quote's markers) are read once.
+    assert read_alone(["first\n\nsecond\n>\nthird", "fourth part", "> second"]) == [
         "first",
         "second",
         "third",
+        "fourth part",
     ]
+
+
+def test_a_short_statement_in_a_paragraph_of_its_own_is_flagged_and_a_signature_is_not_read():
+    for statement in ("quero morrer.", "vou me matar", "I want to die."):
+        message = Message(body_text=f"{FRIENDLY_REPLY}\n\n{statement}")
+        assert "self_harm" not in get_classifier().classify(message.body_text).categories, statement
+        assert classify_message(message).categories == ["self_harm"], statement
 
 
 def test_a_mail_of_many_paragraphs_is_read_alone_a_bounded_number_of_times():
