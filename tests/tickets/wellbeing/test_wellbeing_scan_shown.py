@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.bench.sensitivity import parsed_message
 from tests.factories import QueueFactory
 from tests.tickets.email.test_inbound import deliver
-from tickets.email.parsing import parse_email, sanitise_html
 from tickets.models import Message, Ticket
 from tickets.wellbeing.detection import get_classifier
 from tickets.wellbeing.evaluation import read_cases
@@ -110,39 +110,15 @@ def test_reading_the_pieces_alone_adds_no_flag_to_ordinary_mail_of_every_client(
     self-harm."""
     added = {}
     for path in sorted(CLIENTS.glob("*.eml")):
-        parsed = parse_email(path.read_bytes())
-        message = Message(
-            from_name=parsed.from_name,
-            from_address=parsed.from_address,
-            subject=parsed.subject,
-            body_text=parsed.text,
-            quoted_text=parsed.quoted_text,
-            body_html=sanitise_html(parsed.html_unsafe),
-            quoted_html=sanitise_html(parsed.quoted_html_unsafe),
-        )
-        whole = set(get_classifier().classify(shown_text(message, parsed.attachments)).categories)
-        extra = set(classify_message(message, parsed.attachments).categories) - whole
+        message, attachments = parsed_message(path.read_bytes())
+        whole = set(get_classifier().classify(shown_text(message, attachments)).categories)
+        extra = set(classify_message(message, attachments).categories) - whole
         if extra:
             added[path.name] = sorted(extra)
     assert added == {}
 
 
 LONG_MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "sensitivity" / "long_mail.tsv"
-
-
-def _parsed(text: str) -> tuple[Message, list]:
-    """`text` as a mail's body, through the inbound parse, as the scan meets it (quotes apart)."""
-    parsed = parse_email(mail(text).as_bytes())
-    message = Message(
-        from_name=parsed.from_name,
-        from_address=parsed.from_address,
-        subject=parsed.subject,
-        body_text=parsed.text,
-        quoted_text=parsed.quoted_text,
-        body_html=sanitise_html(parsed.html_unsafe),
-        quoted_html=sanitise_html(parsed.quoted_html_unsafe),
-    )
-    return message, parsed.attachments
 
 
 def test_a_sensitive_paragraph_in_a_long_mail_is_found_and_ordinary_long_mail_rarely_flagged():
@@ -152,7 +128,7 @@ def test_a_sensitive_paragraph_in_a_long_mail_is_found_and_ordinary_long_mail_ra
     flags 8."""
     found, flagged, missed = 0, 0, {"self_harm": 0, "child_safety": 0}
     for case in read_cases(LONG_MAIL):
-        categories = set(classify_message(*_parsed(case.text.replace("\\n", "\n"))).categories)
+        categories = set(classify_message(*parsed_message(mail(case.text.replace("\\n", "\n")).as_bytes())).categories)
         if case.expected:
             found += bool(case.expected & categories)
             for category in missed.keys() & case.expected - categories:
