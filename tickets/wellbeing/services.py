@@ -62,7 +62,7 @@ TEXT_ATTACHMENT_BYTES = 20_000
 # Every field of a message that the ticket page (`templates/tickets/_message.html`) shows an associate.
 # Each is scanned; a test fails when the page shows a field that is not listed here.
 SHOWN_TEXT_FIELDS = ("from_name", "from_address", "subject", "body_text", "quoted_text")
-# Of those, the ones read only with the rest (`shown_parts`): each other part is also read on its own.
+# Of those, the ones read only with the rest (`shown_parts`); the others are also read alone (`read_alone`).
 SHOWN_HEADER_FIELDS = ("from_name", "from_address", "subject")
 SHOWN_HTML_FIELDS = ("body_html", "quoted_html")
 # Attachments an associate can read as text: any text/* type, and the usual text files sent as
@@ -75,10 +75,10 @@ def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     it: the caller has writes of its own to make first when the message is flagged; `store_verdict` then
     writes it.
 
-    The whole is read. So is each piece written apart from the rest (`read_alone`): each part (the new text,
-    the quoted history, an HTML rendering, an attachment) and each paragraph of a part. A statement in a
-    paragraph of its own, below a support question or a quote, is then read as it was written, not averaged
-    with the friendly text around it. A piece read alone adds a category only on stronger evidence than the
+    The whole is read. So is each piece written apart from the rest (`read_alone`): the paragraphs of a part
+    (the new text, the quoted history, an HTML rendering, an attachment), or the part itself when it is one
+    paragraph among several parts. A statement in a paragraph of its own, below a support question or a quote,
+    is then read as it was written, not averaged with the friendly text around it. A piece read alone adds a category only on stronger evidence than the
     whole needs (`counts_alone`). A category any reading flags is flagged, with its highest confidence and
     every phrase found."""
     classifier = get_classifier()
