@@ -78,9 +78,9 @@ def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     The whole is read. So is each piece written apart from the rest (`read_alone`): the paragraphs of a part
     (the new text, the quoted history, an HTML rendering, an attachment), or the part itself when it is one
     paragraph among several parts. A statement in a paragraph of its own, below a support question or a quote,
-    is then read as it was written, not averaged with the friendly text around it. A piece read alone adds a category only on stronger evidence than the
-    whole needs (`counts_alone`). A category any reading flags is flagged, with its highest confidence and
-    every phrase found."""
+    is then read as it was written, not averaged with the friendly text around it. A piece read alone adds a
+    category only on stronger evidence than the whole needs (`counts_alone`). A category any reading flags is
+    flagged, with its highest confidence and every phrase found."""
     classifier = get_classifier()
     headers, written = shown_parts(message, attachments)
     verdicts = [classifier.classify("\n".join(headers + written))]
