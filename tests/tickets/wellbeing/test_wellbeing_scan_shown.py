@@ -63,7 +63,7 @@ def test_statement_only_in_the_quoted_history_is_flagged():
 
 
 # A long, friendly reply about everyday things (login, a double charge, renaming a channel): read with it as one
-# text, the quoted statement below it scores far under the threshold (0.22 against 0.74 with v12; docs/wellbeing.md).
+# text, the quoted statement below it scores far under the threshold (0.30 against 0.745 with v13; docs/wellbeing.md).
 FRIENDLY_REPLY = (
     "Oi, tudo bem? Obrigada pela resposta rápida. Consegui entrar na conta de novo depois de trocar a senha, e o "
     "código de verificação chegou no e-mail certinho desta vez. Só fiquei com uma dúvida sobre o pagamento da "
@@ -124,8 +124,8 @@ LONG_MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "sensitivity" / "
 def test_a_sensitive_paragraph_in_a_long_mail_is_found_and_ordinary_long_mail_rarely_flagged():
     """The long-mail set (tests/fixtures/sensitivity/README.md): read as a whole only, 59 of the 80 sensitive
     mails had a label of theirs found (23 of 30 self-harm, 10 of 14 child safety) and 5 of the 80 ordinary
-    ones were flagged; reading each paragraph alone as well finds 77 (all self-harm and child-safety ones) and
-    flags 8."""
+    ones were flagged (v12); reading each paragraph alone as well finds 77 (all self-harm and child-safety ones)
+    and flags 8 with v12, 6 with v13."""
     found, flagged, missed = 0, 0, {"self_harm": 0, "child_safety": 0}
     for case in read_cases(LONG_MAIL):
         categories = set(classify_message(*parsed_message(mail(case.text.replace("\\n", "\n")).as_bytes())).categories)
