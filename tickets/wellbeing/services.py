@@ -89,10 +89,12 @@ def classify_message(message: Message, attachments: Iterable = ()) -> Verdict:
     # a signature).
     terms = getattr(classifier, "terms", None)
     for piece in read_alone(written):
-        if terms is not None and len(_WORD.findall(piece)) < PIECE_MIN_WORDS and not terms.scores(normalise(piece)):
+        short = len(_WORD.findall(piece)) < PIECE_MIN_WORDS
+        if short and terms is not None and not terms.scores(normalise(piece)):
             continue
         verdict = classifier.classify(piece)
-        verdicts.append(Verdict(tuple(f for f in verdict.findings if counts_alone(f, piece)), verdict.classifier))
+        kept = tuple(finding for finding in verdict.findings if counts_alone(finding, short=short))
+        verdicts.append(Verdict(kept, verdict.classifier))
     return merged(verdicts)
 
 
@@ -102,15 +104,14 @@ PIECE_MIN_WORDS = 5
 _WORD = re.compile(r"\w+")
 
 
-def counts_alone(finding: Finding, piece: str) -> bool:
+def counts_alone(finding: Finding, *, short: bool) -> bool:
     """A finding on a piece read alone counts when the term lists found one of the category's phrases in it,
-    or when the model is sure (`PIECE_CONFIDENCE`) of a piece of at least `PIECE_MIN_WORDS` words. The model
-    reads short everyday text as harm too often to be trusted at its threshold on every paragraph: at the
-    threshold, interleaved answers ("Não troquei, é o mesmo aparelho de sempre.") read as self-harm, and a
-    signature's "-Me" as bullying at 0.997. docs/wellbeing.md has the figures of each rule tried."""
-    if finding.phrases:
-        return True
-    return finding.confidence >= PIECE_CONFIDENCE and len(_WORD.findall(piece)) >= PIECE_MIN_WORDS
+    or when the model is sure (`PIECE_CONFIDENCE`) of a piece that is not `short` (under `PIECE_MIN_WORDS`
+    words). The model reads short everyday text as harm too often to be trusted at its threshold on every
+    paragraph: at the threshold, interleaved answers ("Não troquei, é o mesmo aparelho de sempre.") read as
+    self-harm, and a signature's "-Me" as bullying at 0.997. docs/wellbeing.md has the figures of each rule
+    tried."""
+    return bool(finding.phrases) or (not short and finding.confidence >= PIECE_CONFIDENCE)
 
 
 # Paragraphs are cut at blank lines, a quoted blank line ("> ") included.
