@@ -69,7 +69,7 @@ def title_in(sop: SOP, versions: list[SOPVersion], language: str) -> str:
 def titles_in(sops: list[SOP], language: str) -> dict[int, str]:
     """`title_in` for several procedures (their pk -> name), their current versions read in one query."""
     current: dict[int, list[SOPVersion]] = {sop.pk: [] for sop in sops}
-    for version in SOPVersion.objects.filter(sop__in=sops, is_current=True).only("sop_id", "language", "title"):
+    for version in current_versions(sops).prefetch_related(None).only("sop_id", "language", "title"):
         current[version.sop_id].append(version)
     return {sop.pk: title_in(sop, current[sop.pk], language) for sop in sops}
 
