@@ -38,11 +38,11 @@ def _five_grams(text: str) -> set[tuple[str, ...]]:
 
 
 # What the committed model reaches on the test split today (docs/wellbeing.md), less a small margin: a
-# retrained model or edited term lists must not fall below it. Since v11 the test split is a new one, written
-# apart from the data set: v13 finds 57 of 65 self-harm, 61 of 68 child-safety and 59 of 67 hate-speech
-# messages (recalls 0.88, 0.90, 0.88), and bullying's precision is 0.80, the lowest.
-REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.85, Category.CHILD_SAFETY: 0.80}
-REGRESSION_DEFAULT_RECALL_FLOOR = 0.75
+# retrained model or edited term lists must not fall below it. Since v14 the test split is a third one, written
+# apart from the data set: v14 finds 45 of 53 self-harm and 49 of 53 child-safety messages (recalls 0.85 and
+# 0.92), its lowest other recall is bullying's 0.89, and bullying's precision is 0.75, the lowest.
+REGRESSION_RECALL_FLOOR = {Category.SELF_HARM: 0.80, Category.CHILD_SAFETY: 0.85}
+REGRESSION_DEFAULT_RECALL_FLOOR = 0.80
 REGRESSION_PRECISION_FLOOR = 0.70
 
 
@@ -53,8 +53,8 @@ def test_report(classifier):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Not reached yet on the new test split (docs/wellbeing.md): bullying precision 0.80, self-harm recall 0.88 "
-    "and precision 0.84, child-safety recall 0.897 (61 of 68). Strict: remove the mark when reached.",
+    reason="Not reached yet on the test split (docs/wellbeing.md): bullying precision 0.75, violence precision 0.82, "
+    "self-harm recall 0.85 (45 of 53). Strict: remove the mark when reached.",
 )
 def test_every_category_meets_the_goal_floors_on_the_test_split(test_report):
     for category, score in test_report.scores.items():
