@@ -125,7 +125,7 @@ def test_a_sensitive_paragraph_in_a_long_mail_is_found_and_ordinary_long_mail_ra
     """The long-mail set (tests/fixtures/sensitivity/README.md): read as a whole only, 59 of the 80 sensitive
     mails had a label of theirs found (23 of 30 self-harm, 10 of 14 child safety) and 5 of the 80 ordinary
     ones were flagged (v12); reading each paragraph alone as well finds 77 (all self-harm and child-safety ones)
-    and flags 8 with v12, 6 with v13."""
+    and flags 8 with v12, 6 with v13 and 7 with v14 (which finds 78)."""
     found, flagged, missed = 0, 0, {"self_harm": 0, "child_safety": 0}
     for case in read_cases(LONG_MAIL):
         categories = set(classify_message(*parsed_message(mail(case.text.replace("\\n", "\n")).as_bytes())).categories)
