@@ -159,6 +159,22 @@ def test_a_short_statement_in_a_paragraph_of_its_own_is_flagged_and_a_signature_
         assert classify_message(message).categories == ["self_harm"], statement
 
 
+def test_a_one_line_statement_is_read_without_the_headers_beside_it():
+    # The sender's name and address and a reply's subject weigh on a one-line message read whole: v14 gives this
+    # one 0.656 for self-harm below them (threshold 0.767). The only part is read alone when headers stand
+    # beside it, and a phrase of the term lists is what lets it be read.
+    assert read_alone(["one paragraph only"]) == []
+    assert read_alone(["one paragraph only"], beside_headers=True) == ["one paragraph only"]
+    message = Message(
+        from_name="Paula Reis", from_address="paula@example.com", subject="Re: Conta bloqueada", body_text=STATEMENT
+    )
+    assert classify_message(message).categories == ["self_harm"]
+    ordinary = Message(
+        from_name="Paula Reis", from_address="paula@example.com", subject="Re: Conta", body_text=HARMLESS
+    )
+    assert classify_message(ordinary).categories == []
+
+
 def test_a_mail_of_many_paragraphs_is_read_alone_a_bounded_number_of_times():
     many = "\n\n".join(f"linha {n}" for n in range(10_000))
     assert len(read_alone([many])) == PIECES_READ_ALONE
