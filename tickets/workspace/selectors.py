@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -449,10 +449,9 @@ def recent_thread(ticket: Ticket, *, all_messages: bool = False) -> tuple[list[M
         earlier = 0
     else:
         # The thread's length comes with its latest messages, counted once by a subquery on the thread's
-        # index, instead of a query of its own.
-        length = ticket.messages.order_by().values("ticket_id").annotate(n=Count("id")).values("n")
+        # index (`db.thread_length`), instead of a query of its own.
         newest_first = list(
-            thread.annotate(thread_length=Subquery(length)).order_by("-created_at", "-id")[:RECENT_MESSAGES]
+            thread.annotate(thread_length=db.thread_length(ticket.pk)).order_by("-created_at", "-id")[:RECENT_MESSAGES]
         )
         earlier = newest_first[0].thread_length - len(newest_first) if newest_first else 0
         messages = list(reversed(newest_first))
