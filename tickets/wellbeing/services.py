@@ -137,9 +137,9 @@ def read_alone(written: list[str], *, beside_headers: bool = False) -> list[str]
     rendering repeats the text part's). At most `PIECES_READ_ALONE` of them and `PIECE_CHARS_READ_ALONE`
     characters in all; a piece longer than what is left is passed over for the shorter ones after it."""
     pieces: dict[str, str] = {}  # the same words once (an HTML part's rendering repeats the text part's)
+    alone = len(written) > 1 or beside_headers  # a part of one paragraph is read as itself
     for part in written:
         paragraphs = [p for p in PARAGRAPH_BREAK.split(part) if p.strip()]
-        alone = len(written) > 1 or beside_headers
         for piece in paragraphs if len(paragraphs) > 1 else ([part] if alone else []):
             pieces.setdefault(" ".join(QUOTE_MARKERS.sub("", piece).split()), piece)
     chosen: list[str] = []
