@@ -41,10 +41,26 @@ def parsed_message(raw: bytes) -> tuple:
     return message, parsed.attachments
 
 
+def long_mails() -> list[tuple]:
+    """(case, raw mail) for each long mail of `tests/fixtures/sensitivity/long_mail.tsv` (a line break written
+    `\\n`), sent as a plain-text reply: what the bench scans and the long-mail test holds floors on."""
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    from tickets.wellbeing.evaluation import read_cases
+
+    found = []
+    for case in read_cases(ROOT / "tests" / "fixtures" / "sensitivity" / "long_mail.tsv"):
+        mail = EmailMessage()
+        mail["From"], mail["To"] = "Lia Campos <lia@example.com>", "suporte@acolhe.example"
+        mail["Subject"], mail["Message-ID"] = "Re: Conta bloqueada", make_msgid(domain="example.com")
+        mail.set_content(case.text.replace("\\n", "\n"))
+        found.append((case, mail.as_bytes()))
+    return found
+
+
 def scanned() -> list[tuple]:
     """(unsaved message, attachments) for each labelled message and each mail of the corpus."""
-    from email.message import EmailMessage
-
     from tickets.models import Message
     from tickets.wellbeing.evaluation import read_cases
     from tickets.wellbeing.training import LABELLED_DIR
@@ -55,12 +71,8 @@ def scanned() -> list[tuple]:
     test_split = ROOT / "tests" / "fixtures" / "sensitivity" / "test.tsv"
     found += [(Message(body_text=case.text), []) for case in read_cases(test_split)]
     raw = [path.read_bytes() for path in sorted((ROOT / "tests" / "fixtures" / "mail").glob("*.eml"))]
-    # The long mails, whose paragraphs are each read alone as well, as a plain-text mail each.
-    for case in read_cases(ROOT / "tests" / "fixtures" / "sensitivity" / "long_mail.tsv"):
-        mail = EmailMessage()
-        mail["From"], mail["To"], mail["Subject"] = "Lia <lia@example.com>", "suporte@acolhe.example", "Re: ajuda"
-        mail.set_content(case.text.replace("\\n", "\n"))
-        raw.append(mail.as_bytes())
+    # The long mails, whose paragraphs are each read alone as well.
+    raw += [content for _case, content in long_mails()]
     found += [parsed_message(content) for content in raw]
     return found
 
